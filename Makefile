@@ -1,0 +1,52 @@
+# onconet: `make run` starts the API with demo data; `make test` runs the whole suite.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+CARGO ?= cargo
+DATA_DIR ?= .onconet
+BIND ?= 127.0.0.1:8080
+TEST_PG_DIR := target/onconet-test-pg
+export ONCONET_REFERENCE_DATA ?= $(abspath ../shared/data/nl)
+
+.PHONY: help setup build run test check fmt lint unit openapi db-stop clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+setup: ## Install PostgreSQL and build tools from Debian packages when missing
+	@scripts/setup.sh
+
+build: setup ## Build the release binary
+	$(CARGO) build --release --locked --bin onconet
+
+run: build ## Start the API with its own PostgreSQL and demo networks
+	./target/release/onconet serve --data-dir $(DATA_DIR) --bind $(BIND) --demo
+
+fmt: ## Check formatting
+	$(CARGO) fmt --all --check
+
+lint: ## Clippy with warnings as errors
+	$(CARGO) clippy --locked --workspace --all-targets -- -D warnings
+
+check: ## The domain crate stays free of HTTP and SQL
+	@if $(CARGO) tree --locked -p onconet_domain -e normal | grep -E '^.*(actix-web|diesel|utoipa) ' ; then \
+	  echo "onconet_domain must not depend on actix-web, diesel or utoipa" >&2; exit 1; fi
+	@if $(CARGO) tree --locked -p onconet_spatial -e normal | grep -E '^.*(actix-web|diesel|utoipa) ' ; then \
+	  echo "onconet_spatial must not depend on actix-web, diesel or utoipa" >&2; exit 1; fi
+
+unit: ## All Rust tests against a real PostgreSQL (stopped afterwards)
+	@status=0; $(CARGO) test --locked --workspace || status=$$?; \
+	  $(CARGO) run --quiet --locked --bin onconet -- db stop --data-dir $(TEST_PG_DIR) || true; \
+	  exit $$status
+
+test: setup fmt lint check unit ## The whole suite: format, lints, architecture, tests
+
+openapi: ## Regenerate openapi/openapi.json from the code
+	$(CARGO) run --quiet --locked --bin onconet -- openapi > openapi/openapi.json
+
+db-stop: ## Stop the embedded PostgreSQL of `make run` and of the tests
+	-$(CARGO) run --quiet --bin onconet -- db stop --data-dir $(DATA_DIR)
+	-$(CARGO) run --quiet --bin onconet -- db stop --data-dir $(TEST_PG_DIR)
+
+clean: db-stop ## Remove build outputs and the test cluster
+	$(CARGO) clean

@@ -1,0 +1,675 @@
+//! The network profile on the wire.
+
+use crate::error::InvalidParam;
+use chrono::{DateTime, NaiveDate, Utc};
+use onconet_domain::{
+    Agb, Circle, Contact, ContactRole, Email, FieldErrors, Financing, GeoPoint, Kvk, Lifecycle,
+    Link, LinkKind, LocalizedText, Member, MemberKind, Network, NetworkProfile, NetworkType,
+    OrgCode, Phone, QualityAttestation, RegistryState, Scale, ServiceArea, Vocabularies, Website,
+    limits, parse_municipality_code, parse_optional_text, parse_pc4, parse_text,
+};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+use validator::{Validate, ValidationErrors, ValidationErrorsKind};
+
+/// Description in Dutch and English.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema, Validate)]
+#[serde(deny_unknown_fields)]
+pub struct DescriptionBody {
+    /// Dutch text (at most 5,000 characters).
+    #[validate(length(max = 5000))]
+    #[serde(default)]
+    pub nl: Option<String>,
+    /// English text (at most 5,000 characters).
+    #[validate(length(max = 5000))]
+    #[serde(default)]
+    pub en: Option<String>,
+}
+
+/// One source of the network's financing.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, Validate)]
+#[serde(deny_unknown_fields)]
+pub struct FinancingBody {
+    /// Code from the `financing_forms` vocabulary.
+    #[schema(example = "municipality_grant")]
+    pub form: String,
+    /// Who pays (insurer, municipality, …).
+    #[validate(length(max = 200))]
+    #[serde(default)]
+    pub funder: Option<String>,
+    /// First day of the financing.
+    #[serde(default)]
+    pub since: Option<NaiveDate>,
+    /// Last day, if it ends.
+    #[serde(default)]
+    pub until: Option<NaiveDate>,
+    #[validate(length(max = 1000))]
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// A contact person. Contacts that are not `public` are shown only to authorised users.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, Validate)]
+#[serde(deny_unknown_fields)]
+pub struct ContactBody {
+    #[schema(schema_with = crate::dto::schema::contact_role)]
+    pub role: ContactRole,
+    #[validate(length(min = 1, max = 200))]
+    pub name: String,
+    #[schema(example = "coordinator@example.nl")]
+    #[serde(default)]
+    pub email: Option<String>,
+    #[schema(example = "+31 50 123 4567")]
+    #[serde(default)]
+    pub phone: Option<String>,
+    /// Whether the public may see this contact (default false).
+    #[serde(default)]
+    pub public: bool,
+}
+
+/// A WGS84 position.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema, Validate)]
+#[serde(deny_unknown_fields)]
+pub struct LocationBody {
+    #[validate(range(min = -90.0, max = 90.0))]
+    #[schema(example = 53.2194)]
+    pub lat: f64,
+    #[validate(range(min = -180.0, max = 180.0))]
+    #[schema(example = 6.5665)]
+    pub lon: f64,
+}
+
+/// An organisation or practice taking part in the network.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, Validate)]
+#[serde(deny_unknown_fields)]
+pub struct MemberBody {
+    #[validate(length(min = 1, max = 200))]
+    pub name: String,
+    #[schema(schema_with = crate::dto::schema::member_kind)]
+    pub kind: MemberKind,
+    /// Code from the `disciplines` vocabulary.
+    #[serde(default)]
+    pub discipline: Option<String>,
+    /// Vektis AGB code (8 digits).
+    #[serde(default)]
+    #[schema(example = "01234567")]
+    pub agb: Option<String>,
+    /// Chamber of Commerce number (8 digits).
+    #[serde(default)]
+    #[schema(example = "12345678")]
+    pub kvk: Option<String>,
+    #[validate(nested)]
+    #[serde(default)]
+    pub location: Option<LocationBody>,
+    #[serde(default)]
+    pub valid_from: Option<NaiveDate>,
+    #[serde(default)]
+    pub valid_to: Option<NaiveDate>,
+    /// Listed in the Verwijsgids Kanker.
+    #[serde(default)]
+    pub in_verwijsgids: bool,
+}
+
+/// A connection to another network in the registry.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LinkBody {
+    pub network_id: Uuid,
+    #[schema(schema_with = crate::dto::schema::link_kind)]
+    pub kind: LinkKind,
+}
+
+/// A circle around a point.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema, Validate)]
+#[serde(deny_unknown_fields)]
+pub struct CircleBody {
+    #[validate(range(min = -90.0, max = 90.0))]
+    pub lat: f64,
+    #[validate(range(min = -180.0, max = 180.0))]
+    pub lon: f64,
+    /// Radius in kilometres (greater than 0, at most 100).
+    #[validate(range(exclusive_min = 0.0, max = 100.0))]
+    #[schema(example = 15.0)]
+    pub radius_km: f64,
+}
+
+/// The area a network serves, in any combination; the registry derives one MultiPolygon.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema, Validate)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceAreaBody {
+    /// CBS municipality codes.
+    #[serde(default)]
+    #[validate(length(max = 5000))]
+    #[schema(example = json!(["GM0014"]))]
+    pub municipalities: Vec<String>,
+    /// Four-digit postcode areas.
+    #[serde(default)]
+    #[validate(length(max = 5000))]
+    #[schema(example = json!(["9711"]))]
+    pub postcodes: Vec<String>,
+    /// A GeoJSON (RFC 7946) Polygon or MultiPolygon in WGS84.
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    pub geometry: Option<serde_json::Value>,
+    #[serde(default)]
+    #[validate(length(max = 100), nested)]
+    pub circles: Vec<CircleBody>,
+}
+
+/// The LOPPSOZ criteria that IKNL attests (the others are computed from the profile).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct QualityBody {
+    /// Criterion 3: an agreed minimum participation.
+    #[serde(default)]
+    pub minimum_participation: Option<bool>,
+    /// Criterion 4: a written vision.
+    #[serde(default)]
+    pub written_vision: Option<bool>,
+    /// Criterion 5: non-profit.
+    #[serde(default)]
+    pub non_profit: Option<bool>,
+    /// When these were assessed.
+    #[serde(default)]
+    pub assessed_at: Option<DateTime<Utc>>,
+}
+
+/// A network profile: what an editor sends on create, and the result a merge patch must
+/// produce.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, Validate)]
+#[serde(deny_unknown_fields)]
+pub struct NetworkBody {
+    /// Name of the network (1–200 characters).
+    #[validate(length(min = 1, max = 200))]
+    #[schema(example = "Oncologienetwerk Groningen-Stad")]
+    pub name: String,
+    #[serde(rename = "type")]
+    #[schema(schema_with = crate::dto::schema::network_type)]
+    pub network_type: NetworkType,
+    #[schema(schema_with = crate::dto::schema::scale)]
+    pub scale: Scale,
+    /// The larger network this one is part of.
+    #[serde(default)]
+    pub parent_id: Option<Uuid>,
+    /// Defaults to `in_formation`.
+    #[serde(default = "default_lifecycle")]
+    #[schema(schema_with = crate::dto::schema::lifecycle)]
+    pub lifecycle: Lifecycle,
+    #[serde(default)]
+    #[validate(nested)]
+    pub description: DescriptionBody,
+    /// Public web site (http or https).
+    #[serde(default)]
+    #[schema(example = "https://www.example.nl")]
+    pub website: Option<String>,
+    /// Codes from the `disciplines` vocabulary.
+    #[serde(default)]
+    #[validate(length(max = 100))]
+    #[schema(example = json!(["physiotherapy", "dietetics", "psychology"]))]
+    pub disciplines: Vec<String>,
+    /// Codes from the `tumour_types` vocabulary (required for tumour groups and expert panels).
+    #[serde(default)]
+    #[validate(length(max = 100))]
+    pub tumour_types: Vec<String>,
+    #[serde(default)]
+    #[validate(length(max = 100), nested)]
+    pub financing: Vec<FinancingBody>,
+    #[serde(default)]
+    #[validate(length(max = 100), nested)]
+    pub contacts: Vec<ContactBody>,
+    #[serde(default)]
+    #[validate(length(max = 1000), nested)]
+    pub members: Vec<MemberBody>,
+    #[serde(default)]
+    #[validate(length(max = 100))]
+    pub links: Vec<LinkBody>,
+    /// The supporting ROS organisation; its advisers may edit the network.
+    #[serde(default)]
+    #[schema(example = "proscoop")]
+    pub ros_org: Option<String>,
+    #[serde(default)]
+    #[validate(nested)]
+    pub service_area: ServiceAreaBody,
+    #[serde(default)]
+    pub quality: QualityBody,
+}
+
+fn default_lifecycle() -> Lifecycle {
+    Lifecycle::InFormation
+}
+
+/// Renders `validator`'s nested errors as JSON pointers.
+pub fn validation_params(errors: &ValidationErrors) -> Vec<InvalidParam> {
+    fn walk(errors: &ValidationErrors, prefix: &str, out: &mut Vec<InvalidParam>) {
+        for (field, kind) in errors.errors() {
+            let path = format!("{prefix}/{field}");
+            match kind {
+                ValidationErrorsKind::Field(list) => {
+                    for e in list {
+                        let detail =
+                            e.message
+                                .as_ref()
+                                .map(ToString::to_string)
+                                .unwrap_or_else(|| {
+                                    let params: Vec<String> = e
+                                        .params
+                                        .iter()
+                                        .filter(|(k, _)| *k != "value")
+                                        .map(|(k, v)| format!("{k} {v}"))
+                                        .collect();
+                                    format!("fails `{}` ({})", e.code, params.join(", "))
+                                });
+                        let code = match e.code.as_ref() {
+                            "length" => "invalid_length",
+                            "range" => "out_of_range",
+                            other => other,
+                        };
+                        out.push(InvalidParam::pointer(path.clone(), code, detail));
+                    }
+                }
+                ValidationErrorsKind::Struct(inner) => walk(inner, &path, out),
+                ValidationErrorsKind::List(items) => {
+                    for (i, inner) in items {
+                        walk(inner, &format!("{path}/{i}"), out);
+                    }
+                }
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(errors, "", &mut out);
+    out.sort_by(|a, b| a.pointer.cmp(&b.pointer));
+    out
+}
+
+impl NetworkBody {
+    /// Validates the shape (`validator`) and every domain rule, reporting all problems at once,
+    /// each by JSON pointer.
+    pub fn into_profile(
+        self,
+        self_id: Option<Uuid>,
+        vocabularies: &Vocabularies,
+    ) -> Result<NetworkProfile, Vec<InvalidParam>> {
+        let mut shape = match self.validate() {
+            Ok(()) => Vec::new(),
+            Err(e) => validation_params(&e),
+        };
+        let profile = match self.parse(self_id, vocabularies) {
+            Ok(p) => p,
+            Err(errors) => {
+                for e in errors.into_vec() {
+                    let p = InvalidParam::from(e);
+                    if !shape.iter().any(|s| s.pointer == p.pointer) {
+                        shape.push(p);
+                    }
+                }
+                return Err(shape);
+            }
+        };
+        if !shape.is_empty() {
+            return Err(shape);
+        }
+        profile
+            .check(self_id, vocabularies)
+            .map_err(|errors| errors.into_iter().map(InvalidParam::from).collect())
+    }
+
+    fn parse(self, self_id: Option<Uuid>, v: &Vocabularies) -> Result<NetworkProfile, FieldErrors> {
+        let _ = self_id;
+        let mut e = FieldErrors::new();
+        let name = e.check("name", parse_text(&self.name, limits::NAME));
+        let description = e.in_key("description", |e| LocalizedText {
+            nl: e
+                .check(
+                    "nl",
+                    parse_optional_text(self.description.nl.as_deref(), limits::DESCRIPTION),
+                )
+                .flatten(),
+            en: e
+                .check(
+                    "en",
+                    parse_optional_text(self.description.en.as_deref(), limits::DESCRIPTION),
+                )
+                .flatten(),
+        });
+        for (key, codes, vocabulary) in [
+            ("disciplines", &self.disciplines, &v.disciplines),
+            ("tumour_types", &self.tumour_types, &v.tumour_types),
+        ] {
+            e.in_key(key, |e| {
+                for (i, code) in codes.iter().enumerate() {
+                    e.in_index(i, |e| {
+                        e.check_here(onconet_domain::parse_code(vocabulary, code))
+                    });
+                }
+            });
+        }
+        let website = match self.website.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(w) => e.check("website", Website::parse(w)),
+        };
+        let ros_org = match self.ros_org.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(o) => e.check("ros_org", OrgCode::parse(o)),
+        };
+        let financing = e.in_key("financing", |e| {
+            let mut out = Vec::new();
+            for (i, f) in self.financing.iter().enumerate() {
+                e.in_index(i, |e| {
+                    let form = e.check(
+                        "form",
+                        onconet_domain::parse_code(&v.financing_forms, &f.form),
+                    );
+                    let funder = e.check(
+                        "funder",
+                        parse_optional_text(f.funder.as_deref(), limits::NAME),
+                    );
+                    let note =
+                        e.check("note", parse_optional_text(f.note.as_deref(), limits::NOTE));
+                    if let (Some(form), Some(funder), Some(note)) = (form, funder, note) {
+                        out.push(Financing {
+                            form,
+                            funder,
+                            since: f.since,
+                            until: f.until,
+                            note,
+                        });
+                    }
+                });
+            }
+            out
+        });
+        let contacts = e.in_key("contacts", |e| {
+            let mut out = Vec::new();
+            for (i, c) in self.contacts.iter().enumerate() {
+                e.in_index(i, |e| {
+                    let name = e.check("name", parse_text(&c.name, limits::NAME));
+                    let email = match c.email.as_deref().map(str::trim) {
+                        None | Some("") => Some(None),
+                        Some(v) => e.check("email", Email::parse(v)).map(Some),
+                    };
+                    let phone = match c.phone.as_deref().map(str::trim) {
+                        None | Some("") => Some(None),
+                        Some(v) => e.check("phone", Phone::parse(v)).map(Some),
+                    };
+                    if let (Some(name), Some(email), Some(phone)) = (name, email, phone) {
+                        out.push(Contact {
+                            role: c.role,
+                            name,
+                            email,
+                            phone,
+                            public: c.public,
+                        });
+                    }
+                });
+            }
+            out
+        });
+        let members = e.in_key("members", |e| {
+            let mut out = Vec::new();
+            for (i, m) in self.members.iter().enumerate() {
+                e.in_index(i, |e| {
+                    let name = e.check("name", parse_text(&m.name, limits::NAME));
+                    let discipline = match m.discipline.as_deref() {
+                        None => Some(None),
+                        Some(d) => e
+                            .check("discipline", onconet_domain::parse_code(&v.disciplines, d))
+                            .map(Some),
+                    };
+                    let agb = match m.agb.as_deref() {
+                        None => Some(None),
+                        Some(a) => e.check("agb", Agb::parse(a)).map(Some),
+                    };
+                    let kvk = match m.kvk.as_deref() {
+                        None => Some(None),
+                        Some(k) => e.check("kvk", Kvk::parse(k)).map(Some),
+                    };
+                    let location = match m.location {
+                        None => Some(None),
+                        Some(l) => e.check("location", GeoPoint::parse(l.lat, l.lon)).map(Some),
+                    };
+                    if let (Some(name), Some(discipline), Some(agb), Some(kvk), Some(location)) =
+                        (name, discipline, agb, kvk, location)
+                    {
+                        out.push(Member {
+                            name,
+                            kind: m.kind,
+                            discipline,
+                            agb,
+                            kvk,
+                            location,
+                            valid_from: m.valid_from,
+                            valid_to: m.valid_to,
+                            in_verwijsgids: m.in_verwijsgids,
+                        });
+                    }
+                });
+            }
+            out
+        });
+        let service_area = e.in_key("service_area", |e| {
+            let a = &self.service_area;
+            let municipalities = e.in_key("municipalities", |e| {
+                a.municipalities
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, c)| {
+                        e.in_index(i, |e| e.check_here(parse_municipality_code(c)))
+                    })
+                    .collect::<Vec<_>>()
+            });
+            let postcodes = e.in_key("postcodes", |e| {
+                a.postcodes
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, c)| e.in_index(i, |e| e.check_here(parse_pc4(c))))
+                    .collect::<Vec<_>>()
+            });
+            let circles = e.in_key("circles", |e| {
+                a.circles
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, c)| {
+                        e.in_index(i, |e| {
+                            e.check_here(Circle::parse(c.lat, c.lon, c.radius_km))
+                        })
+                    })
+                    .collect::<Vec<_>>()
+            });
+            if let Some(g) = &a.geometry {
+                e.in_key("geometry", |e| {
+                    for err in onconet_spatial::validate_geojson(g) {
+                        e.add(err.code(), err.to_string());
+                    }
+                });
+            }
+            let mut municipalities = municipalities;
+            municipalities.sort();
+            municipalities.dedup();
+            let mut postcodes = postcodes;
+            postcodes.sort();
+            postcodes.dedup();
+            ServiceArea {
+                municipalities,
+                postcodes,
+                geometry: a.geometry.clone(),
+                circles,
+            }
+        });
+        let quality = QualityAttestation {
+            minimum_participation: self.quality.minimum_participation,
+            written_vision: self.quality.written_vision,
+            non_profit: self.quality.non_profit,
+            assessed_at: self.quality.assessed_at,
+        };
+        let links = self
+            .links
+            .iter()
+            .map(|l| Link {
+                network_id: l.network_id,
+                kind: l.kind,
+            })
+            .collect();
+        match name {
+            Some(name) if e.is_empty() => Ok(NetworkProfile {
+                name,
+                network_type: self.network_type,
+                scale: self.scale,
+                parent_id: self.parent_id,
+                lifecycle: self.lifecycle,
+                description,
+                website,
+                disciplines: self.disciplines,
+                tumour_types: self.tumour_types,
+                financing,
+                contacts,
+                members,
+                links,
+                ros_org,
+                service_area,
+                quality,
+            }),
+            _ => Err(e),
+        }
+    }
+
+    /// The profile as it goes out (and as a merge patch is applied to).
+    pub fn from_profile(p: &NetworkProfile) -> Self {
+        Self {
+            name: p.name.clone(),
+            network_type: p.network_type,
+            scale: p.scale,
+            parent_id: p.parent_id,
+            lifecycle: p.lifecycle,
+            description: DescriptionBody {
+                nl: p.description.nl.clone(),
+                en: p.description.en.clone(),
+            },
+            website: p.website.as_ref().map(|w| w.as_str().to_owned()),
+            disciplines: p.disciplines.clone(),
+            tumour_types: p.tumour_types.clone(),
+            financing: p
+                .financing
+                .iter()
+                .map(|f| FinancingBody {
+                    form: f.form.clone(),
+                    funder: f.funder.clone(),
+                    since: f.since,
+                    until: f.until,
+                    note: f.note.clone(),
+                })
+                .collect(),
+            contacts: p
+                .contacts
+                .iter()
+                .map(|c| ContactBody {
+                    role: c.role,
+                    name: c.name.clone(),
+                    email: c.email.as_ref().map(|e| e.as_str().to_owned()),
+                    phone: c.phone.as_ref().map(|p| p.as_str().to_owned()),
+                    public: c.public,
+                })
+                .collect(),
+            members: p
+                .members
+                .iter()
+                .map(|m| MemberBody {
+                    name: m.name.clone(),
+                    kind: m.kind,
+                    discipline: m.discipline.clone(),
+                    agb: m.agb.as_ref().map(|a| a.as_str().to_owned()),
+                    kvk: m.kvk.as_ref().map(|k| k.as_str().to_owned()),
+                    location: m.location.map(|l| LocationBody {
+                        lat: l.lat,
+                        lon: l.lon,
+                    }),
+                    valid_from: m.valid_from,
+                    valid_to: m.valid_to,
+                    in_verwijsgids: m.in_verwijsgids,
+                })
+                .collect(),
+            links: p
+                .links
+                .iter()
+                .map(|l| LinkBody {
+                    network_id: l.network_id,
+                    kind: l.kind,
+                })
+                .collect(),
+            ros_org: p.ros_org.as_ref().map(|o| o.as_str().to_owned()),
+            service_area: ServiceAreaBody {
+                municipalities: p.service_area.municipalities.clone(),
+                postcodes: p.service_area.postcodes.clone(),
+                geometry: p.service_area.geometry.clone(),
+                circles: p
+                    .service_area
+                    .circles
+                    .iter()
+                    .map(|c| CircleBody {
+                        lat: c.lat,
+                        lon: c.lon,
+                        radius_km: c.radius_km,
+                    })
+                    .collect(),
+            },
+            quality: QualityBody {
+                minimum_participation: p.quality.minimum_participation,
+                written_vision: p.quality.written_vision,
+                non_profit: p.quality.non_profit,
+                assessed_at: p.quality.assessed_at,
+            },
+        }
+    }
+}
+
+/// A network as the registry returns it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct NetworkResponse {
+    pub id: Uuid,
+    #[serde(flatten)]
+    pub profile: NetworkBody,
+    #[schema(schema_with = crate::dto::schema::registry_state)]
+    pub state: RegistryState,
+    /// Increases with every change; the ETag is derived from it.
+    pub version: i64,
+    /// When IKNL last verified the profile (set on publication).
+    pub last_verified_at: Option<DateTime<Utc>>,
+    /// Part of the clearly labelled demo data set.
+    pub demo: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl NetworkResponse {
+    /// `private` includes non-public contacts (for authorised users only).
+    pub fn new(n: &Network, private: bool) -> Self {
+        let profile = if private {
+            n.profile.clone()
+        } else {
+            n.profile.public_view()
+        };
+        Self {
+            id: n.id,
+            profile: NetworkBody::from_profile(&profile),
+            state: n.state,
+            version: n.version,
+            last_verified_at: n.last_verified_at,
+            demo: n.demo,
+            created_at: n.created_at,
+            updated_at: n.updated_at,
+        }
+    }
+}
+
+/// `POST /v1/networks/{id}/transitions`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TransitionRequest {
+    /// The state to move to.
+    #[schema(schema_with = crate::dto::schema::registry_state)]
+    pub to: RegistryState,
+    /// Why (kept in the history; useful when sending back to draft).
+    #[serde(default)]
+    pub reason: Option<String>,
+}

@@ -1,0 +1,115 @@
+//! The list envelope: `{"items": [...], "page": {...}}` plus an RFC 8288 `Link` header.
+
+use crate::error::ApiError;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+pub const DEFAULT_PER_PAGE: i64 = 20;
+pub const MAX_PER_PAGE: i64 = 100;
+
+#[derive(Debug, Clone, Copy, Serialize, ToSchema, PartialEq, Eq)]
+pub struct PageInfo {
+    /// This page, 1-based.
+    pub page: i64,
+    /// Items per page (at most 100).
+    pub per_page: i64,
+    /// Items matching the filters, on all pages.
+    pub total_items: i64,
+    /// Number of pages (0 when nothing matches).
+    pub total_pages: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ListResponse<T: ToSchema> {
+    pub items: Vec<T>,
+    pub page: PageInfo,
+}
+
+/// Parses `page` and `per_page` (defaults 1 and 20; `per_page` at most 100).
+pub fn parse_paging(page: Option<&str>, per_page: Option<&str>) -> Result<(i64, i64), ApiError> {
+    let parse = |name: &str, value: Option<&str>, default: i64, max: i64| match value {
+        None => Ok(default),
+        Some(v) => match v.trim().parse::<i64>() {
+            Ok(n) if (1..=max).contains(&n) => Ok(n),
+            Ok(_) => Err(ApiError::bad_parameter(
+                name,
+                "out_of_range",
+                format!("must be between 1 and {max}"),
+            )),
+            Err(_) => Err(ApiError::bad_parameter(
+                name,
+                "invalid_type",
+                "must be a positive integer",
+            )),
+        },
+    };
+    Ok((
+        parse("page", page, 1, 1_000_000)?,
+        parse("per_page", per_page, DEFAULT_PER_PAGE, MAX_PER_PAGE)?,
+    ))
+}
+
+impl PageInfo {
+    pub fn new(page: i64, per_page: i64, total_items: i64) -> Self {
+        Self {
+            page,
+            per_page,
+            total_items,
+            total_pages: (total_items + per_page - 1) / per_page,
+        }
+    }
+
+    /// The RFC 8288 `Link` header: `first`, `prev`, `next`, `last` as applicable, each the
+    /// request's own path and query with `page` replaced.
+    pub fn link_header(&self, path: &str, query: &str) -> String {
+        let url = |page: i64| {
+            let mut pairs: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
+                .filter(|(k, _)| k != "page")
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect();
+            pairs.push(("page".into(), page.to_string()));
+            let q = url::form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(pairs)
+                .finish();
+            format!("{path}?{q}")
+        };
+        let last = self.total_pages.max(1);
+        let mut links = vec![format!("<{}>; rel=\"first\"", url(1))];
+        if self.page > 1 {
+            links.push(format!(
+                "<{}>; rel=\"prev\"",
+                url((self.page - 1).min(last))
+            ));
+        }
+        if self.page < self.total_pages {
+            links.push(format!("<{}>; rel=\"next\"", url(self.page + 1)));
+        }
+        links.push(format!("<{}>; rel=\"last\"", url(last)));
+        links.join(", ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn page_math_and_links() {
+        let p = PageInfo::new(2, 10, 25);
+        assert_eq!(p.total_pages, 3);
+        assert_eq!(
+            p.link_header("/v1/networks", "type=expert_panel&page=2"),
+            "</v1/networks?type=expert_panel&page=1>; rel=\"first\", </v1/networks?type=expert_panel&page=1>; rel=\"prev\", </v1/networks?type=expert_panel&page=3>; rel=\"next\", </v1/networks?type=expert_panel&page=3>; rel=\"last\""
+        );
+        assert_eq!(PageInfo::new(1, 20, 0).total_pages, 0);
+    }
+
+    #[test]
+    fn paging_bounds() {
+        assert_eq!(parse_paging(None, None).ok(), Some((1, 20)));
+        assert!(parse_paging(Some("0"), None).is_err());
+        assert!(parse_paging(None, Some("101")).is_err());
+        assert!(parse_paging(Some("x"), None).is_err());
+        assert_eq!(parse_paging(Some("3"), Some("100")).ok(), Some((3, 100)));
+    }
+}

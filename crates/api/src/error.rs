@@ -1,0 +1,308 @@
+//! One place where failures become HTTP: RFC 9457 problem documents with deliberately chosen
+//! status codes (STYLE habit 8). Anything unexpected is an opaque 500, logged once with its
+//! cause and never sent to the client.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+use onconet_db::DbError;
+use onconet_domain::FieldError;
+use serde::Serialize;
+use std::fmt;
+use utoipa::ToSchema;
+
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// One invalid input: a body field (by JSON pointer) or a query/path parameter (by name).
+#[derive(Debug, Clone, Serialize, ToSchema, PartialEq)]
+pub struct InvalidParam {
+    /// RFC 6901 JSON pointer to the invalid body field, e.g. `/contacts/0/email`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pointer: Option<String>,
+    /// Name of the invalid query or path parameter.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parameter: Option<String>,
+    /// Machine-readable reason, e.g. `required`, `unknown_code`, `too_long`, `invalid_type`.
+    pub code: String,
+    /// Human-readable explanation.
+    pub detail: String,
+}
+
+impl InvalidParam {
+    pub fn parameter(name: &str, code: &str, detail: impl Into<String>) -> Self {
+        Self {
+            pointer: None,
+            parameter: Some(name.to_owned()),
+            code: code.to_owned(),
+            detail: detail.into(),
+        }
+    }
+
+    pub fn pointer(pointer: impl Into<String>, code: &str, detail: impl Into<String>) -> Self {
+        Self {
+            pointer: Some(pointer.into()),
+            parameter: None,
+            code: code.to_owned(),
+            detail: detail.into(),
+        }
+    }
+}
+
+impl From<FieldError> for InvalidParam {
+    fn from(e: FieldError) -> Self {
+        InvalidParam::pointer(e.pointer(), e.code, e.message)
+    }
+}
+
+/// An RFC 9457 problem document; every error response of this API is one.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(example = json!({
+    "type": "/problems/validation-failed",
+    "title": "The request body is not valid",
+    "status": 422,
+    "detail": "2 fields are invalid",
+    "errors": [
+        {"pointer": "/name", "code": "empty", "detail": "must not be empty"},
+        {"pointer": "/disciplines/0", "code": "unknown_code", "detail": "`astrology` is not in the disciplines vocabulary (see GET /v1/vocabularies)"}
+    ]
+}))]
+pub struct Problem {
+    /// A URI reference identifying the kind of problem.
+    #[serde(rename = "type")]
+    pub problem_type: String,
+    /// Short summary of the kind of problem.
+    pub title: String,
+    /// The HTTP status code.
+    pub status: u16,
+    /// What went wrong this time.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    /// Each invalid field or parameter (400 and 422).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
+    pub errors: Vec<InvalidParam>,
+}
+
+#[derive(Debug)]
+pub enum ApiError {
+    /// 400: the request cannot be parsed (malformed JSON, bad query string).
+    BadRequest {
+        detail: String,
+        errors: Vec<InvalidParam>,
+    },
+    /// 401: no valid credentials.
+    Unauthorized(String),
+    /// 403: authenticated, but not allowed.
+    Forbidden(String),
+    /// 404.
+    NotFound(String),
+    /// 406: no acceptable representation.
+    NotAcceptable(String),
+    /// 409: conflicts with the current state of the resource.
+    Conflict(String),
+    /// 412: `If-Match` does not match the current ETag.
+    PreconditionFailed { current_etag: String },
+    /// 413: body over the limit.
+    PayloadTooLarge(usize),
+    /// 415: wrong `Content-Type`.
+    UnsupportedMediaType(String),
+    /// 422: parsed, but invalid.
+    Validation(Vec<InvalidParam>),
+    /// 428: a change without `If-Match`.
+    PreconditionRequired,
+    /// 503: a dependency (the database) is unavailable.
+    Unavailable(String),
+    /// 500: a bug or an outage; the cause is logged, not sent.
+    Internal(String),
+}
+
+impl ApiError {
+    pub fn bad_parameter(name: &str, code: &str, detail: impl Into<String>) -> Self {
+        let param = InvalidParam::parameter(name, code, detail);
+        ApiError::BadRequest {
+            detail: format!("query parameter `{name}` is invalid: {}", param.detail),
+            errors: vec![param],
+        }
+    }
+
+    pub fn internal(cause: impl fmt::Display) -> Self {
+        ApiError::Internal(cause.to_string())
+    }
+
+    fn parts(&self) -> (StatusCode, &'static str, &'static str) {
+        use ApiError::*;
+        match self {
+            BadRequest { .. } => (
+                StatusCode::BAD_REQUEST,
+                "bad-request",
+                "The request is malformed",
+            ),
+            Unauthorized(_) => (
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "Authentication is required",
+            ),
+            Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden", "Not allowed"),
+            NotFound(_) => (StatusCode::NOT_FOUND, "not-found", "Not found"),
+            NotAcceptable(_) => (
+                StatusCode::NOT_ACCEPTABLE,
+                "not-acceptable",
+                "No acceptable representation",
+            ),
+            Conflict(_) => (
+                StatusCode::CONFLICT,
+                "conflict",
+                "Conflict with the current state",
+            ),
+            PreconditionFailed { .. } => (
+                StatusCode::PRECONDITION_FAILED,
+                "stale-etag",
+                "The resource was changed since you read it",
+            ),
+            PayloadTooLarge(_) => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload-too-large",
+                "The request body is too large",
+            ),
+            UnsupportedMediaType(_) => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported-media-type",
+                "Unsupported content type",
+            ),
+            Validation(_) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "validation-failed",
+                "The request body is not valid",
+            ),
+            PreconditionRequired => (
+                StatusCode::PRECONDITION_REQUIRED,
+                "if-match-required",
+                "If-Match is required",
+            ),
+            Unavailable(_) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "Service unavailable",
+            ),
+            Internal(_) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "Internal server error",
+            ),
+        }
+    }
+
+    pub fn problem(&self) -> Problem {
+        use ApiError::*;
+        let (status, slug, title) = self.parts();
+        let (detail, errors) = match self {
+            BadRequest { detail, errors } => (Some(detail.clone()), errors.clone()),
+            Unauthorized(d)
+            | Forbidden(d)
+            | NotFound(d)
+            | NotAcceptable(d)
+            | Conflict(d)
+            | UnsupportedMediaType(d)
+            | Unavailable(d) => (Some(d.clone()), vec![]),
+            PreconditionFailed { current_etag } => (
+                Some(format!(
+                    "If-Match does not match the current ETag {current_etag}; read the resource again and reapply your change"
+                )),
+                vec![],
+            ),
+            PayloadTooLarge(limit) => (
+                Some(format!("the body must be at most {limit} bytes")),
+                vec![],
+            ),
+            Validation(errors) => (
+                Some(match errors.len() {
+                    1 => format!(
+                        "{}: {}",
+                        errors[0]
+                            .pointer
+                            .as_deref()
+                            .or(errors[0].parameter.as_deref())
+                            .unwrap_or(""),
+                        errors[0].detail
+                    ),
+                    n => format!("{n} fields are invalid"),
+                }),
+                errors.clone(),
+            ),
+            PreconditionRequired => (
+                Some(
+                    "send If-Match with the ETag of the version you are changing (GET it first)"
+                        .into(),
+                ),
+                vec![],
+            ),
+            Internal(_) => (
+                Some("an unexpected error occurred; it has been logged".into()),
+                vec![],
+            ),
+        };
+        Problem {
+            problem_type: format!("/problems/{slug}"),
+            title: title.into(),
+            status: status.as_u16(),
+            detail,
+            errors,
+        }
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let p = self.problem();
+        write!(f, "{} {}", p.status, p.detail.unwrap_or(p.title))
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.parts().0
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let ApiError::Internal(cause) = self {
+            tracing::error!(cause = %cause, "request failed");
+        }
+        let problem = self.problem();
+        let mut response = HttpResponse::build(self.status_code());
+        response.insert_header((header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON)));
+        response.insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
+        match self {
+            ApiError::Unauthorized(_) => {
+                response.insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"onconet\""));
+            }
+            ApiError::PreconditionFailed { current_etag } => {
+                response.insert_header((header::ETAG, current_etag.as_str()));
+            }
+            _ => {}
+        }
+        match serde_json::to_vec(&problem) {
+            Ok(body) => response.body(body),
+            Err(_) => response.finish(),
+        }
+    }
+}
+
+impl From<DbError> for ApiError {
+    fn from(e: DbError) -> Self {
+        match e {
+            DbError::Pool(cause) => {
+                tracing::error!(cause = %cause, "database unavailable");
+                ApiError::Unavailable("the database is unavailable; try again shortly".into())
+            }
+            other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<Vec<FieldError>> for ApiError {
+    fn from(errors: Vec<FieldError>) -> Self {
+        ApiError::Validation(errors.into_iter().map(InvalidParam::from).collect())
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;

@@ -1,0 +1,280 @@
+//! Request parsing shared by the handlers: bounded JSON bodies with path-precise errors,
+//! `If-Match`, ETags.
+
+use crate::error::{ApiError, InvalidParam};
+use actix_web::HttpRequest;
+use actix_web::http::header;
+use actix_web::web::{Bytes, Payload};
+use futures_util::StreamExt;
+use serde::de::DeserializeOwned;
+
+/// Largest request body accepted (1 MiB).
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// Reads the body, refusing more than [`MAX_BODY_BYTES`] (413) and a `Content-Type` other than
+/// one of `accepted` (415).
+pub async fn read_body(
+    req: &HttpRequest,
+    mut payload: Payload,
+    accepted: &[&str],
+) -> Result<Bytes, ApiError> {
+    let content_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        });
+    match content_type {
+        Some(ct) if accepted.contains(&ct.as_str()) => {}
+        other => {
+            return Err(ApiError::UnsupportedMediaType(format!(
+                "Content-Type must be {} (got {})",
+                accepted.join(" or "),
+                other.as_deref().unwrap_or("none")
+            )));
+        }
+    }
+    if let Some(len) = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok())
+        && len > MAX_BODY_BYTES
+    {
+        return Err(ApiError::PayloadTooLarge(MAX_BODY_BYTES));
+    }
+    let mut body = actix_web::web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| ApiError::BadRequest {
+            detail: format!("the request body could not be read: {e}"),
+            errors: vec![],
+        })?;
+        if body.len() + chunk.len() > MAX_BODY_BYTES {
+            return Err(ApiError::PayloadTooLarge(MAX_BODY_BYTES));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
+}
+
+/// Parses JSON text: a syntax error is 400, a well-formed document of the wrong shape is 422
+/// naming the offending field by JSON pointer.
+pub fn parse_json_value(body: &[u8]) -> Result<serde_json::Value, ApiError> {
+    serde_json::from_slice(body).map_err(|e| ApiError::BadRequest {
+        detail: format!("the body is not valid JSON: {e}"),
+        errors: vec![],
+    })
+}
+
+/// Deserialises an already-parsed JSON document into `T`, reporting the JSON pointer of the
+/// first field that does not fit (wrong type, unknown field, unknown enum value, bad UUID or
+/// date).
+pub fn from_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, ApiError> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let pointer = pointer_of(e.path());
+        let inner = e.into_inner();
+        let message = inner.to_string();
+        let code = if message.starts_with("unknown field") {
+            "unknown_field"
+        } else if message.starts_with("missing field") {
+            "required"
+        } else if message.starts_with("unknown variant") {
+            "unknown_code"
+        } else {
+            "invalid_type"
+        };
+        // `missing field` is reported at the parent object; point at the field itself.
+        let pointer = match (code, message.split('`').nth(1)) {
+            ("required", Some(field)) => format!("{pointer}/{field}"),
+            ("unknown_field", Some(field)) if !pointer.ends_with(&format!("/{field}")) => {
+                format!("{pointer}/{field}")
+            }
+            _ => pointer,
+        };
+        ApiError::Validation(vec![InvalidParam::pointer(pointer, code, message)])
+    })
+}
+
+fn pointer_of(path: &serde_path_to_error::Path) -> String {
+    use serde_path_to_error::Segment;
+    let mut out = String::new();
+    for segment in path.iter() {
+        match segment {
+            Segment::Seq { index } => {
+                out.push('/');
+                out.push_str(&index.to_string());
+            }
+            Segment::Map { key } => {
+                out.push('/');
+                out.push_str(&key.replace('~', "~0").replace('/', "~1"));
+            }
+            Segment::Enum { .. } | Segment::Unknown => {}
+        }
+    }
+    out
+}
+
+/// The strong ETag of a resource version.
+pub fn etag(version: i64) -> String {
+    format!("\"v{version}\"")
+}
+
+/// The entity tags of an `If-Match` header, read before any await so handlers stay `Send`.
+#[derive(Debug, Clone, Default)]
+pub struct IfMatch(Vec<String>);
+
+impl IfMatch {
+    pub fn parse(req: &HttpRequest) -> Self {
+        Self(
+            req.headers()
+                .get_all(header::IF_MATCH)
+                .filter_map(|v| v.to_str().ok())
+                .flat_map(|v| v.split(','))
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(str::to_owned)
+                .collect(),
+        )
+    }
+
+    /// An `If-Match` with exactly these tags (for in-process callers such as the demo loader).
+    pub fn from_tags(tags: Vec<String>) -> Self {
+        Self(tags)
+    }
+
+    /// Checks against the current version: 428 when absent (or `*`, which would not protect
+    /// against lost updates), 412 when no listed tag matches (weak tags never match).
+    pub fn check(&self, current_version: i64) -> Result<(), ApiError> {
+        let current = etag(current_version);
+        if self.0.iter().all(|v| v == "*") {
+            return Err(ApiError::PreconditionRequired);
+        }
+        if self.0.contains(&current) {
+            Ok(())
+        } else {
+            Err(ApiError::PreconditionFailed {
+                current_etag: current,
+            })
+        }
+    }
+}
+
+/// Whether `If-None-Match` lists the current ETag (so a 304 can be sent).
+pub fn if_none_match(req: &HttpRequest, current: &str) -> bool {
+    req.headers()
+        .get_all(header::IF_NONE_MATCH)
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|v| v.trim().trim_start_matches("W/"))
+        .any(|v| v == current || v == "*")
+}
+
+/// Whether the client prefers `media_type` over plain JSON in its `Accept` header.
+pub fn accepts(req: &HttpRequest, media_type: &str) -> bool {
+    req.headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| {
+            accept.split(',').any(|part| {
+                let mut it = part.split(';');
+                let mt = it.next().unwrap_or("").trim();
+                let q_zero = it.any(|p| {
+                    p.trim()
+                        .strip_prefix("q=")
+                        .and_then(|q| q.trim().parse::<f32>().ok())
+                        .is_some_and(|q| q <= 0.0)
+                });
+                mt.eq_ignore_ascii_case(media_type) && !q_zero
+            })
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::test::TestRequest;
+
+    #[test]
+    fn if_match_rules() {
+        let check_if_match = |req: &HttpRequest, v| IfMatch::parse(req).check(v);
+        let req = TestRequest::default().to_http_request();
+        assert!(matches!(
+            check_if_match(&req, 1),
+            Err(ApiError::PreconditionRequired)
+        ));
+        let req = TestRequest::default()
+            .insert_header(("If-Match", "*"))
+            .to_http_request();
+        assert!(matches!(
+            check_if_match(&req, 1),
+            Err(ApiError::PreconditionRequired)
+        ));
+        let req = TestRequest::default()
+            .insert_header(("If-Match", "\"v1\""))
+            .to_http_request();
+        assert!(check_if_match(&req, 1).is_ok());
+        assert!(matches!(
+            check_if_match(&req, 2),
+            Err(ApiError::PreconditionFailed { .. })
+        ));
+        let req = TestRequest::default()
+            .insert_header(("If-Match", "W/\"v1\""))
+            .to_http_request();
+        assert!(check_if_match(&req, 1).is_err());
+        let req = TestRequest::default()
+            .insert_header(("If-Match", "\"v0\", \"v2\""))
+            .to_http_request();
+        assert!(check_if_match(&req, 2).is_ok());
+    }
+
+    #[test]
+    fn type_errors_point_at_the_field() {
+        #[derive(serde::Deserialize, Debug)]
+        #[serde(deny_unknown_fields)]
+        #[expect(dead_code, reason = "only deserialised")]
+        struct Inner {
+            a: u32,
+        }
+        #[derive(serde::Deserialize, Debug)]
+        #[serde(deny_unknown_fields)]
+        #[expect(dead_code, reason = "only deserialised")]
+        struct Outer {
+            list: Vec<Inner>,
+        }
+        let pointer = |v: serde_json::Value| match from_value::<Outer>(v) {
+            Err(ApiError::Validation(e)) => {
+                (e[0].pointer.clone().unwrap_or_default(), e[0].code.clone())
+            }
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            pointer(serde_json::json!({"list": [{"a": 1}, {"a": "x"}]})),
+            ("/list/1/a".into(), "invalid_type".into())
+        );
+        assert_eq!(
+            pointer(serde_json::json!({"list": [{"a": 1, "b": 2}]})),
+            ("/list/0/b".into(), "unknown_field".into())
+        );
+        assert_eq!(
+            pointer(serde_json::json!({"list": [{}]})),
+            ("/list/0/a".into(), "required".into())
+        );
+    }
+
+    #[test]
+    fn accept_negotiation() {
+        let req = TestRequest::default()
+            .insert_header(("Accept", "application/geo+json, application/json;q=0.5"))
+            .to_http_request();
+        assert!(accepts(&req, "application/geo+json"));
+        let req = TestRequest::default()
+            .insert_header(("Accept", "application/geo+json;q=0"))
+            .to_http_request();
+        assert!(!accepts(&req, "application/geo+json"));
+    }
+}

@@ -1,0 +1,129 @@
+//! onconet's HTTP API: actix handlers, request/response types, authentication, the error
+//! format and the OpenAPI document.
+
+pub mod auth;
+pub mod dto;
+pub mod error;
+pub mod extract;
+pub mod openapi;
+pub mod routes;
+pub mod service;
+pub mod state;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::{App, HttpRequest, HttpResponse, web};
+use error::{ApiError, InvalidParam};
+use std::sync::Arc;
+use utoipa::OpenApi;
+use utoipa_actix_web::{AppExt, UtoipaApp, scope};
+
+pub use auth::{Authenticator, VerificationKey};
+pub use state::AppState;
+
+/// Mounts every documented route. Both the server and [`openapi`] go through here, so the
+/// document cannot drift from the routes.
+fn mount<T>(app: UtoipaApp<T>) -> UtoipaApp<T>
+where
+    T: ServiceFactory<ServiceRequest, Config = (), Error = actix_web::Error, InitError = ()>,
+{
+    app.service(
+        scope("/v1")
+            .service(routes::networks::list_networks)
+            .service(routes::networks::create_network)
+            .service(routes::networks::get_network)
+            .service(routes::networks::update_network)
+            .service(routes::networks::transition_network)
+            .service(routes::vocabularies::list_vocabularies),
+    )
+    .service(routes::health::healthz)
+    .service(routes::health::readyz)
+}
+
+/// The OpenAPI document of this API.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    let (_, doc) = mount(
+        App::new()
+            .into_utoipa_app()
+            .openapi(openapi::BaseDoc::openapi()),
+    )
+    .split_for_parts();
+    doc
+}
+
+/// The OpenAPI document as served at `/openapi.json` and committed in `openapi/openapi.json`.
+pub fn openapi_json() -> String {
+    let mut text = openapi()
+        .to_pretty_json()
+        .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+    text.push('\n');
+    text
+}
+
+fn query_error(err: actix_web::error::QueryPayloadError, _: &HttpRequest) -> actix_web::Error {
+    let message = err.to_string();
+    let parameter = message.split('`').nth(1).unwrap_or("").to_owned();
+    ApiError::BadRequest {
+        detail: format!("the query string is invalid: {message}"),
+        errors: vec![InvalidParam::parameter(
+            &parameter,
+            "invalid_parameter",
+            message.clone(),
+        )],
+    }
+    .into()
+}
+
+async fn not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    Err(ApiError::NotFound(format!(
+        "no route for {} {}",
+        req.method(),
+        req.path()
+    )))
+}
+
+/// The whole application: API routes, `/openapi.json`, shared state, error handlers.
+pub fn app(
+    state: AppState,
+    auth: Arc<Authenticator>,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    let (app, doc) = mount(
+        App::new()
+            .into_utoipa_app()
+            .openapi(openapi::BaseDoc::openapi()),
+    )
+    .split_for_parts();
+    let doc_json = web::Bytes::from({
+        let mut text = doc.to_pretty_json().unwrap_or_default();
+        text.push('\n');
+        text
+    });
+    app.app_data(web::Data::new(state))
+        .app_data(web::Data::new(auth))
+        .app_data(web::QueryConfig::default().error_handler(query_error))
+        .app_data(
+            web::PathConfig::default()
+                .error_handler(|err, _| ApiError::NotFound(err.to_string()).into()),
+        )
+        .route(
+            "/openapi.json",
+            web::get().to(move || {
+                let body = doc_json.clone();
+                async move {
+                    HttpResponse::Ok()
+                        .content_type("application/json")
+                        .body(body)
+                }
+            }),
+        )
+        .default_service(web::to(not_found))
+        .wrap(tracing_actix_web::TracingLogger::default())
+}

@@ -1,0 +1,44 @@
+//! The OpenAPI document: collected from the same `service(...)` calls that mount the routes
+//! (utoipa-actix-web), on top of this base.
+
+use crate::error::{InvalidParam, Problem};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "onconet",
+        description = "The national registry of oncology networks in the Netherlands: regional oncology networks, network tumour groups, expert panels and oncology care networks, with their disciplines, service areas and quality.\n\nConventions: errors are RFC 9457 problem documents; single resources carry an `ETag` and every change needs `If-Match`; lists are paginated with an RFC 8288 `Link` header; labels follow `Accept-Language` (`nl`, `en`).",
+        license(name = "EUPL-1.2", identifier = "EUPL-1.2"),
+    ),
+    servers((url = "/", description = "This server")),
+    components(schemas(Problem, InvalidParam)),
+    modifiers(&Security),
+    tags(
+        (name = "networks", description = "Network profiles and their review workflow"),
+        (name = "vocabularies", description = "Codes and labels used in profiles and filters"),
+        (name = "operations", description = "Health and readiness"),
+    )
+)]
+pub struct BaseDoc;
+
+struct Security;
+
+impl Modify for Security {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .description(Some(
+                        "A JWT from your organisation's identity provider (or `onconet token` in development).",
+                    ))
+                    .build(),
+            ),
+        );
+    }
+}

@@ -1,0 +1,3 @@
+pub mod health;
+pub mod networks;
+pub mod vocabularies;

@@ -1,0 +1,415 @@
+//! `/v1/networks`: thin handlers over [`crate::service::networks`].
+
+use crate::auth::{MaybeActor, RequireActor};
+use crate::dto::network::{NetworkBody, NetworkResponse, TransitionRequest};
+use crate::dto::page::{ListResponse, PageInfo, parse_paging};
+use crate::error::{ApiError, ApiResult, Problem};
+use crate::extract::{IfMatch, etag, from_value, if_none_match, parse_json_value, read_body};
+use crate::service::networks::{self as service, WriteContext};
+use crate::state::AppState;
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
+use chrono::{DateTime, Utc};
+use onconet_db::networks::{NetworkFilter, PageRequest};
+use onconet_domain::{Lifecycle, NetworkType, RegistryState, parse_code, parse_municipality_code};
+use serde::Deserialize;
+use tracing_actix_web::RequestId;
+use utoipa::IntoParams;
+use uuid::Uuid;
+
+/// Filters and paging of the network list. Comma lists: `type` and `lifecycle` match any of
+/// the values, `discipline` and `tumour_type` require all of them.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ListNetworksQuery {
+    /// Text to find in the name or description (case-insensitive).
+    #[param(example = "Groningen")]
+    pub q: Option<String>,
+    /// Network types, comma-separated (any of).
+    #[serde(rename = "type")]
+    #[param(rename = "type", example = "oncology_care_network")]
+    pub network_type: Option<String>,
+    /// Discipline codes, comma-separated (all of).
+    #[param(example = "physiotherapy,dietetics")]
+    pub discipline: Option<String>,
+    /// Tumour-type codes, comma-separated (all of).
+    pub tumour_type: Option<String>,
+    /// CBS municipality code listed in the service area.
+    #[param(example = "GM0014")]
+    pub municipality: Option<String>,
+    /// Lifecycles, comma-separated (any of).
+    pub lifecycle: Option<String>,
+    /// Registry states, comma-separated (any of; default `published`). Other states than
+    /// `published` need a token and show what the caller may see.
+    pub state: Option<String>,
+    /// Only networks changed after this RFC 3339 time.
+    #[param(example = "2026-01-01T00:00:00Z")]
+    pub modified_after: Option<String>,
+    /// Page number, from 1.
+    #[param(minimum = 1, example = 1)]
+    pub page: Option<String>,
+    /// Items per page, 1–100 (default 20).
+    #[param(minimum = 1, maximum = 100, example = 20)]
+    pub per_page: Option<String>,
+}
+
+fn comma_list(value: Option<&str>) -> Vec<String> {
+    value
+        .map(|v| {
+            v.split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn parse_each<T>(
+    name: &str,
+    value: Option<&str>,
+    parse: impl Fn(&str) -> Result<T, onconet_domain::error::InvalidValue>,
+) -> ApiResult<Vec<T>> {
+    comma_list(value)
+        .iter()
+        .map(|v| parse(v).map_err(|e| ApiError::bad_parameter(name, e.code, e.message)))
+        .collect()
+}
+
+impl ListNetworksQuery {
+    fn into_filter(self, state: &AppState, staff: bool) -> ApiResult<(NetworkFilter, PageRequest)> {
+        let v = &state.vocabularies;
+        let (page, per_page) = parse_paging(self.page.as_deref(), self.per_page.as_deref())?;
+        let states = parse_each("state", self.state.as_deref(), |s| {
+            s.parse::<RegistryState>()
+        })?;
+        if states.iter().any(|s| *s != RegistryState::Published) && !staff {
+            return Err(ApiError::Forbidden(
+                "only IKNL staff and admins may list networks that are not published".into(),
+            ));
+        }
+        let modified_after = match self.modified_after.as_deref() {
+            None => None,
+            Some(t) => Some(
+                DateTime::parse_from_rfc3339(t.trim())
+                    .map_err(|e| {
+                        ApiError::bad_parameter(
+                            "modified_after",
+                            "invalid_format",
+                            format!("not an RFC 3339 time: {e}"),
+                        )
+                    })?
+                    .with_timezone(&Utc),
+            ),
+        };
+        let q = self
+            .q
+            .as_deref()
+            .map(str::trim)
+            .filter(|q| !q.is_empty())
+            .map(str::to_owned);
+        if q.as_ref().is_some_and(|q| q.chars().count() > 200) {
+            return Err(ApiError::bad_parameter(
+                "q",
+                "too_long",
+                "must be at most 200 characters",
+            ));
+        }
+        let filter = NetworkFilter {
+            states: if states.is_empty() {
+                vec![RegistryState::Published.as_str().into()]
+            } else {
+                states.iter().map(|s| s.as_str().to_owned()).collect()
+            },
+            q,
+            types: parse_each("type", self.network_type.as_deref(), |s| {
+                s.parse::<NetworkType>()
+            })?
+            .iter()
+            .map(|t| t.as_str().to_owned())
+            .collect(),
+            disciplines: parse_each("discipline", self.discipline.as_deref(), |s| {
+                parse_code(&v.disciplines, s)
+            })?,
+            tumour_types: parse_each("tumour_type", self.tumour_type.as_deref(), |s| {
+                parse_code(&v.tumour_types, s)
+            })?,
+            lifecycles: parse_each("lifecycle", self.lifecycle.as_deref(), |s| {
+                s.parse::<Lifecycle>()
+            })?
+            .iter()
+            .map(|l| l.as_str().to_owned())
+            .collect(),
+            municipality: match self.municipality.as_deref() {
+                None => None,
+                Some(m) => Some(
+                    parse_municipality_code(m)
+                        .map_err(|e| ApiError::bad_parameter("municipality", e.code, e.message))?,
+                ),
+            },
+            modified_after,
+        };
+        Ok((filter, PageRequest { page, per_page }))
+    }
+}
+
+/// List published networks, filtered and paginated.
+#[utoipa::path(
+    tag = "networks",
+    params(ListNetworksQuery),
+    security((), ("bearer" = [])),
+    responses(
+        (status = 200, description = "One page of networks; `Link` has first/prev/next/last", body = ListResponse<NetworkResponse>,
+            headers(("Link" = String, description = "RFC 8288 pagination links"))),
+        (status = 400, description = "A query parameter is invalid", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "The bearer token is invalid", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Listing unpublished networks needs IKNL staff", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/networks")]
+pub async fn list_networks(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    query: web::Query<ListNetworksQuery>,
+    actor: MaybeActor,
+) -> ApiResult<HttpResponse> {
+    let staff = service::is_staff(actor.0.as_ref());
+    let (filter, page) = query.into_inner().into_filter(&state, staff)?;
+    let mut conn = onconet_db::pool::get(&state.pool).await?;
+    let (rows, total) = onconet_db::networks::list(&mut conn, &filter, page).await?;
+    let items = rows
+        .into_iter()
+        .map(|r| r.into_domain().map(|n| NetworkResponse::new(&n, staff)))
+        .collect::<Result<Vec<_>, _>>()?;
+    let info = PageInfo::new(page.page, page.per_page, total);
+    Ok(HttpResponse::Ok()
+        .insert_header((
+            header::LINK,
+            info.link_header(req.path(), req.query_string()),
+        ))
+        .insert_header((
+            header::CACHE_CONTROL,
+            if actor.0.is_some() {
+                "private, no-cache"
+            } else {
+                "public, max-age=60"
+            },
+        ))
+        .json(ListResponse { items, page: info }))
+}
+
+fn parse_id(raw: &str) -> ApiResult<Uuid> {
+    Uuid::parse_str(raw)
+        .map_err(|_| ApiError::NotFound(format!("`{raw}` is not a network id (a UUID)")))
+}
+
+fn network_response(
+    status: actix_web::http::StatusCode,
+    n: &onconet_domain::Network,
+    private: bool,
+) -> HttpResponse {
+    HttpResponse::build(status)
+        .insert_header((header::ETAG, etag(n.version)))
+        .insert_header((
+            header::CACHE_CONTROL,
+            if private {
+                "private, no-cache"
+            } else {
+                "public, max-age=60"
+            },
+        ))
+        .json(NetworkResponse::new(n, private))
+}
+
+/// One network. The public sees published networks with their public contacts; editors also
+/// see drafts and every contact.
+#[utoipa::path(
+    tag = "networks",
+    params(("id" = String, Path, description = "Network id (UUID)")),
+    security((), ("bearer" = [])),
+    responses(
+        (status = 200, description = "The network", body = NetworkResponse, headers(("ETag" = String, description = "Send it back in If-Match to change the network"))),
+        (status = 304, description = "Not modified since the ETag in If-None-Match"),
+        (status = 401, description = "The bearer token is invalid", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such network (or not visible to you)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/networks/{id}")]
+pub async fn get_network(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    actor: MaybeActor,
+) -> ApiResult<HttpResponse> {
+    let id = parse_id(&path)?;
+    let mut conn = onconet_db::pool::get(&state.pool).await?;
+    let (network, private) = service::load_visible(&mut conn, id, actor.0.as_ref()).await?;
+    let tag = etag(network.version);
+    if if_none_match(&req, &tag) {
+        return Ok(HttpResponse::NotModified()
+            .insert_header((header::ETAG, tag))
+            .finish());
+    }
+    Ok(network_response(
+        actix_web::http::StatusCode::OK,
+        &network,
+        private,
+    ))
+}
+
+fn write_context<'a>(actor: &'a RequireActor, request_id: &RequestId) -> WriteContext<'a> {
+    WriteContext {
+        actor: &actor.0,
+        request_id: Some(request_id.to_string()),
+    }
+}
+
+/// Register a network (as a `draft`).
+#[utoipa::path(
+    tag = "networks",
+    request_body(content = NetworkBody, content_type = "application/json"),
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Created", body = NetworkResponse,
+            headers(("Location" = String, description = "URL of the new network"), ("ETag" = String, description = "Its version"))),
+        (status = 400, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not allowed for your role or ROS", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body is larger than 1 MiB", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not application/json", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Fields are invalid; each is listed by JSON pointer", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/networks")]
+pub async fn create_network(
+    req: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+    actor: RequireActor,
+    request_id: RequestId,
+) -> ApiResult<HttpResponse> {
+    let body = read_body(&req, payload, &["application/json"]).await?;
+    let body: NetworkBody = from_value(parse_json_value(&body)?)?;
+    let mut conn = onconet_db::pool::get(&state.pool).await?;
+    let ctx = write_context(&actor, &request_id);
+    let network = service::create(&mut conn, &ctx, &state.vocabularies, body, false).await?;
+    let mut response = network_response(actix_web::http::StatusCode::CREATED, &network, true);
+    response.headers_mut().insert(
+        header::LOCATION,
+        header::HeaderValue::from_str(&format!("/v1/networks/{}", network.id))
+            .map_err(ApiError::internal)?,
+    );
+    Ok(response)
+}
+
+/// Change a network with a JSON Merge Patch (RFC 7396). `If-Match` with the current ETag is
+/// required; keys set to `null` are removed (required fields cannot be).
+#[utoipa::path(
+    tag = "networks",
+    params(
+        ("id" = String, Path, description = "Network id (UUID)"),
+        ("If-Match" = String, Header, description = "The ETag of the version you are changing"),
+    ),
+    request_body(content = Object, content_type = "application/merge-patch+json", description = "Fields of the network profile to change"),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Changed (or already as requested)", body = NetworkResponse, headers(("ETag" = String, description = "The new version"))),
+        (status = 400, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "You may not edit this network", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such network", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "The network changed since your ETag", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body is larger than 1 MiB", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Wrong content type", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The patched profile is invalid", body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "If-Match is missing", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[patch("/networks/{id}")]
+pub async fn update_network(
+    req: HttpRequest,
+    payload: web::Payload,
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+    actor: RequireActor,
+    request_id: RequestId,
+) -> ApiResult<HttpResponse> {
+    let id = parse_id(&path)?;
+    let body = read_body(
+        &req,
+        payload,
+        &["application/merge-patch+json", "application/json"],
+    )
+    .await?;
+    let patch = parse_json_value(&body)?;
+    let mut conn = onconet_db::pool::get(&state.pool).await?;
+    let ctx = write_context(&actor, &request_id);
+    let network = service::update(
+        &mut conn,
+        &ctx,
+        &state.vocabularies,
+        id,
+        &IfMatch::parse(&req),
+        patch,
+    )
+    .await?;
+    Ok(network_response(
+        actix_web::http::StatusCode::OK,
+        &network,
+        true,
+    ))
+}
+
+/// Move a network through the review workflow: `draft → submitted → published → archived`,
+/// and back to `draft` for rework. Only IKNL staff and admins publish and archive.
+#[utoipa::path(
+    tag = "networks",
+    params(
+        ("id" = String, Path, description = "Network id (UUID)"),
+        ("If-Match" = String, Header, description = "The ETag of the version you are moving"),
+    ),
+    request_body(content = TransitionRequest, content_type = "application/json"),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Moved", body = NetworkResponse, headers(("ETag" = String, description = "The new version"))),
+        (status = 400, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Your role may not make this move", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such network", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The workflow does not allow this move from the current state", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "The network changed since your ETag", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Wrong content type", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`to` is not a state", body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "If-Match is missing", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/networks/{id}/transitions")]
+pub async fn transition_network(
+    req: HttpRequest,
+    payload: web::Payload,
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+    actor: RequireActor,
+    request_id: RequestId,
+) -> ApiResult<HttpResponse> {
+    let id = parse_id(&path)?;
+    let body = read_body(&req, payload, &["application/json"]).await?;
+    let body: TransitionRequest = from_value(parse_json_value(&body)?)?;
+    let mut conn = onconet_db::pool::get(&state.pool).await?;
+    let ctx = write_context(&actor, &request_id);
+    let network = service::transition(
+        &mut conn,
+        &ctx,
+        id,
+        &IfMatch::parse(&req),
+        body.to,
+        body.reason,
+    )
+    .await?;
+    Ok(network_response(
+        actix_web::http::StatusCode::OK,
+        &network,
+        true,
+    ))
+}

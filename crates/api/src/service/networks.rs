@@ -1,0 +1,328 @@
+//! Creating, changing and moving networks through the workflow, with a revision per write.
+
+use crate::dto::network::NetworkBody;
+use crate::error::{ApiError, ApiResult, InvalidParam};
+use crate::extract::{IfMatch, etag};
+use chrono::Utc;
+use diesel_async::AsyncConnection;
+use diesel_async::AsyncPgConnection;
+use onconet_db::models::{NewNetwork, NewRevision, ProfileColumns, snapshot};
+use onconet_db::{networks as q, revisions};
+use onconet_domain::changes::diff;
+use onconet_domain::workflow::check_transition;
+use onconet_domain::{Actor, Network, NetworkProfile, RegistryState, Role, Vocabularies};
+use uuid::Uuid;
+
+/// Who is writing, and under which request (kept in the revision).
+pub struct WriteContext<'a> {
+    pub actor: &'a Actor,
+    pub request_id: Option<String>,
+}
+
+impl From<diesel::result::Error> for ApiError {
+    fn from(e: diesel::result::Error) -> Self {
+        ApiError::from(onconet_db::DbError::from(e))
+    }
+}
+
+/// Loads a network the caller may see: published ones for everybody, others only for those
+/// who may see its private side (404 otherwise, so drafts do not leak their existence).
+pub async fn load_visible(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    actor: Option<&Actor>,
+) -> ApiResult<(Network, bool)> {
+    let network = q::find(conn, id)
+        .await?
+        .map(|row| row.into_domain())
+        .transpose()?
+        .ok_or_else(|| not_found(id))?;
+    let private = actor.is_some_and(|a| a.can_view_private(network.profile.ros_org.as_ref()));
+    if network.state != RegistryState::Published && !private {
+        return Err(not_found(id));
+    }
+    Ok((network, private))
+}
+
+pub fn not_found(id: Uuid) -> ApiError {
+    ApiError::NotFound(format!("no network with id {id}"))
+}
+
+/// Referenced networks (parent, links) must exist, and the parent chain must not loop.
+async fn check_references(
+    conn: &mut AsyncPgConnection,
+    self_id: Uuid,
+    profile: &NetworkProfile,
+) -> ApiResult<()> {
+    let mut wanted: Vec<Uuid> = profile.links.iter().map(|l| l.network_id).collect();
+    wanted.extend(profile.parent_id);
+    let existing = q::existing_ids(conn, &wanted).await?;
+    let mut errors = Vec::new();
+    if let Some(parent) = profile.parent_id {
+        if !existing.contains(&parent) {
+            errors.push(InvalidParam::pointer(
+                "/parent_id",
+                "unknown_network",
+                format!("no network with id {parent}"),
+            ));
+        } else if q::ancestors(conn, parent, 64).await?.contains(&self_id) {
+            errors.push(InvalidParam::pointer(
+                "/parent_id",
+                "cycle",
+                "this parent would make the network part of itself",
+            ));
+        }
+    }
+    for (i, link) in profile.links.iter().enumerate() {
+        if !existing.contains(&link.network_id) {
+            errors.push(InvalidParam::pointer(
+                format!("/links/{i}/network_id"),
+                "unknown_network",
+                format!("no network with id {}", link.network_id),
+            ));
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::Validation(errors))
+    }
+}
+
+fn check_may_edit(actor: &Actor, profile: &NetworkProfile) -> ApiResult<()> {
+    if actor.can_edit(profile.ros_org.as_ref()) {
+        Ok(())
+    } else if actor.roles.is_empty() {
+        Err(ApiError::Forbidden(
+            "your token carries no onconet role".into(),
+        ))
+    } else {
+        Err(ApiError::Forbidden(
+            "ROS advisers may only edit networks of their own ROS (ros_org)".into(),
+        ))
+    }
+}
+
+async fn record(
+    conn: &mut AsyncPgConnection,
+    ctx: &WriteContext<'_>,
+    network: &Network,
+    action: &str,
+    before: Option<&serde_json::Value>,
+    reason: Option<String>,
+) -> ApiResult<()> {
+    let after = snapshot(network)?;
+    let mut changes = diff(before.unwrap_or(&serde_json::Value::Null), &after);
+    if before.is_none() {
+        changes.retain(|c| {
+            !c.new.is_null() && c.new != serde_json::json!([]) && c.new != serde_json::json!({})
+        });
+    }
+    let mut changes = serde_json::to_value(changes).map_err(ApiError::internal)?;
+    if let (Some(reason), serde_json::Value::Array(list)) = (reason, &mut changes) {
+        list.push(serde_json::json!({"field": "reason", "old": null, "new": reason}));
+    }
+    revisions::insert(
+        conn,
+        &NewRevision {
+            network_id: network.id,
+            version: network.version,
+            action: action.into(),
+            actor_sub: ctx.actor.sub.clone(),
+            actor_name: ctx.actor.name.clone(),
+            request_id: ctx.request_id.clone(),
+            changes,
+            snapshot: after,
+            state: network.state.as_str().into(),
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// Creates a network as a draft.
+pub async fn create(
+    conn: &mut AsyncPgConnection,
+    ctx: &WriteContext<'_>,
+    vocabularies: &Vocabularies,
+    body: NetworkBody,
+    demo: bool,
+) -> ApiResult<Network> {
+    let actor = ctx.actor;
+    if !actor.can_create() {
+        return Err(ApiError::Forbidden(
+            "your token carries no onconet role".into(),
+        ));
+    }
+    let mut body = body;
+    // An adviser's network belongs to their ROS unless they say otherwise (and they may not).
+    if !actor.is_registry_staff() && body.ros_org.is_none() {
+        body.ros_org = actor.org.clone();
+    }
+    let id = Uuid::now_v7();
+    let profile = body
+        .into_profile(Some(id), vocabularies)
+        .map_err(ApiError::Validation)?;
+    check_may_edit(actor, &profile)?;
+    let columns = ProfileColumns::from_profile(&profile)?;
+    conn.transaction::<_, ApiError, _>(async |conn| {
+        check_references(conn, id, &profile).await?;
+        let row = q::insert(
+            conn,
+            &NewNetwork {
+                id,
+                profile: columns,
+                state: RegistryState::Draft.as_str().into(),
+                demo,
+            },
+        )
+        .await?;
+        let network = row.into_domain()?;
+        record(conn, ctx, &network, "created", None, None).await?;
+        Ok(network)
+    })
+    .await
+}
+
+/// Applies a JSON Merge Patch (RFC 7396) to the profile of `id` at `if_match` version.
+pub async fn update(
+    conn: &mut AsyncPgConnection,
+    ctx: &WriteContext<'_>,
+    vocabularies: &Vocabularies,
+    id: Uuid,
+    if_match: &IfMatch,
+    patch: serde_json::Value,
+) -> ApiResult<Network> {
+    const READ_ONLY: [&str; 7] = [
+        "id",
+        "state",
+        "version",
+        "created_at",
+        "updated_at",
+        "last_verified_at",
+        "demo",
+    ];
+    let Some(patch_fields) = patch.as_object() else {
+        return Err(ApiError::Validation(vec![InvalidParam::pointer(
+            "",
+            "invalid_type",
+            "a merge patch must be a JSON object",
+        )]));
+    };
+    let read_only: Vec<InvalidParam> = READ_ONLY
+        .iter()
+        .filter(|k| patch_fields.contains_key(**k))
+        .map(|k| {
+            InvalidParam::pointer(
+                format!("/{k}"),
+                "read_only",
+                if *k == "state" {
+                    "the state changes through POST /v1/networks/{id}/transitions".to_owned()
+                } else {
+                    format!("`{k}` is set by the registry")
+                },
+            )
+        })
+        .collect();
+    conn.transaction::<_, ApiError, _>(async |conn| {
+        let current = q::find_for_update(conn, id)
+            .await?
+            .ok_or_else(|| not_found(id))?
+            .into_domain()?;
+        let actor = ctx.actor;
+        if current.state != RegistryState::Published
+            && !actor.can_view_private(current.profile.ros_org.as_ref())
+        {
+            return Err(not_found(id));
+        }
+        check_may_edit(actor, &current.profile)?;
+        if_match.check(current.version)?;
+        if !read_only.is_empty() {
+            return Err(ApiError::Validation(read_only));
+        }
+        let mut doc = serde_json::to_value(NetworkBody::from_profile(&current.profile))
+            .map_err(ApiError::internal)?;
+        json_patch::merge(&mut doc, &patch);
+        let body: NetworkBody = crate::extract::from_value(doc)?;
+        let profile = body
+            .into_profile(Some(id), vocabularies)
+            .map_err(ApiError::Validation)?;
+        // An adviser cannot hand a network over to another ROS.
+        check_may_edit(actor, &profile)?;
+        if profile == current.profile {
+            return Ok(current);
+        }
+        check_references(conn, id, &profile).await?;
+        let before = snapshot(&current)?;
+        let columns = ProfileColumns::from_profile(&profile)?;
+        let updated = q::update_profile(conn, id, current.version, &columns)
+            .await?
+            .ok_or_else(|| ApiError::PreconditionFailed {
+                current_etag: etag(current.version + 1),
+            })?
+            .into_domain()?;
+        record(conn, ctx, &updated, "updated", Some(&before), None).await?;
+        Ok(updated)
+    })
+    .await
+}
+
+/// Moves `id` to `to` in the review workflow.
+pub async fn transition(
+    conn: &mut AsyncPgConnection,
+    ctx: &WriteContext<'_>,
+    id: Uuid,
+    if_match: &IfMatch,
+    to: RegistryState,
+    reason: Option<String>,
+) -> ApiResult<Network> {
+    let reason = match reason.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(r) if r.chars().count() > 1000 => {
+            return Err(ApiError::Validation(vec![InvalidParam::pointer(
+                "/reason",
+                "too_long",
+                "must be at most 1000 characters",
+            )]));
+        }
+        Some(r) => Some(r.to_owned()),
+    };
+    conn.transaction::<_, ApiError, _>(async |conn| {
+        let current = q::find_for_update(conn, id)
+            .await?
+            .ok_or_else(|| not_found(id))?
+            .into_domain()?;
+        let actor = ctx.actor;
+        if current.state != RegistryState::Published
+            && !actor.can_view_private(current.profile.ros_org.as_ref())
+        {
+            return Err(not_found(id));
+        }
+        check_may_edit(actor, &current.profile)?;
+        if_match.check(current.version)?;
+        check_transition(actor, current.state, to).map_err(|e| match e {
+            onconet_domain::TransitionError::Forbidden { .. } => ApiError::Forbidden(e.to_string()),
+            onconet_domain::TransitionError::NotAllowed { .. } => ApiError::Conflict(e.to_string()),
+        })?;
+        let last_verified_at = if to == RegistryState::Published {
+            Some(Utc::now())
+        } else {
+            current.last_verified_at
+        };
+        let before = snapshot(&current)?;
+        let updated = q::update_state(conn, id, current.version, to.as_str(), last_verified_at)
+            .await?
+            .ok_or_else(|| ApiError::PreconditionFailed {
+                current_etag: etag(current.version + 1),
+            })?
+            .into_domain()?;
+        record(conn, ctx, &updated, "transition", Some(&before), reason).await?;
+        Ok(updated)
+    })
+    .await
+}
+
+/// Whether an actor acts with registry-staff rights (used by list filters).
+pub fn is_staff(actor: Option<&Actor>) -> bool {
+    actor.is_some_and(|a| a.has(Role::IknlStaff) || a.has(Role::Admin))
+}

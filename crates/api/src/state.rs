@@ -1,0 +1,10 @@
+use onconet_db::DbPool;
+use onconet_domain::Vocabularies;
+use std::sync::Arc;
+
+/// What every handler may use.
+#[derive(Clone)]
+pub struct AppState {
+    pub pool: DbPool,
+    pub vocabularies: Arc<Vocabularies>,
+}

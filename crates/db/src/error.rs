@@ -1,0 +1,29 @@
+use thiserror::Error;
+
+/// Failures of the persistence layer. None of them is the client's fault except where the
+/// API maps a constraint violation it expects on purpose.
+#[derive(Debug, Error)]
+pub enum DbError {
+    #[error("database query failed: {0}")]
+    Query(#[from] diesel::result::Error),
+    #[error("no database connection available: {0}")]
+    Pool(String),
+    #[error("stored data cannot be read: {0}")]
+    Corrupt(String),
+    #[error("migrations failed: {0}")]
+    Migration(String),
+}
+
+impl DbError {
+    /// A unique or foreign-key violation (the caller decides whether that is a conflict).
+    pub fn is_constraint_violation(&self) -> bool {
+        use diesel::result::{DatabaseErrorKind, Error};
+        matches!(
+            self,
+            DbError::Query(Error::DatabaseError(
+                DatabaseErrorKind::UniqueViolation | DatabaseErrorKind::ForeignKeyViolation,
+                _
+            ))
+        )
+    }
+}

@@ -1,0 +1,18 @@
+//! onconet persistence: the diesel schema, row models, queries, migrations and the embedded
+//! PostgreSQL launcher.
+//!
+//! Query functions take `&mut AsyncPgConnection`, so a caller can pass a transaction; each use
+//! case opens its transaction once (STYLE habit 11).
+
+pub mod embedded;
+pub mod error;
+pub mod migrations;
+pub mod models;
+pub mod networks;
+pub mod pool;
+pub mod revisions;
+pub mod schema;
+
+pub use diesel_async::AsyncPgConnection;
+pub use error::DbError;
+pub use pool::{DbPool, connect_pool};

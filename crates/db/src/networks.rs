@@ -1,0 +1,257 @@
+//! Queries on `networks`.
+
+use crate::DbError;
+use crate::models::{NetworkRow, NewNetwork, ProfileColumns};
+use crate::schema::networks;
+use chrono::{DateTime, Utc};
+use diesel::dsl::count_star;
+use diesel::pg::Pg;
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+/// Filters of the network list; every non-empty list narrows the result.
+#[derive(Debug, Clone, Default)]
+pub struct NetworkFilter {
+    /// Any of these registry states.
+    pub states: Vec<String>,
+    /// Case-insensitive substring of the name or either description.
+    pub q: Option<String>,
+    /// Any of these network types.
+    pub types: Vec<String>,
+    /// All of these disciplines.
+    pub disciplines: Vec<String>,
+    /// All of these tumour types.
+    pub tumour_types: Vec<String>,
+    /// Any of these lifecycles.
+    pub lifecycles: Vec<String>,
+    /// Service area lists this municipality code.
+    pub municipality: Option<String>,
+    /// Changed strictly after this instant.
+    pub modified_after: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct PageRequest {
+    /// 1-based.
+    pub page: i64,
+    pub per_page: i64,
+}
+
+/// Escapes `%`, `_` and `\` so user text matches literally inside a LIKE pattern.
+pub fn like_pattern(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('%');
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('%');
+    out
+}
+
+fn filtered(filter: &NetworkFilter) -> networks::BoxedQuery<'static, Pg> {
+    use networks::dsl as n;
+    let mut query = n::networks.into_boxed();
+    if !filter.states.is_empty() {
+        query = query.filter(n::state.eq_any(filter.states.clone()));
+    }
+    if let Some(q) = &filter.q {
+        let pattern = like_pattern(q);
+        query = query.filter(
+            n::name
+                .ilike(pattern.clone())
+                .or(n::description.retrieve_as_text("nl").ilike(pattern.clone()))
+                .or(n::description.retrieve_as_text("en").ilike(pattern)),
+        );
+    }
+    if !filter.types.is_empty() {
+        query = query.filter(n::network_type.eq_any(filter.types.clone()));
+    }
+    if !filter.disciplines.is_empty() {
+        query = query.filter(n::disciplines.contains(filter.disciplines.clone()));
+    }
+    if !filter.tumour_types.is_empty() {
+        query = query.filter(n::tumour_types.contains(filter.tumour_types.clone()));
+    }
+    if !filter.lifecycles.is_empty() {
+        query = query.filter(n::lifecycle.eq_any(filter.lifecycles.clone()));
+    }
+    if let Some(code) = &filter.municipality {
+        query =
+            query.filter(n::service_area.contains(serde_json::json!({ "municipalities": [code] })));
+    }
+    if let Some(after) = filter.modified_after {
+        query = query.filter(n::updated_at.gt(after));
+    }
+    query
+}
+
+/// One page of networks matching `filter`, ordered by name, and the total number of matches.
+pub async fn list(
+    conn: &mut AsyncPgConnection,
+    filter: &NetworkFilter,
+    page: PageRequest,
+) -> Result<(Vec<NetworkRow>, i64), DbError> {
+    use networks::dsl as n;
+    let total: i64 = filtered(filter)
+        .select(count_star())
+        .get_result(conn)
+        .await?;
+    let rows = filtered(filter)
+        .select(NetworkRow::as_select())
+        .order((
+            diesel::dsl::sql::<diesel::sql_types::Text>("lower(name)"),
+            n::id,
+        ))
+        .limit(page.per_page)
+        .offset((page.page - 1).saturating_mul(page.per_page))
+        .load(conn)
+        .await?;
+    Ok((rows, total))
+}
+
+pub async fn find(conn: &mut AsyncPgConnection, id: Uuid) -> Result<Option<NetworkRow>, DbError> {
+    Ok(networks::table
+        .find(id)
+        .select(NetworkRow::as_select())
+        .first(conn)
+        .await
+        .optional()?)
+}
+
+/// Like [`find`], locking the row until the end of the surrounding transaction.
+pub async fn find_for_update(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+) -> Result<Option<NetworkRow>, DbError> {
+    Ok(networks::table
+        .find(id)
+        .select(NetworkRow::as_select())
+        .for_update()
+        .first(conn)
+        .await
+        .optional()?)
+}
+
+pub async fn insert(conn: &mut AsyncPgConnection, new: &NewNetwork) -> Result<NetworkRow, DbError> {
+    Ok(diesel::insert_into(networks::table)
+        .values(new.clone())
+        .returning(NetworkRow::as_returning())
+        .get_result(conn)
+        .await?)
+}
+
+/// Replaces the profile of network `id` if it is still at `expected_version`; bumps the
+/// version. `None` when the version moved on (or the row is gone).
+pub async fn update_profile(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    expected_version: i64,
+    profile: &ProfileColumns,
+) -> Result<Option<NetworkRow>, DbError> {
+    use networks::dsl as n;
+    Ok(diesel::update(
+        n::networks
+            .filter(n::id.eq(id))
+            .filter(n::version.eq(expected_version)),
+    )
+    .set((
+        profile,
+        n::version.eq(n::version + 1),
+        n::updated_at.eq(diesel::dsl::now),
+    ))
+    .returning(NetworkRow::as_returning())
+    .get_result(conn)
+    .await
+    .optional()?)
+}
+
+/// Moves network `id` to `state` if it is still at `expected_version`.
+pub async fn update_state(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    expected_version: i64,
+    state: &str,
+    last_verified_at: Option<DateTime<Utc>>,
+) -> Result<Option<NetworkRow>, DbError> {
+    use networks::dsl as n;
+    Ok(diesel::update(
+        n::networks
+            .filter(n::id.eq(id))
+            .filter(n::version.eq(expected_version)),
+    )
+    .set((
+        n::state.eq(state),
+        n::last_verified_at.eq(last_verified_at),
+        n::version.eq(n::version + 1),
+        n::updated_at.eq(diesel::dsl::now),
+    ))
+    .returning(NetworkRow::as_returning())
+    .get_result(conn)
+    .await
+    .optional()?)
+}
+
+/// Which of `ids` exist.
+pub async fn existing_ids(
+    conn: &mut AsyncPgConnection,
+    ids: &[Uuid],
+) -> Result<Vec<Uuid>, DbError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(networks::table
+        .filter(networks::id.eq_any(ids.to_vec()))
+        .select(networks::id)
+        .load(conn)
+        .await?)
+}
+
+/// The chain of ancestors of `start` (its parent, the parent's parent, …), at most `limit`.
+pub async fn ancestors(
+    conn: &mut AsyncPgConnection,
+    start: Uuid,
+    limit: usize,
+) -> Result<Vec<Uuid>, DbError> {
+    let mut out = Vec::new();
+    let mut current = start;
+    while out.len() < limit {
+        let parent: Option<Option<Uuid>> = networks::table
+            .find(current)
+            .select(networks::parent_id)
+            .first(conn)
+            .await
+            .optional()?;
+        match parent.flatten() {
+            Some(p) if !out.contains(&p) => {
+                out.push(p);
+                current = p;
+            }
+            _ => break,
+        }
+    }
+    Ok(out)
+}
+
+/// Whether any demo network is stored (so `--demo` loads its set once).
+pub async fn has_demo(conn: &mut AsyncPgConnection) -> Result<bool, DbError> {
+    let n: i64 = networks::table
+        .filter(networks::demo.eq(true))
+        .select(count_star())
+        .get_result(conn)
+        .await?;
+    Ok(n > 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::like_pattern;
+
+    #[test]
+    fn like_patterns_are_literal() {
+        assert_eq!(like_pattern("a%b_c\\"), "%a\\%b\\_c\\\\%");
+    }
+}

@@ -1,0 +1,50 @@
+// @generated automatically by Diesel CLI, then `text[]` columns narrowed to `Array<Text>`
+// (the migrations make them NOT NULL and the application never stores NULL elements).
+
+diesel::table! {
+    network_revisions (id) {
+        id -> Int8,
+        network_id -> Uuid,
+        version -> Int8,
+        action -> Text,
+        actor_sub -> Text,
+        actor_name -> Nullable<Text>,
+        request_id -> Nullable<Text>,
+        changes -> Jsonb,
+        snapshot -> Jsonb,
+        state -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    networks (id) {
+        id -> Uuid,
+        name -> Text,
+        network_type -> Text,
+        scale -> Text,
+        parent_id -> Nullable<Uuid>,
+        lifecycle -> Text,
+        state -> Text,
+        description -> Jsonb,
+        website -> Nullable<Text>,
+        disciplines -> Array<Text>,
+        tumour_types -> Array<Text>,
+        financing -> Jsonb,
+        contacts -> Jsonb,
+        members -> Jsonb,
+        links -> Jsonb,
+        ros_org -> Nullable<Text>,
+        service_area -> Jsonb,
+        quality -> Jsonb,
+        last_verified_at -> Nullable<Timestamptz>,
+        demo -> Bool,
+        version -> Int8,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::joinable!(network_revisions -> networks (network_id));
+
+diesel::allow_tables_to_appear_in_same_query!(network_revisions, networks,);

@@ -1,0 +1,18 @@
+//! The onconet domain: what a network profile is and which rules it obeys.
+//!
+//! Everything here is pure: no I/O, no HTTP, no SQL. Values are built through parse
+//! constructors ([`NetworkProfile::parse`], [`Email::parse`], …) so that code holding a domain
+//! value never has to re-check it (STYLE habit 9).
+
+pub mod changes;
+pub mod error;
+pub mod lang;
+pub mod network;
+pub mod vocabulary;
+pub mod workflow;
+
+pub use error::{FieldError, FieldErrors};
+pub use lang::Lang;
+pub use network::*;
+pub use vocabulary::{Vocabularies, Vocabulary, VocabularyEntry, VocabularyKind};
+pub use workflow::{Actor, Role, TransitionError};

@@ -1,0 +1,114 @@
+//! The demo data set: a handful of clearly labelled (`demo: true`, name prefix `[DEMO]`)
+//! networks of every type over real municipalities, published through the real use cases.
+
+use anyhow::{Context, Result};
+use onconet_api::AppState;
+use onconet_api::dto::network::NetworkBody;
+use onconet_api::extract::IfMatch;
+use onconet_api::service::networks::{self as service, WriteContext};
+use onconet_domain::{Actor, RegistryState, Role};
+use serde_json::json;
+
+fn demo_networks() -> Vec<serde_json::Value> {
+    vec![
+        json!({
+            "name": "[DEMO] Regionaal Oncologienetwerk Noord",
+            "type": "regional_oncology_network", "scale": "supra_regional", "lifecycle": "active",
+            "description": {"nl": "Demonstratiegegevens: geen echt netwerk.", "en": "Demo data: not a real network."},
+            "website": "https://example.org/demo/noord",
+            "tumour_types": ["breast", "lung", "colorectal"],
+            "financing": [{"form": "hospital_contribution", "funder": "Demo UMC"}],
+            "contacts": [{"role": "secretary", "name": "Demo secretariaat", "email": "noord@example.org", "public": true}],
+            "members": [{"name": "Demo UMC Noord", "kind": "umc", "location": {"lat": 53.2219, "lon": 6.5756}}],
+            "service_area": {"municipalities": ["GM0014", "GM0080", "GM0106", "GM0114"]}
+        }),
+        json!({
+            "name": "[DEMO] Netwerktumorgroep Mammacarcinoom Noord",
+            "type": "network_tumour_group", "scale": "regional", "lifecycle": "active",
+            "description": {"nl": "Demonstratiegegevens: geen echte tumorgroep.", "en": "Demo data: not a real tumour group."},
+            "tumour_types": ["breast"],
+            "contacts": [{"role": "chair", "name": "Demo voorzitter", "email": "mamma@example.org", "public": false}],
+            "service_area": {"municipalities": ["GM0014", "GM0080"]}
+        }),
+        json!({
+            "name": "[DEMO] Expertpanel Sarcomen",
+            "type": "expert_panel", "scale": "supra_regional", "lifecycle": "active",
+            "description": {"nl": "Demonstratiegegevens: geen echt expertpanel.", "en": "Demo data: not a real expert panel."},
+            "tumour_types": ["sarcoma"],
+            "financing": [{"form": "consultation_fee"}],
+            "contacts": [{"role": "coordinator", "name": "Demo coördinator", "phone": "+31 20 000 0000", "public": true}],
+            "service_area": {"municipalities": ["GM0363", "GM0344", "GM0599"]}
+        }),
+        json!({
+            "name": "[DEMO] Oncologiezorgnetwerk Groningen-Stad",
+            "type": "oncology_care_network", "scale": "local", "lifecycle": "active",
+            "description": {"nl": "Demonstratiegegevens: eerstelijns zorgverleners rond kanker.", "en": "Demo data: primary-care providers around cancer."},
+            "website": "https://example.org/demo/groningen",
+            "disciplines": ["physiotherapy", "dietetics", "psychology", "occupational_therapy", "skin_therapy", "general_practice"],
+            "financing": [{"form": "membership_fee"}, {"form": "municipality_grant", "funder": "Demo gemeente"}],
+            "contacts": [{"role": "coordinator", "name": "Demo coördinator", "email": "groningen@example.org", "public": true}],
+            "members": [
+                {"name": "Demo Fysiotherapie Centrum", "kind": "practice", "discipline": "physiotherapy", "in_verwijsgids": true},
+                {"name": "Demo Diëtistenpraktijk", "kind": "practice", "discipline": "dietetics", "in_verwijsgids": true}
+            ],
+            "ros_org": "demo-ros",
+            "service_area": {"municipalities": ["GM0014"]},
+            "quality": {"minimum_participation": true, "written_vision": true, "non_profit": true}
+        }),
+        json!({
+            "name": "[DEMO] Oncologiezorgnetwerk Amsterdam-Zuid",
+            "type": "oncology_care_network", "scale": "local", "lifecycle": "active",
+            "description": {"nl": "Demonstratiegegevens.", "en": "Demo data."},
+            "disciplines": ["physiotherapy", "exercise_therapy", "dietetics", "psychology", "social_work"],
+            "financing": [{"form": "insurer_contract", "funder": "Demo verzekeraar"}],
+            "contacts": [{"role": "general", "name": "Demo contactpunt", "email": "amsterdam@example.org", "public": true}],
+            "ros_org": "demo-ros",
+            "service_area": {"circles": [{"lat": 52.3383, "lon": 4.8727, "radius_km": 5.0}]}
+        }),
+        json!({
+            "name": "[DEMO] Oncologiezorgnetwerk Utrecht (in oprichting)",
+            "type": "oncology_care_network", "scale": "regional", "lifecycle": "in_formation",
+            "description": {"nl": "Demonstratiegegevens: netwerk in oprichting.", "en": "Demo data: a network being set up."},
+            "disciplines": ["physiotherapy", "psychology"],
+            "ros_org": "demo-ros",
+            "service_area": {"municipalities": ["GM0344"]}
+        }),
+    ]
+}
+
+/// Loads the demo networks once (skipped when any demo network exists).
+pub async fn load(state: &AppState) -> Result<()> {
+    let mut conn = onconet_db::pool::get(&state.pool).await?;
+    if onconet_db::networks::has_demo(&mut conn).await? {
+        tracing::info!("demo networks already loaded");
+        return Ok(());
+    }
+    let actor = Actor {
+        sub: "onconet-demo-loader".into(),
+        name: Some("onconet demo loader".into()),
+        roles: vec![Role::Admin],
+        org: None,
+    };
+    let ctx = WriteContext {
+        actor: &actor,
+        request_id: None,
+    };
+    let count = demo_networks().len();
+    for doc in demo_networks() {
+        let body: NetworkBody =
+            serde_json::from_value(doc).context("demo network does not parse")?;
+        let network = service::create(&mut conn, &ctx, &state.vocabularies, body, true)
+            .await
+            .map_err(|e| anyhow::anyhow!("demo network refused: {}", e))?;
+        let mut version = network.version;
+        for to in [RegistryState::Submitted, RegistryState::Published] {
+            let if_match = IfMatch::from_tags(vec![onconet_api::extract::etag(version)]);
+            let moved = service::transition(&mut conn, &ctx, network.id, &if_match, to, None)
+                .await
+                .map_err(|e| anyhow::anyhow!("demo network not published: {}", e))?;
+            version = moved.version;
+        }
+    }
+    tracing::info!(count, "demo networks loaded");
+    Ok(())
+}

@@ -1,0 +1,157 @@
+//! `onconet`: the registry's one binary.
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand};
+use onconet::settings::{AuthSettings, DataSettings, ServeSettings};
+use onconet::{dev_keys, startup, telemetry};
+use onconet_db::embedded::EmbeddedPostgres;
+use onconet_domain::Role;
+
+#[derive(Parser)]
+#[command(
+    name = "onconet",
+    version,
+    about = "The national registry of oncology networks"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the API (with its own PostgreSQL unless DATABASE_URL is set).
+    Serve(ServeSettings),
+    /// Print a development token that a server started in development mode with the same
+    /// data dir accepts.
+    Token {
+        /// Role: ros_adviser, iknl_staff or admin.
+        #[arg(long)]
+        role: String,
+        /// The ROS organisation (for ros_adviser).
+        #[arg(long)]
+        org: Option<String>,
+        /// Subject (user id).
+        #[arg(long, default_value = "dev-user")]
+        sub: String,
+        /// Display name.
+        #[arg(long, default_value = "Development user")]
+        name: String,
+        /// Validity in seconds.
+        #[arg(long, default_value_t = 12 * 3600)]
+        ttl: u64,
+        #[command(flatten)]
+        data: DataSettings,
+        #[command(flatten)]
+        auth: AuthSettings,
+    },
+    /// Print the OpenAPI document.
+    Openapi,
+    /// Manage the embedded PostgreSQL cluster.
+    Db {
+        #[command(subcommand)]
+        action: DbAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum DbAction {
+    /// Start it (initialising it the first time) and leave it running.
+    Start(DataSettings),
+    /// Stop it, whoever started it.
+    Stop(DataSettings),
+    /// Say whether it runs, and its connection URL.
+    Status(DataSettings),
+    /// Apply pending migrations (embedded cluster or DATABASE_URL).
+    Migrate(DataSettings),
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    telemetry::init();
+    match Cli::parse().command {
+        Command::Serve(settings) => serve(settings).await,
+        Command::Token {
+            role,
+            org,
+            sub,
+            name,
+            ttl,
+            data,
+            auth,
+        } => {
+            if auth.jwks.is_some() {
+                bail!(
+                    "ONCONET_JWKS is set: a server with identity-provider keys refuses development tokens"
+                );
+            }
+            let role: Role = role.parse().map_err(anyhow::Error::msg)?;
+            let key = dev_keys::load_or_create(&data.data_dir)?;
+            let token = dev_keys::mint(
+                &key,
+                &dev_keys::TokenRequest {
+                    roles: &[role],
+                    org: org.as_deref(),
+                    sub: &sub,
+                    name: &name,
+                    issuer: &auth.jwt_issuer,
+                    audience: &auth.jwt_audience,
+                    ttl_seconds: ttl,
+                },
+            )?;
+            println!("{token}");
+            Ok(())
+        }
+        Command::Openapi => {
+            print!("{}", onconet_api::openapi_json());
+            Ok(())
+        }
+        Command::Db { action } => db(action).await,
+    }
+}
+
+async fn serve(settings: ServeSettings) -> Result<()> {
+    let app = startup::Application::build(&settings).await?;
+    let host = settings
+        .bind
+        .rsplit_once(':')
+        .map(|(h, _)| h)
+        .unwrap_or("127.0.0.1");
+    let base = format!("http://{host}:{}", app.port());
+    tracing::info!(url = %base, "onconet is listening");
+    eprintln!(
+        "\nonconet is running:\n  API           {base}/v1/networks\n  vocabularies  {base}/v1/vocabularies\n  OpenAPI       {base}/openapi.json\n  health        {base}/healthz  {base}/readyz\nStop with Ctrl-C.\n"
+    );
+    app.run_until_stopped().await
+}
+
+async fn db(action: DbAction) -> Result<()> {
+    match action {
+        DbAction::Start(data) => {
+            let mut pg = EmbeddedPostgres::new(&data.data_dir)?;
+            pg.start()?;
+            println!("{}", pg.url());
+        }
+        DbAction::Stop(data) => {
+            EmbeddedPostgres::new(&data.data_dir)?.stop_now()?;
+        }
+        DbAction::Status(data) => {
+            let pg = EmbeddedPostgres::new(&data.data_dir)?;
+            if pg.is_running()? {
+                println!("running: {}", pg.url());
+            } else {
+                println!("stopped");
+            }
+        }
+        DbAction::Migrate(data) => {
+            let mut database = startup::Database::open(&data)?;
+            use secrecy::ExposeSecret;
+            let applied = onconet_db::migrations::run_pending(database.url.expose_secret())
+                .await
+                .context("migration failed")?;
+            println!("applied {} migration(s)", applied.len());
+            database.close();
+        }
+    }
+    Ok(())
+}

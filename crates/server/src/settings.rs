@@ -1,0 +1,80 @@
+//! Typed settings: defaults, then `ONCONET_*` / `DATABASE_URL` environment variables, then
+//! command-line flags (clap applies the last two). Secrets are `SecretString`s and the
+//! connection string is never logged whole.
+
+use clap::Args;
+use secrecy::{ExposeSecret, SecretString};
+use std::path::PathBuf;
+
+/// Where the data lives: the embedded cluster and the development signing key.
+#[derive(Debug, Clone, Args)]
+pub struct DataSettings {
+    /// Data directory (embedded PostgreSQL cluster, development signing key).
+    #[arg(long, env = "ONCONET_DATA_DIR", default_value = ".onconet")]
+    pub data_dir: PathBuf,
+    /// An external PostgreSQL server; without it the embedded cluster in the data dir is used.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<SecretString>,
+}
+
+/// Token verification settings (DESIGN §5).
+#[derive(Debug, Clone, Args)]
+pub struct AuthSettings {
+    /// Path of the identity provider's JWKS document. Unset: development mode, which accepts
+    /// tokens made by `onconet token` with the key in the data dir.
+    #[arg(long, env = "ONCONET_JWKS")]
+    pub jwks: Option<String>,
+    /// Required `iss` claim.
+    #[arg(long, env = "ONCONET_JWT_ISSUER", default_value = "onconet-dev")]
+    pub jwt_issuer: String,
+    /// Required `aud` claim.
+    #[arg(long, env = "ONCONET_JWT_AUDIENCE", default_value = "onconet")]
+    pub jwt_audience: String,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeSettings {
+    /// Address to listen on.
+    #[arg(long, env = "ONCONET_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: String,
+    /// Load the reference regions and a clearly labelled set of demo networks.
+    #[arg(long, env = "ONCONET_DEMO")]
+    pub demo: bool,
+    /// Largest number of database connections.
+    #[arg(long, env = "ONCONET_DB_POOL_SIZE", default_value_t = 16)]
+    pub db_pool_size: usize,
+    /// HTTP worker threads (default: one per core).
+    #[arg(long, env = "ONCONET_WORKERS")]
+    pub workers: Option<usize>,
+    #[command(flatten)]
+    pub data: DataSettings,
+    #[command(flatten)]
+    pub auth: AuthSettings,
+}
+
+/// `postgresql://user:secret@host/db` → `postgresql://user:***@host/db`, for logs.
+pub fn redacted(url: &SecretString) -> String {
+    match url::Url::parse(url.expose_secret()) {
+        Ok(mut u) => {
+            if u.password().is_some() {
+                let _ = u.set_password(Some("***"));
+            }
+            u.to_string()
+        }
+        Err(_) => "(unparsable DATABASE_URL)".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_are_redacted() {
+        let url = SecretString::from("postgresql://app:hunter2@db.example:5432/onconet");
+        assert_eq!(
+            redacted(&url),
+            "postgresql://app:***@db.example:5432/onconet"
+        );
+    }
+}

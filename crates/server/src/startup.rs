@@ -1,0 +1,146 @@
+//! Building and running the application: database (embedded or external), migrations,
+//! authentication, the HTTP server.
+
+use crate::settings::{AuthSettings, DataSettings, ServeSettings, redacted};
+use crate::{demo, dev_keys, jwks};
+use actix_web::HttpServer;
+use actix_web::dev::Server;
+use anyhow::{Context, Result};
+use onconet_api::{AppState, Authenticator};
+use onconet_db::embedded::EmbeddedPostgres;
+use onconet_domain::Vocabularies;
+use secrecy::{ExposeSecret, SecretString};
+use std::net::TcpListener;
+use std::sync::Arc;
+
+/// A database to talk to, and the embedded cluster behind it if we started one.
+pub struct Database {
+    pub url: SecretString,
+    pub embedded: Option<EmbeddedPostgres>,
+}
+
+impl Database {
+    /// `DATABASE_URL` if set; otherwise the embedded cluster in the data dir, started if it is
+    /// not already running.
+    pub fn open(settings: &DataSettings) -> Result<Self> {
+        match &settings.database_url {
+            Some(url) => {
+                tracing::info!(database = %redacted(url), "using the configured PostgreSQL server");
+                Ok(Self {
+                    url: url.clone(),
+                    embedded: None,
+                })
+            }
+            None => {
+                let mut pg = EmbeddedPostgres::new(&settings.data_dir)?;
+                pg.start().with_context(|| {
+                    format!(
+                        "cannot start the embedded PostgreSQL in {}",
+                        pg.location().display()
+                    )
+                })?;
+                Ok(Self {
+                    url: SecretString::from(pg.url()),
+                    embedded: Some(pg),
+                })
+            }
+        }
+    }
+
+    /// Stops the embedded cluster if this process started it.
+    pub fn close(&mut self) {
+        if let Some(pg) = &mut self.embedded
+            && let Err(e) = pg.stop()
+        {
+            tracing::error!(error = %e, "could not stop the embedded PostgreSQL");
+        }
+    }
+}
+
+impl Drop for Database {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+/// The authenticator: identity-provider keys when `ONCONET_JWKS` is set, otherwise the
+/// development key (said loudly in the log).
+pub fn authenticator(auth: &AuthSettings, data: &DataSettings) -> Result<Authenticator> {
+    let keys = match &auth.jwks {
+        Some(source) => {
+            let keys = jwks::load(source)?;
+            tracing::info!(
+                keys = keys.len(),
+                "verifying tokens with the identity provider's keys; development tokens are refused"
+            );
+            keys
+        }
+        None => {
+            let key = dev_keys::load_or_create(&data.data_dir)?;
+            tracing::warn!(
+                "DEVELOPMENT MODE: ONCONET_JWKS is not set, so tokens made by `onconet token` with the key in {} are accepted. Never run a public deployment like this.",
+                data.data_dir.display()
+            );
+            vec![dev_keys::verification_key(&key)?]
+        }
+    };
+    Ok(Authenticator::new(
+        keys,
+        auth.jwt_issuer.clone(),
+        auth.jwt_audience.clone(),
+    ))
+}
+
+/// A built, not yet running application.
+pub struct Application {
+    port: u16,
+    server: Server,
+    pub database: Database,
+}
+
+impl Application {
+    pub async fn build(settings: &ServeSettings) -> Result<Self> {
+        let database = Database::open(&settings.data)?;
+        let url = database.url.expose_secret().to_owned();
+        onconet_db::migrations::run_pending(&url)
+            .await
+            .context("cannot migrate the database")?;
+        let pool = onconet_db::connect_pool(&url, settings.db_pool_size)?;
+        let state = AppState {
+            pool,
+            vocabularies: Arc::new(Vocabularies::builtin()),
+        };
+        if settings.demo {
+            demo::load(&state)
+                .await
+                .context("cannot load the demo networks")?;
+        }
+        let auth = Arc::new(authenticator(&settings.auth, &settings.data)?);
+        let listener = TcpListener::bind(&settings.bind)
+            .with_context(|| format!("cannot listen on {}", settings.bind))?;
+        let port = listener.local_addr()?.port();
+        let mut server = HttpServer::new(move || onconet_api::app(state.clone(), auth.clone()))
+            .listen(listener)?
+            .shutdown_timeout(10);
+        if let Some(workers) = settings.workers {
+            server = server.workers(workers);
+        }
+        Ok(Self {
+            port,
+            server: server.run(),
+            database,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serves until SIGTERM or Ctrl-C (in-flight requests finish), then stops the embedded
+    /// database if this process started it.
+    pub async fn run_until_stopped(mut self) -> Result<()> {
+        let result = self.server.await;
+        self.database.close();
+        result.context("the HTTP server failed")
+    }
+}

@@ -1,0 +1,169 @@
+//! The real application on a real port.
+
+use crate::db::TestDb;
+use anyhow::Result;
+use onconet::settings::{AuthSettings, DataSettings, ServeSettings};
+use onconet::startup::Application;
+use onconet::{dev_keys, telemetry};
+use onconet_domain::Role;
+use secrecy::SecretString;
+
+pub struct TestApp {
+    /// `http://127.0.0.1:<port>`.
+    pub address: String,
+    pub client: reqwest::Client,
+    pub db: TestDb,
+    /// Holds the development signing key.
+    pub data_dir: tempfile::TempDir,
+    pub admin_token: String,
+    pub staff_token: String,
+    /// A ROS adviser of `ros-noord`.
+    pub adviser_token: String,
+    /// A ROS adviser of `ros-zuid`.
+    pub other_adviser_token: String,
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    /// A token for `roles` signed with this app's development key.
+    pub fn token(&self, roles: &[Role], org: Option<&str>, sub: &str) -> String {
+        mint(self.data_dir.path(), roles, org, sub).unwrap_or_default()
+    }
+
+    pub fn get(&self, path: &str) -> reqwest::RequestBuilder {
+        self.client.get(self.url(path))
+    }
+
+    /// `POST /v1/networks` as IKNL staff.
+    pub async fn create_network(&self, body: &serde_json::Value) -> reqwest::Response {
+        self.client
+            .post(self.url("/v1/networks"))
+            .bearer_auth(&self.staff_token)
+            .json(body)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("request failed: {e}"))
+    }
+}
+
+fn mint(dir: &std::path::Path, roles: &[Role], org: Option<&str>, sub: &str) -> Result<String> {
+    let key = dev_keys::load_or_create(dir)?;
+    dev_keys::mint(
+        &key,
+        &dev_keys::TokenRequest {
+            roles,
+            org,
+            sub,
+            name: sub,
+            issuer: "onconet-dev",
+            audience: "onconet",
+            ttl_seconds: 3600,
+        },
+    )
+}
+
+/// Starts the application on a fresh database.
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// Like [`spawn_app`], with a chance to change the settings first.
+pub async fn spawn_app_with(configure: impl FnOnce(&mut ServeSettings)) -> TestApp {
+    match try_spawn(configure).await {
+        Ok(app) => app,
+        Err(e) => panic!("cannot start the test app: {e:#}"),
+    }
+}
+
+async fn try_spawn(configure: impl FnOnce(&mut ServeSettings)) -> Result<TestApp> {
+    if std::env::var_os("TEST_LOG").is_some() {
+        telemetry::init();
+    }
+    let db = TestDb::new().await?;
+    let data_dir = tempfile::tempdir()?;
+    let mut settings = ServeSettings {
+        bind: "127.0.0.1:0".into(),
+        demo: false,
+        db_pool_size: 4,
+        workers: Some(1),
+        data: DataSettings {
+            data_dir: data_dir.path().to_owned(),
+            database_url: Some(SecretString::from(db.url().to_owned())),
+        },
+        auth: AuthSettings {
+            jwks: None,
+            jwt_issuer: "onconet-dev".into(),
+            jwt_audience: "onconet".into(),
+        },
+    };
+    configure(&mut settings);
+    let app = Application::build(&settings).await?;
+    let address = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped());
+    let dir = data_dir.path();
+    Ok(TestApp {
+        address,
+        client: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()?,
+        admin_token: mint(dir, &[Role::Admin], None, "admin-1")?,
+        staff_token: mint(dir, &[Role::IknlStaff], None, "staff-1")?,
+        adviser_token: mint(dir, &[Role::RosAdviser], Some("ros-noord"), "adviser-noord")?,
+        other_adviser_token: mint(dir, &[Role::RosAdviser], Some("ros-zuid"), "adviser-zuid")?,
+        db,
+        data_dir,
+    })
+}
+
+impl TestApp {
+    /// A fingerprint of everything stored: equal fingerprints mean equal contents.
+    pub async fn db_fingerprint(&self) -> String {
+        use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+        #[derive(diesel::QueryableByName)]
+        struct Row {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            fp: String,
+        }
+        let mut conn = match AsyncPgConnection::establish(self.db.url()).await {
+            Ok(c) => c,
+            Err(e) => panic!("cannot connect to the test database: {e}"),
+        };
+        let row: Result<Row, _> = diesel::sql_query(
+            "SELECT (SELECT count(*) FROM networks)::text || '/' || (SELECT count(*) FROM network_revisions)::text || '/' || \
+             coalesce((SELECT md5(string_agg(n::text, '|' ORDER BY n.id)) FROM networks n), '') || '/' || \
+             coalesce((SELECT md5(string_agg(r::text, '|' ORDER BY r.id)) FROM network_revisions r), '') AS fp",
+        )
+        .get_result(&mut conn)
+        .await;
+        match row {
+            Ok(r) => r.fp,
+            Err(e) => panic!("fingerprint query failed: {e}"),
+        }
+    }
+
+    /// Creates a network as staff and publishes it; returns its JSON.
+    pub async fn create_published(&self, body: &serde_json::Value) -> serde_json::Value {
+        let created = self.create_network(body).await;
+        assert_eq!(created.status(), 201, "create failed");
+        let mut network: serde_json::Value = created.json().await.unwrap_or_default();
+        for to in ["submitted", "published"] {
+            let id = network["id"].as_str().unwrap_or_default().to_owned();
+            let etag = format!("\"v{}\"", network["version"]);
+            let moved = self
+                .client
+                .post(self.url(&format!("/v1/networks/{id}/transitions")))
+                .bearer_auth(&self.staff_token)
+                .header("If-Match", etag)
+                .json(&serde_json::json!({"to": to}))
+                .send()
+                .await
+                .unwrap_or_else(|e| panic!("request failed: {e}"));
+            assert_eq!(moved.status(), 200, "transition to {to} failed");
+            network = moved.json().await.unwrap_or_default();
+        }
+        network
+    }
+}

@@ -1,0 +1,27 @@
+//! The onconet test harness: a real PostgreSQL (started once per machine and run, reused by
+//! every test process), a database per test cloned from a migrated template, and the real
+//! application on a real port with tokens for every role.
+//!
+//! Set `ONCONET_TEST_DATABASE_URL` to use another server; otherwise an embedded cluster lives
+//! in `target/onconet-test-pg` (`make test` stops it at the end; `onconet db stop --data-dir
+//! target/onconet-test-pg` does it by hand).
+
+mod app;
+mod db;
+pub mod fixtures;
+
+pub use app::{TestApp, spawn_app, spawn_app_with};
+pub use db::{TestDb, cluster_url};
+
+/// The reference data folder (`ONCONET_REFERENCE_DATA`, default `../shared/data/nl` next to the
+/// checkout).
+pub fn reference_data() -> std::path::PathBuf {
+    std::env::var_os("ONCONET_REFERENCE_DATA")
+        .map(Into::into)
+        .unwrap_or_else(|| workspace_dir().join("../shared/data/nl"))
+}
+
+/// The workspace root.
+pub fn workspace_dir() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}

@@ -1,0 +1,2 @@
+DROP TABLE network_revisions;
+DROP TABLE networks;

@@ -1,0 +1,108 @@
+//! The binary with its embedded PostgreSQL: data survives a restart, SIGTERM stops cleanly.
+
+use onconet_test_support::{fixtures::full_network, workspace_dir};
+use serde_json::Value;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+fn onconet_binary() -> std::path::PathBuf {
+    let status = Command::new(env!("CARGO"))
+        .args(["build", "--quiet", "-p", "onconet", "--bin", "onconet"])
+        .current_dir(workspace_dir())
+        .status()
+        .expect("cargo build");
+    assert!(status.success());
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| workspace_dir().join("target"));
+    target.join("debug/onconet")
+}
+
+/// Starts `onconet serve` on a free port and returns it with its base URL.
+fn serve(binary: &std::path::Path, data_dir: &std::path::Path) -> (Child, String) {
+    let mut child = Command::new(binary)
+        .args(["serve", "--bind", "127.0.0.1:0", "--data-dir"])
+        .arg(data_dir)
+        .env_remove("DATABASE_URL")
+        .env_remove("ONCONET_JWKS")
+        .env("ONCONET_LOG_FORMAT", "json")
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("spawn onconet serve");
+    let stderr = child.stderr.take().expect("stderr");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if let Ok(v) = serde_json::from_str::<Value>(&line)
+                && v["message"] == "onconet is listening"
+            {
+                let _ = tx.send(v["url"].as_str().unwrap_or_default().to_owned());
+            }
+        }
+    });
+    let url = rx
+        .recv_timeout(Duration::from_secs(120))
+        .expect("the server did not start");
+    (child, url)
+}
+
+fn terminate(mut child: Child) {
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .expect("SIGTERM");
+    let status = child.wait().expect("wait");
+    assert!(
+        status.success(),
+        "onconet serve exits cleanly on SIGTERM: {status:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn data_survives_a_restart_of_the_embedded_database() {
+    let binary = onconet_binary();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (child, url) = serve(&binary, dir.path());
+    let token = String::from_utf8(
+        Command::new(&binary)
+            .args(["token", "--role", "iknl_staff", "--data-dir"])
+            .arg(dir.path())
+            .output()
+            .expect("onconet token")
+            .stdout,
+    )
+    .expect("utf-8");
+    let client = reqwest::Client::new();
+    let created = client
+        .post(format!("{url}/v1/networks"))
+        .bearer_auth(token.trim())
+        .json(&full_network())
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(created.status(), 201);
+    let created: Value = created.json().await.expect("json");
+    terminate(child);
+    assert!(
+        !dir.path().join("pg/postmaster.pid").exists(),
+        "the embedded PostgreSQL was stopped"
+    );
+
+    let (child, url) = serve(&binary, dir.path());
+    let read = client
+        .get(format!(
+            "{url}/v1/networks/{}",
+            created["id"].as_str().expect("id")
+        ))
+        .bearer_auth(token.trim())
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(read.status(), 200);
+    let read: Value = read.json().await.expect("json");
+    assert_eq!(read, created);
+    terminate(child);
+}

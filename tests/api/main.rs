@@ -1,0 +1,10 @@
+//! The one integration-test binary: real HTTP against the real server on real PostgreSQL.
+#![expect(clippy::expect_used, reason = "a failed expectation is a failed test")]
+
+mod bad_input;
+mod embedded;
+mod health;
+mod migrations;
+mod networks;
+mod openapi;
+mod vocabularies;

@@ -1,0 +1,492 @@
+//! Create, read, list, filter, paginate, merge-patch and publish networks.
+
+use onconet_test_support::fixtures::{full_network, minimal_network};
+use onconet_test_support::spawn_app;
+use serde_json::{Value, json};
+
+fn etag_of(r: &reqwest::Response) -> String {
+    r.headers()["etag"].to_str().expect("etag").to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn full_profile_round_trip() {
+    let app = spawn_app().await;
+    let body = full_network();
+    let created = app.create_network(&body).await;
+    assert_eq!(created.status(), 201);
+    let location = created.headers()["location"]
+        .to_str()
+        .expect("location")
+        .to_owned();
+    let etag = etag_of(&created);
+    assert_eq!(etag, "\"v1\"");
+    let created: Value = created.json().await.expect("json");
+    assert_eq!(
+        location,
+        format!("/v1/networks/{}", created["id"].as_str().expect("id"))
+    );
+    assert_eq!(created["state"], "draft");
+    assert_eq!(created["version"], 1);
+
+    // Staff read back exactly what was sent, every field.
+    let read = app
+        .get(&location)
+        .bearer_auth(&app.staff_token)
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(read.status(), 200);
+    assert_eq!(etag_of(&read), etag);
+    let read: Value = read.json().await.expect("json");
+    for (key, sent) in body.as_object().expect("object") {
+        let mut sent = sent.clone();
+        if key == "disciplines" {
+            // Code lists come back sorted.
+            let mut codes: Vec<String> = serde_json::from_value(sent).expect("codes");
+            codes.sort();
+            sent = json!(codes);
+        }
+        assert_eq!(read[key], sent, "field {key}");
+    }
+
+    // A draft is invisible to the public; so is it in the list.
+    let public = app.get(&location).send().await.expect("get");
+    assert_eq!(public.status(), 404);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn public_sees_published_networks_without_private_contacts() {
+    let app = spawn_app().await;
+    let network = app.create_published(&full_network()).await;
+    let id = network["id"].as_str().expect("id");
+    assert_eq!(network["state"], "published");
+    assert!(
+        network["last_verified_at"].is_string(),
+        "publication sets last_verified_at"
+    );
+    let public: Value = app
+        .get(&format!("/v1/networks/{id}"))
+        .send()
+        .await
+        .expect("get")
+        .json()
+        .await
+        .expect("json");
+    let contacts = public["contacts"].as_array().expect("contacts");
+    assert_eq!(contacts.len(), 1);
+    assert_eq!(contacts[0]["public"], true);
+    let text = public.to_string();
+    assert!(!text.contains("Bram Jansen") && !text.contains("voorzitter@example.nl"));
+    let list: Value = app
+        .get("/v1/networks")
+        .send()
+        .await
+        .expect("list")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(list["page"]["total_items"], 1);
+    assert!(!list.to_string().contains("voorzitter@example.nl"));
+    // Staff still see everything.
+    let staff: Value = app
+        .get(&format!("/v1/networks/{id}"))
+        .bearer_auth(&app.staff_token)
+        .send()
+        .await
+        .expect("get")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(staff["contacts"].as_array().map(Vec::len), Some(2));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn conditional_get_answers_304() {
+    let app = spawn_app().await;
+    let network = app.create_published(&minimal_network("Netwerk A")).await;
+    let path = format!("/v1/networks/{}", network["id"].as_str().expect("id"));
+    let first = app.get(&path).send().await.expect("get");
+    let etag = etag_of(&first);
+    let again = app
+        .get(&path)
+        .header("If-None-Match", &etag)
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(again.status(), 304);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn filters_and_pagination() {
+    let app = spawn_app().await;
+    let make = |name: &str,
+                kind: &str,
+                disciplines: Value,
+                tumour: Value,
+                lifecycle: &str,
+                municipality: &str| {
+        json!({"name": name, "type": kind, "scale": "regional", "lifecycle": lifecycle,
+               "disciplines": disciplines, "tumour_types": tumour,
+               "description": {"nl": format!("Beschrijving van {name}")},
+               "service_area": {"municipalities": [municipality]}})
+    };
+    app.create_published(&make(
+        "Alpha zorgnetwerk",
+        "oncology_care_network",
+        json!(["physiotherapy", "dietetics"]),
+        json!([]),
+        "active",
+        "GM0014",
+    ))
+    .await;
+    app.create_published(&make(
+        "Beta zorgnetwerk",
+        "oncology_care_network",
+        json!(["physiotherapy"]),
+        json!([]),
+        "in_formation",
+        "GM0363",
+    ))
+    .await;
+    app.create_published(&make(
+        "Gamma panel",
+        "expert_panel",
+        json!([]),
+        json!(["lung", "breast"]),
+        "active",
+        "GM0363",
+    ))
+    .await;
+    let draft = app
+        .create_network(&make(
+            "Delta concept",
+            "oncology_care_network",
+            json!(["physiotherapy", "dietetics"]),
+            json!([]),
+            "active",
+            "GM0014",
+        ))
+        .await;
+    assert_eq!(draft.status(), 201);
+
+    let names = |v: Value| -> Vec<String> {
+        v["items"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|n| n["name"].as_str().unwrap_or("").to_owned())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let list = |q: &str| {
+        let url = format!("/v1/networks{q}");
+        let req = app.get(&url);
+        async move {
+            req.send()
+                .await
+                .expect("list")
+                .json::<Value>()
+                .await
+                .expect("json")
+        }
+    };
+    assert_eq!(
+        names(list("").await),
+        ["Alpha zorgnetwerk", "Beta zorgnetwerk", "Gamma panel"]
+    );
+    assert_eq!(
+        names(list("?discipline=physiotherapy,dietetics").await),
+        ["Alpha zorgnetwerk"]
+    );
+    assert_eq!(
+        names(list("?discipline=physiotherapy").await),
+        ["Alpha zorgnetwerk", "Beta zorgnetwerk"]
+    );
+    assert_eq!(names(list("?type=expert_panel").await), ["Gamma panel"]);
+    assert_eq!(
+        names(list("?type=expert_panel,oncology_care_network&lifecycle=active").await),
+        ["Alpha zorgnetwerk", "Gamma panel"]
+    );
+    assert_eq!(names(list("?tumour_type=breast").await), ["Gamma panel"]);
+    assert_eq!(
+        names(list("?tumour_type=breast,sarcoma").await),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        names(list("?q=ZORG").await),
+        ["Alpha zorgnetwerk", "Beta zorgnetwerk"]
+    );
+    assert_eq!(
+        names(list("?q=beschrijving%20van%20gamma").await),
+        ["Gamma panel"]
+    );
+    assert_eq!(
+        names(list("?q=%25").await),
+        Vec::<String>::new(),
+        "% is literal"
+    );
+    assert_eq!(
+        names(list("?municipality=GM0363").await),
+        ["Beta zorgnetwerk", "Gamma panel"]
+    );
+    assert_eq!(
+        names(list("?modified_after=2999-01-01T00:00:00Z").await),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        names(list("?modified_after=2000-01-01T00:00:00%2B01:00").await).len(),
+        3
+    );
+
+    // Staff may list drafts; the public may not.
+    let staff: Value = app
+        .get("/v1/networks?state=draft")
+        .bearer_auth(&app.staff_token)
+        .send()
+        .await
+        .expect("list")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(names(staff), ["Delta concept"]);
+    assert_eq!(
+        app.get("/v1/networks?state=draft")
+            .send()
+            .await
+            .expect("list")
+            .status(),
+        403
+    );
+
+    // Pagination: envelope and Link header.
+    let page = app
+        .get("/v1/networks?per_page=2&page=2")
+        .send()
+        .await
+        .expect("list");
+    let link = page.headers()["link"].to_str().expect("link").to_owned();
+    let page: Value = page.json().await.expect("json");
+    assert_eq!(
+        page["page"],
+        json!({"page": 2, "per_page": 2, "total_items": 3, "total_pages": 2})
+    );
+    assert_eq!(names(page), ["Gamma panel"]);
+    assert!(
+        link.contains("</v1/networks?per_page=2&page=1>; rel=\"prev\""),
+        "{link}"
+    );
+    assert!(
+        link.contains("rel=\"first\"")
+            && link.contains("rel=\"last\"")
+            && !link.contains("rel=\"next\""),
+        "{link}"
+    );
+    let beyond: Value = list("?page=9").await;
+    assert_eq!(beyond["items"], json!([]));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn merge_patch_needs_the_current_etag() {
+    let app = spawn_app().await;
+    let created = app.create_network(&full_network()).await;
+    let etag = etag_of(&created);
+    let network: Value = created.json().await.expect("json");
+    let path = app.url(&format!(
+        "/v1/networks/{}",
+        network["id"].as_str().expect("id")
+    ));
+    let patch = |if_match: Option<&str>, body: Value| {
+        let mut req = app
+            .client
+            .patch(&path)
+            .bearer_auth(&app.staff_token)
+            .header("Content-Type", "application/merge-patch+json");
+        if let Some(tag) = if_match {
+            req = req.header("If-Match", tag);
+        }
+        req.body(body.to_string()).send()
+    };
+    let without = patch(None, json!({"name": "Nieuwe naam"}))
+        .await
+        .expect("patch");
+    assert_eq!(without.status(), 428);
+    assert_eq!(
+        without.headers()["content-type"],
+        "application/problem+json"
+    );
+    let stale = patch(Some("\"v0\""), json!({"name": "Nieuwe naam"}))
+        .await
+        .expect("patch");
+    assert_eq!(stale.status(), 412);
+    assert_eq!(etag_of(&stale), etag, "a 412 tells the current ETag");
+
+    let ok = patch(Some(&etag), json!({"name": "Nieuwe naam", "website": null, "description": {"en": null}, "disciplines": ["dietetics", "physiotherapy", "psychology"]})).await.expect("patch");
+    assert_eq!(ok.status(), 200);
+    let new_etag = etag_of(&ok);
+    assert_eq!(new_etag, "\"v2\"");
+    let patched: Value = ok.json().await.expect("json");
+    assert_eq!(patched["name"], "Nieuwe naam");
+    assert_eq!(patched["website"], Value::Null);
+    assert_eq!(
+        patched["description"],
+        json!({"nl": network["description"]["nl"], "en": null})
+    );
+    assert_eq!(
+        patched["contacts"], network["contacts"],
+        "untouched fields stay"
+    );
+
+    // The old ETag is now stale; a no-op patch keeps the version.
+    assert_eq!(
+        patch(Some(&etag), json!({"name": "x"}))
+            .await
+            .expect("patch")
+            .status(),
+        412
+    );
+    let same = patch(Some(&new_etag), json!({"name": "Nieuwe naam"}))
+        .await
+        .expect("patch");
+    assert_eq!(same.status(), 200);
+    assert_eq!(etag_of(&same), new_etag);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn workflow_transitions() {
+    let app = spawn_app().await;
+    let created = app.create_network(&minimal_network("Workflow")).await;
+    let mut etag = etag_of(&created);
+    let id = created.json::<Value>().await.expect("json")["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let path = app.url(&format!("/v1/networks/{id}/transitions"));
+    let step = |token: &str, to: &str, tag: Option<&str>| {
+        let mut req = app
+            .client
+            .post(&path)
+            .bearer_auth(token)
+            .json(&json!({"to": to}));
+        if let Some(t) = tag {
+            req = req.header("If-Match", t);
+        }
+        req.send()
+    };
+    assert_eq!(
+        step(&app.staff_token, "submitted", None)
+            .await
+            .expect("post")
+            .status(),
+        428
+    );
+    assert_eq!(
+        step(&app.staff_token, "published", Some(&etag))
+            .await
+            .expect("post")
+            .status(),
+        409,
+        "draft cannot be published directly"
+    );
+    let r = step(&app.staff_token, "submitted", Some(&etag))
+        .await
+        .expect("post");
+    assert_eq!(r.status(), 200);
+    etag = etag_of(&r);
+    // An adviser cannot publish (the network has no ROS, so they may not even touch it).
+    assert_eq!(
+        step(&app.adviser_token, "published", Some(&etag))
+            .await
+            .expect("post")
+            .status(),
+        404
+    );
+    let r = step(&app.staff_token, "published", Some(&etag))
+        .await
+        .expect("post");
+    assert_eq!(r.status(), 200);
+    etag = etag_of(&r);
+    let r = step(&app.staff_token, "archived", Some(&etag))
+        .await
+        .expect("post");
+    assert_eq!(r.status(), 200);
+    let archived: Value = r.json().await.expect("json");
+    assert_eq!(archived["state"], "archived");
+    assert_eq!(
+        app.get(&format!("/v1/networks/{id}"))
+            .send()
+            .await
+            .expect("get")
+            .status(),
+        404
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn advisers_work_within_their_own_ros() {
+    let app = spawn_app().await;
+    // An adviser's network belongs to their ROS by default.
+    let created = app
+        .client
+        .post(app.url("/v1/networks"))
+        .bearer_auth(&app.adviser_token)
+        .json(&minimal_network("Netwerk van ROS Noord"))
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(created.status(), 201);
+    let etag = etag_of(&created);
+    let network: Value = created.json().await.expect("json");
+    assert_eq!(network["ros_org"], "ros-noord");
+    let path = app.url(&format!(
+        "/v1/networks/{}",
+        network["id"].as_str().expect("id")
+    ));
+    // Another ROS cannot see the draft, let alone change it.
+    let other = app
+        .client
+        .patch(&path)
+        .bearer_auth(&app.other_adviser_token)
+        .header("If-Match", &etag)
+        .json(&json!({"name": "x"}))
+        .send()
+        .await
+        .expect("patch");
+    assert_eq!(other.status(), 404);
+    // Nor can an adviser create for another ROS, or hand theirs over.
+    let foreign = app.client.post(app.url("/v1/networks")).bearer_auth(&app.adviser_token)
+        .json(&json!({"name": "x", "type": "oncology_care_network", "scale": "local", "ros_org": "ros-zuid"})).send().await.expect("post");
+    assert_eq!(foreign.status(), 403);
+    let hand_over = app
+        .client
+        .patch(&path)
+        .bearer_auth(&app.adviser_token)
+        .header("If-Match", &etag)
+        .json(&json!({"ros_org": "ros-zuid"}))
+        .send()
+        .await
+        .expect("patch");
+    assert_eq!(hand_over.status(), 403);
+    // Submitting is theirs; publishing is not.
+    let submitted = app
+        .client
+        .post(format!("{path}/transitions"))
+        .bearer_auth(&app.adviser_token)
+        .header("If-Match", &etag)
+        .json(&json!({"to": "submitted"}))
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(submitted.status(), 200);
+    let etag = etag_of(&submitted);
+    let publish = app
+        .client
+        .post(format!("{path}/transitions"))
+        .bearer_auth(&app.adviser_token)
+        .header("If-Match", &etag)
+        .json(&json!({"to": "published"}))
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(publish.status(), 403);
+}
