@@ -1,8 +1,19 @@
-//! Service-area geometry for onconet: parsing and validating GeoJSON input.
+//! Service-area geometry for onconet: parsing and validating GeoJSON input, geodesic areas and
+//! circles, unions, the spatial index behind "find a network", and region layers.
 //!
 //! Pure functions over `geo` types; no I/O. Coordinates are WGS84 (EPSG:4326) longitude,
-//! latitude in degrees, as in RFC 7946.
+//! latitude in degrees, as in RFC 7946; areas are in km², computed geodesically on the WGS84
+//! ellipsoid (Karney's algorithm, via `geo::GeodesicArea`).
 
+pub mod area;
+pub mod geodesy;
+pub mod geojson_io;
+pub mod index;
+pub mod regions;
 pub mod validate;
 
+pub use area::union_all;
+pub use geodesy::{area_km2, circle};
+pub use index::AreaIndex;
+pub use regions::{Region, RegionLayer};
 pub use validate::{GeometryError, NL_BBOX, parse_area, validate_geojson};

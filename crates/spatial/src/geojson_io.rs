@@ -1,0 +1,195 @@
+//! GeoJSON (RFC 7946) in and out: region FeatureCollections and MultiPolygon documents.
+
+use crate::validate::{GeometryError, parse_area};
+use geo::{Coord, LineString, MultiPolygon, Polygon};
+use serde_json::{Value, json};
+
+/// Rounds to 7 decimals (about 1 cm), the precision areas are stored and indexed at.
+fn round7(v: f64) -> f64 {
+    (v * 1e7).round() / 1e7
+}
+
+fn ring_json(ring: &LineString<f64>) -> Value {
+    Value::Array(
+        ring.0
+            .iter()
+            .map(|c| json!([round7(c.x), round7(c.y)]))
+            .collect(),
+    )
+}
+
+/// A GeoJSON MultiPolygon geometry (coordinates rounded to 7 decimals).
+pub fn multipolygon_to_geojson(area: &MultiPolygon<f64>) -> Value {
+    let polygons: Vec<Value> = area
+        .0
+        .iter()
+        .map(|p| {
+            let mut rings = vec![ring_json(p.exterior())];
+            rings.extend(p.interiors().iter().map(ring_json));
+            Value::Array(rings)
+        })
+        .collect();
+    json!({"type": "MultiPolygon", "coordinates": polygons})
+}
+
+/// `area` as stored: rounded exactly as [`multipolygon_to_geojson`] writes it.
+pub fn canonical(area: &MultiPolygon<f64>) -> MultiPolygon<f64> {
+    let ring = |r: &LineString<f64>| {
+        LineString::new(
+            r.0.iter()
+                .map(|c| Coord {
+                    x: round7(c.x),
+                    y: round7(c.y),
+                })
+                .collect(),
+        )
+    };
+    MultiPolygon::new(
+        area.0
+            .iter()
+            .map(|p| Polygon::new(ring(p.exterior()), p.interiors().iter().map(ring).collect()))
+            .collect(),
+    )
+}
+
+/// Reads back a stored GeoJSON Polygon/MultiPolygon without re-validating it (it was checked,
+/// or derived, before it was stored). Malformed input gives an empty area.
+pub fn multipolygon_from_geojson(value: &Value) -> MultiPolygon<f64> {
+    fn ring(v: &Value) -> LineString<f64> {
+        LineString::new(
+            v.as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|p| {
+                            Some(Coord {
+                                x: p.get(0)?.as_f64()?,
+                                y: p.get(1)?.as_f64()?,
+                            })
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
+        )
+    }
+    fn polygon(v: &Value) -> Option<Polygon<f64>> {
+        let rings = v.as_array()?;
+        let mut it = rings.iter().map(ring);
+        Some(Polygon::new(it.next()?, it.collect()))
+    }
+    let coords = value.get("coordinates");
+    match value.get("type").and_then(Value::as_str) {
+        Some("Polygon") => MultiPolygon::new(coords.and_then(polygon).into_iter().collect()),
+        Some("MultiPolygon") => MultiPolygon::new(
+            coords
+                .and_then(Value::as_array)
+                .map(|list| list.iter().filter_map(polygon).collect())
+                .unwrap_or_default(),
+        ),
+        _ => MultiPolygon::new(vec![]),
+    }
+}
+
+/// One feature of a region file.
+#[derive(Debug, Clone)]
+pub struct RegionFeature {
+    pub code: String,
+    pub name: String,
+    pub population: Option<i64>,
+    /// The source's own area figure, when it has one (CBS files carry `area_km2`).
+    pub source_area_km2: Option<f64>,
+    pub area: MultiPolygon<f64>,
+}
+
+/// Why feature `index` (0-based) of a region file was refused.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FeatureError {
+    pub index: usize,
+    pub reason: String,
+}
+
+impl std::fmt::Display for FeatureError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "feature {}: {}", self.index, self.reason)
+    }
+}
+
+fn text(props: &Value, keys: &[&str]) -> Option<String> {
+    keys.iter().find_map(|k| match props.get(*k) {
+        Some(Value::String(s)) if !s.trim().is_empty() => Some(s.trim().to_owned()),
+        Some(Value::Number(n)) => Some(n.to_string()),
+        _ => None,
+    })
+}
+
+/// Parses one feature of a CBS/PDOK-shaped region FeatureCollection: the code is `code`
+/// (`statcode`, `pc4`), the name `name` (`statnaam`, `woonplaats`, falling back to the code),
+/// the population `population` (`aantal_inwoners`, `population_2021`).
+pub fn parse_region_feature(
+    index: usize,
+    feature: &Value,
+    max_vertices: usize,
+) -> Result<RegionFeature, FeatureError> {
+    let err = |reason: String| FeatureError { index, reason };
+    if feature.get("type").and_then(Value::as_str) != Some("Feature") {
+        return Err(err("not a GeoJSON Feature".into()));
+    }
+    let props = feature.get("properties").cloned().unwrap_or(Value::Null);
+    let code = text(&props, &["code", "statcode", "pc4", "postcode"])
+        .ok_or_else(|| err("no `code` (or `statcode`, `pc4`) property".into()))?;
+    let name = text(&props, &["name", "statnaam", "woonplaats"]).unwrap_or_else(|| code.clone());
+    let population = ["population", "aantal_inwoners", "population_2021"]
+        .iter()
+        .find_map(|k| props.get(*k).and_then(Value::as_f64))
+        .map(|p| p.round() as i64);
+    if population.is_some_and(|p| p < 0) {
+        return Err(err(format!("{code}: negative population")));
+    }
+    let geometry = feature
+        .get("geometry")
+        .ok_or_else(|| err(format!("{code}: no geometry")))?;
+    let area = parse_area(geometry, max_vertices).map_err(|errors: Vec<GeometryError>| {
+        let reasons: Vec<String> = errors.iter().take(3).map(ToString::to_string).collect();
+        err(format!("{code}: invalid geometry: {}", reasons.join("; ")))
+    })?;
+    Ok(RegionFeature {
+        code,
+        name,
+        population,
+        source_area_km2: props.get("area_km2").and_then(Value::as_f64),
+        area,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip() {
+        let v = json!({"type": "Polygon", "coordinates": [[[5.0, 52.0], [5.1, 52.0], [5.1, 52.1], [5.0, 52.0]]]});
+        let mp = multipolygon_from_geojson(&v);
+        assert_eq!(mp.0.len(), 1);
+        let out = multipolygon_to_geojson(&mp);
+        assert_eq!(out["type"], "MultiPolygon");
+        assert_eq!(multipolygon_from_geojson(&out), mp);
+    }
+
+    #[test]
+    fn region_features() {
+        let f = json!({"type": "Feature", "properties": {"code": "GM0001", "name": "A", "population": 12.0},
+                       "geometry": {"type": "Polygon", "coordinates": [[[5.0, 52.0], [5.1, 52.0], [5.1, 52.1], [5.0, 52.0]]]}});
+        let r = parse_region_feature(0, &f, 1000).map_err(|e| e.to_string());
+        assert_eq!(
+            r.as_ref().map(|r| (r.code.as_str(), r.population)),
+            Ok(("GM0001", Some(12)))
+        );
+        let bad = json!({"type": "Feature", "properties": {"code": "GM0002"}, "geometry": {"type": "Point", "coordinates": [5.0, 52.0]}});
+        let e = parse_region_feature(7, &bad, 1000)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(e.starts_with("feature 7: GM0002: invalid geometry"), "{e}");
+        let nameless = json!({"type": "Feature", "properties": {}, "geometry": null});
+        assert!(parse_region_feature(1, &nameless, 1000).is_err());
+    }
+}

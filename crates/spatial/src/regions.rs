@@ -1,0 +1,120 @@
+//! Region layers (municipalities, provinces, PC4 areas) in memory, for lookups by code and
+//! by point.
+
+use crate::geodesy::area_km2;
+use crate::index::AreaIndex;
+use geo::{InteriorPoint, MultiPolygon, Point};
+use std::collections::HashMap;
+
+#[derive(Debug, Clone)]
+pub struct Region {
+    pub code: String,
+    pub name: String,
+    pub population: Option<i64>,
+    pub area: MultiPolygon<f64>,
+    /// Geodesic area of `area`.
+    pub area_km2: f64,
+    /// A point guaranteed inside the region (for postcode and municipality searches).
+    pub interior: Point<f64>,
+}
+
+impl Region {
+    pub fn new(
+        code: String,
+        name: String,
+        population: Option<i64>,
+        area: MultiPolygon<f64>,
+    ) -> Self {
+        let area_km2 = area_km2(&area);
+        let interior = area
+            .interior_point()
+            .unwrap_or_else(|| Point::new(0.0, 0.0));
+        Self {
+            code,
+            name,
+            population,
+            area,
+            area_km2,
+            interior,
+        }
+    }
+}
+
+/// One layer: its regions by code and an index from points to regions.
+#[derive(Debug, Default)]
+pub struct RegionLayer {
+    regions: Vec<Region>,
+    by_code: HashMap<String, usize>,
+    index: AreaIndex<usize>,
+}
+
+impl RegionLayer {
+    pub fn new(mut regions: Vec<Region>) -> Self {
+        regions.sort_by(|a, b| a.code.cmp(&b.code));
+        let by_code = regions
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.code.clone(), i))
+            .collect();
+        let index = AreaIndex::build(regions.iter().enumerate().map(|(i, r)| (i, r.area.clone())));
+        Self {
+            regions,
+            by_code,
+            index,
+        }
+    }
+
+    pub fn get(&self, code: &str) -> Option<&Region> {
+        self.by_code.get(code).map(|i| &self.regions[*i])
+    }
+
+    /// The region covering (`lon`, `lat`); on a shared border, the one with the lowest code.
+    pub fn at(&self, lon: f64, lat: f64) -> Option<&Region> {
+        self.index
+            .covering(lon, lat)
+            .first()
+            .map(|i| &self.regions[*i])
+    }
+
+    /// All regions, by code.
+    pub fn regions(&self) -> &[Region] {
+        &self.regions
+    }
+
+    pub fn len(&self) -> usize {
+        self.regions.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.regions.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use geo::Rect;
+
+    #[test]
+    fn lookup_by_code_and_point() {
+        let square =
+            |x: f64| MultiPolygon::new(vec![Rect::new((x, 52.0), (x + 0.1, 52.1)).to_polygon()]);
+        let layer = RegionLayer::new(vec![
+            Region::new("GM0002".into(), "B".into(), Some(20), square(5.1)),
+            Region::new("GM0001".into(), "A".into(), Some(10), square(5.0)),
+        ]);
+        assert_eq!(layer.regions()[0].code, "GM0001");
+        assert_eq!(layer.get("GM0002").map(|r| r.name.as_str()), Some("B"));
+        assert_eq!(
+            layer.at(5.15, 52.05).map(|r| r.code.as_str()),
+            Some("GM0002")
+        );
+        assert_eq!(
+            layer.at(5.1, 52.05).map(|r| r.code.as_str()),
+            Some("GM0001")
+        );
+        assert!(layer.at(6.0, 52.05).is_none());
+        let a = layer.get("GM0001").map(|r| r.area_km2).unwrap_or_default();
+        assert!((a - 76.0).abs() < 1.0, "{a}");
+    }
+}

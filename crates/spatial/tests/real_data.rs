@@ -1,0 +1,74 @@
+//! Checks against the real CBS data in `../shared/data/nl` (or `ONCONET_REFERENCE_DATA`).
+
+use onconet_spatial::geojson_io::parse_region_feature;
+use onconet_spatial::{Region, RegionLayer};
+use serde_json::Value;
+use std::path::PathBuf;
+
+fn reference(file: &str) -> Value {
+    let dir = std::env::var_os("ONCONET_REFERENCE_DATA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/nl")
+        });
+    let path = dir.join(file);
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("reference data {}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn layer(file: &str) -> (RegionLayer, Vec<Option<f64>>) {
+    let doc = reference(file);
+    let features = doc["features"].as_array().cloned().unwrap_or_default();
+    let mut regions = Vec::new();
+    let mut cbs = Vec::new();
+    for (i, f) in features.iter().enumerate() {
+        let r = parse_region_feature(i, f, 1_000_000).unwrap_or_else(|e| panic!("{e}"));
+        cbs.push(r.source_area_km2);
+        regions.push(Region::new(r.code, r.name, r.population, r.area));
+    }
+    (RegionLayer::new(regions), cbs)
+}
+
+#[test]
+fn municipality_areas_agree_with_cbs_within_half_a_percent() {
+    let (layer, _) = layer("gemeenten-2024.geojson");
+    assert_eq!(layer.len(), 342);
+    let doc = reference("gemeenten-2024.geojson");
+    let mut worst = 0.0f64;
+    for f in doc["features"].as_array().into_iter().flatten() {
+        let code = f["properties"]["code"].as_str().unwrap_or_default();
+        let cbs = f["properties"]["area_km2"].as_f64().unwrap_or_default();
+        let ours = layer.get(code).map(|r| r.area_km2).unwrap_or_default();
+        let rel = (ours / cbs - 1.0).abs();
+        worst = worst.max(rel);
+        assert!(rel < 0.005, "{code}: {ours:.3} km² vs CBS {cbs:.3} km²");
+    }
+    let total: f64 = layer.regions().iter().map(|r| r.area_km2).sum();
+    assert!((total - 35_090.5).abs() < 35.0, "total {total}");
+    eprintln!(
+        "largest relative difference with CBS: {:.5} %",
+        worst * 100.0
+    );
+}
+
+#[test]
+fn points_resolve_to_their_municipality_and_pc4() {
+    let (municipalities, _) = layer("gemeenten-2024-simplified.geojson");
+    let at = |lon, lat| {
+        municipalities
+            .at(lon, lat)
+            .map(|r| r.name.clone())
+            .unwrap_or_default()
+    };
+    assert_eq!(at(6.5665, 53.2194), "Groningen");
+    assert_eq!(at(4.8952, 52.3702), "Amsterdam");
+    assert_eq!(at(5.6909, 50.8514), "Maastricht");
+    assert_eq!(at(2.0, 52.0), "", "the North Sea is in no municipality");
+    let (pc4, _) = layer("pc4-2020-simplified.geojson");
+    assert_eq!(pc4.len(), 4067);
+    let g = pc4.get("9713").expect("9713");
+    assert_eq!(at(g.interior.x(), g.interior.y()), "Groningen");
+    let a = pc4.get("1012").expect("1012");
+    assert_eq!(at(a.interior.x(), a.interior.y()), "Amsterdam");
+}
