@@ -75,16 +75,50 @@ async fn data_survives_a_restart_of_the_embedded_database() {
             .stdout,
     )
     .expect("utf-8");
+    // Import the regions with the CLI while the server runs on the same embedded database;
+    // the server picks them up without a restart.
+    let data = onconet_test_support::reference_data();
+    for (layer, file) in [
+        ("municipality", "gemeenten-2024-simplified.geojson"),
+        ("pc4", "pc4-2020-simplified.geojson"),
+    ] {
+        let out = Command::new(&binary)
+            .args(["regions", "import", "--layer", layer])
+            .arg(data.join(file))
+            .arg("--data-dir")
+            .arg(dir.path())
+            .env_remove("DATABASE_URL")
+            .output()
+            .expect("onconet regions import");
+        assert!(
+            out.status.success(),
+            "import {layer}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
     let client = reqwest::Client::new();
-    let created = client
-        .post(format!("{url}/v1/networks"))
-        .bearer_auth(token.trim())
-        .json(&full_network())
-        .send()
-        .await
-        .expect("post");
-    assert_eq!(created.status(), 201);
-    let created: Value = created.json().await.expect("json");
+    let mut created = None;
+    for _ in 0..50 {
+        let r = client
+            .post(format!("{url}/v1/networks"))
+            .bearer_auth(token.trim())
+            .json(&full_network())
+            .send()
+            .await
+            .expect("post");
+        if r.status() == 201 {
+            created = Some(r.json::<Value>().await.expect("json"));
+            break;
+        }
+        assert_eq!(r.status(), 422, "only unknown regions may delay the create");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let created = created.expect("the server did not pick up the imported regions within 5 s");
+    assert!(
+        created["area_km2"].as_f64().is_some_and(|a| a > 80.0),
+        "the area was derived: {}",
+        created["area_km2"]
+    );
     terminate(child);
     assert!(
         !dir.path().join("pg/postmaster.pid").exists(),

@@ -13,7 +13,12 @@ async fn full_profile_round_trip() {
     let app = spawn_app().await;
     let body = full_network();
     let created = app.create_network(&body).await;
-    assert_eq!(created.status(), 201);
+    if created.status() != 201 {
+        panic!(
+            "create failed: {}",
+            created.text().await.unwrap_or_default()
+        );
+    }
     let location = created.headers()["location"]
         .to_str()
         .expect("location")

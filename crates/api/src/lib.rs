@@ -5,6 +5,7 @@ pub mod auth;
 pub mod dto;
 pub mod error;
 pub mod extract;
+pub mod geography;
 pub mod openapi;
 pub mod routes;
 pub mod service;

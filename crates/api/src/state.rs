@@ -1,3 +1,4 @@
+use crate::geography::GeoState;
 use onconet_db::DbPool;
 use onconet_domain::Vocabularies;
 use std::sync::Arc;
@@ -7,4 +8,6 @@ use std::sync::Arc;
 pub struct AppState {
     pub pool: DbPool,
     pub vocabularies: Arc<Vocabularies>,
+    /// Region layers and the search index.
+    pub geo: Arc<GeoState>,
 }

@@ -9,7 +9,9 @@ pub mod error;
 pub mod migrations;
 pub mod models;
 pub mod networks;
+pub mod notify;
 pub mod pool;
+pub mod regions;
 pub mod revisions;
 pub mod schema;
 

@@ -40,6 +40,9 @@ pub struct NetworkRow {
     pub version: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// The derived service area (GeoJSON MultiPolygon), absent when no area was given.
+    pub area: Option<Value>,
+    pub area_km2: Option<f64>,
 }
 
 /// The columns an editor controls, shared by insert and update.
@@ -63,6 +66,8 @@ pub struct ProfileColumns {
     pub ros_org: Option<String>,
     pub service_area: Value,
     pub quality: Value,
+    pub area: Option<Value>,
+    pub area_km2: Option<f64>,
 }
 
 #[derive(Debug, Clone, Insertable)]
@@ -90,7 +95,12 @@ fn parse_code<T: std::str::FromStr>(column: &str, value: &str) -> Result<T, DbEr
 }
 
 impl ProfileColumns {
-    pub fn from_profile(p: &NetworkProfile) -> Result<Self, DbError> {
+    /// `area` is the derived service area (GeoJSON) and its size in km².
+    pub fn from_profile(p: &NetworkProfile, area: Option<(Value, f64)>) -> Result<Self, DbError> {
+        let (area, area_km2) = match area {
+            Some((a, km2)) => (Some(a), Some(km2)),
+            None => (None, None),
+        };
         Ok(Self {
             name: p.name.clone(),
             network_type: p.network_type.as_str().to_owned(),
@@ -108,6 +118,8 @@ impl ProfileColumns {
             ros_org: p.ros_org.as_ref().map(|o| o.as_str().to_owned()),
             service_area: to_json(&p.service_area)?,
             quality: to_json(&p.quality)?,
+            area,
+            area_km2,
         })
     }
 }
@@ -157,6 +169,8 @@ impl NetworkRow {
             updated_at: self.updated_at,
             last_verified_at: self.last_verified_at,
             demo: self.demo,
+            area: self.area,
+            area_km2: self.area_km2,
         })
     }
 }
@@ -203,4 +217,27 @@ pub fn snapshot(network: &Network) -> Result<Value, DbError> {
         );
     }
     Ok(doc)
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = crate::schema::regions)]
+#[diesel(check_for_backend(diesel::pg::Pg))]
+pub struct RegionRow {
+    pub layer: String,
+    pub code: String,
+    pub name: String,
+    pub population: Option<i64>,
+    pub area_km2: f64,
+    pub geometry: Value,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = crate::schema::region_layers)]
+#[diesel(check_for_backend(diesel::pg::Pg))]
+pub struct RegionLayerRow {
+    pub layer: String,
+    pub source: String,
+    pub feature_count: i32,
+    pub version: i64,
+    pub imported_at: DateTime<Utc>,
 }

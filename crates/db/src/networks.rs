@@ -246,6 +246,47 @@ pub async fn has_demo(conn: &mut AsyncPgConnection) -> Result<bool, DbError> {
     Ok(n > 0)
 }
 
+/// Every published network (for the search index).
+pub async fn published(conn: &mut AsyncPgConnection) -> Result<Vec<NetworkRow>, DbError> {
+    Ok(networks::table
+        .filter(networks::state.eq("published"))
+        .select(NetworkRow::as_select())
+        .load(conn)
+        .await?)
+}
+
+/// Networks whose service area names regions (to re-derive after a region import).
+pub async fn with_region_parts(conn: &mut AsyncPgConnection) -> Result<Vec<NetworkRow>, DbError> {
+    use networks::dsl as n;
+    Ok(n::networks
+        .filter(
+            n::service_area
+                .retrieve_as_object("municipalities")
+                .ne(serde_json::json!([]))
+                .or(n::service_area
+                    .retrieve_as_object("postcodes")
+                    .ne(serde_json::json!([]))),
+        )
+        .select(NetworkRow::as_select())
+        .load(conn)
+        .await?)
+}
+
+/// Stores a re-derived area without touching the version (the profile did not change).
+pub async fn set_area(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    area: Option<serde_json::Value>,
+    area_km2: Option<f64>,
+) -> Result<(), DbError> {
+    use networks::dsl as n;
+    diesel::update(n::networks.find(id))
+        .set((n::area.eq(area), n::area_km2.eq(area_km2)))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::like_pattern;

@@ -42,9 +42,32 @@ diesel::table! {
         version -> Int8,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        area -> Nullable<Jsonb>,
+        area_km2 -> Nullable<Float8>,
+    }
+}
+
+diesel::table! {
+    region_layers (layer) {
+        layer -> Text,
+        source -> Text,
+        feature_count -> Int4,
+        version -> Int8,
+        imported_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    regions (layer, code) {
+        layer -> Text,
+        code -> Text,
+        name -> Text,
+        population -> Nullable<Int8>,
+        area_km2 -> Float8,
+        geometry -> Jsonb,
     }
 }
 
 diesel::joinable!(network_revisions -> networks (network_id));
 
-diesel::allow_tables_to_appear_in_same_query!(network_revisions, networks,);
+diesel::allow_tables_to_appear_in_same_query!(network_revisions, networks, region_layers, regions,);

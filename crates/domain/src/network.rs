@@ -674,6 +674,10 @@ pub struct Network {
     pub updated_at: DateTime<Utc>,
     pub last_verified_at: Option<DateTime<Utc>>,
     pub demo: bool,
+    /// The service area derived from `profile.service_area` (a GeoJSON MultiPolygon).
+    pub area: Option<serde_json::Value>,
+    /// Its geodesic size.
+    pub area_km2: Option<f64>,
 }
 
 #[cfg(test)]

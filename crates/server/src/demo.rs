@@ -92,6 +92,7 @@ pub async fn load(state: &AppState) -> Result<()> {
     let ctx = WriteContext {
         actor: &actor,
         request_id: None,
+        geo: &state.geo,
     };
     let count = demo_networks().len();
     for doc in demo_networks() {

@@ -4,6 +4,7 @@
 pub mod demo;
 pub mod dev_keys;
 pub mod jwks;
+pub mod regions;
 pub mod settings;
 pub mod startup;
 pub mod telemetry;

@@ -47,10 +47,32 @@ enum Command {
     },
     /// Print the OpenAPI document.
     Openapi,
+    /// Manage region layers.
+    Regions {
+        #[command(subcommand)]
+        action: RegionsAction,
+    },
     /// Manage the embedded PostgreSQL cluster.
     Db {
         #[command(subcommand)]
         action: DbAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum RegionsAction {
+    /// Replace a layer with the regions of a CBS/PDOK-shaped GeoJSON FeatureCollection.
+    Import {
+        /// municipality, province or pc4.
+        #[arg(long)]
+        layer: String,
+        /// The GeoJSON file.
+        file: std::path::PathBuf,
+        /// A CSV with `code` and `population` columns (overrides the file's population).
+        #[arg(long)]
+        population: Option<std::path::PathBuf>,
+        #[command(flatten)]
+        data: DataSettings,
     },
 }
 
@@ -107,6 +129,32 @@ async fn main() -> Result<()> {
             Ok(())
         }
         Command::Db { action } => db(action).await,
+        Command::Regions {
+            action:
+                RegionsAction::Import {
+                    layer,
+                    file,
+                    population,
+                    data,
+                },
+        } => {
+            use secrecy::ExposeSecret;
+            use std::io::IsTerminal;
+            let mut database = startup::Database::open(&data)?;
+            onconet_db::migrations::run_pending(database.url.expose_secret()).await?;
+            let result = onconet::regions::import(
+                database.url.expose_secret(),
+                &layer,
+                &file,
+                population.as_deref(),
+                std::io::stderr().is_terminal(),
+            )
+            .await;
+            database.close();
+            let count = result?;
+            println!("imported {count} {layer} regions from {}", file.display());
+            Ok(())
+        }
     }
 }
 

@@ -37,9 +37,16 @@ pub struct ServeSettings {
     /// Address to listen on.
     #[arg(long, env = "ONCONET_BIND", default_value = "127.0.0.1:8080")]
     pub bind: String,
-    /// Load the reference regions and a clearly labelled set of demo networks.
+    /// Load the reference regions (when missing) and a clearly labelled set of demo networks.
     #[arg(long, env = "ONCONET_DEMO")]
     pub demo: bool,
+    /// Folder with the CBS reference data that `--demo` imports.
+    #[arg(
+        long,
+        env = "ONCONET_REFERENCE_DATA",
+        default_value = "../shared/data/nl"
+    )]
+    pub reference_data: std::path::PathBuf,
     /// Largest number of database connections.
     #[arg(long, env = "ONCONET_DB_POOL_SIZE", default_value_t = 16)]
     pub db_pool_size: usize,

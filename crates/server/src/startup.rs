@@ -6,6 +6,7 @@ use crate::{demo, dev_keys, jwks};
 use actix_web::HttpServer;
 use actix_web::dev::Server;
 use anyhow::{Context, Result};
+use onconet_api::geography::GeoState;
 use onconet_api::{AppState, Authenticator};
 use onconet_db::embedded::EmbeddedPostgres;
 use onconet_domain::Vocabularies;
@@ -105,10 +106,26 @@ impl Application {
         onconet_db::migrations::run_pending(&url)
             .await
             .context("cannot migrate the database")?;
+        if settings.demo {
+            crate::regions::import_missing_reference_layers(&url, &settings.reference_data)
+                .await
+                .context("cannot import the reference regions")?;
+        }
         let pool = onconet_db::connect_pool(&url, settings.db_pool_size)?;
+        let geo = Arc::new(
+            GeoState::load(&pool)
+                .await
+                .map_err(|e| anyhow::anyhow!("cannot load the geography: {e}"))?,
+        );
+        tokio::spawn(onconet_api::geography::follow_changes(
+            url.clone(),
+            pool.clone(),
+            geo.clone(),
+        ));
         let state = AppState {
             pool,
             vocabularies: Arc::new(Vocabularies::builtin()),
+            geo,
         };
         if settings.demo {
             demo::load(&state)

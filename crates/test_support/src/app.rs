@@ -87,6 +87,7 @@ async fn try_spawn(configure: impl FnOnce(&mut ServeSettings)) -> Result<TestApp
     let mut settings = ServeSettings {
         bind: "127.0.0.1:0".into(),
         demo: false,
+        reference_data: crate::reference_data(),
         db_pool_size: 4,
         workers: Some(1),
         data: DataSettings {

@@ -30,7 +30,7 @@ pub fn with_database(url: &str, name: &str) -> Result<String> {
     Ok(u.to_string())
 }
 
-/// A hash of the migrations, so each migration set gets its own template.
+/// A hash of the migrations and reference files, so each combination gets its own template.
 fn migrations_hash() -> String {
     let mut hasher = Sha256::new();
     let dir = crate::workspace_dir().join("migrations");
@@ -39,6 +39,20 @@ fn migrations_hash() -> String {
     for f in files {
         hasher.update(f.to_string_lossy().as_bytes());
         hasher.update(std::fs::read(&f).unwrap_or_default());
+    }
+    // The reference data and the importer shape the template too.
+    let dir = crate::reference_data();
+    for (_, file, population) in onconet::regions::reference_files(false) {
+        for name in std::iter::once(file).chain(population) {
+            let len = std::fs::metadata(dir.join(name))
+                .map(|m| m.len())
+                .unwrap_or(0);
+            hasher.update(format!("{name}:{len}").as_bytes());
+        }
+    }
+    // So does the code that builds it: a rebuilt test binary gets a fresh template.
+    if let Ok(meta) = std::env::current_exe().and_then(std::fs::metadata) {
+        hasher.update(format!("{:?}:{}", meta.modified().ok(), meta.len()).as_bytes());
     }
     hex::encode(&hasher.finalize()[..8])
 }
@@ -92,11 +106,26 @@ async fn ensure_template() -> Result<String> {
             ))
             .execute(&mut conn)
             .await?;
-            onconet_db::migrations::run_pending(&with_database(&cluster_url()?, &building)?)
-                .await?;
+            let url = with_database(&cluster_url()?, &building)?;
+            onconet_db::migrations::run_pending(&url).await?;
+            // The reference regions (simplified, for speed) are part of every test database.
+            let dir = crate::reference_data();
+            for (layer, file, population) in onconet::regions::reference_files(false) {
+                let population = population.map(|p| dir.join(p));
+                onconet::regions::import(
+                    &url,
+                    layer,
+                    &dir.join(file),
+                    population.as_deref(),
+                    false,
+                )
+                .await
+                .with_context(|| format!("cannot import {file} from {}", dir.display()))?;
+            }
             diesel::sql_query(format!("ALTER DATABASE {building} RENAME TO {name}"))
                 .execute(&mut conn)
                 .await?;
+            drop_stale_templates(&mut conn, &name).await;
         }
         anyhow::Ok(())
     }
@@ -105,6 +134,25 @@ async fn ensure_template() -> Result<String> {
         .execute(&mut conn)
         .await?;
     result.map(|()| name)
+}
+
+/// Drops templates of earlier builds (best effort: one still in use stays).
+async fn drop_stale_templates(conn: &mut AsyncPgConnection, keep: &str) {
+    #[derive(diesel::QueryableByName)]
+    struct Name {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        datname: String,
+    }
+    let stale: Vec<Name> =
+        diesel::sql_query("SELECT datname FROM pg_database WHERE datname LIKE 'onconet\\_tpl\\_%'")
+            .load(conn)
+            .await
+            .unwrap_or_default();
+    for db in stale.into_iter().filter(|d| d.datname != keep) {
+        let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {}", db.datname))
+            .execute(conn)
+            .await;
+    }
 }
 
 /// A database of its own for one test, dropped when the value is dropped.

@@ -637,6 +637,8 @@ pub struct NetworkResponse {
     pub last_verified_at: Option<DateTime<Utc>>,
     /// Part of the clearly labelled demo data set.
     pub demo: bool,
+    /// Size of the derived service area in km² (geodesic), when the network has one.
+    pub area_km2: Option<f64>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -656,6 +658,7 @@ impl NetworkResponse {
             version: n.version,
             last_verified_at: n.last_verified_at,
             demo: n.demo,
+            area_km2: n.area_km2.map(|a| (a * 1000.0).round() / 1000.0),
             created_at: n.created_at,
             updated_at: n.updated_at,
         }

@@ -258,10 +258,15 @@ pub async fn get_network(
     ))
 }
 
-fn write_context<'a>(actor: &'a RequireActor, request_id: &RequestId) -> WriteContext<'a> {
+fn write_context<'a>(
+    actor: &'a RequireActor,
+    request_id: &RequestId,
+    state: &'a AppState,
+) -> WriteContext<'a> {
     WriteContext {
         actor: &actor.0,
         request_id: Some(request_id.to_string()),
+        geo: &state.geo,
     }
 }
 
@@ -292,7 +297,7 @@ pub async fn create_network(
     let body = read_body(&req, payload, &["application/json"]).await?;
     let body: NetworkBody = from_value(parse_json_value(&body)?)?;
     let mut conn = onconet_db::pool::get(&state.pool).await?;
-    let ctx = write_context(&actor, &request_id);
+    let ctx = write_context(&actor, &request_id, &state);
     let network = service::create(&mut conn, &ctx, &state.vocabularies, body, false).await?;
     let mut response = network_response(actix_web::http::StatusCode::CREATED, &network, true);
     response.headers_mut().insert(
@@ -344,7 +349,7 @@ pub async fn update_network(
     .await?;
     let patch = parse_json_value(&body)?;
     let mut conn = onconet_db::pool::get(&state.pool).await?;
-    let ctx = write_context(&actor, &request_id);
+    let ctx = write_context(&actor, &request_id, &state);
     let network = service::update(
         &mut conn,
         &ctx,
@@ -397,7 +402,7 @@ pub async fn transition_network(
     let body = read_body(&req, payload, &["application/json"]).await?;
     let body: TransitionRequest = from_value(parse_json_value(&body)?)?;
     let mut conn = onconet_db::pool::get(&state.pool).await?;
-    let ctx = write_context(&actor, &request_id);
+    let ctx = write_context(&actor, &request_id, &state);
     let network = service::transition(
         &mut conn,
         &ctx,

@@ -3,20 +3,23 @@
 use crate::dto::network::NetworkBody;
 use crate::error::{ApiError, ApiResult, InvalidParam};
 use crate::extract::{IfMatch, etag};
+use crate::geography::GeoState;
 use chrono::Utc;
 use diesel_async::AsyncConnection;
 use diesel_async::AsyncPgConnection;
 use onconet_db::models::{NewNetwork, NewRevision, ProfileColumns, snapshot};
+use onconet_db::notify::{self, Change};
 use onconet_db::{networks as q, revisions};
 use onconet_domain::changes::diff;
 use onconet_domain::workflow::check_transition;
 use onconet_domain::{Actor, Network, NetworkProfile, RegistryState, Role, Vocabularies};
 use uuid::Uuid;
 
-/// Who is writing, and under which request (kept in the revision).
+/// Who is writing, under which request (kept in the revision), with which geography.
 pub struct WriteContext<'a> {
     pub actor: &'a Actor,
     pub request_id: Option<String>,
+    pub geo: &'a GeoState,
 }
 
 impl From<diesel::result::Error> for ApiError {
@@ -164,24 +167,29 @@ pub async fn create(
         .into_profile(Some(id), vocabularies)
         .map_err(ApiError::Validation)?;
     check_may_edit(actor, &profile)?;
-    let columns = ProfileColumns::from_profile(&profile)?;
-    conn.transaction::<_, ApiError, _>(async |conn| {
-        check_references(conn, id, &profile).await?;
-        let row = q::insert(
-            conn,
-            &NewNetwork {
-                id,
-                profile: columns,
-                state: RegistryState::Draft.as_str().into(),
-                demo,
-            },
-        )
+    let area = ctx.geo.derive_area(&profile.service_area)?;
+    let columns = ProfileColumns::from_profile(&profile, area.map(|a| (a.geojson, a.area_km2)))?;
+    let network = conn
+        .transaction::<_, ApiError, _>(async |conn| {
+            check_references(conn, id, &profile).await?;
+            let row = q::insert(
+                conn,
+                &NewNetwork {
+                    id,
+                    profile: columns,
+                    state: RegistryState::Draft.as_str().into(),
+                    demo,
+                },
+            )
+            .await?;
+            let network = row.into_domain()?;
+            record(conn, ctx, &network, "created", None, None).await?;
+            notify::notify(conn, &Change::Network(network.id)).await?;
+            Ok(network)
+        })
         .await?;
-        let network = row.into_domain()?;
-        record(conn, ctx, &network, "created", None, None).await?;
-        Ok(network)
-    })
-    .await
+    ctx.geo.apply(&network)?;
+    Ok(network)
 }
 
 /// Applies a JSON Merge Patch (RFC 7396) to the profile of `id` at `if_match` version.
@@ -224,47 +232,58 @@ pub async fn update(
             )
         })
         .collect();
-    conn.transaction::<_, ApiError, _>(async |conn| {
-        let current = q::find_for_update(conn, id)
-            .await?
-            .ok_or_else(|| not_found(id))?
-            .into_domain()?;
-        let actor = ctx.actor;
-        if current.state != RegistryState::Published
-            && !actor.can_view_private(current.profile.ros_org.as_ref())
-        {
-            return Err(not_found(id));
-        }
-        check_may_edit(actor, &current.profile)?;
-        if_match.check(current.version)?;
-        if !read_only.is_empty() {
-            return Err(ApiError::Validation(read_only));
-        }
-        let mut doc = serde_json::to_value(NetworkBody::from_profile(&current.profile))
-            .map_err(ApiError::internal)?;
-        json_patch::merge(&mut doc, &patch);
-        let body: NetworkBody = crate::extract::from_value(doc)?;
-        let profile = body
-            .into_profile(Some(id), vocabularies)
-            .map_err(ApiError::Validation)?;
-        // An adviser cannot hand a network over to another ROS.
-        check_may_edit(actor, &profile)?;
-        if profile == current.profile {
-            return Ok(current);
-        }
-        check_references(conn, id, &profile).await?;
-        let before = snapshot(&current)?;
-        let columns = ProfileColumns::from_profile(&profile)?;
-        let updated = q::update_profile(conn, id, current.version, &columns)
-            .await?
-            .ok_or_else(|| ApiError::PreconditionFailed {
-                current_etag: etag(current.version + 1),
-            })?
-            .into_domain()?;
-        record(conn, ctx, &updated, "updated", Some(&before), None).await?;
-        Ok(updated)
-    })
-    .await
+    let network = conn
+        .transaction::<_, ApiError, _>(async |conn| {
+            let current = q::find_for_update(conn, id)
+                .await?
+                .ok_or_else(|| not_found(id))?
+                .into_domain()?;
+            let actor = ctx.actor;
+            if current.state != RegistryState::Published
+                && !actor.can_view_private(current.profile.ros_org.as_ref())
+            {
+                return Err(not_found(id));
+            }
+            check_may_edit(actor, &current.profile)?;
+            if_match.check(current.version)?;
+            if !read_only.is_empty() {
+                return Err(ApiError::Validation(read_only));
+            }
+            let mut doc = serde_json::to_value(NetworkBody::from_profile(&current.profile))
+                .map_err(ApiError::internal)?;
+            json_patch::merge(&mut doc, &patch);
+            let body: NetworkBody = crate::extract::from_value(doc)?;
+            let profile = body
+                .into_profile(Some(id), vocabularies)
+                .map_err(ApiError::Validation)?;
+            // An adviser cannot hand a network over to another ROS.
+            check_may_edit(actor, &profile)?;
+            if profile == current.profile {
+                return Ok(current);
+            }
+            check_references(conn, id, &profile).await?;
+            let before = snapshot(&current)?;
+            let area = if profile.service_area == current.profile.service_area {
+                current.area.clone().zip(current.area_km2)
+            } else {
+                ctx.geo
+                    .derive_area(&profile.service_area)?
+                    .map(|a| (a.geojson, a.area_km2))
+            };
+            let columns = ProfileColumns::from_profile(&profile, area)?;
+            let updated = q::update_profile(conn, id, current.version, &columns)
+                .await?
+                .ok_or_else(|| ApiError::PreconditionFailed {
+                    current_etag: etag(current.version + 1),
+                })?
+                .into_domain()?;
+            record(conn, ctx, &updated, "updated", Some(&before), None).await?;
+            notify::notify(conn, &Change::Network(id)).await?;
+            Ok(updated)
+        })
+        .await?;
+    ctx.geo.apply(&network)?;
+    Ok(network)
 }
 
 /// Moves `id` to `to` in the review workflow.
@@ -287,39 +306,47 @@ pub async fn transition(
         }
         Some(r) => Some(r.to_owned()),
     };
-    conn.transaction::<_, ApiError, _>(async |conn| {
-        let current = q::find_for_update(conn, id)
-            .await?
-            .ok_or_else(|| not_found(id))?
-            .into_domain()?;
-        let actor = ctx.actor;
-        if current.state != RegistryState::Published
-            && !actor.can_view_private(current.profile.ros_org.as_ref())
-        {
-            return Err(not_found(id));
-        }
-        check_may_edit(actor, &current.profile)?;
-        if_match.check(current.version)?;
-        check_transition(actor, current.state, to).map_err(|e| match e {
-            onconet_domain::TransitionError::Forbidden { .. } => ApiError::Forbidden(e.to_string()),
-            onconet_domain::TransitionError::NotAllowed { .. } => ApiError::Conflict(e.to_string()),
-        })?;
-        let last_verified_at = if to == RegistryState::Published {
-            Some(Utc::now())
-        } else {
-            current.last_verified_at
-        };
-        let before = snapshot(&current)?;
-        let updated = q::update_state(conn, id, current.version, to.as_str(), last_verified_at)
-            .await?
-            .ok_or_else(|| ApiError::PreconditionFailed {
-                current_etag: etag(current.version + 1),
-            })?
-            .into_domain()?;
-        record(conn, ctx, &updated, "transition", Some(&before), reason).await?;
-        Ok(updated)
-    })
-    .await
+    let network = conn
+        .transaction::<_, ApiError, _>(async |conn| {
+            let current = q::find_for_update(conn, id)
+                .await?
+                .ok_or_else(|| not_found(id))?
+                .into_domain()?;
+            let actor = ctx.actor;
+            if current.state != RegistryState::Published
+                && !actor.can_view_private(current.profile.ros_org.as_ref())
+            {
+                return Err(not_found(id));
+            }
+            check_may_edit(actor, &current.profile)?;
+            if_match.check(current.version)?;
+            check_transition(actor, current.state, to).map_err(|e| match e {
+                onconet_domain::TransitionError::Forbidden { .. } => {
+                    ApiError::Forbidden(e.to_string())
+                }
+                onconet_domain::TransitionError::NotAllowed { .. } => {
+                    ApiError::Conflict(e.to_string())
+                }
+            })?;
+            let last_verified_at = if to == RegistryState::Published {
+                Some(Utc::now())
+            } else {
+                current.last_verified_at
+            };
+            let before = snapshot(&current)?;
+            let updated = q::update_state(conn, id, current.version, to.as_str(), last_verified_at)
+                .await?
+                .ok_or_else(|| ApiError::PreconditionFailed {
+                    current_etag: etag(current.version + 1),
+                })?
+                .into_domain()?;
+            record(conn, ctx, &updated, "transition", Some(&before), reason).await?;
+            notify::notify(conn, &Change::Network(id)).await?;
+            Ok(updated)
+        })
+        .await?;
+    ctx.geo.apply(&network)?;
+    Ok(network)
 }
 
 /// Whether an actor acts with registry-staff rights (used by list filters).

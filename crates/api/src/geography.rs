@@ -1,0 +1,370 @@
+//! Geography held in memory: region layers and the search index over published networks'
+//! areas, kept in step with the database (directly after our own writes, and through
+//! LISTEN/NOTIFY for writes by other instances and by `onconet regions import`).
+
+use crate::dto::network::NetworkResponse;
+use crate::error::{ApiError, InvalidParam};
+use geo::MultiPolygon;
+use onconet_db::DbPool;
+use onconet_db::notify::{self, Change};
+use onconet_domain::{Lifecycle, Network, NetworkType, RegistryState, ServiceArea};
+use onconet_spatial::geojson_io::{canonical, multipolygon_from_geojson, multipolygon_to_geojson};
+use onconet_spatial::{AreaIndex, Region, RegionLayer, area_km2, circle, parse_area, union_all};
+use serde_json::value::RawValue;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+use uuid::Uuid;
+
+/// The region layers the registry knows.
+pub const LAYERS: [&str; 3] = ["municipality", "province", "pc4"];
+
+/// Segments of the polygon that approximates a circle.
+const CIRCLE_SEGMENTS: usize = 64;
+
+/// A published network as the search index holds it.
+#[derive(Debug)]
+pub struct SearchEntry {
+    pub id: Uuid,
+    pub name: String,
+    pub network_type: NetworkType,
+    pub lifecycle: Lifecycle,
+    pub disciplines: Vec<String>,
+    pub tumour_types: Vec<String>,
+    /// Size of the area, to prefer the most specific of nested networks.
+    pub area_km2: f64,
+    /// The public profile, serialised once.
+    pub public_json: Box<RawValue>,
+    /// The area as GeoJSON (for GeoJSON answers).
+    pub area_json: Box<RawValue>,
+}
+
+/// The published networks' areas, indexed.
+#[derive(Debug, Default)]
+pub struct SearchIndex {
+    areas: AreaIndex<u32>,
+    entries: Vec<Option<Arc<SearchEntry>>>,
+    slots: HashMap<Uuid, u32>,
+    free: Vec<u32>,
+}
+
+impl SearchIndex {
+    fn upsert(&mut self, entry: SearchEntry, area: MultiPolygon<f64>) {
+        let slot = match self.slots.get(&entry.id) {
+            Some(s) => *s,
+            None => {
+                let s = self.free.pop().unwrap_or_else(|| {
+                    self.entries.push(None);
+                    u32::try_from(self.entries.len() - 1).unwrap_or(u32::MAX)
+                });
+                self.slots.insert(entry.id, s);
+                s
+            }
+        };
+        self.areas.upsert(slot, area);
+        self.entries[slot as usize] = Some(Arc::new(entry));
+    }
+
+    fn remove(&mut self, id: Uuid) {
+        if let Some(slot) = self.slots.remove(&id) {
+            self.areas.remove(slot);
+            self.entries[slot as usize] = None;
+            self.free.push(slot);
+        }
+    }
+
+    /// Networks within `radius_km` of the point, nearest first (covering ones at 0 km).
+    pub fn nearby(&self, lon: f64, lat: f64, radius_km: f64) -> Vec<(Arc<SearchEntry>, f64)> {
+        self.areas
+            .nearby(lon, lat, radius_km)
+            .into_iter()
+            .filter_map(|(slot, d)| self.entries.get(slot as usize)?.clone().map(|e| (e, d)))
+            .collect()
+    }
+
+    /// Networks whose area covers the point.
+    pub fn covering(&self, lon: f64, lat: f64) -> Vec<Arc<SearchEntry>> {
+        self.areas
+            .covering(lon, lat)
+            .into_iter()
+            .filter_map(|slot| self.entries.get(slot as usize)?.clone())
+            .collect()
+    }
+
+    pub fn len(&self) -> usize {
+        self.slots.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.slots.is_empty()
+    }
+}
+
+/// Region layers and the search index, shared by all workers.
+#[derive(Debug, Default)]
+pub struct GeoState {
+    layers: RwLock<HashMap<String, Arc<RegionLayer>>>,
+    search: RwLock<SearchIndex>,
+    /// Changes with every index update (part of search ETags).
+    generation: AtomicU64,
+}
+
+fn lock_poisoned() -> ApiError {
+    ApiError::internal("geo state lock poisoned")
+}
+
+impl GeoState {
+    /// Loads every region layer and every published network from the database.
+    pub async fn load(pool: &DbPool) -> Result<Self, ApiError> {
+        let state = Self::default();
+        for layer in LAYERS {
+            state.reload_layer(pool, layer).await?;
+        }
+        state.reload_networks(pool).await?;
+        Ok(state)
+    }
+
+    pub fn layer(&self, name: &str) -> Option<Arc<RegionLayer>> {
+        self.layers.read().ok()?.get(name).cloned()
+    }
+
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Relaxed)
+    }
+
+    /// Runs `f` on the search index under a read lock.
+    pub fn with_search<T>(&self, f: impl FnOnce(&SearchIndex) -> T) -> Result<T, ApiError> {
+        let guard = self.search.read().map_err(|_| lock_poisoned())?;
+        Ok(f(&guard))
+    }
+
+    /// Reads one layer from the database (an empty layer when none was imported).
+    pub async fn reload_layer(&self, pool: &DbPool, layer: &str) -> Result<(), ApiError> {
+        let mut conn = onconet_db::pool::get(pool).await?;
+        let rows = onconet_db::regions::load_layer(&mut conn, layer).await?;
+        drop(conn);
+        let count = rows.len();
+        let built = tokio::task::spawn_blocking(move || {
+            RegionLayer::new(
+                rows.into_iter()
+                    .map(|r| {
+                        Region::new(
+                            r.code,
+                            r.name,
+                            r.population,
+                            multipolygon_from_geojson(&r.geometry),
+                        )
+                    })
+                    .collect(),
+            )
+        })
+        .await
+        .map_err(ApiError::internal)?;
+        self.layers
+            .write()
+            .map_err(|_| lock_poisoned())?
+            .insert(layer.to_owned(), Arc::new(built));
+        if count > 0 {
+            tracing::info!(layer, regions = count, "region layer loaded");
+        }
+        Ok(())
+    }
+
+    /// Rebuilds the whole search index from the database.
+    pub async fn reload_networks(&self, pool: &DbPool) -> Result<(), ApiError> {
+        let mut conn = onconet_db::pool::get(pool).await?;
+        let rows = onconet_db::networks::published(&mut conn).await?;
+        drop(conn);
+        let networks = rows
+            .into_iter()
+            .map(|r| r.into_domain())
+            .collect::<Result<Vec<_>, _>>()?;
+        let index = tokio::task::spawn_blocking(move || {
+            let mut index = SearchIndex::default();
+            for n in &networks {
+                if let Some((entry, area)) = search_entry(n) {
+                    index.upsert(entry, area);
+                }
+            }
+            index
+        })
+        .await
+        .map_err(ApiError::internal)?;
+        let count = index.len();
+        *self.search.write().map_err(|_| lock_poisoned())? = index;
+        self.generation.fetch_add(1, Ordering::Relaxed);
+        tracing::info!(networks = count, "search index built");
+        Ok(())
+    }
+
+    /// Brings one network's index entry in line with `network` as stored.
+    pub fn apply(&self, network: &Network) -> Result<(), ApiError> {
+        let entry = search_entry(network);
+        let mut index = self.search.write().map_err(|_| lock_poisoned())?;
+        match entry {
+            Some((entry, area)) => index.upsert(entry, area),
+            None => index.remove(network.id),
+        }
+        drop(index);
+        self.generation.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// Re-reads one network from the database and applies it (after a NOTIFY).
+    pub async fn refresh_network(&self, pool: &DbPool, id: Uuid) -> Result<(), ApiError> {
+        let mut conn = onconet_db::pool::get(pool).await?;
+        let row = onconet_db::networks::find(&mut conn, id).await?;
+        drop(conn);
+        match row {
+            Some(row) => self.apply(&row.into_domain()?),
+            None => {
+                self.search.write().map_err(|_| lock_poisoned())?.remove(id);
+                self.generation.fetch_add(1, Ordering::Relaxed);
+                Ok(())
+            }
+        }
+    }
+
+    /// Derives one MultiPolygon from a service area's parts: the named municipalities and PC4
+    /// areas, the given geometry and the circles, united. `None` for an empty service area.
+    /// Unknown codes are reported by JSON pointer.
+    pub fn derive_area(&self, area: &ServiceArea) -> Result<Option<DerivedArea>, ApiError> {
+        if area.is_empty() {
+            return Ok(None);
+        }
+        let mut parts: Vec<MultiPolygon<f64>> = Vec::new();
+        let mut errors = Vec::new();
+        for (key, layer_name, codes) in [
+            ("municipalities", "municipality", &area.municipalities),
+            ("postcodes", "pc4", &area.postcodes),
+        ] {
+            if codes.is_empty() {
+                continue;
+            }
+            let layer = self.layer(layer_name).filter(|l| !l.is_empty());
+            for (i, code) in codes.iter().enumerate() {
+                match layer.as_ref().and_then(|l| l.get(code)) {
+                    Some(region) => parts.push(region.area.clone()),
+                    None => errors.push(InvalidParam::pointer(
+                        format!("/service_area/{key}/{i}"),
+                        "unknown_region",
+                        match layer {
+                            Some(_) => format!("`{code}` is not a known {layer_name} code"),
+                            None => format!("no {layer_name} layer has been imported, so `{code}` cannot be resolved"),
+                        },
+                    )),
+                }
+            }
+        }
+        if !errors.is_empty() {
+            return Err(ApiError::Validation(errors));
+        }
+        if let Some(geometry) = &area.geometry {
+            let parsed = parse_area(geometry, onconet_spatial::validate::DEFAULT_MAX_VERTICES)
+                .map_err(|e| {
+                    ApiError::Validation(
+                        e.into_iter()
+                            .map(|e| {
+                                InvalidParam::pointer(
+                                    "/service_area/geometry",
+                                    e.code(),
+                                    e.to_string(),
+                                )
+                            })
+                            .collect(),
+                    )
+                })?;
+            parts.push(parsed);
+        }
+        for c in &area.circles {
+            parts.push(MultiPolygon::new(vec![circle(
+                c.lat,
+                c.lon,
+                c.radius_km,
+                CIRCLE_SEGMENTS,
+            )]));
+        }
+        let union = canonical(&union_all(&parts));
+        let km2 = area_km2(&union);
+        Ok(Some(DerivedArea {
+            geojson: multipolygon_to_geojson(&union),
+            area_km2: km2,
+        }))
+    }
+}
+
+/// A derived service area, as stored.
+#[derive(Debug, Clone)]
+pub struct DerivedArea {
+    pub geojson: serde_json::Value,
+    pub area_km2: f64,
+}
+
+/// The index entry of a network, if it belongs in the index (published, with an area).
+fn search_entry(n: &Network) -> Option<(SearchEntry, MultiPolygon<f64>)> {
+    if n.state != RegistryState::Published {
+        return None;
+    }
+    let area_json = n.area.as_ref()?;
+    let area = multipolygon_from_geojson(area_json);
+    let public_json = serde_json::value::to_raw_value(&NetworkResponse::new(n, false)).ok()?;
+    let area_raw = serde_json::value::to_raw_value(area_json).ok()?;
+    Some((
+        SearchEntry {
+            id: n.id,
+            name: n.profile.name.clone(),
+            network_type: n.profile.network_type,
+            lifecycle: n.profile.lifecycle,
+            disciplines: n.profile.disciplines.clone(),
+            tumour_types: n.profile.tumour_types.clone(),
+            area_km2: n.area_km2.unwrap_or_default(),
+            public_json,
+            area_json: area_raw,
+        },
+        area,
+    ))
+}
+
+/// Follows the change channel on a dedicated connection and applies every change; after a
+/// lost connection it reconnects and reloads everything (changes may have been missed).
+pub async fn follow_changes(url: String, pool: DbPool, geo: Arc<GeoState>) {
+    use diesel_async::AsyncConnection;
+    use futures_util::StreamExt;
+    let mut first = true;
+    loop {
+        let mut conn = match diesel_async::AsyncPgConnection::establish(&url).await {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::warn!(error = %e, "change listener cannot connect; retrying");
+                tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+                continue;
+            }
+        };
+        if let Err(e) = notify::listen(&mut conn).await {
+            tracing::warn!(error = %e, "LISTEN failed; retrying");
+            tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+            continue;
+        }
+        if !first {
+            for layer in LAYERS {
+                let _ = geo.reload_layer(&pool, layer).await;
+            }
+            let _ = geo.reload_networks(&pool).await;
+        }
+        first = false;
+        let mut stream = std::pin::pin!(conn.notifications_stream());
+        while let Some(item) = stream.next().await {
+            let Ok(n) = item else { break };
+            let result = match Change::parse(&n.payload) {
+                Some(Change::Network(id)) => geo.refresh_network(&pool, id).await,
+                Some(Change::RegionLayer(layer)) => geo.reload_layer(&pool, &layer).await,
+                None => Ok(()),
+            };
+            if let Err(e) = result {
+                tracing::warn!(error = %e, payload = %n.payload, "could not apply a change");
+            }
+        }
+        tracing::warn!("change listener lost its connection; reconnecting");
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+}

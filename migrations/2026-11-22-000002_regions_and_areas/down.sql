@@ -1,0 +1,3 @@
+ALTER TABLE networks DROP COLUMN area_km2, DROP COLUMN area;
+DROP TABLE region_layers;
+DROP TABLE regions;
