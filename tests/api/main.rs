@@ -7,4 +7,6 @@ mod health;
 mod migrations;
 mod networks;
 mod openapi;
+mod regions;
+mod search;
 mod vocabularies;

@@ -35,7 +35,11 @@ where
             .service(routes::networks::get_network)
             .service(routes::networks::update_network)
             .service(routes::networks::transition_network)
-            .service(routes::vocabularies::list_vocabularies),
+            .service(routes::vocabularies::list_vocabularies)
+            .service(routes::regions::list_regions)
+            .service(routes::regions::get_region)
+            .service(routes::search::search)
+            .service(routes::search::here),
     )
     .service(routes::health::healthz)
     .service(routes::health::readyz)
@@ -83,6 +87,26 @@ async fn not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     )))
 }
 
+/// Any site may read the public API from a browser (no credentials); writes are not
+/// offered cross-origin.
+fn cors() -> actix_cors::Cors {
+    actix_cors::Cors::default()
+        .allow_any_origin()
+        .send_wildcard()
+        .allowed_methods(["GET", "HEAD"])
+        .allowed_headers([
+            actix_web::http::header::ACCEPT,
+            actix_web::http::header::ACCEPT_LANGUAGE,
+            actix_web::http::header::IF_NONE_MATCH,
+        ])
+        .expose_headers([
+            actix_web::http::header::ETAG,
+            actix_web::http::header::LINK,
+            actix_web::http::header::CONTENT_LANGUAGE,
+        ])
+        .max_age(86_400)
+}
+
 /// The whole application: API routes, `/openapi.json`, shared state, error handlers.
 pub fn app(
     state: AppState,
@@ -126,5 +150,6 @@ pub fn app(
             }),
         )
         .default_service(web::to(not_found))
+        .wrap(cors())
         .wrap(tracing_actix_web::TracingLogger::default())
 }

@@ -17,6 +17,8 @@ use utoipa::{Modify, OpenApi};
     modifiers(&Security),
     tags(
         (name = "networks", description = "Network profiles and their review workflow"),
+        (name = "search", description = "Find a network for a place"),
+        (name = "regions", description = "Municipalities, provinces and postcode areas"),
         (name = "vocabularies", description = "Codes and labels used in profiles and filters"),
         (name = "operations", description = "Health and readiness"),
     )

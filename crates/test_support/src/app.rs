@@ -78,28 +78,44 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut ServeSettings)) -> TestA
     }
 }
 
-async fn try_spawn(configure: impl FnOnce(&mut ServeSettings)) -> Result<TestApp> {
-    if std::env::var_os("TEST_LOG").is_some() {
-        telemetry::init();
-    }
-    let db = TestDb::new().await?;
-    let data_dir = tempfile::tempdir()?;
-    let mut settings = ServeSettings {
+/// A second server process on the same database (as several instances behind a load balancer),
+/// with its own development key.
+pub async fn spawn_peer(of: &TestApp) -> (String, tokio::task::JoinHandle<Result<()>>) {
+    let settings = settings_for(of.db.url(), of.data_dir.path());
+    let app = match Application::build(&settings).await {
+        Ok(app) => app,
+        Err(e) => panic!("cannot start the peer: {e:#}"),
+    };
+    let address = format!("http://127.0.0.1:{}", app.port());
+    (address, tokio::spawn(app.run_until_stopped()))
+}
+
+fn settings_for(database_url: &str, data_dir: &std::path::Path) -> ServeSettings {
+    ServeSettings {
         bind: "127.0.0.1:0".into(),
         demo: false,
         reference_data: crate::reference_data(),
         db_pool_size: 4,
         workers: Some(1),
         data: DataSettings {
-            data_dir: data_dir.path().to_owned(),
-            database_url: Some(SecretString::from(db.url().to_owned())),
+            data_dir: data_dir.to_owned(),
+            database_url: Some(SecretString::from(database_url.to_owned())),
         },
         auth: AuthSettings {
             jwks: None,
             jwt_issuer: "onconet-dev".into(),
             jwt_audience: "onconet".into(),
         },
-    };
+    }
+}
+
+async fn try_spawn(configure: impl FnOnce(&mut ServeSettings)) -> Result<TestApp> {
+    if std::env::var_os("TEST_LOG").is_some() {
+        telemetry::init();
+    }
+    let db = TestDb::new().await?;
+    let data_dir = tempfile::tempdir()?;
+    let mut settings = settings_for(db.url(), data_dir.path());
     configure(&mut settings);
     let app = Application::build(&settings).await?;
     let address = format!("http://127.0.0.1:{}", app.port());

@@ -10,7 +10,7 @@ mod app;
 mod db;
 pub mod fixtures;
 
-pub use app::{TestApp, spawn_app, spawn_app_with};
+pub use app::{TestApp, spawn_app, spawn_app_with, spawn_peer};
 pub use db::{TestDb, cluster_url};
 
 /// The reference data folder (`ONCONET_REFERENCE_DATA`, default `../shared/data/nl` next to the

@@ -1,3 +1,5 @@
 pub mod health;
 pub mod networks;
+pub mod regions;
+pub mod search;
 pub mod vocabularies;

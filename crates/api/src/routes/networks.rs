@@ -229,7 +229,7 @@ fn network_response(
     params(("id" = String, Path, description = "Network id (UUID)")),
     security((), ("bearer" = [])),
     responses(
-        (status = 200, description = "The network", body = NetworkResponse, headers(("ETag" = String, description = "Send it back in If-Match to change the network"))),
+        (status = 200, description = "The network; with `Accept: application/geo+json` a GeoJSON Feature whose geometry is the derived service area", body = NetworkResponse, headers(("ETag" = String, description = "Send it back in If-Match to change the network"))),
         (status = 304, description = "Not modified since the ETag in If-None-Match"),
         (status = 401, description = "The bearer token is invalid", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such network (or not visible to you)", body = Problem, content_type = "application/problem+json"),
@@ -250,6 +250,19 @@ pub async fn get_network(
         return Ok(HttpResponse::NotModified()
             .insert_header((header::ETAG, tag))
             .finish());
+    }
+    if crate::extract::accepts(&req, crate::routes::regions::GEO_JSON) {
+        let feature = serde_json::json!({
+            "type": "Feature",
+            "id": network.id,
+            "geometry": network.area,
+            "properties": NetworkResponse::new(&network, private),
+        });
+        return Ok(HttpResponse::Ok()
+            .insert_header((header::ETAG, tag))
+            .insert_header((header::VARY, "Accept"))
+            .content_type(crate::routes::regions::GEO_JSON)
+            .json(feature));
     }
     Ok(network_response(
         actix_web::http::StatusCode::OK,

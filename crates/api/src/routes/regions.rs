@@ -1,0 +1,204 @@
+//! `/v1/regions/{layer}`: the region layers, as JSON or GeoJSON.
+
+use crate::dto::page::{ListResponse, PageInfo};
+use crate::error::{ApiError, ApiResult, Problem};
+use crate::extract::accepts;
+use crate::geography::LAYERS;
+use crate::state::AppState;
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, get, web};
+use onconet_spatial::Region;
+use onconet_spatial::geojson_io::multipolygon_to_geojson;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use utoipa::{IntoParams, ToSchema};
+
+pub const GEO_JSON: &str = "application/geo+json";
+const MAX_REGIONS_PER_PAGE: i64 = 5000;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RegionResponse {
+    /// CBS code (`GM0014`, `PV20`) or four-digit postcode.
+    #[schema(example = "GM0014")]
+    pub code: String,
+    #[schema(example = "Groningen")]
+    pub name: String,
+    /// Inhabitants, where known.
+    pub population: Option<i64>,
+    /// Geodesic area in km².
+    pub area_km2: f64,
+    /// A point inside the region, `[lon, lat]`.
+    pub interior_point: [f64; 2],
+}
+
+impl RegionResponse {
+    fn new(r: &Region) -> Self {
+        Self {
+            code: r.code.clone(),
+            name: r.name.clone(),
+            population: r.population,
+            area_km2: (r.area_km2 * 1000.0).round() / 1000.0,
+            interior_point: [r.interior.x(), r.interior.y()],
+        }
+    }
+}
+
+fn feature(r: &Region, layer: &str) -> serde_json::Value {
+    json!({
+        "type": "Feature",
+        "id": r.code,
+        "geometry": multipolygon_to_geojson(&r.area),
+        "properties": {"layer": layer, "code": r.code, "name": r.name, "population": r.population,
+                        "area_km2": (r.area_km2 * 1000.0).round() / 1000.0},
+    })
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct RegionsQuery {
+    /// Page number, from 1.
+    pub page: Option<String>,
+    /// Regions per page, 1–5000 (default 500).
+    pub per_page: Option<String>,
+    /// `geojson` for a FeatureCollection (same as `Accept: application/geo+json`).
+    pub format: Option<String>,
+}
+
+fn want_geojson(req: &HttpRequest, format: Option<&str>) -> ApiResult<bool> {
+    match format {
+        None => Ok(accepts(req, GEO_JSON)),
+        Some("geojson") => Ok(true),
+        Some("json") => Ok(false),
+        Some(other) => Err(ApiError::bad_parameter(
+            "format",
+            "unknown_code",
+            format!("`{other}` is not json or geojson"),
+        )),
+    }
+}
+
+fn layer_of(
+    state: &AppState,
+    layer: &str,
+) -> ApiResult<std::sync::Arc<onconet_spatial::RegionLayer>> {
+    if !LAYERS.contains(&layer) {
+        return Err(ApiError::NotFound(format!(
+            "no region layer `{layer}` (municipality, province, pc4)"
+        )));
+    }
+    Ok(state.geo.layer(layer).unwrap_or_default())
+}
+
+/// The regions of one layer (`municipality`, `province`, `pc4`), by code.
+#[utoipa::path(
+    tag = "regions",
+    params(("layer" = String, Path, description = "municipality, province or pc4"), RegionsQuery),
+    responses(
+        (status = 200, description = "One page of regions (GeoJSON FeatureCollection with `Accept: application/geo+json`)", body = ListResponse<RegionResponse>),
+        (status = 400, description = "A query parameter is invalid", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such layer", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/regions/{layer}")]
+pub async fn list_regions(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    query: web::Query<RegionsQuery>,
+) -> ApiResult<HttpResponse> {
+    let layer_name = path.into_inner();
+    let layer = layer_of(&state, &layer_name)?;
+    let geojson = want_geojson(&req, query.format.as_deref())?;
+    let parse = |name: &str, v: Option<&str>, default: i64, max: i64| -> ApiResult<i64> {
+        match v {
+            None => Ok(default),
+            Some(v) => v
+                .trim()
+                .parse::<i64>()
+                .ok()
+                .filter(|n| (1..=max).contains(n))
+                .ok_or_else(|| {
+                    ApiError::bad_parameter(
+                        name,
+                        "out_of_range",
+                        format!("must be an integer from 1 to {max}"),
+                    )
+                }),
+        }
+    };
+    let page = parse("page", query.page.as_deref(), 1, 1_000_000)?;
+    let per_page = parse(
+        "per_page",
+        query.per_page.as_deref(),
+        500,
+        MAX_REGIONS_PER_PAGE,
+    )?;
+    let info = PageInfo::new(page, per_page, layer.len() as i64);
+    let start = usize::try_from((page - 1) * per_page).unwrap_or(usize::MAX);
+    let slice = layer.regions().iter().skip(start).take(per_page as usize);
+    let link = info.link_header(req.path(), req.query_string());
+    let mut response = HttpResponse::Ok();
+    response
+        .insert_header((header::LINK, link))
+        .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+        .insert_header((header::VARY, "Accept"));
+    Ok(if geojson {
+        let features: Vec<_> = slice.map(|r| feature(r, &layer_name)).collect();
+        response
+            .content_type(GEO_JSON)
+            .json(json!({"type": "FeatureCollection", "features": features, "page": info}))
+    } else {
+        response.json(ListResponse {
+            items: slice.map(RegionResponse::new).collect(),
+            page: info,
+        })
+    })
+}
+
+/// One region, as JSON or as a GeoJSON Feature.
+#[utoipa::path(
+    tag = "regions",
+    params(
+        ("layer" = String, Path, description = "municipality, province or pc4"),
+        ("code" = String, Path, description = "Region code"),
+        ("format" = Option<String>, Query, description = "`geojson` for a GeoJSON Feature"),
+    ),
+    responses(
+        (status = 200, description = "The region (a GeoJSON Feature with `Accept: application/geo+json`)", body = RegionResponse),
+        (status = 404, description = "No such layer or region", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/regions/{layer}/{code}")]
+pub async fn get_region(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+    query: web::Query<std::collections::HashMap<String, String>>,
+) -> ApiResult<HttpResponse> {
+    let (layer_name, code) = path.into_inner();
+    if let Some(unknown) = query.keys().find(|k| *k != "format") {
+        return Err(ApiError::bad_parameter(
+            unknown,
+            "unknown_parameter",
+            "unknown query parameter",
+        ));
+    }
+    let layer = layer_of(&state, &layer_name)?;
+    let region = layer
+        .get(&code)
+        .ok_or_else(|| ApiError::NotFound(format!("no {layer_name} with code `{code}`")))?;
+    let mut response = HttpResponse::Ok();
+    response
+        .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+        .insert_header((header::VARY, "Accept"));
+    Ok(
+        if want_geojson(&req, query.get("format").map(String::as_str))? {
+            response
+                .content_type(GEO_JSON)
+                .json(feature(region, &layer_name))
+        } else {
+            response.json(RegionResponse::new(region))
+        },
+    )
+}

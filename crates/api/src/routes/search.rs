@@ -1,0 +1,548 @@
+//! "Find a network": `/v1/search` and `/v1/here`, answered from the in-memory index.
+
+use crate::dto::network::NetworkResponse;
+use crate::dto::page::{PageInfo, parse_paging};
+use crate::error::{ApiError, ApiResult, InvalidParam, Problem};
+use crate::extract::{accepts, if_none_match};
+use crate::geography::SearchEntry;
+use crate::routes::regions::GEO_JSON;
+use crate::state::AppState;
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, get, web};
+use onconet_domain::{Lifecycle, NetworkType, parse_code, parse_municipality_code};
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+use utoipa::{IntoParams, ToSchema};
+
+/// Default and largest search radius in km.
+pub const DEFAULT_RADIUS_KM: f64 = 25.0;
+pub const MAX_RADIUS_KM: f64 = 100.0;
+
+/// The place to search around: exactly one of `lat`+`lon`, `postcode` or `municipality`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct SearchQuery {
+    /// Latitude (WGS84), with `lon`.
+    #[param(example = 53.2194)]
+    pub lat: Option<String>,
+    /// Longitude (WGS84), with `lat`.
+    #[param(example = 6.5665)]
+    pub lon: Option<String>,
+    /// Dutch postcode: `1234`, `1234AB` or `1234 AB` (resolved to its PC4 area).
+    #[param(example = "9713")]
+    pub postcode: Option<String>,
+    /// CBS municipality code.
+    #[param(example = "GM0014")]
+    pub municipality: Option<String>,
+    /// Network types, comma-separated (any of).
+    #[serde(rename = "type")]
+    #[param(rename = "type", example = "oncology_care_network")]
+    pub network_type: Option<String>,
+    /// Discipline codes, comma-separated (all of).
+    #[param(example = "physiotherapy")]
+    pub discipline: Option<String>,
+    /// Tumour-type codes, comma-separated (all of).
+    pub tumour_type: Option<String>,
+    /// Lifecycles, comma-separated (any of).
+    pub lifecycle: Option<String>,
+    /// How far to look for networks that do not cover the place, in km (default 25, at most 100).
+    #[param(example = 25)]
+    pub radius_km: Option<String>,
+    /// Page number, from 1.
+    pub page: Option<String>,
+    /// Results per page, 1–100 (default 20).
+    pub per_page: Option<String>,
+    /// `geojson` for a FeatureCollection (same as `Accept: application/geo+json`).
+    pub format: Option<String>,
+}
+
+/// The place a search is about.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PlaceResponse {
+    pub lat: f64,
+    pub lon: f64,
+    /// The PC4 area, when searched by postcode.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub postcode: Option<String>,
+    /// The municipality the point lies in, when known.
+    pub municipality: Option<RegionRef>,
+    /// The province the point lies in, when known.
+    pub province: Option<RegionRef>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RegionRef {
+    pub code: String,
+    pub name: String,
+    pub population: Option<i64>,
+}
+
+/// One network found.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SearchHit {
+    /// Whether the network's area covers the place.
+    pub covers: bool,
+    /// Distance from the place to the network's area in km (0 when it covers it).
+    pub distance_km: f64,
+    /// The public profile.
+    pub network: NetworkResponse,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SearchResponse {
+    pub place: PlaceResponse,
+    pub radius_km: f64,
+    /// Covering networks first, then the others by distance.
+    pub items: Vec<SearchHit>,
+    pub page: PageInfo,
+}
+
+/// What [`SearchHit`] is on the wire, with the profile serialised once, in advance.
+#[derive(Serialize)]
+struct Hit<'a> {
+    covers: bool,
+    distance_km: f64,
+    network: &'a RawValue,
+}
+
+#[derive(Serialize)]
+struct Found<'a> {
+    place: &'a PlaceResponse,
+    radius_km: f64,
+    items: Vec<Hit<'a>>,
+    page: PageInfo,
+}
+
+fn parse_number(name: &str, value: &str) -> ApiResult<f64> {
+    value
+        .trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|v| v.is_finite())
+        .ok_or_else(|| ApiError::bad_parameter(name, "invalid_type", "must be a number"))
+}
+
+fn out_of_range(name: &str, detail: &str) -> ApiError {
+    ApiError::Validation(vec![InvalidParam::parameter(name, "out_of_range", detail)])
+}
+
+/// Normalises a Dutch postcode (`1234`, `1234AB`, `1234 ab`) to its four digits.
+pub fn pc4_of(postcode: &str) -> Option<String> {
+    let compact: String = postcode
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect::<String>()
+        .to_ascii_uppercase();
+    let (digits, letters) = compact.split_at(compact.len().min(4));
+    let ok = digits.len() == 4
+        && digits.chars().all(|c| c.is_ascii_digit())
+        && !digits.starts_with('0')
+        && (letters.is_empty()
+            || (letters.len() == 2
+                && letters.chars().all(|c| c.is_ascii_uppercase())
+                && !matches!(letters, "SA" | "SD" | "SS")));
+    ok.then(|| digits.to_owned())
+}
+
+fn region_ref(r: &onconet_spatial::Region) -> RegionRef {
+    RegionRef {
+        code: r.code.clone(),
+        name: r.name.clone(),
+        population: r.population,
+    }
+}
+
+/// Resolves the place of a search.
+fn resolve_place(
+    state: &AppState,
+    lat: Option<&str>,
+    lon: Option<&str>,
+    postcode: Option<&str>,
+    municipality: Option<&str>,
+) -> ApiResult<PlaceResponse> {
+    let given = [
+        lat.is_some() || lon.is_some(),
+        postcode.is_some(),
+        municipality.is_some(),
+    ];
+    if given.iter().filter(|g| **g).count() != 1 {
+        return Err(ApiError::BadRequest {
+            detail: "give exactly one place: `lat` and `lon`, `postcode`, or `municipality`".into(),
+            errors: vec![InvalidParam::parameter(
+                "lat",
+                "required",
+                "one place is required",
+            )],
+        });
+    }
+    let (lon, lat, postcode) = if let (Some(lat), Some(lon)) = (lat, lon) {
+        let (lat, lon) = (parse_number("lat", lat)?, parse_number("lon", lon)?);
+        if !(-90.0..=90.0).contains(&lat) {
+            return Err(out_of_range("lat", "latitude must be between -90 and 90"));
+        }
+        if !(-180.0..=180.0).contains(&lon) {
+            return Err(out_of_range(
+                "lon",
+                "longitude must be between -180 and 180",
+            ));
+        }
+        (lon, lat, None)
+    } else if lat.is_some() || lon.is_some() {
+        let missing = if lat.is_none() { "lat" } else { "lon" };
+        return Err(ApiError::bad_parameter(
+            missing,
+            "required",
+            "`lat` and `lon` go together",
+        ));
+    } else if let Some(postcode) = postcode {
+        let pc4 = pc4_of(postcode).ok_or_else(|| {
+            ApiError::bad_parameter(
+                "postcode",
+                "invalid_format",
+                "not a Dutch postcode (1234, 1234AB or 1234 AB)",
+            )
+        })?;
+        let layer = state.geo.layer("pc4").unwrap_or_default();
+        let area = layer
+            .get(&pc4)
+            .ok_or_else(|| ApiError::NotFound(format!("postcode area {pc4} is not known")))?;
+        (area.interior.x(), area.interior.y(), Some(pc4))
+    } else {
+        let code = parse_municipality_code(municipality.unwrap_or_default())
+            .map_err(|e| ApiError::bad_parameter("municipality", e.code, e.message))?;
+        let layer = state.geo.layer("municipality").unwrap_or_default();
+        let m = layer
+            .get(&code)
+            .ok_or_else(|| ApiError::NotFound(format!("municipality {code} is not known")))?;
+        (m.interior.x(), m.interior.y(), None)
+    };
+    let municipality = state
+        .geo
+        .layer("municipality")
+        .and_then(|l| l.at(lon, lat).map(region_ref));
+    let province = state
+        .geo
+        .layer("province")
+        .and_then(|l| l.at(lon, lat).map(region_ref));
+    Ok(PlaceResponse {
+        lat,
+        lon,
+        postcode,
+        municipality,
+        province,
+    })
+}
+
+/// Filters on the index entries.
+struct EntryFilter {
+    types: Vec<NetworkType>,
+    disciplines: Vec<String>,
+    tumour_types: Vec<String>,
+    lifecycles: Vec<Lifecycle>,
+}
+
+impl EntryFilter {
+    fn matches(&self, e: &SearchEntry) -> bool {
+        (self.types.is_empty() || self.types.contains(&e.network_type))
+            && (self.lifecycles.is_empty() || self.lifecycles.contains(&e.lifecycle))
+            && self.disciplines.iter().all(|d| e.disciplines.contains(d))
+            && self.tumour_types.iter().all(|t| e.tumour_types.contains(t))
+    }
+}
+
+fn comma_list(value: Option<&str>) -> Vec<&str> {
+    value
+        .map(|v| {
+            v.split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn parse_list<T>(
+    name: &str,
+    value: Option<&str>,
+    parse: impl Fn(&str) -> Result<T, onconet_domain::error::InvalidValue>,
+) -> ApiResult<Vec<T>> {
+    comma_list(value)
+        .into_iter()
+        .map(|v| parse(v).map_err(|e| ApiError::bad_parameter(name, e.code, e.message)))
+        .collect()
+}
+
+fn want_geojson(req: &HttpRequest, format: Option<&str>) -> ApiResult<bool> {
+    match format {
+        None => Ok(accepts(req, GEO_JSON)),
+        Some("geojson") => Ok(true),
+        Some("json") => Ok(false),
+        Some(other) => Err(ApiError::bad_parameter(
+            "format",
+            "unknown_code",
+            format!("`{other}` is not json or geojson"),
+        )),
+    }
+}
+
+/// A weak ETag for an answer computed from the index: changes whenever the index does.
+fn search_etag(generation: u64, req: &HttpRequest) -> String {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    req.path().hash(&mut h);
+    req.query_string().hash(&mut h);
+    req.headers()
+        .get(header::ACCEPT)
+        .map(|v| v.as_bytes())
+        .hash(&mut h);
+    format!("W/\"{generation:x}-{:x}\"", h.finish())
+}
+
+fn public_headers(response: &mut actix_web::HttpResponseBuilder, etag: &str) {
+    response
+        .insert_header((header::ETAG, etag))
+        .insert_header((header::CACHE_CONTROL, "public, max-age=60"))
+        .insert_header((header::VARY, "Accept"));
+}
+
+/// Find networks for a place: the networks whose service area covers it (`distance_km` 0,
+/// `covers` true), then the others within `radius_km`, nearest first.
+#[utoipa::path(
+    tag = "search",
+    params(SearchQuery),
+    responses(
+        (status = 200, description = "Networks found (a GeoJSON FeatureCollection with `Accept: application/geo+json`)", body = SearchResponse,
+            headers(("ETag" = String, description = "Changes when the registry does"), ("Link" = String, description = "RFC 8288 pagination links"))),
+        (status = 304, description = "Not modified"),
+        (status = 400, description = "A parameter is malformed or the place is missing", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown postcode or municipality", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Coordinates or radius out of range", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/search")]
+pub async fn search(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    query: web::Query<SearchQuery>,
+) -> ApiResult<HttpResponse> {
+    let q = query.into_inner();
+    let v = &state.vocabularies;
+    let filter = EntryFilter {
+        types: parse_list("type", q.network_type.as_deref(), |s| {
+            s.parse::<NetworkType>()
+        })?,
+        disciplines: parse_list("discipline", q.discipline.as_deref(), |s| {
+            parse_code(&v.disciplines, s)
+        })?,
+        tumour_types: parse_list("tumour_type", q.tumour_type.as_deref(), |s| {
+            parse_code(&v.tumour_types, s)
+        })?,
+        lifecycles: parse_list("lifecycle", q.lifecycle.as_deref(), |s| {
+            s.parse::<Lifecycle>()
+        })?,
+    };
+    let radius_km = match q.radius_km.as_deref() {
+        None => DEFAULT_RADIUS_KM,
+        Some(r) => {
+            let r = parse_number("radius_km", r)?;
+            if !(0.0..=MAX_RADIUS_KM).contains(&r) {
+                return Err(out_of_range("radius_km", "must be between 0 and 100"));
+            }
+            r
+        }
+    };
+    let (page, per_page) = parse_paging(q.page.as_deref(), q.per_page.as_deref())?;
+    let geojson = want_geojson(&req, q.format.as_deref())?;
+    let place = resolve_place(
+        &state,
+        q.lat.as_deref(),
+        q.lon.as_deref(),
+        q.postcode.as_deref(),
+        q.municipality.as_deref(),
+    )?;
+    let etag = search_etag(state.geo.generation(), &req);
+    if if_none_match(&req, etag.trim_start_matches("W/")) {
+        return Ok(HttpResponse::NotModified()
+            .insert_header((header::ETAG, etag))
+            .finish());
+    }
+    let found: Vec<(Arc<SearchEntry>, f64)> = state.geo.with_search(|index| {
+        let mut found: Vec<_> = index
+            .nearby(place.lon, place.lat, radius_km)
+            .into_iter()
+            .filter(|(e, _)| filter.matches(e))
+            .collect();
+        // Covering first, then by distance, then by name for a stable order.
+        found.sort_by(|a, b| a.1.total_cmp(&b.1).then_with(|| a.0.name.cmp(&b.0.name)));
+        found
+    })?;
+    let info = PageInfo::new(page, per_page, found.len() as i64);
+    let start = usize::try_from((page - 1) * per_page).unwrap_or(usize::MAX);
+    let page_items = found.iter().skip(start).take(per_page as usize);
+    let mut response = HttpResponse::Ok();
+    public_headers(&mut response, &etag);
+    response.insert_header((
+        header::LINK,
+        info.link_header(req.path(), req.query_string()),
+    ));
+    if geojson {
+        let features: Vec<serde_json::Value> = page_items
+            .map(|(e, d)| {
+                serde_json::json!({
+                    "type": "Feature",
+                    "id": e.id,
+                    "geometry": &*e.area_json,
+                    "properties": {"covers": *d == 0.0, "distance_km": round3(*d), "network": &*e.public_json},
+                })
+            })
+            .collect();
+        return Ok(response.content_type(GEO_JSON).json(serde_json::json!({
+            "type": "FeatureCollection", "features": features, "place": place, "radius_km": radius_km, "page": info,
+        })));
+    }
+    let items = page_items
+        .map(|(e, d)| Hit {
+            covers: *d == 0.0,
+            distance_km: round3(*d),
+            network: &e.public_json,
+        })
+        .collect();
+    Ok(response.json(Found {
+        place: &place,
+        radius_km,
+        items,
+        page: info,
+    }))
+}
+
+fn round3(v: f64) -> f64 {
+    (v * 1000.0).round() / 1000.0
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct HereQuery {
+    /// Latitude (WGS84), with `lon`.
+    pub lat: Option<String>,
+    /// Longitude (WGS84), with `lat`.
+    pub lon: Option<String>,
+    /// Dutch postcode (`1234`, `1234AB`).
+    pub postcode: Option<String>,
+    /// CBS municipality code.
+    pub municipality: Option<String>,
+    /// Only expert panels and tumour groups for this tumour type.
+    pub tumour_type: Option<String>,
+}
+
+/// Everything there is for one place.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HereResponse {
+    pub place: PlaceResponse,
+    /// Oncology care networks whose area covers the place.
+    pub care_networks: Vec<NetworkResponse>,
+    /// The most specific (smallest) regional oncology network covering the place.
+    pub regional_network: Option<NetworkResponse>,
+    /// Every regional oncology network covering the place, smallest first (they nest).
+    pub regional_networks: Vec<NetworkResponse>,
+    /// Network tumour groups covering the place (for `tumour_type` if given).
+    pub tumour_groups: Vec<NetworkResponse>,
+    /// Expert panels covering the place (for `tumour_type` if given).
+    pub expert_panels: Vec<NetworkResponse>,
+}
+
+#[derive(Serialize)]
+struct Here<'a> {
+    place: &'a PlaceResponse,
+    care_networks: Vec<&'a RawValue>,
+    regional_network: Option<&'a RawValue>,
+    regional_networks: Vec<&'a RawValue>,
+    tumour_groups: Vec<&'a RawValue>,
+    expert_panels: Vec<&'a RawValue>,
+}
+
+/// One call for a place: its municipality and province, the care networks covering it, the
+/// regional oncology network, and the tumour groups and expert panels.
+#[utoipa::path(
+    tag = "search",
+    params(HereQuery),
+    responses(
+        (status = 200, description = "What is there for this place", body = HereResponse),
+        (status = 400, description = "A parameter is malformed or the place is missing", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown postcode or municipality", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Coordinates out of range", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/here")]
+pub async fn here(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    query: web::Query<HereQuery>,
+) -> ApiResult<HttpResponse> {
+    let q = query.into_inner();
+    let tumour = match q.tumour_type.as_deref() {
+        None => None,
+        Some(t) => Some(
+            parse_code(&state.vocabularies.tumour_types, t.trim())
+                .map_err(|e| ApiError::bad_parameter("tumour_type", e.code, e.message))?,
+        ),
+    };
+    let place = resolve_place(
+        &state,
+        q.lat.as_deref(),
+        q.lon.as_deref(),
+        q.postcode.as_deref(),
+        q.municipality.as_deref(),
+    )?;
+    let etag = search_etag(state.geo.generation(), &req);
+    if if_none_match(&req, etag.trim_start_matches("W/")) {
+        return Ok(HttpResponse::NotModified()
+            .insert_header((header::ETAG, etag))
+            .finish());
+    }
+    let mut covering = state
+        .geo
+        .with_search(|index| index.covering(place.lon, place.lat))?;
+    covering.sort_by(|a, b| {
+        a.area_km2
+            .total_cmp(&b.area_km2)
+            .then_with(|| a.name.cmp(&b.name))
+    });
+    let of = |t: NetworkType, by_tumour: bool| -> Vec<&RawValue> {
+        covering
+            .iter()
+            .filter(|e| e.network_type == t)
+            .filter(|e| !by_tumour || tumour.as_ref().is_none_or(|tt| e.tumour_types.contains(tt)))
+            .map(|e| &*e.public_json)
+            .collect()
+    };
+    let regional = of(NetworkType::RegionalOncologyNetwork, false);
+    let body = Here {
+        place: &place,
+        care_networks: of(NetworkType::OncologyCareNetwork, false),
+        regional_network: regional.first().copied(),
+        regional_networks: regional.clone(),
+        tumour_groups: of(NetworkType::NetworkTumourGroup, true),
+        expert_panels: of(NetworkType::ExpertPanel, true),
+    };
+    let mut response = HttpResponse::Ok();
+    public_headers(&mut response, &etag);
+    Ok(response.json(body))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::pc4_of;
+
+    #[test]
+    fn postcodes() {
+        assert_eq!(pc4_of("9713").as_deref(), Some("9713"));
+        assert_eq!(pc4_of("9713AB").as_deref(), Some("9713"));
+        assert_eq!(pc4_of(" 9713 ab ").as_deref(), Some("9713"));
+        for bad in ["0713", "971", "97133", "9713A", "9713 SS", "abcd", ""] {
+            assert_eq!(pc4_of(bad), None, "{bad}");
+        }
+    }
+}

@@ -1,0 +1,95 @@
+//! `/v1/regions`: the imported CBS layers.
+
+use onconet_test_support::spawn_app;
+use serde_json::Value;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn layers_list_and_single_regions() {
+    let app = spawn_app().await;
+    let list: Value = app
+        .get("/v1/regions/municipality?per_page=10")
+        .send()
+        .await
+        .expect("get")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(list["page"]["total_items"], 342);
+    assert_eq!(list["items"].as_array().map(Vec::len), Some(10));
+    let provinces: Value = app
+        .get("/v1/regions/province")
+        .send()
+        .await
+        .expect("get")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(provinces["page"]["total_items"], 12);
+    let pc4: Value = app
+        .get("/v1/regions/pc4?per_page=1")
+        .send()
+        .await
+        .expect("get")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(pc4["page"]["total_items"], 4067);
+
+    let groningen: Value = app
+        .get("/v1/regions/municipality/GM0014")
+        .send()
+        .await
+        .expect("get")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(groningen["name"], "Groningen");
+    assert_eq!(
+        groningen["population"], 243_768,
+        "population from the CBS 2024 CSV"
+    );
+    assert!(
+        groningen["area_km2"]
+            .as_f64()
+            .is_some_and(|a| (190.0..205.0).contains(&a)),
+        "{}",
+        groningen["area_km2"]
+    );
+
+    let feature = app
+        .get("/v1/regions/municipality/GM0014")
+        .header("Accept", "application/geo+json")
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(feature.headers()["content-type"], "application/geo+json");
+    let feature: Value = feature.json().await.expect("json");
+    assert_eq!(feature["type"], "Feature");
+    assert_eq!(feature["geometry"]["type"], "MultiPolygon");
+    assert_eq!(feature["properties"]["code"], "GM0014");
+    let collection: Value = app
+        .get("/v1/regions/province?format=geojson")
+        .send()
+        .await
+        .expect("get")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(collection["features"].as_array().map(Vec::len), Some(12));
+
+    for (path, status) in [
+        ("/v1/regions/wijk", 404),
+        ("/v1/regions/municipality/GM9999", 404),
+        ("/v1/regions/municipality?per_page=0", 400),
+        ("/v1/regions/municipality?format=kml", 400),
+        ("/v1/regions/municipality/GM0014?colour=red", 400),
+    ] {
+        let r = app.get(path).send().await.expect("get");
+        assert_eq!(r.status(), status, "{path}");
+        assert_eq!(
+            r.headers()["content-type"],
+            "application/problem+json",
+            "{path}"
+        );
+    }
+}

@@ -1,0 +1,404 @@
+//! "Find a network": `/v1/search` and `/v1/here`, kept in step with writes on every instance.
+
+use onconet_test_support::{TestApp, spawn_app, spawn_peer};
+use serde_json::{Value, json};
+use std::time::{Duration, Instant};
+
+fn network(name: &str, kind: &str, area: Value, disciplines: Value, tumour_types: Value) -> Value {
+    json!({"name": name, "type": kind, "scale": "regional", "lifecycle": "active",
+           "disciplines": disciplines, "tumour_types": tumour_types, "service_area": area})
+}
+
+async fn search(app: &TestApp, base: &str, query: &str) -> Value {
+    let r = app
+        .client
+        .get(format!("{base}/v1/search?{query}"))
+        .send()
+        .await
+        .expect("search");
+    assert_eq!(r.status(), 200, "{query}");
+    r.json().await.expect("json")
+}
+
+fn names(v: &Value) -> Vec<String> {
+    v["items"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|h| h["network"]["name"].as_str().unwrap_or("").to_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Groningen (municipality), a 12 km circle around Haren, Amsterdam, a regional network
+/// over three northern municipalities and an expert panel for sarcoma over Groningen.
+async fn registry(app: &TestApp) -> Vec<Value> {
+    let mut out = Vec::new();
+    for body in [
+        network(
+            "Stad Groningen",
+            "oncology_care_network",
+            json!({"municipalities": ["GM0014"]}),
+            json!(["physiotherapy", "dietetics"]),
+            json!([]),
+        ),
+        network(
+            "Rondom Haren",
+            "oncology_care_network",
+            json!({"circles": [{"lat": 53.17, "lon": 6.60, "radius_km": 12}]}),
+            json!(["physiotherapy"]),
+            json!([]),
+        ),
+        network(
+            "Amsterdam Zuid",
+            "oncology_care_network",
+            json!({"postcodes": ["1071", "1072", "1073"]}),
+            json!(["physiotherapy"]),
+            json!([]),
+        ),
+        network(
+            "Regio Noord",
+            "regional_oncology_network",
+            json!({"municipalities": ["GM0014", "GM0106", "GM0080"]}),
+            json!([]),
+            json!([]),
+        ),
+        network(
+            "Sarcoompanel Noord",
+            "expert_panel",
+            json!({"municipalities": ["GM0014"]}),
+            json!([]),
+            json!(["sarcoma"]),
+        ),
+    ] {
+        out.push(app.create_published(&body).await);
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn search_by_point_postcode_and_municipality() {
+    let app = spawn_app().await;
+    registry(&app).await;
+    let base = app.address.clone();
+
+    // 9713 is in the city of Groningen: covered by the city network, the region and the panel,
+    // and the Haren circle is near; Amsterdam is far away.
+    let found = search(&app, &base, "postcode=9713").await;
+    assert_eq!(found["place"]["postcode"], "9713");
+    assert_eq!(found["place"]["municipality"]["name"], "Groningen");
+    let items = found["items"].as_array().expect("items");
+    let covering: Vec<&str> = items
+        .iter()
+        .filter(|h| h["covers"] == true)
+        .filter_map(|h| h["network"]["name"].as_str())
+        .collect();
+    assert!(
+        covering.contains(&"Stad Groningen")
+            && covering.contains(&"Regio Noord")
+            && covering.contains(&"Sarcoompanel Noord"),
+        "{covering:?}"
+    );
+    assert!(
+        items
+            .iter()
+            .all(|h| (h["covers"] == true) == (h["distance_km"] == 0.0))
+    );
+    assert!(!names(&found).contains(&"Amsterdam Zuid".to_owned()));
+    let distances: Vec<f64> = items
+        .iter()
+        .filter_map(|h| h["distance_km"].as_f64())
+        .collect();
+    assert!(
+        distances.windows(2).all(|w| w[0] <= w[1]),
+        "nearest first: {distances:?}"
+    );
+
+    // The same with spaces and letters, and by municipality.
+    assert_eq!(
+        names(&search(&app, &base, "postcode=9713%20ab").await),
+        names(&found)
+    );
+    let by_municipality = search(
+        &app,
+        &base,
+        "municipality=GM0014&type=oncology_care_network",
+    )
+    .await;
+    let first = &by_municipality["items"][0];
+    assert_eq!(first["covers"], true);
+    assert!(names(&by_municipality).contains(&"Stad Groningen".to_owned()));
+
+    // A point in Amsterdam (Museumplein, PC4 1071) finds the Amsterdam network only.
+    let amsterdam = search(&app, &base, "lat=52.3579&lon=4.8816").await;
+    assert_eq!(names(&amsterdam), ["Amsterdam Zuid"]);
+    assert_eq!(amsterdam["items"][0]["covers"], true);
+
+    // Filters: all of the disciplines; any of the types; radius.
+    assert_eq!(
+        names(
+            &search(
+                &app,
+                &base,
+                "postcode=9713&discipline=physiotherapy,dietetics"
+            )
+            .await
+        ),
+        ["Stad Groningen"]
+    );
+    assert_eq!(
+        names(&search(&app, &base, "postcode=9713&type=expert_panel").await),
+        ["Sarcoompanel Noord"]
+    );
+    assert_eq!(
+        names(&search(&app, &base, "postcode=9713&tumour_type=sarcoma").await),
+        ["Sarcoompanel Noord"]
+    );
+    let far = search(&app, &base, "lat=52.0&lon=5.1&radius_km=100").await;
+    assert!(names(&far).contains(&"Amsterdam Zuid".to_owned()));
+    assert!(
+        far["items"][0]["distance_km"]
+            .as_f64()
+            .is_some_and(|d| d > 30.0 && d < 60.0),
+        "{}",
+        far["items"][0]
+    );
+    assert_eq!(
+        search(&app, &base, "lat=52.0&lon=5.1&radius_km=10").await["items"],
+        json!([])
+    );
+
+    // GeoJSON answer.
+    let geo = app
+        .client
+        .get(format!("{base}/v1/search?postcode=9713&format=geojson"))
+        .send()
+        .await
+        .expect("search");
+    assert_eq!(geo.headers()["content-type"], "application/geo+json");
+    let geo: Value = geo.json().await.expect("json");
+    assert_eq!(geo["type"], "FeatureCollection");
+    assert_eq!(geo["features"][0]["geometry"]["type"], "MultiPolygon");
+
+    // Caching: ETag + 304, CORS for any origin.
+    let first = app
+        .client
+        .get(format!("{base}/v1/search?postcode=9713"))
+        .header("Origin", "https://example.org")
+        .send()
+        .await
+        .expect("search");
+    assert_eq!(first.headers()["access-control-allow-origin"], "*");
+    assert!(
+        first.headers()["cache-control"]
+            .to_str()
+            .unwrap_or("")
+            .contains("max-age")
+    );
+    let etag = first.headers()["etag"].to_str().expect("etag").to_owned();
+    let again = app
+        .client
+        .get(format!("{base}/v1/search?postcode=9713"))
+        .header("If-None-Match", &etag)
+        .send()
+        .await
+        .expect("search");
+    assert_eq!(again.status(), 304);
+    let preflight = app
+        .client
+        .request(reqwest::Method::OPTIONS, format!("{base}/v1/search"))
+        .header("Origin", "https://example.org")
+        .header("Access-Control-Request-Method", "GET")
+        .send()
+        .await
+        .expect("preflight");
+    assert!(preflight.status().is_success(), "{}", preflight.status());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn here_answers_everything_for_a_place() {
+    let app = spawn_app().await;
+    registry(&app).await;
+    let r = app
+        .get("/v1/here?postcode=9713&tumour_type=sarcoma")
+        .send()
+        .await
+        .expect("here");
+    assert_eq!(r.status(), 200);
+    let here: Value = r.json().await.expect("json");
+    assert_eq!(here["place"]["municipality"]["code"], "GM0014");
+    assert_eq!(here["place"]["province"]["name"], "Groningen");
+    let care: Vec<&str> = here["care_networks"]
+        .as_array()
+        .expect("care")
+        .iter()
+        .filter_map(|n| n["name"].as_str())
+        .collect();
+    assert!(care.contains(&"Stad Groningen"), "{care:?}");
+    assert_eq!(here["regional_network"]["name"], "Regio Noord");
+    assert_eq!(here["expert_panels"][0]["name"], "Sarcoompanel Noord");
+    let lung: Value = app
+        .get("/v1/here?postcode=9713&tumour_type=lung")
+        .send()
+        .await
+        .expect("here")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(lung["expert_panels"], json!([]));
+    let nowhere: Value = app
+        .get("/v1/here?lat=51.44&lon=3.58")
+        .send()
+        .await
+        .expect("here")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(nowhere["care_networks"], json!([]));
+    assert_eq!(nowhere["regional_network"], Value::Null);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bad_places_are_problems() {
+    let app = spawn_app().await;
+    for (query, status, parameter) in [
+        ("", 400, Some("lat")),
+        ("lat=52.1", 400, Some("lon")),
+        ("lat=abc&lon=5", 400, Some("lat")),
+        ("lat=91&lon=5", 422, Some("lat")),
+        ("lat=52&lon=-181", 422, Some("lon")),
+        ("lat=NaN&lon=5", 400, Some("lat")),
+        ("lat=52&lon=5&radius_km=101", 422, Some("radius_km")),
+        ("lat=52&lon=5&radius_km=-1", 422, Some("radius_km")),
+        ("postcode=12", 400, Some("postcode")),
+        ("postcode=1000", 404, None),
+        ("municipality=GM9999", 404, None),
+        ("municipality=Groningen", 400, Some("municipality")),
+        ("postcode=9713&municipality=GM0014", 400, None),
+        (
+            "postcode=9713&discipline=astrology",
+            400,
+            Some("discipline"),
+        ),
+        ("postcode=9713&per_page=101", 400, Some("per_page")),
+        ("postcode=9713&format=kml", 400, Some("format")),
+        ("postcode=9713&colour=red", 400, None),
+    ] {
+        let r = app
+            .get(&format!("/v1/search?{query}"))
+            .send()
+            .await
+            .expect("search");
+        assert_eq!(r.status(), status, "{query}");
+        assert_eq!(
+            r.headers()["content-type"],
+            "application/problem+json",
+            "{query}"
+        );
+        let body: Value = r.json().await.expect("json");
+        if let Some(p) = parameter {
+            assert!(
+                body["errors"]
+                    .as_array()
+                    .is_some_and(|e| e.iter().any(|e| e["parameter"] == p)),
+                "{query}: {body}"
+            );
+        }
+    }
+    assert_eq!(
+        app.get("/v1/here?tumour_type=lung")
+            .send()
+            .await
+            .expect("here")
+            .status(),
+        400
+    );
+    assert_eq!(
+        app.get("/v1/here?postcode=9713&tumour_type=astrology")
+            .send()
+            .await
+            .expect("here")
+            .status(),
+        400
+    );
+}
+
+/// Polls `query` on `base` until `check` holds, for at most a second.
+async fn within_a_second(
+    app: &TestApp,
+    base: &str,
+    query: &str,
+    check: impl Fn(&Value) -> bool,
+) -> Duration {
+    let start = Instant::now();
+    loop {
+        let v = search(app, base, query).await;
+        if check(&v) {
+            return start.elapsed();
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(1),
+            "{base}: not visible within 1 s: {v}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn changes_reach_every_instance_within_a_second() {
+    let app = spawn_app().await;
+    let (peer, _handle) = spawn_peer(&app).await;
+    let body = network(
+        "Nieuw in Utrecht",
+        "oncology_care_network",
+        json!({"municipalities": ["GM0344"]}),
+        json!([]),
+        json!([]),
+    );
+    let published = app.create_published(&body).await;
+    let query = "lat=52.0907&lon=5.1214";
+    let has = |v: &Value| names(v).contains(&"Nieuw in Utrecht".to_owned());
+    within_a_second(&app, &app.address, query, has).await;
+    within_a_second(&app, &peer, query, has).await;
+
+    // Move the area to Amsterdam on the peer: both instances follow.
+    let id = published["id"].as_str().expect("id");
+    let r = app
+        .client
+        .patch(format!("{peer}/v1/networks/{id}"))
+        .bearer_auth(&app.staff_token)
+        .header("If-Match", format!("\"v{}\"", published["version"]))
+        .json(&json!({"service_area": {"municipalities": ["GM0363"]}}))
+        .send()
+        .await
+        .expect("patch");
+    assert_eq!(
+        r.status(),
+        200,
+        "the peer accepts tokens of the same development key"
+    );
+    let etag = r.headers()["etag"].to_str().expect("etag").to_owned();
+    let gone = |v: &Value| {
+        !names(v).iter().any(|n| n == "Nieuw in Utrecht") || v["items"][0]["covers"] == false
+    };
+    within_a_second(&app, &app.address, &format!("{query}&radius_km=1"), |v| {
+        gone(v)
+    })
+    .await;
+    within_a_second(&app, &app.address, "lat=52.3702&lon=4.8952", has).await;
+    within_a_second(&app, &peer, "lat=52.3702&lon=4.8952", has).await;
+
+    // Archived: out of the index everywhere.
+    let r = app
+        .client
+        .post(format!("{}/v1/networks/{id}/transitions", app.address))
+        .bearer_auth(&app.staff_token)
+        .header("If-Match", etag)
+        .json(&json!({"to": "archived"}))
+        .send()
+        .await
+        .expect("archive");
+    assert_eq!(r.status(), 200);
+    within_a_second(&app, &peer, "lat=52.3702&lon=4.8952", |v| !has(v)).await;
+}
