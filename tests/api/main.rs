@@ -3,6 +3,7 @@
 
 mod bad_input;
 mod embedded;
+mod geometry;
 mod health;
 mod migrations;
 mod networks;

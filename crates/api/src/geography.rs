@@ -101,8 +101,10 @@ impl SearchIndex {
 }
 
 /// Region layers and the search index, shared by all workers.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct GeoState {
+    /// Most vertices a service-area polygon may have.
+    max_vertices: usize,
     layers: RwLock<HashMap<String, Arc<RegionLayer>>>,
     search: RwLock<SearchIndex>,
     /// Changes with every index update (part of search ETags).
@@ -113,10 +115,30 @@ fn lock_poisoned() -> ApiError {
     ApiError::internal("geo state lock poisoned")
 }
 
+impl Default for GeoState {
+    fn default() -> Self {
+        Self::new(onconet_spatial::validate::DEFAULT_MAX_VERTICES)
+    }
+}
+
 impl GeoState {
+    /// Empty: no layers, no networks.
+    pub fn new(max_vertices: usize) -> Self {
+        Self {
+            max_vertices,
+            layers: RwLock::default(),
+            search: RwLock::default(),
+            generation: AtomicU64::default(),
+        }
+    }
+
+    pub fn max_vertices(&self) -> usize {
+        self.max_vertices
+    }
+
     /// Loads every region layer and every published network from the database.
-    pub async fn load(pool: &DbPool) -> Result<Self, ApiError> {
-        let state = Self::default();
+    pub async fn load(pool: &DbPool, max_vertices: usize) -> Result<Self, ApiError> {
+        let state = Self::new(max_vertices);
         for layer in LAYERS {
             state.reload_layer(pool, layer).await?;
         }
@@ -260,20 +282,15 @@ impl GeoState {
             return Err(ApiError::Validation(errors));
         }
         if let Some(geometry) = &area.geometry {
-            let parsed = parse_area(geometry, onconet_spatial::validate::DEFAULT_MAX_VERTICES)
-                .map_err(|e| {
-                    ApiError::Validation(
-                        e.into_iter()
-                            .map(|e| {
-                                InvalidParam::pointer(
-                                    "/service_area/geometry",
-                                    e.code(),
-                                    e.to_string(),
-                                )
-                            })
-                            .collect(),
-                    )
-                })?;
+            let parsed = parse_area(geometry, self.max_vertices).map_err(|e| {
+                ApiError::Validation(
+                    e.into_iter()
+                        .map(|e| {
+                            InvalidParam::pointer("/service_area/geometry", e.code(), e.to_string())
+                        })
+                        .collect(),
+                )
+            })?;
             parts.push(parsed);
         }
         for c in &area.circles {

@@ -47,6 +47,9 @@ pub struct ServeSettings {
         default_value = "../shared/data/nl"
     )]
     pub reference_data: std::path::PathBuf,
+    /// Most vertices a service-area polygon may have.
+    #[arg(long, env = "ONCONET_MAX_VERTICES", default_value_t = 100_000)]
+    pub max_vertices: usize,
     /// Largest number of database connections.
     #[arg(long, env = "ONCONET_DB_POOL_SIZE", default_value_t = 16)]
     pub db_pool_size: usize,

@@ -113,7 +113,7 @@ impl Application {
         }
         let pool = onconet_db::connect_pool(&url, settings.db_pool_size)?;
         let geo = Arc::new(
-            GeoState::load(&pool)
+            GeoState::load(&pool, settings.max_vertices)
                 .await
                 .map_err(|e| anyhow::anyhow!("cannot load the geography: {e}"))?,
         );

@@ -39,8 +39,8 @@ impl fmt::Display for GeometryError {
 }
 
 /// All problems of a GeoJSON geometry meant as a service area (empty when valid).
-pub fn validate_geojson(value: &Value) -> Vec<GeometryError> {
-    match parse_area(value, DEFAULT_MAX_VERTICES) {
+pub fn validate_geojson(value: &Value, max_vertices: usize) -> Vec<GeometryError> {
+    match parse_area(value, max_vertices) {
         Ok(_) => Vec::new(),
         Err(e) => e,
     }
@@ -239,7 +239,7 @@ mod tests {
     }
 
     fn codes(v: Value) -> Vec<&'static str> {
-        let mut codes: Vec<_> = validate_geojson(&v)
+        let mut codes: Vec<_> = validate_geojson(&v, DEFAULT_MAX_VERTICES)
             .iter()
             .map(GeometryError::code)
             .collect();

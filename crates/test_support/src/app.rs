@@ -95,6 +95,7 @@ fn settings_for(database_url: &str, data_dir: &std::path::Path) -> ServeSettings
         bind: "127.0.0.1:0".into(),
         demo: false,
         reference_data: crate::reference_data(),
+        max_vertices: 100_000,
         db_pool_size: 4,
         workers: Some(1),
         data: DataSettings {

@@ -286,16 +286,18 @@ pub fn validation_params(errors: &ValidationErrors) -> Vec<InvalidParam> {
 impl NetworkBody {
     /// Validates the shape (`validator`) and every domain rule, reporting all problems at once,
     /// each by JSON pointer.
+    /// `max_vertices` bounds the size of a service-area polygon.
     pub fn into_profile(
         self,
         self_id: Option<Uuid>,
         vocabularies: &Vocabularies,
+        max_vertices: usize,
     ) -> Result<NetworkProfile, Vec<InvalidParam>> {
         let mut shape = match self.validate() {
             Ok(()) => Vec::new(),
             Err(e) => validation_params(&e),
         };
-        let profile = match self.parse(self_id, vocabularies) {
+        let profile = match self.parse(self_id, vocabularies, max_vertices) {
             Ok(p) => p,
             Err(errors) => {
                 for e in errors.into_vec() {
@@ -315,7 +317,12 @@ impl NetworkBody {
             .map_err(|errors| errors.into_iter().map(InvalidParam::from).collect())
     }
 
-    fn parse(self, self_id: Option<Uuid>, v: &Vocabularies) -> Result<NetworkProfile, FieldErrors> {
+    fn parse(
+        self,
+        self_id: Option<Uuid>,
+        v: &Vocabularies,
+        max_vertices: usize,
+    ) -> Result<NetworkProfile, FieldErrors> {
         let _ = self_id;
         let mut e = FieldErrors::new();
         let name = e.check("name", parse_text(&self.name, limits::NAME));
@@ -479,7 +486,7 @@ impl NetworkBody {
             });
             if let Some(g) = &a.geometry {
                 e.in_key("geometry", |e| {
-                    for err in onconet_spatial::validate_geojson(g) {
+                    for err in onconet_spatial::validate_geojson(g, max_vertices) {
                         e.add(err.code(), err.to_string());
                     }
                 });

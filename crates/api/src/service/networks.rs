@@ -164,7 +164,7 @@ pub async fn create(
     }
     let id = Uuid::now_v7();
     let profile = body
-        .into_profile(Some(id), vocabularies)
+        .into_profile(Some(id), vocabularies, ctx.geo.max_vertices())
         .map_err(ApiError::Validation)?;
     check_may_edit(actor, &profile)?;
     let area = ctx.geo.derive_area(&profile.service_area)?;
@@ -254,7 +254,7 @@ pub async fn update(
             json_patch::merge(&mut doc, &patch);
             let body: NetworkBody = crate::extract::from_value(doc)?;
             let profile = body
-                .into_profile(Some(id), vocabularies)
+                .into_profile(Some(id), vocabularies, ctx.geo.max_vertices())
                 .map_err(ApiError::Validation)?;
             // An adviser cannot hand a network over to another ROS.
             check_may_edit(actor, &profile)?;

@@ -1,0 +1,264 @@
+//! Service areas: every class of bad geometry is a 422 naming the problem; good parts are
+//! united into one area; region imports are all or nothing.
+
+use onconet_test_support::fixtures::minimal_network;
+use onconet_test_support::{reference_data, spawn_app, spawn_app_with, workspace_dir};
+use serde_json::{Value, json};
+
+fn with_area(area: Value) -> Value {
+    let mut body = minimal_network("Gebied");
+    body["service_area"] = area;
+    body
+}
+
+fn square(x: f64, y: f64, d: f64) -> Value {
+    json!([[[x, y], [x + d, y], [x + d, y + d], [x, y + d], [x, y]]])
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bad_geometry_is_refused_with_the_reason() {
+    let app = spawn_app_with(|s| s.max_vertices = 50).await;
+    let before = app.db_fingerprint().await;
+    let many: Vec<Value> = (0..=60)
+        .map(|i| {
+            let a = f64::from(i) / 60.0 * std::f64::consts::TAU;
+            json!([5.0 + 0.1 * a.cos(), 52.0 + 0.1 * a.sin()])
+        })
+        .collect();
+    let cases = [
+        (
+            "not a polygon",
+            json!({"geometry": {"type": "Point", "coordinates": [5.0, 52.0]}}),
+            "/service_area/geometry",
+            "not_a_polygon",
+        ),
+        (
+            "unclosed ring",
+            json!({"geometry": {"type": "Polygon", "coordinates": [[[5.0, 52.0], [5.1, 52.0], [5.1, 52.1], [5.0, 52.1]]]}}),
+            "/service_area/geometry",
+            "unclosed_ring",
+        ),
+        (
+            "too few points",
+            json!({"geometry": {"type": "Polygon", "coordinates": [[[5.0, 52.0], [5.1, 52.0], [5.0, 52.0]]]}}),
+            "/service_area/geometry",
+            "too_few_points",
+        ),
+        (
+            "self-intersection",
+            json!({"geometry": {"type": "Polygon", "coordinates": [[[5.0, 52.0], [5.1, 52.1], [5.1, 52.0], [5.0, 52.1], [5.0, 52.0]]]}}),
+            "/service_area/geometry",
+            "self_intersection",
+        ),
+        (
+            "hole outside its shell",
+            json!({"geometry": {"type": "Polygon", "coordinates": [square(5.0, 52.0, 0.1)[0], square(6.0, 52.0, 0.1)[0]]}}),
+            "/service_area/geometry",
+            "hole_outside_shell",
+        ),
+        (
+            "overlapping parts",
+            json!({"geometry": {"type": "MultiPolygon", "coordinates": [square(5.0, 52.0, 0.1), square(5.05, 52.0, 0.1)]}}),
+            "/service_area/geometry",
+            "overlapping_polygons",
+        ),
+        (
+            "outside the Netherlands",
+            json!({"geometry": {"type": "Polygon", "coordinates": square(13.3, 52.5, 0.1)}}),
+            "/service_area/geometry",
+            "outside_netherlands",
+        ),
+        (
+            "lat/lon swapped",
+            json!({"geometry": {"type": "Polygon", "coordinates": square(52.0, 5.0, 0.1)}}),
+            "/service_area/geometry",
+            "outside_netherlands",
+        ),
+        (
+            "coordinates not numbers",
+            json!({"geometry": {"type": "Polygon", "coordinates": [[["5", "52"]]]}}),
+            "/service_area/geometry",
+            "invalid_coordinates",
+        ),
+        (
+            "too many vertices",
+            json!({"geometry": {"type": "Polygon", "coordinates": [many]}}),
+            "/service_area/geometry",
+            "too_many_vertices",
+        ),
+        (
+            "unknown municipality",
+            json!({"municipalities": ["GM9999"]}),
+            "/service_area/municipalities/0",
+            "unknown_region",
+        ),
+        (
+            "unknown postcode area",
+            json!({"postcodes": ["1000"]}),
+            "/service_area/postcodes/0",
+            "unknown_region",
+        ),
+        (
+            "circle too large",
+            json!({"circles": [{"lat": 52.0, "lon": 5.0, "radius_km": 150}]}),
+            "/service_area/circles/0/radius_km",
+            "out_of_range",
+        ),
+        (
+            "unknown part",
+            json!({"wkt": "POLYGON(...)"}),
+            "/service_area/wkt",
+            "unknown_field",
+        ),
+    ];
+    for (what, area, pointer, code) in cases {
+        let r = app.create_network(&with_area(area)).await;
+        assert_eq!(r.status(), 422, "{what}");
+        assert_eq!(
+            r.headers()["content-type"],
+            "application/problem+json",
+            "{what}"
+        );
+        let body: Value = r.json().await.expect("json");
+        let listed = body["errors"].as_array().is_some_and(|e| {
+            e.iter()
+                .any(|e| e["pointer"] == pointer && e["code"] == code)
+        });
+        assert!(listed, "{what}: expected {pointer} {code} in {body}");
+    }
+    // A NaN cannot even be written in JSON: the body is malformed.
+    let nan = app
+        .client
+        .post(app.url("/v1/networks"))
+        .bearer_auth(&app.staff_token)
+        .header("Content-Type", "application/json")
+        .body(r#"{"name": "x", "type": "oncology_care_network", "scale": "local", "service_area": {"circles": [{"lat": NaN, "lon": 5, "radius_km": 1}]}}"#)
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(nan.status(), 400);
+    assert_eq!(app.db_fingerprint().await, before);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn parts_are_united_into_one_area() {
+    let app = spawn_app().await;
+    let municipality: Value = app
+        .get("/v1/regions/municipality/GM0014")
+        .send()
+        .await
+        .expect("get")
+        .json()
+        .await
+        .expect("json");
+    let groningen_km2 = municipality["area_km2"].as_f64().expect("area");
+    // The municipality plus a polygon inside it: the union is the municipality.
+    let r = app
+        .create_network(&with_area(json!({
+            "municipalities": ["GM0014"],
+            "geometry": {"type": "Polygon", "coordinates": square(6.55, 53.2, 0.02)}
+        })))
+        .await;
+    assert_eq!(r.status(), 201);
+    let n: Value = r.json().await.expect("json");
+    let km2 = n["area_km2"].as_f64().expect("area_km2");
+    assert!(
+        (km2 / groningen_km2 - 1.0).abs() < 1e-3,
+        "{km2} vs {groningen_km2}"
+    );
+    // Two overlapping circles count once; a far one adds its own area.
+    let r = app
+        .create_network(&with_area(json!({"circles": [
+            {"lat": 52.0, "lon": 5.0, "radius_km": 10},
+            {"lat": 52.0, "lon": 5.0, "radius_km": 5},
+            {"lat": 53.0, "lon": 6.0, "radius_km": 10}
+        ]})))
+        .await;
+    let n: Value = r.json().await.expect("json");
+    let expected = 2.0 * std::f64::consts::PI * 100.0;
+    let km2 = n["area_km2"].as_f64().expect("area_km2");
+    assert!((km2 / expected - 1.0).abs() < 0.01, "{km2} vs {expected}");
+    let feature: Value = app
+        .get(&format!("/v1/networks/{}", n["id"].as_str().expect("id")))
+        .bearer_auth(&app.staff_token)
+        .header("Accept", "application/geo+json")
+        .send()
+        .await
+        .expect("get")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(feature["geometry"]["type"], "MultiPolygon");
+    assert_eq!(
+        feature["geometry"]["coordinates"].as_array().map(Vec::len),
+        Some(2)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_bad_region_file_leaves_the_old_layer() {
+    let app = spawn_app().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bad = dir.path().join("bad.geojson");
+    std::fs::write(
+        &bad,
+        json!({"type": "FeatureCollection", "features": [
+            {"type": "Feature", "properties": {"code": "GM0001", "name": "Goed"},
+             "geometry": {"type": "Polygon", "coordinates": square(5.0, 52.0, 0.1)}},
+            {"type": "Feature", "properties": {"code": "GM0002", "name": "Kapot"},
+             "geometry": {"type": "Polygon", "coordinates": [[[5.0, 52.0], [5.1, 52.1], [5.1, 52.0], [5.0, 52.1], [5.0, 52.0]]]}}
+        ]})
+        .to_string(),
+    )
+    .expect("write");
+    let out = std::process::Command::new(env!("CARGO"))
+        .args([
+            "run",
+            "--quiet",
+            "-p",
+            "onconet",
+            "--bin",
+            "onconet",
+            "--",
+            "regions",
+            "import",
+            "--layer",
+            "municipality",
+        ])
+        .arg(&bad)
+        .env("DATABASE_URL", app.db.url())
+        .current_dir(workspace_dir())
+        .output()
+        .expect("onconet regions import");
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("feature 1") && stderr.contains("self-intersection"),
+        "{stderr}"
+    );
+    let list: Value = app
+        .get("/v1/regions/municipality?per_page=1")
+        .send()
+        .await
+        .expect("get")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(list["page"]["total_items"], 342, "the old layer stays");
+    // A good re-import of provinces replaces the layer and the server follows.
+    let out = std::process::Command::new(env!("CARGO"))
+        .args([
+            "run", "--quiet", "-p", "onconet", "--bin", "onconet", "--", "regions", "import",
+            "--layer", "province",
+        ])
+        .arg(reference_data().join("provincies-2024-simplified.geojson"))
+        .env("DATABASE_URL", app.db.url())
+        .current_dir(workspace_dir())
+        .output()
+        .expect("onconet regions import");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
