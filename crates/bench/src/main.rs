@@ -1,0 +1,72 @@
+//! `onconet-bench`: the tools behind `scripts/bench-search.sh`.
+//!
+//! - `synth` writes a seeded, **synthetic** registry (request bodies, one JSON document a line)
+//!   over the real CBS municipalities;
+//! - `load` creates and publishes those networks through the API;
+//! - `export` copies every published network's derived area into a PostGIS table;
+//! - `check` compares the covering networks of `/v1/search` with PostGIS `ST_Covers` on random
+//!   points;
+//! - `points` writes the seeded search paths that `wrk` picks from;
+//! - `openloop` is a constant-rate (wrk2-style) load generator that reports latency measured
+//!   from each request's scheduled send time.
+//!
+//! Everything here talks only to 127.0.0.1 and to a PostgreSQL Unix socket.
+
+mod check;
+mod load;
+mod openloop;
+mod points;
+mod synth;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "onconet-bench",
+    version,
+    about = "Benchmark and correctness tools for onconet's /v1/search"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Write a seeded synthetic registry: one `POST /v1/networks` body per line.
+    Synth(synth::SynthArgs),
+    /// Create and publish the networks of a `synth` file through the API.
+    Load(load::LoadArgs),
+    /// Copy every published network's area into a PostGIS table (`bench_areas`).
+    Export(check::ExportArgs),
+    /// Compare `/v1/search` (radius 0) with PostGIS `ST_Covers` on seeded random points.
+    Check(check::CheckArgs),
+    /// Write seeded `/v1/search` paths, one a line (for wrk's Lua script).
+    Points(points::PointsArgs),
+    /// Constant-rate open-loop load against 127.0.0.1, latency corrected for coordinated
+    /// omission.
+    Openloop(openloop::OpenLoopArgs),
+}
+
+fn runtime(threads: usize) -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(threads.max(1))
+        .enable_all()
+        .build()
+        .context("cannot start the tokio runtime")
+}
+
+fn main() -> Result<()> {
+    match Cli::parse().command {
+        Command::Synth(args) => synth::run(&args),
+        Command::Points(args) => points::run(&args),
+        Command::Load(args) => runtime(2)?.block_on(load::run(args)),
+        Command::Export(args) => runtime(2)?.block_on(check::export(args)),
+        Command::Check(args) => runtime(2)?.block_on(check::check(args)),
+        Command::Openloop(args) => {
+            let threads = args.threads;
+            runtime(threads)?.block_on(openloop::run(args))
+        }
+    }
+}
