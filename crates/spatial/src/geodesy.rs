@@ -6,9 +6,19 @@ use geo::{Destination, Geodesic, GeodesicArea, MultiPolygon, Point, Polygon};
 /// short-range distance estimates.
 pub const KM_PER_DEGREE: f64 = 111.195;
 
-/// Geodesic area in km² (WGS84 ellipsoid).
+/// Geodesic area in km² (WGS84 ellipsoid), whatever the ring orientation.
+///
+/// Rings are measured one by one with the signed formula and their absolute values used:
+/// geographiclib's *unsigned* area of a clockwise ring is the rest of the Earth, which turns a
+/// degenerate sliver from a boolean operation into 510 million km².
 pub fn area_km2(area: &MultiPolygon<f64>) -> f64 {
-    area.geodesic_area_unsigned() / 1e6
+    let ring =
+        |r: &geo::LineString<f64>| Polygon::new(r.clone(), vec![]).geodesic_area_signed().abs();
+    area.0
+        .iter()
+        .map(|p| (ring(p.exterior()) - p.interiors().iter().map(ring).sum::<f64>()).max(0.0))
+        .sum::<f64>()
+        / 1e6
 }
 
 /// A circle of `radius_km` around (`lat`, `lon`) as a polygon of `segments` geodesic
@@ -55,6 +65,51 @@ mod tests {
         );
         let a = area_km2(&MultiPolygon::new(vec![cell]));
         assert!((a - 7553.0).abs() < 10.0, "{a}");
+    }
+
+    #[test]
+    fn orientation_does_not_matter() {
+        let ccw: Polygon<f64> = Polygon::new(
+            vec![(5.0, 52.0), (5.1, 52.0), (5.1, 52.1), (5.0, 52.0)].into(),
+            vec![],
+        );
+        let cw: Polygon<f64> = Polygon::new(
+            vec![(5.0, 52.0), (5.1, 52.1), (5.1, 52.0), (5.0, 52.0)].into(),
+            vec![],
+        );
+        let a = area_km2(&MultiPolygon::new(vec![ccw]));
+        let b = area_km2(&MultiPolygon::new(vec![cw]));
+        assert!(a > 30.0 && a < 40.0 && (a - b).abs() < 1e-9, "{a} {b}");
+        // A square with a hole of a quarter of it.
+        let holed: Polygon<f64> = Polygon::new(
+            vec![
+                (5.0, 52.0),
+                (5.2, 52.0),
+                (5.2, 52.2),
+                (5.0, 52.2),
+                (5.0, 52.0),
+            ]
+            .into(),
+            vec![
+                vec![
+                    (5.05, 52.05),
+                    (5.05, 52.15),
+                    (5.15, 52.15),
+                    (5.15, 52.05),
+                    (5.05, 52.05),
+                ]
+                .into(),
+            ],
+        );
+        let full = area_km2(&MultiPolygon::new(vec![Polygon::new(
+            holed.exterior().clone(),
+            vec![],
+        )]));
+        let with_hole = area_km2(&MultiPolygon::new(vec![holed]));
+        assert!(
+            (with_hole / full - 0.75).abs() < 0.001,
+            "{with_hole} {full}"
+        );
     }
 
     #[test]

@@ -196,6 +196,15 @@ impl<K: Copy + Eq + Hash + Ord> AreaIndex<K> {
         self.pieces_of.contains_key(&key)
     }
 
+    /// The pieces whose bounding box meets `rect`, with their keys.
+    pub fn pieces_in(&self, rect: Rect<f64>) -> impl Iterator<Item = (K, &Polygon<f64>)> {
+        let envelope =
+            AABB::from_corners([rect.min().x, rect.min().y], [rect.max().x, rect.max().y]);
+        self.tree
+            .locate_in_envelope_intersecting(&envelope)
+            .map(|piece| (piece.key, &piece.polygon))
+    }
+
     /// Number of indexed pieces.
     pub fn piece_count(&self) -> usize {
         self.tree.size()

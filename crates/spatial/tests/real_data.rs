@@ -72,3 +72,36 @@ fn points_resolve_to_their_municipality_and_pc4() {
     let a = pc4.get("1012").expect("1012");
     assert_eq!(at(a.interior.x(), a.interior.y()), "Amsterdam");
 }
+
+#[test]
+fn coverage_of_real_municipalities_by_themselves_is_complete() {
+    use onconet_spatial::coverage::{CoverageOptions, PreparedUnion};
+    let (layer, _) = layer("gemeenten-2024-simplified.geojson");
+    // Every other municipality as a network of its own: those are covered, the rest are not.
+    let areas: Vec<(u32, geo::MultiPolygon<f64>)> = layer
+        .regions()
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| i % 2 == 0)
+        .map(|(i, r)| (i as u32, r.area.clone()))
+        .collect();
+    let start = std::time::Instant::now();
+    let prepared = PreparedUnion::new(areas);
+    let union_time = start.elapsed();
+    let report = prepared.report(&layer, &CoverageOptions::default());
+    eprintln!(
+        "union {:?}, report {:?} for {} regions (timings are informative only)",
+        union_time,
+        start.elapsed() - union_time,
+        report.regions.len()
+    );
+    for (i, r) in report.regions.iter().enumerate() {
+        if i % 2 == 0 {
+            assert!(r.coverage > 0.999, "{} {}: {}", r.code, r.name, r.coverage);
+            assert_eq!(r.networks, 1, "{} {}", r.code, r.name);
+        } else {
+            assert!(r.coverage < 0.001, "{} {}: {}", r.code, r.name, r.coverage);
+            assert_eq!(r.networks, 0, "{} {}", r.code, r.name);
+        }
+    }
+}
