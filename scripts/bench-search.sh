@@ -1,0 +1,208 @@
+#!/usr/bin/env bash
+# Benchmark and cross-check of GET /v1/search, in one command (see docs/BENCHMARKS.md):
+#
+#   scripts/bench-search.sh
+#
+# 1. installs wrk and PostGIS from Debian's packages when missing, builds the release binaries;
+# 2. starts `onconet serve` on a free port of 127.0.0.1 with a fresh data dir (its own
+#    PostgreSQL), imports the CBS municipality, province and PC4 layers;
+# 3. generates a seeded SYNTHETIC registry (~500 networks) and creates + publishes it through the
+#    API;
+# 4. copies every published area into PostGIS (database bench_postgis in the same cluster),
+#    cuts it with ST_Subdivide, and checks /v1/search against ST_Covers on random points;
+# 5. wrk against /v1/search and pgbench against PostGIS, same clients, threads and duration;
+#    prints both rates and their ratio;
+# 6. the open-loop latency run (constant rate, coordinated omission corrected), prints p99.
+#
+# Everything it starts it stops; it talks only to 127.0.0.1 and the cluster's Unix socket.
+# Knobs (environment): BENCH_SEED, BENCH_NETWORKS, BENCH_DURATION (s), BENCH_CONNECTIONS,
+# BENCH_THREADS, BENCH_CHECK_POINTS, BENCH_OPENLOOP_RATE, BENCH_OPENLOOP_DURATION (s),
+# BENCH_VARIANTS (1: also short wrk runs with radius_km=0 and per_page=1), BENCH_KEEP (1: keep
+# the data dir), ONCONET_REFERENCE_DATA (the CBS data folder).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+REF="${ONCONET_REFERENCE_DATA:-$ROOT/../shared/data/nl}"
+SEED="${BENCH_SEED:-42}"
+NETWORKS="${BENCH_NETWORKS:-500}"
+DURATION="${BENCH_DURATION:-20}"
+CONNECTIONS="${BENCH_CONNECTIONS:-32}"
+THREADS="${BENCH_THREADS:-2}"
+CHECK_POINTS="${BENCH_CHECK_POINTS:-1000}"
+OPENLOOP_RATE="${BENCH_OPENLOOP_RATE:-10000}"
+OPENLOOP_DURATION="${BENCH_OPENLOOP_DURATION:-15}"
+VARIANTS="${BENCH_VARIANTS:-1}"
+
+step() { printf '\n== %s\n' "$*"; }
+die() { echo "bench-search: $*" >&2; exit 1; }
+
+for f in gemeenten-2024.geojson provincies-2024.geojson pc4-2020.geojson bevolking-gemeenten-2024.csv; do
+  [ -r "$REF/$f" ] || die "missing $REF/$f (set ONCONET_REFERENCE_DATA to the CBS data folder)"
+done
+
+# --- 1. packages and binaries -------------------------------------------------------------
+step "packages"
+scripts/setup.sh
+PGMAJ="$(ls /usr/lib/postgresql | sort -V | tail -n 1)"
+missing=()
+command -v wrk >/dev/null 2>&1 || missing+=(wrk)
+[ -e "/usr/share/postgresql/$PGMAJ/extension/postgis.control" ] || missing+=("postgresql-$PGMAJ-postgis-3")
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing ${missing[*]} from Debian packages"
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+PGBENCH="/usr/lib/postgresql/$PGMAJ/bin/pgbench"
+PSQL="/usr/lib/postgresql/$PGMAJ/bin/psql"
+[ -x "$PGBENCH" ] || PGBENCH="$(command -v pgbench)"
+[ -x "$PSQL" ] || PSQL="$(command -v psql)"
+echo "wrk: $(command -v wrk); pgbench: $PGBENCH; PostgreSQL $PGMAJ with PostGIS"
+
+step "release build"
+cargo build --release --locked --bin onconet --bin onconet-bench
+ONCONET="$ROOT/target/release/onconet"
+BENCH="$ROOT/target/release/onconet-bench"
+
+# --- 2. a fresh server ----------------------------------------------------------------------
+WORK="$(mktemp -d /tmp/onconet-bench.XXXXXX)"
+chmod 755 "$WORK"
+DATA="$WORK/data"
+SERVER_PID=""
+cleanup() {
+  status=$?
+  trap - EXIT INT TERM
+  if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
+    kill -TERM "$SERVER_PID" 2>/dev/null || true
+    for _ in $(seq 1 100); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$SERVER_PID" 2>/dev/null || true
+  fi
+  # The server stops the cluster it started; make sure of it after a failure too.
+  [ -d "$DATA" ] && "$ONCONET" db stop --data-dir "$DATA" >/dev/null 2>&1 || true
+  if [ "${BENCH_KEEP:-0}" = 1 ]; then
+    echo "bench-search: kept $WORK"
+  else
+    rm -rf "$WORK"
+  fi
+  exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+step "server (data dir $DATA)"
+"$ONCONET" serve --bind 127.0.0.1:0 --workers 2 --data-dir "$DATA" \
+  >"$WORK/serve.out" 2>"$WORK/serve.log" &
+SERVER_PID=$!
+BASE=""
+for _ in $(seq 1 600); do
+  kill -0 "$SERVER_PID" 2>/dev/null || { cat "$WORK/serve.log" >&2; die "the server did not start"; }
+  BASE="$(grep -o 'http://127\.0\.0\.1:[0-9]*' "$WORK/serve.log" | head -n 1 || true)"
+  [ -n "$BASE" ] && curl -fsS "$BASE/readyz" >/dev/null 2>&1 && break
+  BASE=""
+  sleep 0.2
+done
+[ -n "$BASE" ] || die "the server did not become ready within 2 minutes"
+echo "server: $BASE (pid $SERVER_PID)"
+DB_URL="$("$ONCONET" db status --data-dir "$DATA" | sed -n 's/^running: //p')"
+[ -n "$DB_URL" ] || die "the embedded PostgreSQL is not running"
+
+step "region layers"
+"$ONCONET" regions import --layer municipality "$REF/gemeenten-2024.geojson" \
+  --population "$REF/bevolking-gemeenten-2024.csv" --data-dir "$DATA" </dev/null
+"$ONCONET" regions import --layer province "$REF/provincies-2024.geojson" --data-dir "$DATA" </dev/null
+"$ONCONET" regions import --layer pc4 "$REF/pc4-2020.geojson" --data-dir "$DATA" </dev/null
+# The server picks the layers up through LISTEN/NOTIFY; wait until it knows all three.
+for _ in $(seq 1 300); do
+  if curl -fsS "$BASE/v1/regions/municipality/GM0014" >/dev/null 2>&1 &&
+     curl -fsS "$BASE/v1/regions/province/PV20" >/dev/null 2>&1 &&
+     curl -fsS "$BASE/v1/regions/pc4/9713" >/dev/null 2>&1; then
+    break
+  fi
+  sleep 0.1
+done
+curl -fsS "$BASE/v1/regions/pc4/9713" >/dev/null || die "the server did not pick up the region layers"
+
+# --- 3. the synthetic registry ------------------------------------------------------------
+step "synthetic registry (seed $SEED, $NETWORKS networks)"
+"$BENCH" synth --seed "$SEED" --count "$NETWORKS" --reference-data "$REF" --out "$WORK/synth.jsonl"
+TOKEN="$("$ONCONET" token --role iknl_staff --data-dir "$DATA")"
+ONCONET_TOKEN="$TOKEN" "$BENCH" load --url "$BASE" --concurrency 8 "$WORK/synth.jsonl"
+# Wait until the search index holds every published network.
+published="$(curl -fsS "$BASE/v1/networks?per_page=1" | sed -n 's/.*"total_items":\([0-9]*\).*/\1/p')"
+echo "published networks: $published"
+
+# --- 4. PostGIS and the correctness check --------------------------------------------------
+step "PostGIS copy and correctness check"
+POSTGIS_URL="${DB_URL%/*}/bench_postgis"
+"$PSQL" -X -q -v ON_ERROR_STOP=1 "$DB_URL" -c 'CREATE DATABASE bench_postgis'
+"$PSQL" -X -q -v ON_ERROR_STOP=1 "$POSTGIS_URL" -c 'CREATE EXTENSION postgis'
+"$BENCH" export --url "$BASE" --postgis "$POSTGIS_URL"
+"$PSQL" -X -q -v ON_ERROR_STOP=1 "$POSTGIS_URL" -f scripts/bench/subdivide.sql
+check_status=0
+"$BENCH" check --no-export --url "$BASE" --postgis "$POSTGIS_URL" --points "$CHECK_POINTS" \
+  --seed 1 --subdivided bench_areas_sub | tee "$WORK/check.out" || check_status=$?
+CHECK_LINE="$(grep '^check: mismatches' "$WORK/check.out" || echo 'check: failed')"
+
+# --- 5. throughput: wrk against the API, pgbench against PostGIS ---------------------------
+"$BENCH" points --seed 7 --count 10000 --out "$WORK/paths.txt"
+run_wrk() { # duration, paths file
+  BENCH_PATHS="$2" timeout $(( $1 + 30 )) wrk -t"$THREADS" -c"$CONNECTIONS" -d"$1s" --latency \
+    -s scripts/bench/search.lua "$BASE" >"$WORK/wrk.out" 2>&1 || { cat "$WORK/wrk.out" >&2; die "wrk failed"; }
+  cat "$WORK/wrk.out"
+  if grep -qE 'Non-2xx|Socket errors' "$WORK/wrk.out"; then die "wrk saw errors"; fi
+  WRK_RPS="$(awk '/^Requests\/sec:/ {print $2}' "$WORK/wrk.out")"
+}
+
+step "wrk: GET /v1/search at random points, default radius (25 km) and page size (20); -t$THREADS -c$CONNECTIONS ${DURATION}s"
+head -n 1 "$WORK/paths.txt"
+BENCH_PATHS="$WORK/paths.txt" timeout 30 wrk -t"$THREADS" -c"$CONNECTIONS" -d3s \
+  -s scripts/bench/search.lua "$BASE" >/dev/null 2>&1 || true # warm-up, not counted
+run_wrk "$DURATION" "$WORK/paths.txt"
+API_RPS="$WRK_RPS"
+
+step "pgbench: ST_Covers on the ST_Subdivide'd areas; -c$CONNECTIONS -j$THREADS -T$DURATION -M prepared"
+cat scripts/bench/pgbench-covers.sql | grep -v '^--'
+timeout $(( DURATION + 60 )) "$PGBENCH" -n -M prepared -c "$CONNECTIONS" -j "$THREADS" -T "$DURATION" \
+  -f scripts/bench/pgbench-covers.sql "$POSTGIS_URL" >"$WORK/pgbench.out" 2>&1 ||
+  { cat "$WORK/pgbench.out" >&2; die "pgbench failed"; }
+grep -E '^(number of (clients|threads|transactions actually processed|failed)|latency average|tps)' "$WORK/pgbench.out"
+PG_TPS="$(sed -n 's/^tps = \([0-9.]*\) (without initial connection time)/\1/p' "$WORK/pgbench.out")"
+RATIO="$(awk -v a="$API_RPS" -v b="$PG_TPS" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }')"
+
+VARIANT_LINES=()
+if [ "$VARIANTS" = 1 ]; then
+  for v in "radius_km=0" "per_page=1" "radius_km=0 per_page=1"; do
+    args=()
+    case "$v" in *radius_km=0*) args+=(--radius-km 0) ;; esac
+    case "$v" in *per_page=1*) args+=(--per-page 1) ;; esac
+    "$BENCH" points --seed 7 --count 10000 "${args[@]}" --out "$WORK/paths-variant.txt"
+    step "wrk variant: $v (10 s)"
+    run_wrk 10 "$WORK/paths-variant.txt"
+    VARIANT_LINES+=("  wrk /v1/search with $v: $WRK_RPS req/s")
+  done
+fi
+
+# --- 6. latency at a constant rate ----------------------------------------------------------
+step "open loop: $OPENLOOP_RATE req/s for $OPENLOOP_DURATION s"
+timeout $(( OPENLOOP_DURATION + 60 )) "$BENCH" openloop --url "$BASE" --rate "$OPENLOOP_RATE" \
+  --duration "$OPENLOOP_DURATION" --connections 64 --threads 1 | tee "$WORK/openloop.out"
+P99="$(sed -n 's/^RESULT openloop .* p99_ms=\([0-9.]*\) .*/\1/p' "$WORK/openloop.out")"
+ACHIEVED="$(sed -n 's/^RESULT openloop .* achieved=\([0-9]*\) .*/\1/p' "$WORK/openloop.out")"
+
+# --- summary ----------------------------------------------------------------------------------
+step "summary ($(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'))"
+cat <<EOF
+registry: $published published networks ($NETWORKS SYNTHETIC, seed $SEED)
+/v1/search (wrk -t$THREADS -c$CONNECTIONS, ${DURATION}s, default radius): $API_RPS req/s   (target >= 30000)
+PostGIS ST_Covers on subdivided areas (pgbench, same -c/-j/-T):  $PG_TPS tps
+ratio API / PostGIS: $RATIO   (target >= 2.5)
+open loop at $OPENLOOP_RATE req/s (achieved $ACHIEVED): p99 $P99 ms   (target <= 5)
+$CHECK_LINE on $CHECK_POINTS points   (target: 0)
+EOF
+for l in "${VARIANT_LINES[@]}"; do echo "$l"; done
+load="$(cut -d' ' -f1-3 /proc/loadavg)"
+echo "load average at the end: $load"
+exit "$check_status"
