@@ -2,6 +2,7 @@
 #![expect(clippy::expect_used, reason = "a failed expectation is a failed test")]
 
 mod bad_input;
+mod coverage;
 mod embedded;
 mod geometry;
 mod health;

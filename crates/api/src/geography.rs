@@ -37,6 +37,10 @@ pub struct SearchEntry {
     pub public_json: Box<RawValue>,
     /// The area as GeoJSON (for GeoJSON answers).
     pub area_json: Box<RawValue>,
+    /// The area itself (for coverage reports).
+    pub area: Arc<MultiPolygon<f64>>,
+    /// The network's version (part of coverage cache keys).
+    pub version: i64,
 }
 
 /// The published networks' areas, indexed.
@@ -93,6 +97,11 @@ impl SearchIndex {
 
     pub fn len(&self) -> usize {
         self.slots.len()
+    }
+
+    /// Every indexed network.
+    pub fn entries(&self) -> impl Iterator<Item = &Arc<SearchEntry>> {
+        self.entries.iter().flatten()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -337,6 +346,8 @@ fn search_entry(n: &Network) -> Option<(SearchEntry, MultiPolygon<f64>)> {
             area_km2: n.area_km2.unwrap_or_default(),
             public_json,
             area_json: area_raw,
+            area: Arc::new(area.clone()),
+            version: n.version,
         },
         area,
     ))

@@ -2,6 +2,7 @@
 //! format and the OpenAPI document.
 
 pub mod auth;
+pub mod coverage;
 pub mod dto;
 pub mod error;
 pub mod extract;
@@ -39,7 +40,8 @@ where
             .service(routes::regions::list_regions)
             .service(routes::regions::get_region)
             .service(routes::search::search)
-            .service(routes::search::here),
+            .service(routes::search::here)
+            .service(routes::coverage::get_coverage),
     )
     .service(routes::health::healthz)
     .service(routes::health::readyz)

@@ -18,6 +18,7 @@ use utoipa::{Modify, OpenApi};
     tags(
         (name = "networks", description = "Network profiles and their review workflow"),
         (name = "search", description = "Find a network for a place"),
+        (name = "coverage", description = "Coverage-gap reports for IKNL"),
         (name = "regions", description = "Municipalities, provinces and postcode areas"),
         (name = "vocabularies", description = "Codes and labels used in profiles and filters"),
         (name = "operations", description = "Health and readiness"),

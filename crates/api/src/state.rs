@@ -10,4 +10,6 @@ pub struct AppState {
     pub vocabularies: Arc<Vocabularies>,
     /// Region layers and the search index.
     pub geo: Arc<GeoState>,
+    /// Coverage reports per filter.
+    pub coverage: Arc<crate::coverage::CoverageCache>,
 }

@@ -27,3 +27,20 @@ pub async fn for_network(
         .load(conn)
         .await?)
 }
+
+/// For every network, its last revision created at or before `at`.
+pub async fn latest_before(
+    conn: &mut AsyncPgConnection,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Result<Vec<RevisionRow>, DbError> {
+    Ok(network_revisions::table
+        .filter(network_revisions::created_at.le(at))
+        .distinct_on(network_revisions::network_id)
+        .order((
+            network_revisions::network_id,
+            network_revisions::version.desc(),
+        ))
+        .select(RevisionRow::as_select())
+        .load(conn)
+        .await?)
+}

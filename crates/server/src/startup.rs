@@ -126,6 +126,7 @@ impl Application {
             pool,
             vocabularies: Arc::new(Vocabularies::builtin()),
             geo,
+            coverage: Arc::default(),
         };
         if settings.demo {
             demo::load(&state)

@@ -16,6 +16,9 @@ use rayon::prelude::*;
 use std::collections::BTreeMap;
 use std::hash::Hash;
 
+/// Covered area below which a region counts as uncovered (1,000 m²: border slivers).
+pub const NEGLIGIBLE_KM2: f64 = 0.001;
+
 /// Thresholds of the engine.
 #[derive(Debug, Clone, Copy)]
 pub struct CoverageOptions {
@@ -61,7 +64,7 @@ pub struct CoverageSummary {
     pub coverage: f64,
     pub population: i64,
     pub covered_population: f64,
-    /// Regions with coverage 0.
+    /// Regions with less than [`NEGLIGIBLE_KM2`] covered.
     pub uncovered_regions: usize,
     /// Regions with coverage ≥ 0.999.
     pub covered_regions: usize,
@@ -194,7 +197,10 @@ pub fn summarise(regions: &[RegionCoverage]) -> CoverageSummary {
         },
         population: regions.iter().filter_map(|r| r.population).sum(),
         covered_population: regions.iter().filter_map(|r| r.covered_population).sum(),
-        uncovered_regions: regions.iter().filter(|r| r.coverage == 0.0).count(),
+        uncovered_regions: regions
+            .iter()
+            .filter(|r| r.covered_km2 < NEGLIGIBLE_KM2)
+            .count(),
         covered_regions: regions.iter().filter(|r| r.coverage >= 0.999).count(),
     }
 }

@@ -10,6 +10,7 @@ pub mod coverage;
 pub mod geodesy;
 pub mod geojson_io;
 pub mod index;
+pub mod map;
 pub mod regions;
 pub mod validate;
 

@@ -1,0 +1,289 @@
+//! `/v1/coverage`: hand-checkable cases on the real municipalities, formats, bad requests.
+
+use onconet_test_support::{TestApp, spawn_app};
+use serde_json::{Value, json};
+
+async fn coverage(app: &TestApp, query: &str) -> reqwest::Response {
+    app.get(&format!("/v1/coverage?{query}"))
+        .bearer_auth(&app.staff_token)
+        .send()
+        .await
+        .expect("coverage")
+}
+
+async fn report(app: &TestApp, query: &str) -> Value {
+    let r = coverage(app, query).await;
+    assert_eq!(r.status(), 200, "{query}");
+    r.json().await.expect("json")
+}
+
+fn region<'a>(report: &'a Value, code: &str) -> &'a Value {
+    report["regions"]
+        .as_array()
+        .and_then(|a| a.iter().find(|r| r["code"] == code))
+        .unwrap_or_else(|| panic!("{code} missing"))
+}
+
+fn care(name: &str, area: Value, disciplines: Value) -> Value {
+    json!({"name": name, "type": "oncology_care_network", "scale": "local", "lifecycle": "active",
+           "disciplines": disciplines, "service_area": area})
+}
+
+/// The municipalities that border Groningen (GM0014).
+const NEIGHBOURS: [&str; 4] = ["GM1952", "GM1966", "GM1969", "GM1730"];
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_empty_registry_is_all_gap() {
+    let app = spawn_app().await;
+    let r = report(&app, "").await;
+    assert_eq!(r["layer"], "municipality");
+    assert_eq!(r["networks"], 0);
+    assert_eq!(r["regions"].as_array().map(Vec::len), Some(342));
+    assert_eq!(r["summary"]["covered_km2"], 0.0);
+    assert_eq!(r["summary"]["uncovered_regions"], 342);
+    assert_eq!(
+        r["summary"]["population"], 17_942_942,
+        "CBS total on 1 Jan 2024"
+    );
+    let provinces = report(&app, "layer=province").await;
+    assert_eq!(provinces["regions"].as_array().map(Vec::len), Some(12));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn hand_checkable_cases() {
+    let app = spawn_app().await;
+    let city = app
+        .create_published(&care(
+            "Stad",
+            json!({"municipalities": ["GM0014"]}),
+            json!(["physiotherapy", "dietetics"]),
+        ))
+        .await;
+
+    // Exactly one municipality: that one is covered, its neighbours are not.
+    let r = report(&app, "").await;
+    let g = region(&r, "GM0014");
+    assert!(
+        (g["coverage"].as_f64().unwrap_or_default() - 1.0).abs() < 1e-4,
+        "{g}"
+    );
+    assert_eq!(g["networks"], 1);
+    assert_eq!(g["covered_population"], 243_768);
+    for n in NEIGHBOURS {
+        let n = region(&r, n);
+        assert!(n["coverage"].as_f64().unwrap_or(1.0) < 1e-4, "{n}");
+        assert_eq!(n["networks"], 0, "{n}");
+    }
+    assert_eq!(r["summary"]["covered_regions"], 1);
+    assert_eq!(r["summary"]["uncovered_regions"], 341);
+
+    // A second, overlapping network (a circle in the city): Groningen is not counted twice.
+    app.create_published(&care(
+        "Cirkel",
+        json!({"circles": [{"lat": 53.2194, "lon": 6.5665, "radius_km": 3}]}),
+        json!(["physiotherapy"]),
+    ))
+    .await;
+    let r = report(&app, "").await;
+    let g = region(&r, "GM0014");
+    assert_eq!(g["networks"], 2);
+    assert!(g["covered_km2"].as_f64() <= g["area_km2"].as_f64(), "{g}");
+    assert!((g["coverage"].as_f64().unwrap_or_default() - 1.0).abs() < 1e-4);
+
+    // Disciplines: only the city network offers dietetics.
+    let diet = report(&app, "discipline=dietetics").await;
+    assert_eq!(diet["networks"], 1);
+    assert_eq!(region(&diet, "GM0014")["networks"], 1);
+    let psy = report(&app, "discipline=psychology").await;
+    assert_eq!(psy["summary"]["covered_km2"], 0.0);
+
+    // What-if: without the city network only the circle is left; without both, a gap.
+    let id = city["id"].as_str().expect("id");
+    let without = report(&app, &format!("exclude={id}")).await;
+    let g = region(&without, "GM0014");
+    assert_eq!(g["networks"], 1);
+    assert!(g["coverage"].as_f64().unwrap_or(1.0) < 0.25, "{g}");
+    let circle_only = report(&app, "discipline=dietetics").await;
+    assert_eq!(circle_only["networks"], 1);
+    let none = report(&app, &format!("exclude={id}&discipline=dietetics")).await;
+    assert_eq!(
+        region(&none, "GM0014")["coverage"],
+        0.0,
+        "excluding the only network makes a gap"
+    );
+
+    // min_coverage lists only the regions below it; the summary stays national.
+    let below = report(&app, "min_coverage=0.5").await;
+    assert_eq!(below["regions"].as_array().map(Vec::len), Some(341));
+    assert_eq!(below["summary"]["regions"], 342);
+
+    // as_of: before anything existed, the registry was empty.
+    let past = report(&app, "as_of=2020-01-01").await;
+    assert_eq!(past["networks"], 0);
+    let today = chrono::Utc::now().date_naive().to_string();
+    let now = report(&app, &format!("as_of={today}")).await;
+    assert_eq!(now["networks"], 2);
+    assert!(
+        (region(&now, "GM0014")["coverage"]
+            .as_f64()
+            .unwrap_or_default()
+            - 1.0)
+            .abs()
+            < 1e-4
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn formats_and_caching() {
+    let app = spawn_app().await;
+    let n = app
+        .create_published(&care(
+            "Stad",
+            json!({"municipalities": ["GM0014"]}),
+            json!(["physiotherapy"]),
+        ))
+        .await;
+
+    let first = coverage(&app, "").await;
+    assert_eq!(first.headers()["x-coverage-cache"], "miss");
+    let again = coverage(&app, "").await;
+    assert_eq!(again.headers()["x-coverage-cache"], "hit");
+
+    // One network edited: only the regions its old and new areas touch are recomputed.
+    let r = app
+        .client
+        .patch(app.url(&format!("/v1/networks/{}", n["id"].as_str().expect("id"))))
+        .bearer_auth(&app.staff_token)
+        .header("If-Match", format!("\"v{}\"", n["version"]))
+        .json(&json!({"service_area": {"municipalities": ["GM0014", "GM1952"]}}))
+        .send()
+        .await
+        .expect("patch");
+    assert_eq!(r.status(), 200);
+    let after = coverage(&app, "").await;
+    let outcome = after.headers()["x-coverage-cache"]
+        .to_str()
+        .expect("header")
+        .to_owned();
+    assert!(outcome.starts_with("partial"), "{outcome}");
+    let recomputed: usize = outcome
+        .rsplit('=')
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(999);
+    assert!(recomputed > 0 && recomputed < 60, "{outcome}");
+    let body: Value = after.json().await.expect("json");
+    assert!(
+        (region(&body, "GM1952")["coverage"]
+            .as_f64()
+            .unwrap_or_default()
+            - 1.0)
+            .abs()
+            < 1e-4
+    );
+    // The partial result equals a full recomputation.
+    let full: Value = report(
+        &app,
+        "lifecycle=active&type=oncology_care_network&layer=municipality",
+    )
+    .await;
+    assert_eq!(full["regions"], body["regions"]);
+
+    let geo = coverage(&app, "format=geojson").await;
+    assert_eq!(geo.headers()["content-type"], "application/geo+json");
+    let geo: Value = geo.json().await.expect("json");
+    assert_eq!(geo["features"].as_array().map(Vec::len), Some(342));
+    let f = geo["features"]
+        .as_array()
+        .and_then(|f| f.iter().find(|f| f["id"] == "GM0034"))
+        .expect("Almere");
+    assert_eq!(f["geometry"]["type"], "MultiPolygon");
+    assert_eq!(f["properties"]["gap"]["type"], "MultiPolygon");
+    assert!(
+        f["properties"]["gap"]["coordinates"]
+            .as_array()
+            .is_some_and(|c| !c.is_empty()),
+        "Almere is a gap"
+    );
+
+    let csv = app
+        .get("/v1/coverage")
+        .bearer_auth(&app.staff_token)
+        .header("Accept", "text/csv")
+        .send()
+        .await
+        .expect("csv");
+    assert!(
+        csv.headers()["content-type"]
+            .to_str()
+            .unwrap_or("")
+            .starts_with("text/csv")
+    );
+    let text = csv.text().await.expect("text");
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 343);
+    assert_eq!(
+        lines[0],
+        "code,name,population,area_km2,covered_km2,coverage,covered_population,networks"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("GM0014,Groningen,243768,"))
+    );
+    assert!(text.contains("\"'s-Gravenhage\"") || text.contains("'s-Gravenhage"));
+
+    let svg = coverage(&app, "format=svg&discipline=physiotherapy").await;
+    assert_eq!(svg.headers()["content-type"], "image/svg+xml");
+    let svg = svg.text().await.expect("svg");
+    assert!(svg.starts_with("<svg") && svg.contains("Coverage"));
+    assert_eq!(svg.matches("<path").count(), 342);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn only_staff_and_only_good_requests() {
+    let app = spawn_app().await;
+    assert_eq!(
+        app.get("/v1/coverage").send().await.expect("get").status(),
+        401
+    );
+    let adviser = app
+        .get("/v1/coverage")
+        .bearer_auth(&app.adviser_token)
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(adviser.status(), 403);
+    assert_eq!(
+        app.get("/v1/coverage")
+            .bearer_auth(&app.admin_token)
+            .send()
+            .await
+            .expect("get")
+            .status(),
+        200
+    );
+    for (query, parameter) in [
+        ("layer=wijk", "layer"),
+        ("discipline=astrology", "discipline"),
+        ("type=club", "type"),
+        ("exclude=not-a-uuid", "exclude"),
+        ("exclude=00000000-0000-4000-8000-000000000000", "exclude"),
+        ("as_of=2999-01-01", "as_of"),
+        ("as_of=yesterday", "as_of"),
+        ("format=pdf", "format"),
+        ("min_coverage=2", "min_coverage"),
+        ("colour=red", "colour"),
+    ] {
+        let r = coverage(&app, query).await;
+        assert_eq!(r.status(), 400, "{query}");
+        assert_eq!(r.headers()["content-type"], "application/problem+json");
+        let body: Value = r.json().await.expect("json");
+        assert!(
+            body["errors"]
+                .as_array()
+                .is_some_and(|e| e.iter().any(|e| e["parameter"] == parameter)),
+            "{query}: {body}"
+        );
+    }
+}
