@@ -287,3 +287,100 @@ async fn only_staff_and_only_good_requests() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn discipline_matrix_and_trend() {
+    let app = spawn_app().await;
+    app.create_published(&care(
+        "Stad",
+        json!({"municipalities": ["GM0014"]}),
+        json!(["physiotherapy", "dietetics"]),
+    ))
+    .await;
+    let m = app
+        .get("/v1/coverage/disciplines")
+        .bearer_auth(&app.staff_token)
+        .send()
+        .await
+        .expect("matrix");
+    assert_eq!(m.status(), 200);
+    let m: Value = m.json().await.expect("json");
+    assert!(m["disciplines"].as_array().is_some_and(|d| d.len() >= 20));
+    let g = m["regions"]
+        .as_array()
+        .and_then(|r| r.iter().find(|r| r["code"] == "GM0014"))
+        .expect("GM0014");
+    assert!((g["coverage"]["physiotherapy"].as_f64().unwrap_or_default() - 1.0).abs() < 1e-4);
+    assert_eq!(g["coverage"]["psychology"], 0.0);
+    assert!(
+        m["summary"]["dietetics"]["covered_km2"]
+            .as_f64()
+            .is_some_and(|a| a > 190.0)
+    );
+    assert_eq!(
+        app.get("/v1/coverage/disciplines?discipline=physiotherapy")
+            .bearer_auth(&app.staff_token)
+            .send()
+            .await
+            .expect("m")
+            .status(),
+        400
+    );
+
+    // No snapshot yet: an empty series. Take one on demand, then it is there.
+    let empty: Value = app
+        .get("/v1/coverage/trend")
+        .bearer_auth(&app.staff_token)
+        .send()
+        .await
+        .expect("trend")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(empty["points"], json!([]));
+    let taken = app
+        .client
+        .post(app.url("/v1/coverage/snapshots"))
+        .bearer_auth(&app.staff_token)
+        .send()
+        .await
+        .expect("snapshot");
+    assert_eq!(taken.status(), 201);
+    let trend: Value = app
+        .get("/v1/coverage/trend?discipline=dietetics")
+        .bearer_auth(&app.staff_token)
+        .send()
+        .await
+        .expect("trend")
+        .json()
+        .await
+        .expect("json");
+    let points = trend["points"].as_array().expect("points");
+    assert_eq!(points.len(), 1);
+    assert_eq!(points[0]["networks"], 1);
+    assert_eq!(points[0]["covered_population"], 243_768);
+    for (query, status) in [
+        ("discipline=astrology", 400),
+        ("from=2026-13-01", 400),
+        ("from=2026-02-01&to=2026-01-01", 400),
+    ] {
+        assert_eq!(
+            app.get(&format!("/v1/coverage/trend?{query}"))
+                .bearer_auth(&app.staff_token)
+                .send()
+                .await
+                .expect("t")
+                .status(),
+            status,
+            "{query}"
+        );
+    }
+    let adviser = app
+        .client
+        .post(app.url("/v1/coverage/snapshots"))
+        .bearer_auth(&app.adviser_token)
+        .send()
+        .await
+        .expect("snapshot");
+    assert_eq!(adviser.status(), 403);
+}

@@ -281,3 +281,73 @@ pub async fn check_exclude(pool: &onconet_db::DbPool, exclude: &[Uuid]) -> Resul
         })
     }
 }
+
+/// Takes today's national coverage snapshot on the municipality layer: all active oncology
+/// care networks, and each discipline. Idempotent: a second snapshot the same day replaces it.
+pub async fn take_snapshot(
+    state: &crate::state::AppState,
+) -> Result<Vec<onconet_db::snapshots::SnapshotRow>, ApiError> {
+    let layer_name = "municipality";
+    let layer = state.geo.layer(layer_name).unwrap_or_default();
+    let now = Utc::now();
+    let mut rows = Vec::new();
+    let disciplines: Vec<String> = std::iter::once(String::new())
+        .chain(state.vocabularies.disciplines.codes().map(str::to_owned))
+        .collect();
+    for discipline in disciplines {
+        let filter = CoverageFilter {
+            types: vec![NetworkType::OncologyCareNetwork],
+            disciplines: if discipline.is_empty() {
+                vec![]
+            } else {
+                vec![discipline.clone()]
+            },
+            tumour_types: vec![],
+            lifecycles: vec![Lifecycle::Active],
+            exclude: vec![],
+        };
+        let members = current_members(&state.geo, &filter)?;
+        let networks = i32::try_from(members.len()).unwrap_or(i32::MAX);
+        let key = cache_key(&filter, layer_name, None);
+        let cache = state.coverage.clone();
+        let layer = layer.clone();
+        let (report, _) = tokio::task::spawn_blocking(move || cache.report(&key, layer, members))
+            .await
+            .map_err(ApiError::internal)??;
+        let s = &report.summary;
+        rows.push(onconet_db::snapshots::SnapshotRow {
+            day: now.date_naive(),
+            layer: layer_name.into(),
+            discipline,
+            networks,
+            area_km2: s.area_km2,
+            covered_km2: s.covered_km2,
+            population: s.population,
+            covered_population: s.covered_population.round() as i64,
+            taken_at: now,
+        });
+    }
+    let mut conn = onconet_db::pool::get(&state.pool).await?;
+    onconet_db::snapshots::upsert(&mut conn, &rows).await?;
+    Ok(rows)
+}
+
+/// Takes a snapshot once a day (checked hourly; every instance may try, the day's row is
+/// simply replaced).
+pub async fn snapshot_daily(state: crate::state::AppState) {
+    loop {
+        let due = match onconet_db::pool::get(&state.pool).await {
+            Ok(mut conn) => !onconet_db::snapshots::exists(&mut conn, Utc::now().date_naive())
+                .await
+                .unwrap_or(true),
+            Err(_) => false,
+        };
+        if due {
+            match take_snapshot(&state).await {
+                Ok(rows) => tracing::info!(rows = rows.len(), "daily coverage snapshot taken"),
+                Err(e) => tracing::warn!(error = %e, "daily coverage snapshot failed"),
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
+    }
+}

@@ -41,7 +41,10 @@ where
             .service(routes::regions::get_region)
             .service(routes::search::search)
             .service(routes::search::here)
-            .service(routes::coverage::get_coverage),
+            .service(routes::coverage::get_coverage)
+            .service(routes::coverage::get_discipline_matrix)
+            .service(routes::coverage::get_trend)
+            .service(routes::coverage::create_snapshot),
     )
     .service(routes::health::healthz)
     .service(routes::health::readyz)

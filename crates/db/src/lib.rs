@@ -14,6 +14,7 @@ pub mod pool;
 pub mod regions;
 pub mod revisions;
 pub mod schema;
+pub mod snapshots;
 
 pub use diesel_async::AsyncPgConnection;
 pub use error::DbError;

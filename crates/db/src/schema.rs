@@ -2,6 +2,20 @@
 // (the migrations make them NOT NULL and the application never stores NULL elements).
 
 diesel::table! {
+    coverage_snapshots (day, layer, discipline) {
+        day -> Date,
+        layer -> Text,
+        discipline -> Text,
+        networks -> Int4,
+        area_km2 -> Float8,
+        covered_km2 -> Float8,
+        population -> Int8,
+        covered_population -> Int8,
+        taken_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     network_revisions (id) {
         id -> Int8,
         network_id -> Uuid,
@@ -70,4 +84,10 @@ diesel::table! {
 
 diesel::joinable!(network_revisions -> networks (network_id));
 
-diesel::allow_tables_to_appear_in_same_query!(network_revisions, networks, region_layers, regions,);
+diesel::allow_tables_to_appear_in_same_query!(
+    coverage_snapshots,
+    network_revisions,
+    networks,
+    region_layers,
+    regions,
+);

@@ -47,6 +47,9 @@ pub struct ServeSettings {
         default_value = "../shared/data/nl"
     )]
     pub reference_data: std::path::PathBuf,
+    /// Take the national coverage snapshot once a day (for `/v1/coverage/trend`).
+    #[arg(long, env = "ONCONET_DAILY_SNAPSHOT", default_value_t = true, action = clap::ArgAction::Set)]
+    pub daily_snapshot: bool,
     /// Most vertices a service-area polygon may have.
     #[arg(long, env = "ONCONET_MAX_VERTICES", default_value_t = 100_000)]
     pub max_vertices: usize,

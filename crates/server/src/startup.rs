@@ -133,6 +133,9 @@ impl Application {
                 .await
                 .context("cannot load the demo networks")?;
         }
+        if settings.daily_snapshot {
+            tokio::spawn(onconet_api::coverage::snapshot_daily(state.clone()));
+        }
         let auth = Arc::new(authenticator(&settings.auth, &settings.data)?);
         let listener = TcpListener::bind(&settings.bind)
             .with_context(|| format!("cannot listen on {}", settings.bind))?;

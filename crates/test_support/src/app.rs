@@ -96,6 +96,7 @@ fn settings_for(database_url: &str, data_dir: &std::path::Path) -> ServeSettings
         demo: false,
         reference_data: crate::reference_data(),
         max_vertices: 100_000,
+        daily_snapshot: false,
         db_pool_size: 4,
         workers: Some(1),
         data: DataSettings {

@@ -9,7 +9,7 @@ use crate::geography::LAYERS;
 use crate::routes::regions::GEO_JSON;
 use crate::state::AppState;
 use actix_web::http::header;
-use actix_web::{HttpRequest, HttpResponse, get, web};
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use onconet_domain::{Lifecycle, NetworkType, Role, parse_code};
 use onconet_spatial::coverage::{CoverageReport, CoverageSummary, RegionCoverage};
@@ -457,4 +457,234 @@ pub async fn get_coverage(
             response.content_type("image/svg+xml").body(svg)
         }
     })
+}
+
+/// Coverage per region and discipline (for the municipality layer by default).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DisciplineMatrixResponse {
+    pub layer: String,
+    /// The discipline codes, in vocabulary order (the keys of each region's `coverage`).
+    pub disciplines: Vec<String>,
+    pub regions: Vec<MatrixRow>,
+    /// National totals per discipline.
+    pub summary: std::collections::BTreeMap<String, CoverageSummaryResponse>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MatrixRow {
+    pub code: String,
+    pub name: String,
+    pub population: Option<i64>,
+    /// Discipline code → coverage (0–1).
+    pub coverage: std::collections::BTreeMap<String, f64>,
+}
+
+/// Region × discipline: for every discipline of the vocabulary, the share of each region
+/// covered by matching networks offering it.
+#[utoipa::path(
+    tag = "coverage",
+    params(CoverageQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The matrix", body = DisciplineMatrixResponse),
+        (status = 400, description = "A parameter is invalid", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not IKNL staff or admin", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/coverage/disciplines")]
+pub async fn get_discipline_matrix(
+    state: web::Data<AppState>,
+    query: web::Query<CoverageQuery>,
+    actor: RequireActor,
+) -> ApiResult<HttpResponse> {
+    require_staff(&actor)?;
+    if query.discipline.is_some()
+        || query.format.as_deref().is_some_and(|f| f != "json")
+        || query.min_coverage.is_some()
+    {
+        return Err(ApiError::bad_parameter(
+            "discipline",
+            "not_allowed",
+            "the matrix covers every discipline as JSON; leave out discipline, min_coverage and format",
+        ));
+    }
+    let parsed = parse_query(&state, &query)?;
+    let codes: Vec<String> = state
+        .vocabularies
+        .disciplines
+        .codes()
+        .map(str::to_owned)
+        .collect();
+    let layer = state.geo.layer(&parsed.layer).unwrap_or_default();
+    let mut rows: Vec<MatrixRow> = layer
+        .regions()
+        .iter()
+        .map(|r| MatrixRow {
+            code: r.code.clone(),
+            name: r.name.clone(),
+            population: r.population,
+            coverage: Default::default(),
+        })
+        .collect();
+    let mut summary = std::collections::BTreeMap::new();
+    for code in &codes {
+        let mut p = Parsed {
+            layer: parsed.layer.clone(),
+            filter: parsed.filter.clone(),
+            min_coverage: None,
+            as_of: parsed.as_of,
+        };
+        p.filter.disciplines = vec![code.clone()];
+        let (report, _, _) = compute(&state, &p).await?;
+        for (row, r) in rows.iter_mut().zip(report.regions.iter()) {
+            row.coverage
+                .insert(code.clone(), (r.coverage * 1e6).round() / 1e6);
+        }
+        summary.insert(code.clone(), summary_response(&report.summary));
+    }
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "private, no-cache"))
+        .json(DisciplineMatrixResponse {
+            layer: parsed.layer,
+            disciplines: codes,
+            regions: rows,
+            summary,
+        }))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct TrendQuery {
+    /// A discipline code; absent: every active oncology care network.
+    pub discipline: Option<String>,
+    /// First day (`YYYY-MM-DD`, default a year ago).
+    pub from: Option<String>,
+    /// Last day (`YYYY-MM-DD`, default today).
+    pub to: Option<String>,
+}
+
+/// One day of the national series.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TrendPoint {
+    pub day: NaiveDate,
+    pub networks: i32,
+    pub area_km2: f64,
+    pub covered_km2: f64,
+    pub coverage: f64,
+    pub population: i64,
+    pub covered_population: i64,
+    /// `covered_population / population`.
+    pub population_coverage: f64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TrendResponse {
+    pub layer: String,
+    pub discipline: Option<String>,
+    pub points: Vec<TrendPoint>,
+}
+
+fn point(r: &onconet_db::snapshots::SnapshotRow) -> TrendPoint {
+    TrendPoint {
+        day: r.day,
+        networks: r.networks,
+        area_km2: r3(r.area_km2),
+        covered_km2: r3(r.covered_km2),
+        coverage: if r.area_km2 > 0.0 {
+            ((r.covered_km2 / r.area_km2) * 1e6).round() / 1e6
+        } else {
+            0.0
+        },
+        population: r.population,
+        covered_population: r.covered_population,
+        population_coverage: if r.population > 0 {
+            ((r.covered_population as f64 / r.population as f64) * 1e6).round() / 1e6
+        } else {
+            0.0
+        },
+    }
+}
+
+/// The national coverage over time: one point per day a snapshot was taken (daily, and on
+/// demand with `POST /v1/coverage/snapshots`).
+#[utoipa::path(
+    tag = "coverage",
+    params(TrendQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The series, oldest first", body = TrendResponse),
+        (status = 400, description = "A parameter is invalid", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not IKNL staff or admin", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/coverage/trend")]
+pub async fn get_trend(
+    state: web::Data<AppState>,
+    query: web::Query<TrendQuery>,
+    actor: RequireActor,
+) -> ApiResult<HttpResponse> {
+    require_staff(&actor)?;
+    let discipline = match query.discipline.as_deref() {
+        None => None,
+        Some(d) => Some(
+            parse_code(&state.vocabularies.disciplines, d.trim())
+                .map_err(|e| ApiError::bad_parameter("discipline", e.code, e.message))?,
+        ),
+    };
+    let day = |name: &str, v: Option<&str>, default: NaiveDate| -> ApiResult<NaiveDate> {
+        v.map(|v| {
+            NaiveDate::parse_from_str(v.trim(), "%Y-%m-%d")
+                .map_err(|_| ApiError::bad_parameter(name, "invalid_format", "use YYYY-MM-DD"))
+        })
+        .unwrap_or(Ok(default))
+    };
+    let today = Utc::now().date_naive();
+    let to = day("to", query.to.as_deref(), today)?;
+    let from = day("from", query.from.as_deref(), to - chrono::Days::new(365))?;
+    if from > to {
+        return Err(ApiError::bad_parameter(
+            "from",
+            "after_to",
+            "`from` must not be after `to`",
+        ));
+    }
+    let mut conn = onconet_db::pool::get(&state.pool).await?;
+    let rows = onconet_db::snapshots::series(
+        &mut conn,
+        "municipality",
+        discipline.as_deref().unwrap_or(""),
+        from,
+        to,
+    )
+    .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "private, no-cache"))
+        .json(TrendResponse {
+            layer: "municipality".into(),
+            discipline,
+            points: rows.iter().map(point).collect(),
+        }))
+}
+
+/// Takes today's snapshot now (it is also taken daily).
+#[utoipa::path(
+    tag = "coverage",
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Today's points, overall first, then per discipline", body = Vec<TrendPoint>),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not IKNL staff or admin", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/coverage/snapshots")]
+pub async fn create_snapshot(
+    state: web::Data<AppState>,
+    actor: RequireActor,
+) -> ApiResult<HttpResponse> {
+    require_staff(&actor)?;
+    let rows = crate::coverage::take_snapshot(&state).await?;
+    Ok(HttpResponse::Created().json(rows.iter().map(point).collect::<Vec<_>>()))
 }
