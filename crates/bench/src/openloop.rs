@@ -96,7 +96,11 @@ async fn exchange(
         .body(Empty::<Bytes>::new())?;
     let response = sender.send_request(request).await?;
     let status = response.status();
-    response.into_body().collect().await?;
+    // Read the whole body, frame by frame, without gathering it.
+    let mut body = response.into_body();
+    while let Some(frame) = body.frame().await {
+        frame?;
+    }
     Ok(status)
 }
 
