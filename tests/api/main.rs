@@ -9,6 +9,7 @@ mod health;
 mod migrations;
 mod networks;
 mod openapi;
+mod operations;
 mod regions;
 mod search;
 mod vocabularies;

@@ -110,6 +110,8 @@ pub enum ApiError {
     Validation(Vec<InvalidParam>),
     /// 428: a change without `If-Match`.
     PreconditionRequired,
+    /// 429: too many requests from this client.
+    TooManyRequests { retry_after: u64, limit: u32 },
     /// 503: a dependency (the database) is unavailable.
     Unavailable(String),
     /// 500: a bug or an outage; the cause is logged, not sent.
@@ -179,6 +181,11 @@ impl ApiError {
                 "if-match-required",
                 "If-Match is required",
             ),
+            TooManyRequests { .. } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate-limited",
+                "Too many requests",
+            ),
             Unavailable(_) => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 "unavailable",
@@ -207,6 +214,12 @@ impl ApiError {
             PreconditionFailed { current_etag } => (
                 Some(format!(
                     "If-Match does not match the current ETag {current_etag}; read the resource again and reapply your change"
+                )),
+                vec![],
+            ),
+            TooManyRequests { retry_after, .. } => (
+                Some(format!(
+                    "slow down: try again in {retry_after} s, or use a token"
                 )),
                 vec![],
             ),
@@ -277,6 +290,12 @@ impl ResponseError for ApiError {
             }
             ApiError::PreconditionFailed { current_etag } => {
                 response.insert_header((header::ETAG, current_etag.as_str()));
+            }
+            ApiError::TooManyRequests { retry_after, limit } => {
+                response.insert_header((header::RETRY_AFTER, retry_after.to_string()));
+                response.insert_header(("RateLimit-Limit", limit.to_string()));
+                response.insert_header(("RateLimit-Remaining", "0"));
+                response.insert_header(("RateLimit-Reset", retry_after.to_string()));
             }
             _ => {}
         }

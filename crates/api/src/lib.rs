@@ -8,6 +8,7 @@ pub mod error;
 pub mod extract;
 pub mod geography;
 pub mod openapi;
+pub mod ratelimit;
 pub mod routes;
 pub mod service;
 pub mod state;
@@ -48,6 +49,7 @@ where
     )
     .service(routes::health::healthz)
     .service(routes::health::readyz)
+    .service(routes::health::metrics)
 }
 
 /// The OpenAPI document of this API.
@@ -112,10 +114,39 @@ fn cors() -> actix_cors::Cors {
         .max_age(86_400)
 }
 
-/// The whole application: API routes, `/openapi.json`, shared state, error handlers.
+/// Process-wide operational parts, built once and shared by every worker.
+#[derive(Clone)]
+pub struct Ops {
+    /// Request counts and latencies by route and status.
+    pub metrics: actix_web_prom::PrometheusMetrics,
+    /// The public rate limit (`None`: unlimited).
+    pub rate_limit: Option<Arc<ratelimit::RateLimit>>,
+}
+
+impl Ops {
+    /// `per_second` = 0 turns rate limiting off.
+    pub fn new(per_second: u32, burst: u32) -> Result<Self, String> {
+        let metrics = actix_web_prom::PrometheusMetricsBuilder::new("onconet")
+            .mask_unmatched_patterns("UNMATCHED")
+            .exclude("/metrics")
+            .buckets(&[
+                0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+            ])
+            .build()
+            .map_err(|e| e.to_string())?;
+        Ok(Self {
+            metrics,
+            rate_limit: ratelimit::RateLimit::new(per_second, burst).map(Arc::new),
+        })
+    }
+}
+
+/// The whole application: API routes, `/openapi.json`, `/docs`, shared state, error handlers,
+/// CORS, metrics, rate limiting and request logging.
 pub fn app(
     state: AppState,
     auth: Arc<Authenticator>,
+    ops: Ops,
 ) -> App<
     impl ServiceFactory<
         ServiceRequest,
@@ -136,8 +167,13 @@ pub fn app(
         text.push('\n');
         text
     });
+    let mut app = app;
+    if let Some(rate_limit) = ops.rate_limit.clone() {
+        app = app.app_data(web::Data::from(rate_limit));
+    }
     app.app_data(web::Data::new(state))
         .app_data(web::Data::new(auth))
+        .app_data(web::Data::new(ops.metrics.registry.clone()))
         .app_data(web::QueryConfig::default().error_handler(query_error))
         .app_data(
             web::PathConfig::default()
@@ -154,7 +190,21 @@ pub fn app(
                 }
             }),
         )
+        .service(
+            utoipa_swagger_ui::SwaggerUi::new("/docs/{_:.*}")
+                .config(utoipa_swagger_ui::Config::new(["/openapi.json"])),
+        )
+        .route(
+            "/docs",
+            web::get().to(|| async {
+                HttpResponse::PermanentRedirect()
+                    .insert_header((actix_web::http::header::LOCATION, "/docs/"))
+                    .finish()
+            }),
+        )
         .default_service(web::to(not_found))
+        .wrap(actix_web::middleware::from_fn(ratelimit::limit))
         .wrap(cors())
+        .wrap(ops.metrics.clone())
         .wrap(tracing_actix_web::TracingLogger::default())
 }

@@ -53,6 +53,12 @@ pub struct ServeSettings {
     /// Most vertices a service-area polygon may have.
     #[arg(long, env = "ONCONET_MAX_VERTICES", default_value_t = 100_000)]
     pub max_vertices: usize,
+    /// Anonymous requests per second per client address (0: no limit).
+    #[arg(long, env = "ONCONET_RATE_LIMIT_PER_SECOND", default_value_t = 20)]
+    pub rate_limit_per_second: u32,
+    /// Burst of anonymous requests per client address.
+    #[arg(long, env = "ONCONET_RATE_LIMIT_BURST", default_value_t = 100)]
+    pub rate_limit_burst: u32,
     /// Largest number of database connections.
     #[arg(long, env = "ONCONET_DB_POOL_SIZE", default_value_t = 16)]
     pub db_pool_size: usize,

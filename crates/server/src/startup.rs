@@ -137,12 +137,15 @@ impl Application {
             tokio::spawn(onconet_api::coverage::snapshot_daily(state.clone()));
         }
         let auth = Arc::new(authenticator(&settings.auth, &settings.data)?);
+        let ops = onconet_api::Ops::new(settings.rate_limit_per_second, settings.rate_limit_burst)
+            .map_err(anyhow::Error::msg)?;
         let listener = TcpListener::bind(&settings.bind)
             .with_context(|| format!("cannot listen on {}", settings.bind))?;
         let port = listener.local_addr()?.port();
-        let mut server = HttpServer::new(move || onconet_api::app(state.clone(), auth.clone()))
-            .listen(listener)?
-            .shutdown_timeout(10);
+        let mut server =
+            HttpServer::new(move || onconet_api::app(state.clone(), auth.clone(), ops.clone()))
+                .listen(listener)?
+                .shutdown_timeout(10);
         if let Some(workers) = settings.workers {
             server = server.workers(workers);
         }

@@ -97,6 +97,8 @@ fn settings_for(database_url: &str, data_dir: &std::path::Path) -> ServeSettings
         reference_data: crate::reference_data(),
         max_vertices: 100_000,
         daily_snapshot: false,
+        rate_limit_per_second: 0,
+        rate_limit_burst: 0,
         db_pool_size: 4,
         workers: Some(1),
         data: DataSettings {

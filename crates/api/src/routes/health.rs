@@ -39,3 +39,35 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError
         status: "ready".into(),
     }))
 }
+
+/// Prometheus metrics: requests by route and status, latencies, coverage-cache outcomes and the
+/// size of the search index.
+#[utoipa::path(tag = "operations", responses((status = 200, description = "Prometheus text format", content_type = "text/plain")))]
+#[get("/metrics")]
+pub async fn metrics(
+    state: web::Data<AppState>,
+    registry: web::Data<prometheus::Registry>,
+) -> Result<HttpResponse, ApiError> {
+    use prometheus::Encoder;
+    use std::fmt::Write;
+    use std::sync::atomic::Ordering;
+    let mut buffer = Vec::new();
+    prometheus::TextEncoder::new()
+        .encode(&registry.gather(), &mut buffer)
+        .map_err(ApiError::internal)?;
+    let mut text = String::from_utf8(buffer).map_err(ApiError::internal)?;
+    let cache = &state.coverage;
+    let _ = write!(
+        text,
+        "# HELP onconet_coverage_cache_total Coverage reports by cache outcome.\n# TYPE onconet_coverage_cache_total counter\n\
+         onconet_coverage_cache_total{{outcome=\"hit\"}} {}\nonconet_coverage_cache_total{{outcome=\"partial\"}} {}\nonconet_coverage_cache_total{{outcome=\"miss\"}} {}\n\
+         # HELP onconet_search_index_networks Published networks in the search index.\n# TYPE onconet_search_index_networks gauge\nonconet_search_index_networks {}\n",
+        std::sync::atomic::AtomicU64::load(&cache.hits, Ordering::Relaxed),
+        std::sync::atomic::AtomicU64::load(&cache.partial, Ordering::Relaxed),
+        std::sync::atomic::AtomicU64::load(&cache.misses, Ordering::Relaxed),
+        state.geo.with_search(|i| i.len()).unwrap_or(0),
+    );
+    Ok(HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4")
+        .body(text))
+}
