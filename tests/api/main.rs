@@ -6,6 +6,7 @@ mod coverage;
 mod embedded;
 mod geometry;
 mod health;
+mod history;
 mod migrations;
 mod networks;
 mod openapi;

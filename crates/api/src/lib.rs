@@ -37,6 +37,8 @@ where
             .service(routes::networks::get_network)
             .service(routes::networks::update_network)
             .service(routes::networks::transition_network)
+            .service(routes::changes::get_history)
+            .service(routes::changes::list_changes)
             .service(routes::vocabularies::list_vocabularies)
             .service(routes::regions::list_regions)
             .service(routes::regions::get_region)

@@ -44,3 +44,45 @@ pub async fn latest_before(
         .load(conn)
         .await?)
 }
+
+/// One entry of the change feed: a revision, with the registry state before it.
+#[derive(Debug, Clone, diesel::QueryableByName)]
+pub struct FeedRow {
+    #[diesel(sql_type = diesel::sql_types::Int8)]
+    pub id: i64,
+    #[diesel(sql_type = diesel::sql_types::Uuid)]
+    pub network_id: Uuid,
+    #[diesel(sql_type = diesel::sql_types::Int8)]
+    pub version: i64,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub state: String,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    pub previous_state: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Jsonb)]
+    pub snapshot: serde_json::Value,
+    #[diesel(sql_type = diesel::sql_types::Timestamptz)]
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// Revisions after cursor `since` (a revision id) that the public sees: the network is
+/// published after the revision, or was published before it (then it was unpublished).
+pub async fn public_feed(
+    conn: &mut AsyncPgConnection,
+    since: i64,
+    limit: i64,
+) -> Result<Vec<FeedRow>, DbError> {
+    Ok(diesel::sql_query(
+        "SELECT id, network_id, version, state, previous_state, snapshot, created_at FROM (
+             SELECT id, network_id, version, state, snapshot, created_at,
+                    lag(state) OVER (PARTITION BY network_id ORDER BY version) AS previous_state
+               FROM network_revisions
+         ) r
+         WHERE id > $1 AND (state = 'published' OR previous_state = 'published')
+         ORDER BY id
+         LIMIT $2",
+    )
+    .bind::<diesel::sql_types::Int8, _>(since)
+    .bind::<diesel::sql_types::Int8, _>(limit)
+    .load(conn)
+    .await?)
+}

@@ -48,7 +48,8 @@ pub fn script_etag() -> String {
 #[get("/widget/onconet-finder.js")]
 pub async fn widget_script(req: HttpRequest) -> HttpResponse {
     let etag = script_etag();
-    let mut response = if if_none_match(&req, &etag) {
+    let fresh = if_none_match(&req, &etag);
+    let mut response = if fresh {
         HttpResponse::NotModified()
     } else {
         HttpResponse::Ok()
@@ -57,7 +58,7 @@ pub async fn widget_script(req: HttpRequest) -> HttpResponse {
         .insert_header((header::ETAG, etag))
         .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
         .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"));
-    if response.status() == actix_web::http::StatusCode::NOT_MODIFIED {
+    if fresh {
         return response.finish();
     }
     response
@@ -105,7 +106,16 @@ pub async fn widget_demo(req: HttpRequest) -> HttpResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use actix_web::{App, test};
+    use actix_web::dev::ServiceResponse;
+    use actix_web::{App, test as web_test};
+
+    fn header_of(res: &ServiceResponse, name: header::HeaderName) -> String {
+        res.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned()
+    }
 
     #[test]
     fn etag_is_a_stable_hash() {
@@ -118,38 +128,43 @@ mod tests {
 
     #[actix_web::test]
     async fn script_is_served_with_etag_and_304() {
-        let app = test::init_service(App::new().service(widget_script)).await;
-        let res = test::call_service(
+        let app = web_test::init_service(App::new().service(widget_script)).await;
+        let res = web_test::call_service(
             &app,
-            test::TestRequest::get()
+            web_test::TestRequest::get()
                 .uri("/widget/onconet-finder.js")
                 .to_request(),
         )
         .await;
         assert_eq!(res.status(), 200);
-        let h = res.headers();
-        assert_eq!(h[header::CONTENT_TYPE], "text/javascript; charset=utf-8");
-        assert_eq!(h[header::CACHE_CONTROL], "public, max-age=3600");
-        let etag = h[header::ETAG].to_str().unwrap_or_default().to_owned();
+        assert_eq!(
+            header_of(&res, header::CONTENT_TYPE),
+            "text/javascript; charset=utf-8"
+        );
+        assert_eq!(
+            header_of(&res, header::CACHE_CONTROL),
+            "public, max-age=3600"
+        );
+        let etag = header_of(&res, header::ETAG);
         assert_eq!(etag, script_etag());
-        let body = test::read_body(res).await;
+        let body = web_test::read_body(res).await;
         assert_eq!(body, SCRIPT.as_bytes());
 
-        let res = test::call_service(
+        let res = web_test::call_service(
             &app,
-            test::TestRequest::get()
+            web_test::TestRequest::get()
                 .uri("/widget/onconet-finder.js")
                 .insert_header((header::IF_NONE_MATCH, format!("\"other\", {etag}")))
                 .to_request(),
         )
         .await;
         assert_eq!(res.status(), 304);
-        assert_eq!(res.headers()[header::ETAG], etag.as_str());
-        assert!(test::read_body(res).await.is_empty());
+        assert_eq!(header_of(&res, header::ETAG), etag);
+        assert!(web_test::read_body(res).await.is_empty());
 
-        let res = test::call_service(
+        let res = web_test::call_service(
             &app,
-            test::TestRequest::get()
+            web_test::TestRequest::get()
                 .uri("/widget/onconet-finder.js")
                 .insert_header((header::IF_NONE_MATCH, "\"stale\""))
                 .to_request(),
@@ -160,10 +175,10 @@ mod tests {
 
     #[actix_web::test]
     async fn demo_shows_the_script_url_of_this_server() {
-        let app = test::init_service(App::new().service(widget_demo)).await;
-        let res = test::call_service(
+        let app = web_test::init_service(App::new().service(widget_demo)).await;
+        let res = web_test::call_service(
             &app,
-            test::TestRequest::get()
+            web_test::TestRequest::get()
                 .uri("/widget/demo")
                 .insert_header((header::HOST, "registry.example.nl:8443"))
                 .to_request(),
@@ -171,23 +186,23 @@ mod tests {
         .await;
         assert_eq!(res.status(), 200);
         assert_eq!(
-            res.headers()[header::CONTENT_TYPE],
+            header_of(&res, header::CONTENT_TYPE),
             "text/html; charset=utf-8"
         );
-        let body = String::from_utf8(test::read_body(res).await.to_vec()).unwrap_or_default();
+        let body = String::from_utf8(web_test::read_body(res).await.to_vec()).unwrap_or_default();
         assert!(body.contains("http://registry.example.nl:8443/widget/onconet-finder.js"));
         assert!(!body.contains(SCRIPT_URL_PLACEHOLDER));
 
         // A Host header that could break out of the HTML is not echoed.
-        let res = test::call_service(
+        let res = web_test::call_service(
             &app,
-            test::TestRequest::get()
+            web_test::TestRequest::get()
                 .uri("/widget/demo")
                 .insert_header((header::HOST, "x\"><script>alert(1)</script>"))
                 .to_request(),
         )
         .await;
-        let body = String::from_utf8(test::read_body(res).await.to_vec()).unwrap_or_default();
+        let body = String::from_utf8(web_test::read_body(res).await.to_vec()).unwrap_or_default();
         assert!(!body.contains("alert(1)"));
         assert!(body.contains("https://onconet.example/widget/onconet-finder.js"));
     }

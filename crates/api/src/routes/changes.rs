@@ -1,0 +1,248 @@
+//! `/v1/changes`: a cursor feed of changes to published networks, for sites that sync, and
+//! `/v1/networks/{id}/history` for editors.
+
+use crate::auth::MaybeActor;
+use crate::dto::network::NetworkBody;
+use crate::error::{ApiError, ApiResult, Problem};
+use crate::state::AppState;
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, get, web};
+use chrono::{DateTime, Utc};
+use onconet_domain::{NetworkProfile, RegistryState};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ChangesQuery {
+    /// The cursor of the last change you have (`next` of the previous page); 0 or absent: from the start.
+    #[param(example = "0")]
+    pub since: Option<String>,
+    /// Changes per page, 1–500 (default 100).
+    pub limit: Option<String>,
+}
+
+/// A network as it was published by a change.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FeedNetwork {
+    pub id: Uuid,
+    pub version: i64,
+    #[serde(flatten)]
+    pub profile: NetworkBody,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ChangeEntry {
+    /// Position in the feed; pass the last one as `since`.
+    pub cursor: i64,
+    pub network_id: Uuid,
+    /// `published` (newly visible), `updated` (changed while published) or `unpublished`
+    /// (archived or back to draft: remove it).
+    #[schema(example = "updated")]
+    pub kind: String,
+    pub version: i64,
+    pub at: DateTime<Utc>,
+    /// The public profile after the change (absent when unpublished).
+    pub network: Option<FeedNetwork>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ChangesResponse {
+    pub items: Vec<ChangeEntry>,
+    /// The cursor to ask for next (`since`); equal to the request's when nothing is new.
+    pub next: i64,
+}
+
+/// Changes to published networks in order (created, updated, unpublished), after `since`.
+/// Public profiles only: non-public contacts never appear.
+#[utoipa::path(
+    tag = "networks",
+    params(ChangesQuery),
+    responses(
+        (status = 200, description = "The next changes", body = ChangesResponse, headers(("Link" = String, description = "rel=next with the cursor"))),
+        (status = 400, description = "A parameter is invalid", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/changes")]
+pub async fn list_changes(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    query: web::Query<ChangesQuery>,
+) -> ApiResult<HttpResponse> {
+    let since = match query.since.as_deref() {
+        None => 0,
+        Some(s) => s
+            .trim()
+            .parse::<i64>()
+            .ok()
+            .filter(|s| *s >= 0)
+            .ok_or_else(|| {
+                ApiError::bad_parameter(
+                    "since",
+                    "invalid_type",
+                    "must be a cursor (a non-negative integer)",
+                )
+            })?,
+    };
+    let limit = match query.limit.as_deref() {
+        None => 100,
+        Some(l) => l
+            .trim()
+            .parse::<i64>()
+            .ok()
+            .filter(|l| (1..=500).contains(l))
+            .ok_or_else(|| {
+                ApiError::bad_parameter("limit", "out_of_range", "must be from 1 to 500")
+            })?,
+    };
+    let mut conn = onconet_db::pool::get(&state.pool).await?;
+    let rows = onconet_db::revisions::public_feed(&mut conn, since, limit).await?;
+    let mut next = since;
+    let items: Vec<ChangeEntry> = rows
+        .into_iter()
+        .map(|r| {
+            next = next.max(r.id);
+            let published = r.state == RegistryState::Published.as_str();
+            let kind = match (published, r.previous_state.as_deref() == Some("published")) {
+                (true, true) => "updated",
+                (true, false) => "published",
+                _ => "unpublished",
+            };
+            let network = if published {
+                serde_json::from_value::<NetworkProfile>(r.snapshot)
+                    .ok()
+                    .map(|p| FeedNetwork {
+                        id: r.network_id,
+                        version: r.version,
+                        profile: NetworkBody::from_profile(&p.public_view()),
+                    })
+            } else {
+                None
+            };
+            ChangeEntry {
+                cursor: r.id,
+                network_id: r.network_id,
+                kind: kind.into(),
+                version: r.version,
+                at: r.created_at,
+                network,
+            }
+        })
+        .collect();
+    Ok(HttpResponse::Ok()
+        .insert_header((
+            header::LINK,
+            format!("<{}?since={next}&limit={limit}>; rel=\"next\"", req.path()),
+        ))
+        .insert_header((header::CACHE_CONTROL, "public, max-age=10"))
+        .json(ChangesResponse { items, next }))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Actor {
+    pub sub: String,
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FieldChangeResponse {
+    pub field: String,
+    #[schema(value_type = Object)]
+    pub old: serde_json::Value,
+    #[schema(value_type = Object)]
+    pub new: serde_json::Value,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RevisionResponse {
+    pub version: i64,
+    /// `created`, `updated` or `transition`.
+    pub action: String,
+    pub at: DateTime<Utc>,
+    pub actor: Actor,
+    /// The request that made the change (for support).
+    pub request_id: Option<String>,
+    /// The registry state after the change.
+    pub state: String,
+    /// The fields that changed, with old and new values.
+    pub changes: Vec<FieldChangeResponse>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HistoryResponse {
+    pub network_id: Uuid,
+    /// Every revision, oldest first.
+    pub items: Vec<RevisionResponse>,
+}
+
+/// Every revision of a network: who, when, which fields changed, old and new values. For
+/// editors of the network and IKNL staff.
+#[utoipa::path(
+    tag = "networks",
+    params(("id" = String, Path, description = "Network id (UUID)")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The history", body = HistoryResponse),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an editor of this network", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such network", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/networks/{id}/history")]
+pub async fn get_history(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    actor: MaybeActor,
+) -> ApiResult<HttpResponse> {
+    let id = Uuid::parse_str(&path)
+        .map_err(|_| ApiError::NotFound(format!("`{path}` is not a network id (a UUID)")))?;
+    let Some(actor) = actor.0 else {
+        return Err(ApiError::Unauthorized(
+            "the history is for editors: send a bearer token".into(),
+        ));
+    };
+    let mut conn = onconet_db::pool::get(&state.pool).await?;
+    let network = onconet_db::networks::find(&mut conn, id)
+        .await?
+        .ok_or_else(|| crate::service::networks::not_found(id))?
+        .into_domain()?;
+    if !actor.can_view_private(network.profile.ros_org.as_ref()) {
+        return Err(if network.state == RegistryState::Published {
+            ApiError::Forbidden("the history is for the network's editors and IKNL staff".into())
+        } else {
+            crate::service::networks::not_found(id)
+        });
+    }
+    let items = onconet_db::revisions::for_network(&mut conn, id)
+        .await?
+        .into_iter()
+        .map(|r| RevisionResponse {
+            version: r.version,
+            action: r.action,
+            at: r.created_at,
+            actor: Actor {
+                sub: r.actor_sub,
+                name: r.actor_name,
+            },
+            request_id: r.request_id,
+            state: r.state,
+            changes: serde_json::from_value::<Vec<onconet_domain::changes::FieldChange>>(r.changes)
+                .unwrap_or_default()
+                .into_iter()
+                .map(|c| FieldChangeResponse {
+                    field: c.field,
+                    old: c.old,
+                    new: c.new,
+                })
+                .collect(),
+        })
+        .collect();
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "private, no-cache"))
+        .json(HistoryResponse {
+            network_id: id,
+            items,
+        }))
+}

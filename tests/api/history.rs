@@ -1,0 +1,175 @@
+//! History for editors, and the public change feed.
+
+use onconet_test_support::fixtures::full_network;
+use onconet_test_support::spawn_app;
+use serde_json::{Value, json};
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_full_story_through_history_and_the_feed() {
+    let app = spawn_app().await;
+    // An adviser of ROS Noord creates and submits; IKNL publishes; the adviser edits.
+    let created = app
+        .client
+        .post(app.url("/v1/networks"))
+        .bearer_auth(&app.adviser_token)
+        .json(&full_network())
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(created.status(), 201);
+    let n: Value = created.json().await.expect("json");
+    let id = n["id"].as_str().expect("id").to_owned();
+    let path = app.url(&format!("/v1/networks/{id}"));
+    let step = |token: &str, to: &str, version: i64| {
+        app.client
+            .post(format!("{path}/transitions"))
+            .bearer_auth(token)
+            .header("If-Match", format!("\"v{version}\""))
+            .json(&json!({"to": to}))
+            .send()
+    };
+    assert_eq!(
+        step(&app.adviser_token, "submitted", 1)
+            .await
+            .expect("submit")
+            .status(),
+        200
+    );
+    assert_eq!(
+        step(&app.staff_token, "published", 2)
+            .await
+            .expect("publish")
+            .status(),
+        200
+    );
+    let edit = app
+        .client
+        .patch(&path)
+        .bearer_auth(&app.adviser_token)
+        .header("If-Match", "\"v3\"")
+        .json(&json!({"name": "Nieuwe naam"}))
+        .send()
+        .await
+        .expect("patch");
+    assert_eq!(edit.status(), 200);
+    // Another ROS may not touch it.
+    let other = app
+        .client
+        .patch(&path)
+        .bearer_auth(&app.other_adviser_token)
+        .header("If-Match", "\"v4\"")
+        .json(&json!({"name": "Kaping"}))
+        .send()
+        .await
+        .expect("patch");
+    assert_eq!(other.status(), 403);
+
+    let history: Value = app
+        .get(&format!("/v1/networks/{id}/history"))
+        .bearer_auth(&app.staff_token)
+        .send()
+        .await
+        .expect("history")
+        .json()
+        .await
+        .expect("json");
+    let items = history["items"].as_array().expect("items");
+    let steps: Vec<(&str, &str, &str)> = items
+        .iter()
+        .map(|r| {
+            (
+                r["action"].as_str().unwrap_or(""),
+                r["state"].as_str().unwrap_or(""),
+                r["actor"]["sub"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            ("created", "draft", "adviser-noord"),
+            ("transition", "submitted", "adviser-noord"),
+            ("transition", "published", "staff-1"),
+            ("updated", "published", "adviser-noord")
+        ]
+    );
+    let rename = &items[3]["changes"][0];
+    assert_eq!(
+        rename,
+        &json!({"field": "name", "old": "Oncologienetwerk Groningen-Stad", "new": "Nieuwe naam"})
+    );
+    assert!(items.iter().all(|r| r["request_id"].is_string()));
+    assert_eq!(
+        app.get(&format!("/v1/networks/{id}/history"))
+            .send()
+            .await
+            .expect("h")
+            .status(),
+        401
+    );
+    assert_eq!(
+        app.get(&format!("/v1/networks/{id}/history"))
+            .bearer_auth(&app.other_adviser_token)
+            .send()
+            .await
+            .expect("h")
+            .status(),
+        403
+    );
+
+    // The feed: published, then updated; after archiving, unpublished.
+    let archive = step(&app.staff_token, "archived", 4)
+        .await
+        .expect("archive");
+    assert_eq!(archive.status(), 200);
+    let feed: Value = app
+        .get("/v1/changes")
+        .send()
+        .await
+        .expect("feed")
+        .json()
+        .await
+        .expect("json");
+    let kinds: Vec<&str> = feed["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|c| c["kind"].as_str())
+        .collect();
+    assert_eq!(kinds, ["published", "updated", "unpublished"]);
+    let text = feed.to_string();
+    assert!(
+        !text.contains("Bram Jansen") && !text.contains("voorzitter@example.nl"),
+        "no private contact in the feed"
+    );
+    assert!(
+        text.contains("coordinator@example.nl"),
+        "public contacts are there"
+    );
+    let next = feed["next"].as_i64().expect("next");
+    let rest: Value = app
+        .get(&format!("/v1/changes?since={next}"))
+        .send()
+        .await
+        .expect("feed")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(rest["items"], json!([]));
+    assert_eq!(rest["next"], next);
+    for (q, p) in [
+        ("since=-1", "since"),
+        ("since=x", "since"),
+        ("limit=0", "limit"),
+        ("limit=501", "limit"),
+    ] {
+        let r = app
+            .get(&format!("/v1/changes?{q}"))
+            .send()
+            .await
+            .expect("feed");
+        assert_eq!(r.status(), 400, "{q}");
+        let body: Value = r.json().await.expect("json");
+        assert!(body["errors"][0]["parameter"] == p, "{q}: {body}");
+    }
+}
