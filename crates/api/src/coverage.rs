@@ -1,7 +1,7 @@
 //! Coverage reports for IKNL: which networks count for a filter, the cached report per filter,
 //! and recomputing only the regions a change touches.
 
-use crate::error::{ApiError, InvalidParam};
+use crate::error::ApiError;
 use crate::geography::{GeoState, SearchEntry};
 use chrono::{DateTime, Utc};
 use geo::{BoundingRect, Intersects, MultiPolygon, Rect};
@@ -261,24 +261,11 @@ pub fn cache_key(filter: &CoverageFilter, layer: &str, as_of: Option<DateTime<Ut
 pub async fn check_exclude(pool: &onconet_db::DbPool, exclude: &[Uuid]) -> Result<(), ApiError> {
     let mut conn = onconet_db::pool::get(pool).await?;
     let existing = onconet_db::networks::existing_ids(&mut conn, exclude).await?;
-    let unknown: Vec<InvalidParam> = exclude
-        .iter()
-        .filter(|id| !existing.contains(id))
-        .map(|id| {
-            InvalidParam::parameter(
-                "exclude",
-                "unknown_network",
-                format!("no network with id {id}"),
-            )
-        })
-        .collect();
-    if unknown.is_empty() {
-        Ok(())
-    } else {
-        Err(ApiError::BadRequest {
-            detail: "`exclude` names networks that do not exist".into(),
-            errors: unknown,
-        })
+    match exclude.iter().find(|id| !existing.contains(id)) {
+        Some(id) => Err(ApiError::NotFound(format!(
+            "`exclude` names a network that does not exist: {id}"
+        ))),
+        None => Ok(()),
     }
 }
 

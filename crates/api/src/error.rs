@@ -96,6 +96,8 @@ pub enum ApiError {
     Forbidden(String),
     /// 404.
     NotFound(String),
+    /// 405: the path exists, the method does not.
+    MethodNotAllowed { allow: String },
     /// 406: no acceptable representation.
     NotAcceptable(String),
     /// 409: conflicts with the current state of the resource.
@@ -181,6 +183,11 @@ impl ApiError {
                 "if-match-required",
                 "If-Match is required",
             ),
+            MethodNotAllowed { .. } => (
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method-not-allowed",
+                "Method not allowed",
+            ),
             TooManyRequests { .. } => (
                 StatusCode::TOO_MANY_REQUESTS,
                 "rate-limited",
@@ -217,6 +224,7 @@ impl ApiError {
                 )),
                 vec![],
             ),
+            MethodNotAllowed { allow } => (Some(format!("this resource answers {allow}")), vec![]),
             TooManyRequests { retry_after, .. } => (
                 Some(format!(
                     "slow down: try again in {retry_after} s, or use a token"
@@ -290,6 +298,9 @@ impl ResponseError for ApiError {
             }
             ApiError::PreconditionFailed { current_etag } => {
                 response.insert_header((header::ETAG, current_etag.as_str()));
+            }
+            ApiError::MethodNotAllowed { allow } => {
+                response.insert_header((header::ALLOW, allow.as_str()));
             }
             ApiError::TooManyRequests { retry_after, limit } => {
                 response.insert_header((header::RETRY_AFTER, retry_after.to_string()));

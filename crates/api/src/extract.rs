@@ -194,6 +194,89 @@ pub fn accepts(req: &HttpRequest, media_type: &str) -> bool {
         })
 }
 
+/// Query parameters as `T`, where a repeated key (`type=a&type=b`, the OpenAPI default) and a
+/// comma list (`type=a,b`) mean the same; an unknown or malformed parameter is a 400 naming it.
+pub struct Query<T>(pub T);
+
+impl<T> Query<T> {
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T> std::ops::Deref for Query<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+/// Groups the pairs of a query string, joining repeated keys with commas.
+pub fn query_map(query: &str) -> serde_json::Map<String, serde_json::Value> {
+    let mut map = serde_json::Map::new();
+    for (k, v) in url::form_urlencoded::parse(query.as_bytes()) {
+        match map.get_mut(k.as_ref()) {
+            Some(serde_json::Value::String(existing)) => {
+                existing.push(',');
+                existing.push_str(&v);
+            }
+            _ => {
+                map.insert(k.into_owned(), serde_json::Value::String(v.into_owned()));
+            }
+        }
+    }
+    map
+}
+
+impl<T: DeserializeOwned> actix_web::FromRequest for Query<T> {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        let map = query_map(req.query_string());
+        std::future::ready(
+            serde_path_to_error::deserialize(serde_json::Value::Object(map))
+                .map(Query)
+                .map_err(|e| {
+                    let message = e.inner().to_string();
+                    let name = message
+                        .split('`')
+                        .nth(1)
+                        .map(str::to_owned)
+                        .unwrap_or_else(|| e.path().to_string());
+                    ApiError::bad_parameter(&name, "invalid_parameter", message)
+                }),
+        )
+    }
+}
+
+/// Parses a list parameter (comma-separated, or repeated: see [`Query`]) item by item; an
+/// empty item is refused like any other bad one.
+pub fn parse_list<T>(
+    name: &str,
+    value: Option<&str>,
+    parse: impl Fn(&str) -> Result<T, onconet_domain::error::InvalidValue>,
+) -> Result<Vec<T>, ApiError> {
+    let Some(value) = value else {
+        return Ok(Vec::new());
+    };
+    value
+        .split(',')
+        .map(str::trim)
+        .map(|item| {
+            if item.is_empty() {
+                return Err(ApiError::bad_parameter(
+                    name,
+                    "empty",
+                    "a list item is empty",
+                ));
+            }
+            parse(item).map_err(|e| ApiError::bad_parameter(name, e.code, e.message))
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

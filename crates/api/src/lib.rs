@@ -88,7 +88,48 @@ fn query_error(err: actix_web::error::QueryPayloadError, _: &HttpRequest) -> act
     .into()
 }
 
-async fn not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+/// The documented paths with the methods each answers, to tell 405 from 404.
+struct KnownRoutes(Vec<(actix_web::dev::ResourceDef, Vec<String>)>);
+
+const HTTP_METHODS: [&str; 8] = [
+    "get", "put", "post", "delete", "options", "head", "patch", "trace",
+];
+
+impl KnownRoutes {
+    fn from_doc(doc: &utoipa::openapi::OpenApi) -> Self {
+        let routes = doc
+            .paths
+            .paths
+            .iter()
+            .map(|(path, item)| {
+                let mut methods: Vec<String> = serde_json::to_value(item)
+                    .ok()
+                    .and_then(|v| {
+                        v.as_object().map(|o| {
+                            o.keys()
+                                .filter(|k| HTTP_METHODS.contains(&k.as_str()))
+                                .map(|k| k.to_uppercase())
+                                .collect()
+                        })
+                    })
+                    .unwrap_or_default();
+                methods.sort();
+                (actix_web::dev::ResourceDef::new(path.as_str()), methods)
+            })
+            .collect();
+        Self(routes)
+    }
+}
+
+async fn not_found(
+    req: HttpRequest,
+    known: web::Data<KnownRoutes>,
+) -> Result<HttpResponse, ApiError> {
+    if let Some((_, methods)) = known.0.iter().find(|(def, _)| def.is_match(req.path())) {
+        return Err(ApiError::MethodNotAllowed {
+            allow: methods.join(", "),
+        });
+    }
     Err(ApiError::NotFound(format!(
         "no route for {} {}",
         req.method(),
@@ -169,7 +210,8 @@ pub fn app(
         text.push('\n');
         text
     });
-    let mut app = app;
+    let known = web::Data::new(KnownRoutes::from_doc(&doc));
+    let mut app = app.app_data(known);
     if let Some(rate_limit) = ops.rate_limit.clone() {
         app = app.app_data(web::Data::from(rate_limit));
     }

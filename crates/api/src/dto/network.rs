@@ -56,6 +56,7 @@ pub struct ContactBody {
     #[schema(schema_with = crate::dto::schema::contact_role)]
     pub role: ContactRole,
     #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
     pub name: String,
     #[schema(example = "coordinator@example.nl")]
     #[serde(default)]
@@ -85,6 +86,7 @@ pub struct LocationBody {
 #[serde(deny_unknown_fields)]
 pub struct MemberBody {
     #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
     pub name: String,
     #[schema(schema_with = crate::dto::schema::member_kind)]
     pub kind: MemberKind,
@@ -175,14 +177,37 @@ pub struct QualityBody {
     pub assessed_at: Option<DateTime<Utc>>,
 }
 
-/// A network profile: what an editor sends on create, and the result a merge patch must
-/// produce.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, Validate)]
-#[serde(deny_unknown_fields)]
-pub struct NetworkBody {
+/// Declares the network profile twice from one field list: [`NetworkBody`] for requests
+/// (unknown fields refused, `additionalProperties: false` in the schema) and [`NetworkFields`]
+/// for responses, where the profile is flattened next to `id`, `state`, … .
+macro_rules! network_profile {
+    ($( $(#[$fm:meta])* pub $field:ident : $ty:ty ),* $(,)?) => {
+        /// A network profile: what an editor sends on create, and the result a merge patch must
+        /// produce.
+        #[derive(Debug, Clone, Serialize, Deserialize, ToSchema, Validate)]
+        #[serde(deny_unknown_fields)]
+        pub struct NetworkBody {
+            $( $(#[$fm])* pub $field: $ty ),*
+        }
+
+        /// The network profile as returned (the same fields as [`NetworkBody`]).
+        #[derive(Debug, Clone, Serialize, Deserialize, ToSchema, Validate)]
+        pub struct NetworkFields {
+            $( $(#[$fm])* pub $field: $ty ),*
+        }
+
+        impl From<NetworkBody> for NetworkFields {
+            fn from(b: NetworkBody) -> Self {
+                Self { $( $field: b.$field ),* }
+            }
+        }
+    };
+}
+
+network_profile! {
     /// Name of the network (1–200 characters).
     #[validate(length(min = 1, max = 200))]
-    #[schema(example = "Oncologienetwerk Groningen-Stad")]
+    #[schema(example = "Oncologienetwerk Groningen-Stad", min_length = 1, max_length = 200, pattern = "\\S")]
     pub name: String,
     #[serde(rename = "type")]
     #[schema(schema_with = crate::dto::schema::network_type)]
@@ -232,7 +257,7 @@ pub struct NetworkBody {
     #[validate(nested)]
     pub service_area: ServiceAreaBody,
     #[serde(default)]
-    pub quality: QualityBody,
+    pub quality: QualityBody
 }
 
 fn default_lifecycle() -> Lifecycle {
@@ -635,7 +660,7 @@ impl NetworkBody {
 pub struct NetworkResponse {
     pub id: Uuid,
     #[serde(flatten)]
-    pub profile: NetworkBody,
+    pub profile: NetworkFields,
     #[schema(schema_with = crate::dto::schema::registry_state)]
     pub state: RegistryState,
     /// Increases with every change; the ETag is derived from it.
@@ -660,7 +685,7 @@ impl NetworkResponse {
         };
         Self {
             id: n.id,
-            profile: NetworkBody::from_profile(&profile),
+            profile: NetworkBody::from_profile(&profile).into(),
             state: n.state,
             version: n.version,
             last_verified_at: n.last_verified_at,

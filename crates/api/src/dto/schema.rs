@@ -43,3 +43,76 @@ pub fn link_kind() -> Object {
 pub fn contact_role() -> Object {
     codes(ContactRole::codes(), "The contact's role in the network.")
 }
+
+use utoipa::openapi::schema::{Array, ArrayBuilder, KnownFormat, SchemaFormat};
+
+fn list_of(values: Vec<&'static str>, description: &str) -> Array {
+    ArrayBuilder::new()
+        .items(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .enum_values(Some(values)),
+        )
+        .description(Some(description))
+        .build()
+}
+
+fn builtin_codes(kind: onconet_domain::VocabularyKind) -> Vec<&'static str> {
+    onconet_domain::Vocabularies::builtin()
+        .get(kind)
+        .codes()
+        .collect()
+}
+
+pub fn network_type_list() -> Array {
+    list_of(
+        NetworkType::codes(),
+        "Network types, comma-separated (any of).",
+    )
+}
+pub fn lifecycle_list() -> Array {
+    list_of(Lifecycle::codes(), "Lifecycles, comma-separated (any of).")
+}
+pub fn state_list() -> Array {
+    list_of(
+        RegistryState::codes(),
+        "Registry states, comma-separated (any of).",
+    )
+}
+pub fn discipline_list() -> Array {
+    list_of(
+        builtin_codes(onconet_domain::VocabularyKind::Disciplines),
+        "Discipline codes, comma-separated (all of).",
+    )
+}
+pub fn tumour_type_list() -> Array {
+    list_of(
+        builtin_codes(onconet_domain::VocabularyKind::TumourTypes),
+        "Tumour-type codes, comma-separated (all of).",
+    )
+}
+pub fn discipline() -> Object {
+    codes(
+        builtin_codes(onconet_domain::VocabularyKind::Disciplines),
+        "A discipline code.",
+    )
+}
+pub fn tumour_type() -> Object {
+    codes(
+        builtin_codes(onconet_domain::VocabularyKind::TumourTypes),
+        "A tumour-type code.",
+    )
+}
+pub fn uuid_list() -> Array {
+    ArrayBuilder::new()
+        .items(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .format(Some(SchemaFormat::KnownFormat(KnownFormat::Uuid))),
+        )
+        .description(Some("Network ids, comma-separated."))
+        .build()
+}
+pub fn layer() -> Object {
+    codes(vec!["municipality", "province", "pc4"], "A region layer.")
+}

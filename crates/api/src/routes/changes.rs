@@ -2,7 +2,7 @@
 //! `/v1/networks/{id}/history` for editors.
 
 use crate::auth::MaybeActor;
-use crate::dto::network::NetworkBody;
+use crate::dto::network::{NetworkBody, NetworkFields};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::state::AppState;
 use actix_web::http::header;
@@ -18,9 +18,10 @@ use uuid::Uuid;
 #[into_params(parameter_in = Query)]
 pub struct ChangesQuery {
     /// The cursor of the last change you have (`next` of the previous page); 0 or absent: from the start.
-    #[param(example = "0")]
+    #[param(value_type = Option<i64>, minimum = 0, example = 0)]
     pub since: Option<String>,
     /// Changes per page, 1–500 (default 100).
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 500, example = 100)]
     pub limit: Option<String>,
 }
 
@@ -30,7 +31,7 @@ pub struct FeedNetwork {
     pub id: Uuid,
     pub version: i64,
     #[serde(flatten)]
-    pub profile: NetworkBody,
+    pub profile: NetworkFields,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -69,7 +70,7 @@ pub struct ChangesResponse {
 pub async fn list_changes(
     req: HttpRequest,
     state: web::Data<AppState>,
-    query: web::Query<ChangesQuery>,
+    query: crate::extract::Query<ChangesQuery>,
 ) -> ApiResult<HttpResponse> {
     let since = match query.since.as_deref() {
         None => 0,
@@ -116,7 +117,7 @@ pub async fn list_changes(
                     .map(|p| FeedNetwork {
                         id: r.network_id,
                         version: r.version,
-                        profile: NetworkBody::from_profile(&p.public_view()),
+                        profile: NetworkBody::from_profile(&p.public_view()).into(),
                     })
             } else {
                 None
@@ -149,9 +150,9 @@ pub struct Actor {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct FieldChangeResponse {
     pub field: String,
-    #[schema(value_type = Object)]
+    /// The value before (any JSON value; `null` when absent).
     pub old: serde_json::Value,
-    #[schema(value_type = Object)]
+    /// The value after.
     pub new: serde_json::Value,
 }
 

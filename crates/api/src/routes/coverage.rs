@@ -25,25 +25,32 @@ use uuid::Uuid;
 #[into_params(parameter_in = Query)]
 pub struct CoverageQuery {
     /// `municipality` (default), `province` or `pc4`.
+    #[param(schema_with = crate::dto::schema::layer)]
     pub layer: Option<String>,
     /// Network types that count, comma-separated (any of; default `oncology_care_network`).
     #[serde(rename = "type")]
-    #[param(rename = "type")]
+    #[param(rename = "type", schema_with = crate::dto::schema::network_type_list, style = Form, explode = false)]
     pub network_type: Option<String>,
     /// Disciplines a network must offer, comma-separated (all of).
-    #[param(example = "physiotherapy")]
+    #[param(schema_with = crate::dto::schema::discipline_list, style = Form, explode = false)]
     pub discipline: Option<String>,
     /// Tumour types a network must cover, comma-separated (all of).
+    #[param(schema_with = crate::dto::schema::tumour_type_list, style = Form, explode = false)]
     pub tumour_type: Option<String>,
     /// Lifecycles that count, comma-separated (default `active`).
+    #[param(schema_with = crate::dto::schema::lifecycle_list, style = Form, explode = false)]
     pub lifecycle: Option<String>,
     /// Network ids to leave out (what-if), comma-separated.
+    #[param(schema_with = crate::dto::schema::uuid_list, style = Form, explode = false)]
     pub exclude: Option<String>,
     /// List only regions with coverage below this (0–1); the summary stays national.
+    #[param(value_type = Option<f64>, minimum = 0, maximum = 1)]
     pub min_coverage: Option<String>,
     /// The registry as it was at the end of this date (`YYYY-MM-DD`) or at this RFC 3339 time.
+    #[param(value_type = Option<chrono::NaiveDate>, example = "2026-01-01")]
     pub as_of: Option<String>,
     /// `json`, `geojson`, `csv` or `svg` (otherwise by `Accept`).
+    #[param(pattern = "^(json|geojson|csv|svg)$")]
     pub format: Option<String>,
 }
 
@@ -134,24 +141,6 @@ fn summary_response(s: &CoverageSummary) -> CoverageSummaryResponse {
     }
 }
 
-fn list<T>(
-    name: &str,
-    value: Option<&str>,
-    parse: impl Fn(&str) -> Result<T, String>,
-) -> ApiResult<Vec<T>> {
-    value
-        .map(|v| {
-            v.split(',')
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .collect::<Vec<_>>()
-        })
-        .unwrap_or_default()
-        .into_iter()
-        .map(|v| parse(v).map_err(|e| ApiError::bad_parameter(name, "invalid_value", e)))
-        .collect()
-}
-
 fn require_staff(actor: &RequireActor) -> ApiResult<()> {
     if actor.0.has(Role::IknlStaff) || actor.0.has(Role::Admin) {
         Ok(())
@@ -209,14 +198,14 @@ pub fn parse_query(state: &AppState, q: &CoverageQuery) -> ApiResult<Parsed> {
         ));
     }
     let v = &state.vocabularies;
-    let mut types = list("type", q.network_type.as_deref(), |s| {
-        s.parse::<NetworkType>().map_err(|e| e.message)
+    let mut types = crate::extract::parse_list("type", q.network_type.as_deref(), |s| {
+        s.parse::<NetworkType>()
     })?;
     if types.is_empty() {
         types.push(NetworkType::OncologyCareNetwork);
     }
-    let mut lifecycles = list("lifecycle", q.lifecycle.as_deref(), |s| {
-        s.parse::<Lifecycle>().map_err(|e| e.message)
+    let mut lifecycles = crate::extract::parse_list("lifecycle", q.lifecycle.as_deref(), |s| {
+        s.parse::<Lifecycle>()
     })?;
     if lifecycles.is_empty() {
         lifecycles.push(Lifecycle::Active);
@@ -241,15 +230,22 @@ pub fn parse_query(state: &AppState, q: &CoverageQuery) -> ApiResult<Parsed> {
         layer,
         filter: CoverageFilter {
             types,
-            disciplines: list("discipline", q.discipline.as_deref(), |s| {
-                parse_code(&v.disciplines, s).map_err(|e| e.message)
+            disciplines: crate::extract::parse_list("discipline", q.discipline.as_deref(), |s| {
+                parse_code(&v.disciplines, s)
             })?,
-            tumour_types: list("tumour_type", q.tumour_type.as_deref(), |s| {
-                parse_code(&v.tumour_types, s).map_err(|e| e.message)
-            })?,
+            tumour_types: crate::extract::parse_list(
+                "tumour_type",
+                q.tumour_type.as_deref(),
+                |s| parse_code(&v.tumour_types, s),
+            )?,
             lifecycles,
-            exclude: list("exclude", q.exclude.as_deref(), |s| {
-                Uuid::parse_str(s).map_err(|_| format!("`{s}` is not a network id"))
+            exclude: crate::extract::parse_list("exclude", q.exclude.as_deref(), |s| {
+                Uuid::parse_str(s).map_err(|_| {
+                    onconet_domain::error::InvalidValue::new(
+                        "invalid_format",
+                        format!("`{s}` is not a network id"),
+                    )
+                })
             })?,
         },
         min_coverage,
@@ -319,9 +315,16 @@ fn csv_field(s: &str) -> String {
     params(CoverageQuery),
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "The report as JSON; also `application/geo+json` (regions with their figures and gap geometries), `text/csv` or `image/svg+xml` (a choropleth map) by `Accept` or `format`", body = CoverageResponse,
+        (status = 200, description = "The report as JSON; also `application/geo+json` (regions with their figures and gap geometries), `text/csv` or `image/svg+xml` (a choropleth map) by `Accept` or `format`",
+            content(
+                (CoverageResponse = "application/json"),
+                (Object = "application/geo+json"),
+                (String = "text/csv"),
+                (String = "image/svg+xml"),
+            ),
             headers(("X-Coverage-Cache" = String, description = "hit, partial (regions recomputed) or miss"))),
-        (status = 400, description = "A parameter is invalid (unknown layer, discipline, network id or format; as_of in the future)", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "A parameter is invalid (unknown layer, discipline or format; as_of in the future)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`exclude` names a network that does not exist", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not IKNL staff or admin", body = Problem, content_type = "application/problem+json"),
     )
@@ -330,7 +333,7 @@ fn csv_field(s: &str) -> String {
 pub async fn get_coverage(
     req: HttpRequest,
     state: web::Data<AppState>,
-    query: web::Query<CoverageQuery>,
+    query: crate::extract::Query<CoverageQuery>,
     actor: RequireActor,
 ) -> ApiResult<HttpResponse> {
     require_staff(&actor)?;
@@ -479,23 +482,50 @@ pub struct MatrixRow {
     pub coverage: std::collections::BTreeMap<String, f64>,
 }
 
+/// The filter of the discipline matrix: as for `/v1/coverage`, without `discipline`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct MatrixQuery {
+    /// `municipality` (default), `province` or `pc4`.
+    #[param(schema_with = crate::dto::schema::layer)]
+    pub layer: Option<String>,
+    /// Network types that count (any of; default `oncology_care_network`).
+    #[serde(rename = "type")]
+    #[param(rename = "type", schema_with = crate::dto::schema::network_type_list)]
+    pub network_type: Option<String>,
+    /// Tumour types a network must cover (all of).
+    #[param(schema_with = crate::dto::schema::tumour_type_list)]
+    pub tumour_type: Option<String>,
+    /// Lifecycles that count (default `active`).
+    #[param(schema_with = crate::dto::schema::lifecycle_list)]
+    pub lifecycle: Option<String>,
+    /// Network ids to leave out (what-if).
+    #[param(schema_with = crate::dto::schema::uuid_list)]
+    pub exclude: Option<String>,
+    /// The registry as it was at the end of this date.
+    #[param(value_type = Option<chrono::NaiveDate>)]
+    pub as_of: Option<String>,
+}
+
 /// Region × discipline: for every discipline of the vocabulary, the share of each region
 /// covered by matching networks offering it.
 #[utoipa::path(
     tag = "coverage",
-    params(CoverageQuery),
+    params(MatrixQuery),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The matrix", body = DisciplineMatrixResponse),
         (status = 400, description = "A parameter is invalid", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not IKNL staff or admin", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`exclude` names a network that does not exist", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/coverage/disciplines")]
 pub async fn get_discipline_matrix(
     state: web::Data<AppState>,
-    query: web::Query<CoverageQuery>,
+    query: crate::extract::Query<CoverageQuery>,
     actor: RequireActor,
 ) -> ApiResult<HttpResponse> {
     require_staff(&actor)?;
@@ -558,10 +588,13 @@ pub async fn get_discipline_matrix(
 #[into_params(parameter_in = Query)]
 pub struct TrendQuery {
     /// A discipline code; absent: every active oncology care network.
+    #[param(schema_with = crate::dto::schema::discipline)]
     pub discipline: Option<String>,
     /// First day (`YYYY-MM-DD`, default a year ago).
+    #[param(value_type = Option<chrono::NaiveDate>)]
     pub from: Option<String>,
     /// Last day (`YYYY-MM-DD`, default today).
+    #[param(value_type = Option<chrono::NaiveDate>)]
     pub to: Option<String>,
 }
 
@@ -623,7 +656,7 @@ fn point(r: &onconet_db::snapshots::SnapshotRow) -> TrendPoint {
 #[get("/coverage/trend")]
 pub async fn get_trend(
     state: web::Data<AppState>,
-    query: web::Query<TrendQuery>,
+    query: crate::extract::Query<TrendQuery>,
     actor: RequireActor,
 ) -> ApiResult<HttpResponse> {
     require_staff(&actor)?;
@@ -645,11 +678,14 @@ pub async fn get_trend(
     let to = day("to", query.to.as_deref(), today)?;
     let from = day("from", query.from.as_deref(), to - chrono::Days::new(365))?;
     if from > to {
-        return Err(ApiError::bad_parameter(
-            "from",
-            "after_to",
-            "`from` must not be after `to`",
-        ));
+        // An empty period: an empty series.
+        return Ok(HttpResponse::Ok()
+            .insert_header((header::CACHE_CONTROL, "private, no-cache"))
+            .json(TrendResponse {
+                layer: "municipality".into(),
+                discipline,
+                points: vec![],
+            }));
     }
     let mut conn = onconet_db::pool::get(&state.pool).await?;
     let rows = onconet_db::snapshots::series(

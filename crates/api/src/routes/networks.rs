@@ -24,64 +24,44 @@ use uuid::Uuid;
 #[into_params(parameter_in = Query)]
 pub struct ListNetworksQuery {
     /// Text to find in the name or description (case-insensitive).
-    #[param(example = "Groningen")]
+    #[param(max_length = 200, example = "Groningen")]
     pub q: Option<String>,
     /// Network types, comma-separated (any of).
     #[serde(rename = "type")]
-    #[param(rename = "type", example = "oncology_care_network")]
+    #[param(rename = "type", schema_with = crate::dto::schema::network_type_list, style = Form, explode = false)]
     pub network_type: Option<String>,
     /// Discipline codes, comma-separated (all of).
-    #[param(example = "physiotherapy,dietetics")]
+    #[param(schema_with = crate::dto::schema::discipline_list, style = Form, explode = false)]
     pub discipline: Option<String>,
     /// Tumour-type codes, comma-separated (all of).
+    #[param(schema_with = crate::dto::schema::tumour_type_list, style = Form, explode = false)]
     pub tumour_type: Option<String>,
     /// CBS municipality code listed in the service area.
-    #[param(example = "GM0014")]
+    #[param(pattern = "^[Gg][Mm][0-9]{4}$", example = "GM0014")]
     pub municipality: Option<String>,
     /// Lifecycles, comma-separated (any of).
+    #[param(schema_with = crate::dto::schema::lifecycle_list, style = Form, explode = false)]
     pub lifecycle: Option<String>,
     /// Registry states, comma-separated (any of; default `published`). Other states than
     /// `published` need a token and show what the caller may see.
+    #[param(schema_with = crate::dto::schema::state_list, style = Form, explode = false)]
     pub state: Option<String>,
     /// Only networks changed after this RFC 3339 time.
-    #[param(example = "2026-01-01T00:00:00Z")]
+    #[param(value_type = Option<chrono::DateTime<chrono::Utc>>, example = "2026-01-01T00:00:00Z")]
     pub modified_after: Option<String>,
     /// Page number, from 1.
-    #[param(minimum = 1, example = 1)]
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 1000000, example = 1)]
     pub page: Option<String>,
     /// Items per page, 1–100 (default 20).
-    #[param(minimum = 1, maximum = 100, example = 20)]
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 100, example = 20)]
     pub per_page: Option<String>,
-}
-
-fn comma_list(value: Option<&str>) -> Vec<String> {
-    value
-        .map(|v| {
-            v.split(',')
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(str::to_owned)
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-fn parse_each<T>(
-    name: &str,
-    value: Option<&str>,
-    parse: impl Fn(&str) -> Result<T, onconet_domain::error::InvalidValue>,
-) -> ApiResult<Vec<T>> {
-    comma_list(value)
-        .iter()
-        .map(|v| parse(v).map_err(|e| ApiError::bad_parameter(name, e.code, e.message)))
-        .collect()
 }
 
 impl ListNetworksQuery {
     fn into_filter(self, state: &AppState, staff: bool) -> ApiResult<(NetworkFilter, PageRequest)> {
         let v = &state.vocabularies;
         let (page, per_page) = parse_paging(self.page.as_deref(), self.per_page.as_deref())?;
-        let states = parse_each("state", self.state.as_deref(), |s| {
+        let states = crate::extract::parse_list("state", self.state.as_deref(), |s| {
             s.parse::<RegistryState>()
         })?;
         if states.iter().any(|s| *s != RegistryState::Published) && !staff {
@@ -123,19 +103,23 @@ impl ListNetworksQuery {
                 states.iter().map(|s| s.as_str().to_owned()).collect()
             },
             q,
-            types: parse_each("type", self.network_type.as_deref(), |s| {
+            types: crate::extract::parse_list("type", self.network_type.as_deref(), |s| {
                 s.parse::<NetworkType>()
             })?
             .iter()
             .map(|t| t.as_str().to_owned())
             .collect(),
-            disciplines: parse_each("discipline", self.discipline.as_deref(), |s| {
-                parse_code(&v.disciplines, s)
-            })?,
-            tumour_types: parse_each("tumour_type", self.tumour_type.as_deref(), |s| {
-                parse_code(&v.tumour_types, s)
-            })?,
-            lifecycles: parse_each("lifecycle", self.lifecycle.as_deref(), |s| {
+            disciplines: crate::extract::parse_list(
+                "discipline",
+                self.discipline.as_deref(),
+                |s| parse_code(&v.disciplines, s),
+            )?,
+            tumour_types: crate::extract::parse_list(
+                "tumour_type",
+                self.tumour_type.as_deref(),
+                |s| parse_code(&v.tumour_types, s),
+            )?,
+            lifecycles: crate::extract::parse_list("lifecycle", self.lifecycle.as_deref(), |s| {
                 s.parse::<Lifecycle>()
             })?
             .iter()
@@ -171,7 +155,7 @@ impl ListNetworksQuery {
 pub async fn list_networks(
     req: HttpRequest,
     state: web::Data<AppState>,
-    query: web::Query<ListNetworksQuery>,
+    query: crate::extract::Query<ListNetworksQuery>,
     actor: MaybeActor,
 ) -> ApiResult<HttpResponse> {
     let staff = service::is_staff(actor.0.as_ref());
@@ -229,7 +213,9 @@ fn network_response(
     params(("id" = String, Path, description = "Network id (UUID)")),
     security((), ("bearer" = [])),
     responses(
-        (status = 200, description = "The network; with `Accept: application/geo+json` a GeoJSON Feature whose geometry is the derived service area", body = NetworkResponse, headers(("ETag" = String, description = "Send it back in If-Match to change the network"))),
+        (status = 200, description = "The network; with `Accept: application/geo+json` a GeoJSON Feature whose geometry is the derived service area",
+            content((NetworkResponse = "application/json"), (Object = "application/geo+json")),
+            headers(("ETag" = String, description = "Send it back in If-Match to change the network"))),
         (status = 304, description = "Not modified since the ETag in If-None-Match"),
         (status = 401, description = "The bearer token is invalid", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such network (or not visible to you)", body = Problem, content_type = "application/problem+json"),
@@ -290,7 +276,13 @@ fn write_context<'a>(
     security(("bearer" = [])),
     responses(
         (status = 201, description = "Created", body = NetworkResponse,
-            headers(("Location" = String, description = "URL of the new network"), ("ETag" = String, description = "Its version"))),
+            headers(("Location" = String, description = "URL of the new network"), ("ETag" = String, description = "Its version")),
+            links(
+                ("GetNetwork" = (operation_id = "get_network", parameters(("id" = "$response.body#/id")))),
+                ("UpdateNetwork" = (operation_id = "update_network", parameters(("id" = "$response.body#/id"), ("If-Match" = "$response.header.ETag")))),
+                ("TransitionNetwork" = (operation_id = "transition_network", parameters(("id" = "$response.body#/id"), ("If-Match" = "$response.header.ETag")))),
+                ("GetHistory" = (operation_id = "get_history", parameters(("id" = "$response.body#/id")))),
+            )),
         (status = 400, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not allowed for your role or ROS", body = Problem, content_type = "application/problem+json"),

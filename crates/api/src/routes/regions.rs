@@ -58,10 +58,13 @@ fn feature(r: &Region, layer: &str) -> serde_json::Value {
 #[into_params(parameter_in = Query)]
 pub struct RegionsQuery {
     /// Page number, from 1.
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 1000000)]
     pub page: Option<String>,
     /// Regions per page, 1–5000 (default 500).
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 5000)]
     pub per_page: Option<String>,
     /// `geojson` for a FeatureCollection (same as `Accept: application/geo+json`).
+    #[param(pattern = "^(json|geojson)$")]
     pub format: Option<String>,
 }
 
@@ -93,9 +96,10 @@ fn layer_of(
 /// The regions of one layer (`municipality`, `province`, `pc4`), by code.
 #[utoipa::path(
     tag = "regions",
-    params(("layer" = String, Path, description = "municipality, province or pc4"), RegionsQuery),
+    params(("layer" = String, Path, description = "municipality, province or pc4", pattern = "^(municipality|province|pc4)$"), RegionsQuery),
     responses(
-        (status = 200, description = "One page of regions (GeoJSON FeatureCollection with `Accept: application/geo+json`)", body = ListResponse<RegionResponse>),
+        (status = 200, description = "One page of regions (a GeoJSON FeatureCollection with `Accept: application/geo+json` or `format=geojson`)",
+            content((ListResponse<RegionResponse> = "application/json"), (Object = "application/geo+json"))),
         (status = 400, description = "A query parameter is invalid", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such layer", body = Problem, content_type = "application/problem+json"),
     )
@@ -105,7 +109,7 @@ pub async fn list_regions(
     req: HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<String>,
-    query: web::Query<RegionsQuery>,
+    query: crate::extract::Query<RegionsQuery>,
 ) -> ApiResult<HttpResponse> {
     let layer_name = path.into_inner();
     let layer = layer_of(&state, &layer_name)?;
@@ -160,12 +164,14 @@ pub async fn list_regions(
 #[utoipa::path(
     tag = "regions",
     params(
-        ("layer" = String, Path, description = "municipality, province or pc4"),
+        ("layer" = String, Path, description = "municipality, province or pc4", pattern = "^(municipality|province|pc4)$"),
         ("code" = String, Path, description = "Region code"),
-        ("format" = Option<String>, Query, description = "`geojson` for a GeoJSON Feature"),
+        ("format" = Option<String>, Query, description = "`geojson` for a GeoJSON Feature", pattern = "^(json|geojson)$"),
     ),
     responses(
-        (status = 200, description = "The region (a GeoJSON Feature with `Accept: application/geo+json`)", body = RegionResponse),
+        (status = 200, description = "The region (a GeoJSON Feature with `Accept: application/geo+json` or `format=geojson`)",
+            content((RegionResponse = "application/json"), (Object = "application/geo+json"))),
+        (status = 400, description = "A query parameter is invalid", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such layer or region", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -174,7 +180,7 @@ pub async fn get_region(
     req: HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
-    query: web::Query<std::collections::HashMap<String, String>>,
+    query: crate::extract::Query<std::collections::HashMap<String, String>>,
 ) -> ApiResult<HttpResponse> {
     let (layer_name, code) = path.into_inner();
     if let Some(unknown) = query.keys().find(|k| *k != "format") {

@@ -26,36 +26,41 @@ pub const MAX_RADIUS_KM: f64 = 100.0;
 #[into_params(parameter_in = Query)]
 pub struct SearchQuery {
     /// Latitude (WGS84), with `lon`.
-    #[param(example = 53.2194)]
+    #[param(value_type = Option<f64>, minimum = -90, maximum = 90, example = 53.2194)]
     pub lat: Option<String>,
     /// Longitude (WGS84), with `lat`.
-    #[param(example = 6.5665)]
+    #[param(value_type = Option<f64>, minimum = -180, maximum = 180, example = 6.5665)]
     pub lon: Option<String>,
     /// Dutch postcode: `1234`, `1234AB` or `1234 AB` (resolved to its PC4 area).
-    #[param(example = "9713")]
+    #[param(pattern = "^[1-9][0-9]{3} ?([A-Za-z]{2})?$", example = "9713")]
     pub postcode: Option<String>,
     /// CBS municipality code.
-    #[param(example = "GM0014")]
+    #[param(pattern = "^[Gg][Mm][0-9]{4}$", example = "GM0014")]
     pub municipality: Option<String>,
     /// Network types, comma-separated (any of).
     #[serde(rename = "type")]
-    #[param(rename = "type", example = "oncology_care_network")]
+    #[param(rename = "type", schema_with = crate::dto::schema::network_type_list, style = Form, explode = false)]
     pub network_type: Option<String>,
     /// Discipline codes, comma-separated (all of).
-    #[param(example = "physiotherapy")]
+    #[param(schema_with = crate::dto::schema::discipline_list, style = Form, explode = false)]
     pub discipline: Option<String>,
     /// Tumour-type codes, comma-separated (all of).
+    #[param(schema_with = crate::dto::schema::tumour_type_list, style = Form, explode = false)]
     pub tumour_type: Option<String>,
     /// Lifecycles, comma-separated (any of).
+    #[param(schema_with = crate::dto::schema::lifecycle_list, style = Form, explode = false)]
     pub lifecycle: Option<String>,
     /// How far to look for networks that do not cover the place, in km (default 25, at most 100).
-    #[param(example = 25)]
+    #[param(value_type = Option<f64>, minimum = 0, maximum = 100, example = 25)]
     pub radius_km: Option<String>,
     /// Page number, from 1.
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 1000000, example = 1)]
     pub page: Option<String>,
     /// Results per page, 1–100 (default 20).
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 100, example = 20)]
     pub per_page: Option<String>,
     /// `geojson` for a FeatureCollection (same as `Accept: application/geo+json`).
+    #[param(value_type = Option<String>, pattern = "^(json|geojson)$")]
     pub format: Option<String>,
 }
 
@@ -253,28 +258,6 @@ impl EntryFilter {
     }
 }
 
-fn comma_list(value: Option<&str>) -> Vec<&str> {
-    value
-        .map(|v| {
-            v.split(',')
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-fn parse_list<T>(
-    name: &str,
-    value: Option<&str>,
-    parse: impl Fn(&str) -> Result<T, onconet_domain::error::InvalidValue>,
-) -> ApiResult<Vec<T>> {
-    comma_list(value)
-        .into_iter()
-        .map(|v| parse(v).map_err(|e| ApiError::bad_parameter(name, e.code, e.message)))
-        .collect()
-}
-
 fn want_geojson(req: &HttpRequest, format: Option<&str>) -> ApiResult<bool> {
     match format {
         None => Ok(accepts(req, GEO_JSON)),
@@ -313,7 +296,8 @@ fn public_headers(response: &mut actix_web::HttpResponseBuilder, etag: &str) {
     tag = "search",
     params(SearchQuery),
     responses(
-        (status = 200, description = "Networks found (a GeoJSON FeatureCollection with `Accept: application/geo+json`)", body = SearchResponse,
+        (status = 200, description = "Networks found (a GeoJSON FeatureCollection with `Accept: application/geo+json` or `format=geojson`)",
+            content((SearchResponse = "application/json"), (Object = "application/geo+json")),
             headers(("ETag" = String, description = "Changes when the registry does"), ("Link" = String, description = "RFC 8288 pagination links"))),
         (status = 304, description = "Not modified"),
         (status = 400, description = "A parameter is malformed or the place is missing", body = Problem, content_type = "application/problem+json"),
@@ -325,21 +309,21 @@ fn public_headers(response: &mut actix_web::HttpResponseBuilder, etag: &str) {
 pub async fn search(
     req: HttpRequest,
     state: web::Data<AppState>,
-    query: web::Query<SearchQuery>,
+    query: crate::extract::Query<SearchQuery>,
 ) -> ApiResult<HttpResponse> {
     let q = query.into_inner();
     let v = &state.vocabularies;
     let filter = EntryFilter {
-        types: parse_list("type", q.network_type.as_deref(), |s| {
+        types: crate::extract::parse_list("type", q.network_type.as_deref(), |s| {
             s.parse::<NetworkType>()
         })?,
-        disciplines: parse_list("discipline", q.discipline.as_deref(), |s| {
+        disciplines: crate::extract::parse_list("discipline", q.discipline.as_deref(), |s| {
             parse_code(&v.disciplines, s)
         })?,
-        tumour_types: parse_list("tumour_type", q.tumour_type.as_deref(), |s| {
+        tumour_types: crate::extract::parse_list("tumour_type", q.tumour_type.as_deref(), |s| {
             parse_code(&v.tumour_types, s)
         })?,
-        lifecycles: parse_list("lifecycle", q.lifecycle.as_deref(), |s| {
+        lifecycles: crate::extract::parse_list("lifecycle", q.lifecycle.as_deref(), |s| {
             s.parse::<Lifecycle>()
         })?,
     };
@@ -426,14 +410,19 @@ fn round3(v: f64) -> f64 {
 #[into_params(parameter_in = Query)]
 pub struct HereQuery {
     /// Latitude (WGS84), with `lon`.
+    #[param(value_type = Option<f64>, minimum = -90, maximum = 90, example = 53.2194)]
     pub lat: Option<String>,
     /// Longitude (WGS84), with `lat`.
+    #[param(value_type = Option<f64>, minimum = -180, maximum = 180, example = 6.5665)]
     pub lon: Option<String>,
     /// Dutch postcode (`1234`, `1234AB`).
+    #[param(pattern = "^[1-9][0-9]{3} ?([A-Za-z]{2})?$", example = "9713")]
     pub postcode: Option<String>,
     /// CBS municipality code.
+    #[param(pattern = "^[Gg][Mm][0-9]{4}$", example = "GM0014")]
     pub municipality: Option<String>,
     /// Only expert panels and tumour groups for this tumour type.
+    #[param(schema_with = crate::dto::schema::tumour_type)]
     pub tumour_type: Option<String>,
 }
 
@@ -479,7 +468,7 @@ struct Here<'a> {
 pub async fn here(
     req: HttpRequest,
     state: web::Data<AppState>,
-    query: web::Query<HereQuery>,
+    query: crate::extract::Query<HereQuery>,
 ) -> ApiResult<HttpResponse> {
     let q = query.into_inner();
     let tumour = match q.tumour_type.as_deref() {
