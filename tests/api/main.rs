@@ -11,6 +11,7 @@ mod migrations;
 mod networks;
 mod openapi;
 mod operations;
+mod quality;
 mod regions;
 mod search;
 mod vocabularies;

@@ -43,6 +43,7 @@ pub struct NetworkRow {
     /// The derived service area (GeoJSON MultiPolygon), absent when no area was given.
     pub area: Option<Value>,
     pub area_km2: Option<f64>,
+    pub qualified: bool,
 }
 
 /// The columns an editor controls, shared by insert and update.
@@ -68,6 +69,8 @@ pub struct ProfileColumns {
     pub quality: Value,
     pub area: Option<Value>,
     pub area_km2: Option<f64>,
+    /// All ten LOPPSOZ criteria met (derived from the profile).
+    pub qualified: bool,
 }
 
 #[derive(Debug, Clone, Insertable)]
@@ -120,6 +123,7 @@ impl ProfileColumns {
             quality: to_json(&p.quality)?,
             area,
             area_km2,
+            qualified: onconet_domain::quality::qualification(p).qualified,
         })
     }
 }

@@ -29,6 +29,10 @@ pub struct NetworkFilter {
     pub municipality: Option<String>,
     /// Changed strictly after this instant.
     pub modified_after: Option<DateTime<Utc>>,
+    /// Meets (or does not meet) all LOPPSOZ criteria.
+    pub qualified: Option<bool>,
+    /// Published, and last verified before this instant (or never).
+    pub verified_before: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -85,6 +89,16 @@ fn filtered(filter: &NetworkFilter) -> networks::BoxedQuery<'static, Pg> {
     }
     if let Some(after) = filter.modified_after {
         query = query.filter(n::updated_at.gt(after));
+    }
+    if let Some(q) = filter.qualified {
+        query = query.filter(n::qualified.eq(q));
+    }
+    if let Some(before) = filter.verified_before {
+        query = query.filter(
+            n::last_verified_at
+                .lt(before)
+                .or(n::last_verified_at.is_null()),
+        );
     }
     query
 }

@@ -58,6 +58,7 @@ diesel::table! {
         updated_at -> Timestamptz,
         area -> Nullable<Jsonb>,
         area_km2 -> Nullable<Float8>,
+        qualified -> Bool,
     }
 }
 

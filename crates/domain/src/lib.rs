@@ -8,6 +8,7 @@ pub mod changes;
 pub mod error;
 pub mod lang;
 pub mod network;
+pub mod quality;
 pub mod vocabulary;
 pub mod workflow;
 

@@ -655,6 +655,55 @@ impl NetworkBody {
     }
 }
 
+/// One LOPPSOZ criterion.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CriterionResponse {
+    /// 1–10, as numbered in the LOPPSOZ framework.
+    pub number: u8,
+    #[schema(example = "disciplines")]
+    pub key: String,
+    /// Met, not met, or not known yet (`null`).
+    pub met: Option<bool>,
+    /// `computed` from the profile or `attested` by IKNL.
+    #[schema(example = "computed")]
+    pub source: String,
+}
+
+/// The LOPPSOZ checklist (oncology care networks only).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct QualificationResponse {
+    pub applicable: bool,
+    /// All ten criteria met.
+    pub qualified: bool,
+    pub criteria: Vec<CriterionResponse>,
+}
+
+impl QualificationResponse {
+    pub fn new(p: &NetworkProfile) -> Self {
+        let q = onconet_domain::quality::qualification(p);
+        Self {
+            applicable: q.applicable,
+            qualified: q.qualified,
+            criteria: q
+                .criteria
+                .into_iter()
+                .map(|c| CriterionResponse {
+                    number: c.number,
+                    key: c.key.into(),
+                    met: c.met,
+                    source: match c.source {
+                        onconet_domain::quality::Source::Computed => "computed".into(),
+                        onconet_domain::quality::Source::Attested => "attested".into(),
+                    },
+                })
+                .collect(),
+        }
+    }
+}
+
+/// How long a publication stays verified.
+pub const VERIFICATION_VALID_DAYS: i64 = 365;
+
 /// A network as the registry returns it.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct NetworkResponse {
@@ -667,6 +716,10 @@ pub struct NetworkResponse {
     pub version: i64,
     /// When IKNL last verified the profile (set on publication).
     pub last_verified_at: Option<DateTime<Utc>>,
+    /// Published, and not re-verified by IKNL for 12 months.
+    pub verification_overdue: bool,
+    /// The LOPPSOZ quality criteria and whether the network is qualified.
+    pub qualification: QualificationResponse,
     /// Part of the clearly labelled demo data set.
     pub demo: bool,
     /// Size of the derived service area in km² (geodesic), when the network has one.
@@ -689,6 +742,11 @@ impl NetworkResponse {
             state: n.state,
             version: n.version,
             last_verified_at: n.last_verified_at,
+            verification_overdue: n.state == RegistryState::Published
+                && n.last_verified_at.is_none_or(|t| {
+                    Utc::now() - t > chrono::Duration::days(VERIFICATION_VALID_DAYS)
+                }),
+            qualification: QualificationResponse::new(&n.profile),
             demo: n.demo,
             area_km2: n.area_km2.map(|a| (a * 1000.0).round() / 1000.0),
             created_at: n.created_at,

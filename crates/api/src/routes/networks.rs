@@ -49,6 +49,12 @@ pub struct ListNetworksQuery {
     /// Only networks changed after this RFC 3339 time.
     #[param(value_type = Option<chrono::DateTime<chrono::Utc>>, example = "2026-01-01T00:00:00Z")]
     pub modified_after: Option<String>,
+    /// Only networks that meet (`true`) or miss (`false`) the LOPPSOZ criteria.
+    #[param(value_type = Option<bool>)]
+    pub qualified: Option<String>,
+    /// `true`: only published networks not re-verified for 12 months (IKNL staff and admins).
+    #[param(value_type = Option<bool>)]
+    pub verification_overdue: Option<String>,
     /// Page number, from 1.
     #[param(value_type = Option<i64>, minimum = 1, maximum = 1000000, example = 1)]
     pub page: Option<String>,
@@ -96,7 +102,30 @@ impl ListNetworksQuery {
                 "must be at most 200 characters",
             ));
         }
+        let flag = |name: &str, v: Option<&str>| -> ApiResult<Option<bool>> {
+            match v {
+                None => Ok(None),
+                Some("true") => Ok(Some(true)),
+                Some("false") => Ok(Some(false)),
+                Some(_) => Err(ApiError::bad_parameter(
+                    name,
+                    "invalid_type",
+                    "must be true or false",
+                )),
+            }
+        };
+        let qualified = flag("qualified", self.qualified.as_deref())?;
+        let overdue = flag("verification_overdue", self.verification_overdue.as_deref())?;
+        if overdue.is_some() && !staff {
+            return Err(ApiError::Forbidden(
+                "only IKNL staff and admins may list overdue verifications".into(),
+            ));
+        }
         let filter = NetworkFilter {
+            qualified,
+            verified_before: overdue.filter(|o| *o).map(|_| {
+                Utc::now() - chrono::Duration::days(crate::dto::network::VERIFICATION_VALID_DAYS)
+            }),
             states: if states.is_empty() {
                 vec![RegistryState::Published.as_str().into()]
             } else {
