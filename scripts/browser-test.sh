@@ -40,6 +40,10 @@ stop_server() {
   fi
   SERVER_PID=""
   if [[ -n "$DATA_DIR" && -d "$DATA_DIR" ]]; then
+    if [[ -f "$DATA_DIR/server.log" ]]; then
+      mkdir -p "$ROOT/artifacts"
+      cp "$DATA_DIR/server.log" "$ROOT/artifacts/browser-test-server.log"
+    fi
     # Normally the server stopped its PostgreSQL; make sure, then drop the data.
     if [[ -d "$DATA_DIR/pg" ]]; then
       target/debug/onconet db stop --data-dir "$DATA_DIR" >/dev/null 2>&1 || true
@@ -82,7 +86,9 @@ if [[ "$locked" != "$installed" ]]; then
 fi
 
 log "building target/debug/onconet"
+step=$SECONDS
 cargo build --quiet --locked --bin onconet
+log "built in $((SECONDS - step)) s"
 BIN="$ROOT/target/debug/onconet"
 
 # --- the server -----------------------------------------------------------------------------
@@ -95,6 +101,7 @@ log "starting onconet serve --demo on $URL (data dir $DATA_DIR, reference data $
 ONCONET_LOG_FORMAT=json "$BIN" serve --demo --bind "127.0.0.1:$PORT" --data-dir "$DATA_DIR" \
   >"$DATA_DIR/server.log" 2>&1 &
 SERVER_PID=$!
+step=$SECONDS
 
 deadline=$((SECONDS + READY_TIMEOUT))
 until curl -fsS -o /dev/null "$URL/readyz" 2>/dev/null; do
@@ -111,7 +118,7 @@ until curl -fsS -o /dev/null "$URL/readyz" 2>/dev/null; do
   fi
   sleep 0.5
 done
-log "ready after $((SECONDS - START)) s"
+log "server ready in $((SECONDS - step)) s (reference regions and demo networks loaded)"
 
 STAFF_TOKEN=$("$BIN" token --role iknl_staff --data-dir "$DATA_DIR")
 
@@ -135,7 +142,7 @@ if [[ $status -ne 0 && $failed -eq 0 ]]; then
   tail -n 40 "$DATA_DIR/server.log" >&2
 fi
 stop_server
-log "screenshots in $ROOT/artifacts/; ${skipped:-0} skipped; took $((SECONDS - START)) s"
+log "screenshots and the server log in $ROOT/artifacts/; ${skipped:-0} skipped; took $((SECONDS - START)) s"
 SUMMARY_PRINTED=1
 echo "$passed passed, $failed failed"
 exit "$status"
