@@ -1,7 +1,9 @@
 //! The one integration-test binary: real HTTP against the real server on real PostgreSQL.
 #![expect(clippy::expect_used, reason = "a failed expectation is a failed test")]
 
+mod auth;
 mod bad_input;
+mod concurrency;
 mod coverage;
 mod embedded;
 mod geometry;
