@@ -8,7 +8,7 @@ BIND ?= 127.0.0.1:8080
 TEST_PG_DIR := target/onconet-test-pg
 export ONCONET_REFERENCE_DATA ?= $(abspath ../shared/data/nl)
 
-.PHONY: help setup build run test check fmt lint unit schemathesis openapi db-stop clean
+.PHONY: help setup build run test check fmt lint unit schemathesis browser openapi db-stop clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -42,7 +42,10 @@ unit: ## All Rust tests against a real PostgreSQL (stopped afterwards)
 schemathesis: ## schemathesis against a real server with its own OpenAPI document
 	scripts/schemathesis.sh
 
-test: setup fmt lint check unit schemathesis ## The whole suite: format, lints, architecture, tests, schemathesis
+browser: ## The widget, /docs and the coverage map in headless Chromium, from a foreign origin
+	scripts/browser-test.sh
+
+test: setup fmt lint check unit schemathesis browser ## The whole suite: format, lints, architecture, tests, schemathesis, browser
 
 openapi: ## Regenerate openapi/openapi.json from the code
 	$(CARGO) run --quiet --locked --bin onconet -- openapi > openapi/openapi.json

@@ -52,6 +52,8 @@ where
     .service(routes::health::healthz)
     .service(routes::health::readyz)
     .service(routes::health::metrics)
+    .service(routes::widget::widget_script)
+    .service(routes::widget::widget_demo)
 }
 
 /// The OpenAPI document of this API.

@@ -21,7 +21,8 @@ use utoipa::{Modify, OpenApi};
         (name = "coverage", description = "Coverage-gap reports for IKNL"),
         (name = "regions", description = "Municipalities, provinces and postcode areas"),
         (name = "vocabularies", description = "Codes and labels used in profiles and filters"),
-        (name = "operations", description = "Health and readiness"),
+        (name = "widget", description = "The embeddable \"find a network\" web component"),
+        (name = "operations", description = "Health, readiness and metrics"),
     )
 )]
 pub struct BaseDoc;

@@ -5,3 +5,4 @@ pub mod networks;
 pub mod regions;
 pub mod search;
 pub mod vocabularies;
+pub mod widget;
