@@ -15,5 +15,6 @@ mod openapi;
 mod operations;
 mod quality;
 mod regions;
+mod roles;
 mod search;
 mod vocabularies;

@@ -108,7 +108,14 @@ pub fn check_transition(
     if !allowed {
         return Err(TransitionError::NotAllowed { from, to });
     }
-    if matches!(to, Published | Archived) && !actor.is_registry_staff() {
+    check_role(actor, to)
+}
+
+/// Publishing and archiving are reserved to registry staff.
+pub fn check_role(actor: &Actor, to: RegistryState) -> Result<(), TransitionError> {
+    if matches!(to, RegistryState::Published | RegistryState::Archived)
+        && !actor.is_registry_staff()
+    {
         return Err(TransitionError::Forbidden { to });
     }
     Ok(())

@@ -319,6 +319,13 @@ pub async fn transition(
                 return Err(not_found(id));
             }
             check_may_edit(actor, &current.profile)?;
+            // Who may make this move at all is decided before the version: an adviser who can never
+            // publish gets 403, not a 412 that invites a retry.
+            if let Err(e @ onconet_domain::TransitionError::Forbidden { .. }) =
+                onconet_domain::workflow::check_role(actor, to)
+            {
+                return Err(ApiError::Forbidden(e.to_string()));
+            }
             if_match.check(current.version)?;
             check_transition(actor, current.state, to).map_err(|e| match e {
                 onconet_domain::TransitionError::Forbidden { .. } => {

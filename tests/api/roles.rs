@@ -1,0 +1,234 @@
+//! Who may do what: every write route against every kind of caller.
+
+use onconet_test_support::{TestApp, spawn_app};
+use serde_json::{Value, json};
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Who {
+    Anonymous,
+    OwnAdviser,
+    OtherAdviser,
+    Staff,
+    Admin,
+    NoRole,
+}
+
+const EVERYONE: [Who; 6] = [
+    Who::Anonymous,
+    Who::OwnAdviser,
+    Who::OtherAdviser,
+    Who::Staff,
+    Who::Admin,
+    Who::NoRole,
+];
+
+fn token(app: &TestApp, who: Who) -> Option<String> {
+    match who {
+        Who::Anonymous => None,
+        Who::OwnAdviser => Some(app.adviser_token.clone()),
+        Who::OtherAdviser => Some(app.other_adviser_token.clone()),
+        Who::Staff => Some(app.staff_token.clone()),
+        Who::Admin => Some(app.admin_token.clone()),
+        Who::NoRole => Some(app.token(&[], Some("ros-noord"), "nobody")),
+    }
+}
+
+fn body() -> Value {
+    json!({"name": "Netwerk Noord", "type": "oncology_care_network", "scale": "local", "ros_org": "ros-noord"})
+}
+
+/// A network of ROS Noord in `state`, made by staff; returns (id, version).
+async fn network_in(app: &TestApp, state: &str) -> (String, i64) {
+    let n: Value = app
+        .create_network(&body())
+        .await
+        .json()
+        .await
+        .expect("json");
+    let id = n["id"].as_str().expect("id").to_owned();
+    let mut version = n["version"].as_i64().expect("version");
+    let path: &[&str] = match state {
+        "draft" => &[],
+        "submitted" => &["submitted"],
+        "published" => &["submitted", "published"],
+        _ => unreachable!(),
+    };
+    for to in path {
+        let r: Value = app
+            .client
+            .post(app.url(&format!("/v1/networks/{id}/transitions")))
+            .bearer_auth(&app.staff_token)
+            .header("If-Match", format!("\"v{version}\""))
+            .json(&json!({"to": to}))
+            .send()
+            .await
+            .expect("move")
+            .json()
+            .await
+            .expect("json");
+        version = r["version"].as_i64().expect("version");
+    }
+    (id, version)
+}
+
+async fn send(
+    app: &TestApp,
+    who: Who,
+    method: reqwest::Method,
+    path: &str,
+    etag: Option<i64>,
+    body: Option<Value>,
+) -> u16 {
+    let mut req = app.client.request(method, app.url(path));
+    if let Some(t) = token(app, who) {
+        req = req.bearer_auth(t);
+    }
+    if let Some(v) = etag {
+        req = req.header("If-Match", format!("\"v{v}\""));
+    }
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    req.send().await.expect("request").status().as_u16()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn role_org_route_matrix() {
+    let app = spawn_app().await;
+    use reqwest::Method;
+    let mut table = Vec::new();
+    for who in EVERYONE {
+        let create = send(&app, who, Method::POST, "/v1/networks", None, Some(body())).await;
+        let (id, v) = network_in(&app, "draft").await;
+        let read_draft = send(
+            &app,
+            who,
+            Method::GET,
+            &format!("/v1/networks/{id}"),
+            None,
+            None,
+        )
+        .await;
+        let patch_draft = send(
+            &app,
+            who,
+            Method::PATCH,
+            &format!("/v1/networks/{id}"),
+            Some(v),
+            Some(json!({"name": "x"})),
+        )
+        .await;
+        let (id, v) = network_in(&app, "draft").await;
+        let submit = send(
+            &app,
+            who,
+            Method::POST,
+            &format!("/v1/networks/{id}/transitions"),
+            Some(v),
+            Some(json!({"to": "submitted"})),
+        )
+        .await;
+        let (id, v) = network_in(&app, "submitted").await;
+        let publish = send(
+            &app,
+            who,
+            Method::POST,
+            &format!("/v1/networks/{id}/transitions"),
+            Some(v),
+            Some(json!({"to": "published"})),
+        )
+        .await;
+        let (id, v) = network_in(&app, "published").await;
+        let patch_published = send(
+            &app,
+            who,
+            Method::PATCH,
+            &format!("/v1/networks/{id}"),
+            Some(v),
+            Some(json!({"name": "y"})),
+        )
+        .await;
+        let history = send(
+            &app,
+            who,
+            Method::GET,
+            &format!("/v1/networks/{id}/history"),
+            None,
+            None,
+        )
+        .await;
+        let (id, v) = network_in(&app, "published").await;
+        let archive = send(
+            &app,
+            who,
+            Method::POST,
+            &format!("/v1/networks/{id}/transitions"),
+            Some(v),
+            Some(json!({"to": "archived"})),
+        )
+        .await;
+        let coverage = send(
+            &app,
+            who,
+            Method::GET,
+            "/v1/coverage?layer=province",
+            None,
+            None,
+        )
+        .await;
+        let snapshot = send(
+            &app,
+            who,
+            Method::POST,
+            "/v1/coverage/snapshots",
+            None,
+            None,
+        )
+        .await;
+        table.push((
+            who,
+            [
+                create,
+                read_draft,
+                patch_draft,
+                submit,
+                publish,
+                patch_published,
+                history,
+                archive,
+                coverage,
+                snapshot,
+            ],
+        ));
+    }
+    //                        create read  patch submit publish patchP history archive coverage snapshot
+    let expected: [(Who, [u16; 10]); 6] = [
+        (
+            Who::Anonymous,
+            [401, 404, 401, 401, 401, 401, 401, 401, 401, 401],
+        ),
+        (
+            Who::OwnAdviser,
+            [201, 200, 200, 200, 403, 200, 200, 403, 403, 403],
+        ),
+        (
+            Who::OtherAdviser,
+            [403, 404, 404, 404, 404, 403, 403, 403, 403, 403],
+        ),
+        (
+            Who::Staff,
+            [201, 200, 200, 200, 200, 200, 200, 200, 200, 201],
+        ),
+        (
+            Who::Admin,
+            [201, 200, 200, 200, 200, 200, 200, 200, 200, 201],
+        ),
+        (
+            Who::NoRole,
+            [403, 404, 404, 404, 404, 403, 403, 403, 403, 403],
+        ),
+    ];
+    for ((who, got), (_, want)) in table.iter().zip(expected.iter()) {
+        assert_eq!(got, want, "{who:?}");
+    }
+}
