@@ -132,6 +132,10 @@ impl<K: Copy + Eq + Hash + Ord + Send + Sync> PreparedUnion<K> {
         let near = MultiPolygon::new(near);
         let covered = region.area.intersection(&near);
         let covered_km2 = area_km2(&covered).min(region.area_km2);
+        if covered_km2 < NEGLIGIBLE_KM2 {
+            // Only border slivers: the region is not covered.
+            return empty();
+        }
         let gap = MultiPolygon::new(
             region
                 .area
