@@ -173,3 +173,87 @@ async fn a_full_story_through_history_and_the_feed() {
         assert!(body["errors"][0]["parameter"] == p, "{q}: {body}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_admin_erases_a_contact_also_from_history() {
+    let app = spawn_app().await;
+    let n = app.create_published(&full_network()).await;
+    let id = n["id"].as_str().expect("id").to_owned();
+    // A later edit carries the private contact's data into another revision's changes.
+    let r = app
+        .client
+        .patch(app.url(&format!("/v1/networks/{id}")))
+        .bearer_auth(&app.staff_token)
+        .header("If-Match", format!("\"v{}\"", n["version"]))
+        .json(&json!({"description": {"nl": "Voorzitter is Bram Jansen."}}))
+        .send()
+        .await
+        .expect("patch");
+    let version = r.json::<Value>().await.expect("json")["version"]
+        .as_i64()
+        .expect("version");
+    let erase = |token: &str, index: usize, v: i64| {
+        app.client
+            .post(app.url(&format!("/v1/networks/{id}/contacts/{index}/erasure")))
+            .bearer_auth(token)
+            .header("If-Match", format!("\"v{v}\""))
+            .send()
+    };
+    assert_eq!(
+        erase(&app.staff_token, 1, version)
+            .await
+            .expect("erase")
+            .status(),
+        403,
+        "admins only"
+    );
+    assert_eq!(
+        erase(&app.admin_token, 7, version)
+            .await
+            .expect("erase")
+            .status(),
+        404
+    );
+    assert_eq!(
+        erase(&app.admin_token, 1, version - 1)
+            .await
+            .expect("erase")
+            .status(),
+        412
+    );
+    let done = erase(&app.admin_token, 1, version).await.expect("erase");
+    assert_eq!(done.status(), 200);
+    let after: Value = done.json().await.expect("json");
+    assert_eq!(after["contacts"].as_array().map(Vec::len), Some(1));
+
+    let history: Value = app
+        .get(&format!("/v1/networks/{id}/history"))
+        .bearer_auth(&app.admin_token)
+        .send()
+        .await
+        .expect("h")
+        .json()
+        .await
+        .expect("json");
+    let text = history.to_string();
+    for secret in ["Bram Jansen", "voorzitter@example.nl"] {
+        assert!(!text.contains(secret), "{secret} is still in the history");
+    }
+    assert!(text.contains("[erased]"), "a tombstone remains");
+    assert_eq!(
+        history["items"]
+            .as_array()
+            .and_then(|i| i.last())
+            .map(|r| r["action"].clone()),
+        Some(json!("erased"))
+    );
+    let feed = app
+        .get("/v1/changes")
+        .send()
+        .await
+        .expect("feed")
+        .text()
+        .await
+        .expect("text");
+    assert!(!feed.contains("Bram Jansen"));
+}

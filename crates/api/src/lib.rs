@@ -37,6 +37,7 @@ where
             .service(routes::networks::get_network)
             .service(routes::networks::update_network)
             .service(routes::networks::transition_network)
+            .service(routes::networks::erase_contact)
             .service(routes::changes::get_history)
             .service(routes::changes::list_changes)
             .service(routes::vocabularies::list_vocabularies)

@@ -86,3 +86,20 @@ pub async fn public_feed(
     .load(conn)
     .await?)
 }
+
+/// Rewrites the snapshot and changes of one revision (personal-data erasure).
+pub async fn rewrite(
+    conn: &mut AsyncPgConnection,
+    id: i64,
+    snapshot: &serde_json::Value,
+    changes: &serde_json::Value,
+) -> Result<(), DbError> {
+    diesel::update(network_revisions::table.find(id))
+        .set((
+            network_revisions::snapshot.eq(snapshot),
+            network_revisions::changes.eq(changes),
+        ))
+        .execute(conn)
+        .await?;
+    Ok(())
+}

@@ -49,3 +49,55 @@ mod tests {
         assert_eq!(changes[1].old, Value::Null);
     }
 }
+
+/// What erased personal data is replaced with in the history.
+pub const ERASED: &str = "[erased]";
+
+/// Replaces `secrets` in every string of `doc` by [`ERASED`] (whole strings, and occurrences
+/// inside longer text for secrets of three characters or more); returns how many strings
+/// changed.
+pub fn erase_strings(doc: &mut Value, secrets: &[String]) -> usize {
+    match doc {
+        Value::String(s) => {
+            let mut changed = false;
+            for secret in secrets.iter().filter(|x| !x.is_empty()) {
+                if s == secret {
+                    *s = ERASED.to_owned();
+                    return 1;
+                }
+                if secret.chars().count() >= 3 && s.contains(secret.as_str()) {
+                    *s = s.replace(secret.as_str(), ERASED);
+                    changed = true;
+                }
+            }
+            usize::from(changed)
+        }
+        Value::Array(items) => items.iter_mut().map(|v| erase_strings(v, secrets)).sum(),
+        Value::Object(map) => map.values_mut().map(|v| erase_strings(v, secrets)).sum(),
+        _ => 0,
+    }
+}
+
+#[cfg(test)]
+mod erase_tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn erases_every_occurrence_and_nothing_else() {
+        let mut doc = json!({"contacts": [{"name": "Bram", "email": "b@x.nl", "role": "chair"}], "changes": [{"old": "Bram", "new": "Bram B"}], "name": "Netwerk", "x": "Al"});
+        let n = erase_strings(&mut doc, &["Bram".into(), "b@x.nl".into(), "Al".into()]);
+        assert_eq!(n, 5);
+        assert_eq!(doc["contacts"][0]["name"], ERASED);
+        assert_eq!(
+            doc["changes"][0]["new"], "[erased] B",
+            "inside longer text too"
+        );
+        assert_eq!(
+            doc["name"], "Netwerk",
+            "a short secret is only replaced as a whole value"
+        );
+        assert_eq!(doc["x"], ERASED);
+        assert_eq!(doc["contacts"][0]["role"], "chair");
+    }
+}

@@ -159,7 +159,7 @@ pub struct FieldChangeResponse {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RevisionResponse {
     pub version: i64,
-    /// `created`, `updated` or `transition`.
+    /// `created`, `updated`, `transition` or `erased` (personal data removed).
     pub action: String,
     pub at: DateTime<Utc>,
     pub actor: Actor,

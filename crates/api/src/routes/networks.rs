@@ -452,3 +452,45 @@ pub async fn transition_network(
         true,
     ))
 }
+
+/// Erase a contact's personal data (GDPR/AVG): the contact leaves the profile and its name,
+/// e-mail and phone are replaced by `[erased]` throughout the history. Admins only.
+#[utoipa::path(
+    tag = "networks",
+    params(
+        ("id" = String, Path, description = "Network id (UUID)"),
+        ("index" = usize, Path, description = "Position of the contact in `contacts` (from 0)"),
+        ("If-Match" = String, Header, description = "The ETag of the version you are changing"),
+    ),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Erased", body = NetworkResponse, headers(("ETag" = String, description = "The new version"))),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such network or contact", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "The network changed since your ETag", body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "If-Match is missing", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/networks/{id}/contacts/{index}/erasure")]
+pub async fn erase_contact(
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    state: web::Data<AppState>,
+    actor: RequireActor,
+    request_id: RequestId,
+) -> ApiResult<HttpResponse> {
+    let (id, index) = path.into_inner();
+    let id = parse_id(&id)?;
+    let index: usize = index
+        .parse()
+        .map_err(|_| ApiError::NotFound(format!("`{index}` is not a contact position")))?;
+    let mut conn = onconet_db::pool::get(&state.pool).await?;
+    let ctx = write_context(&actor, &request_id, &state);
+    let network = service::erase_contact(&mut conn, &ctx, id, index, &IfMatch::parse(&req)).await?;
+    Ok(network_response(
+        actix_web::http::StatusCode::OK,
+        &network,
+        true,
+    ))
+}

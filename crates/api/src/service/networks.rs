@@ -360,3 +360,86 @@ pub async fn transition(
 pub fn is_staff(actor: Option<&Actor>) -> bool {
     actor.is_some_and(|a| a.has(Role::IknlStaff) || a.has(Role::Admin))
 }
+
+/// Erases the personal data of contact `index` (name, e-mail, phone): the contact leaves the
+/// profile, and its data is replaced by a tombstone in every revision. Admins only.
+pub async fn erase_contact(
+    conn: &mut AsyncPgConnection,
+    ctx: &WriteContext<'_>,
+    id: Uuid,
+    index: usize,
+    if_match: &IfMatch,
+) -> ApiResult<Network> {
+    if !ctx.actor.has(Role::Admin) {
+        return Err(ApiError::Forbidden(
+            "only admins may erase personal data".into(),
+        ));
+    }
+    let network = conn
+        .transaction::<_, ApiError, _>(async |conn| {
+            let current = q::find_for_update(conn, id)
+                .await?
+                .ok_or_else(|| not_found(id))?
+                .into_domain()?;
+            if_match.check(current.version)?;
+            let Some(contact) = current.profile.contacts.get(index) else {
+                return Err(ApiError::NotFound(format!(
+                    "network {id} has no contact {index}"
+                )));
+            };
+            let secrets: Vec<String> = [
+                Some(contact.name.clone()),
+                contact.email.as_ref().map(|e| e.as_str().to_owned()),
+                contact.phone.as_ref().map(|p| p.as_str().to_owned()),
+            ]
+            .into_iter()
+            .flatten()
+            .collect();
+            let mut profile = current.profile.clone();
+            profile.contacts.remove(index);
+            // The same data in free text (a description naming the person) goes too.
+            let mut doc = serde_json::to_value(&profile).map_err(ApiError::internal)?;
+            onconet_domain::changes::erase_strings(&mut doc, &secrets);
+            let profile: NetworkProfile =
+                serde_json::from_value(doc).map_err(ApiError::internal)?;
+            let columns =
+                ProfileColumns::from_profile(&profile, current.area.clone().zip(current.area_km2))?;
+            let updated = q::update_profile(conn, id, current.version, &columns)
+                .await?
+                .ok_or_else(|| ApiError::PreconditionFailed {
+                    current_etag: etag(current.version + 1),
+                })?
+                .into_domain()?;
+            for mut r in revisions::for_network(conn, id).await? {
+                let a = onconet_domain::changes::erase_strings(&mut r.snapshot, &secrets);
+                let b = onconet_domain::changes::erase_strings(&mut r.changes, &secrets);
+                if a + b > 0 {
+                    revisions::rewrite(conn, r.id, &r.snapshot, &r.changes).await?;
+                }
+            }
+            revisions::insert(
+                conn,
+                &NewRevision {
+                    network_id: id,
+                    version: updated.version,
+                    action: "erased".into(),
+                    actor_sub: ctx.actor.sub.clone(),
+                    actor_name: ctx.actor.name.clone(),
+                    request_id: ctx.request_id.clone(),
+                    changes: serde_json::json!([{
+                        "field": format!("contacts/{index}"),
+                        "old": onconet_domain::changes::ERASED,
+                        "new": null
+                    }]),
+                    snapshot: snapshot(&updated)?,
+                    state: updated.state.as_str().into(),
+                },
+            )
+            .await?;
+            notify::notify(conn, &Change::Network(id)).await?;
+            Ok(updated)
+        })
+        .await?;
+    ctx.geo.apply(&network)?;
+    Ok(network)
+}
