@@ -131,11 +131,11 @@ impl CoverageCache {
             .cloned();
         if let Some(p) = &previous
             && Arc::ptr_eq(&p.layer, &layer)
-            && p.members.keys().eq(members.keys())
+            && p.members.len() == members.len()
             && p.members
-                .values()
-                .map(|v| v.0)
-                .eq(members.values().map(|v| v.0))
+                .iter()
+                .zip(members.iter())
+                .all(|((a, (va, aa)), (b, (vb, ab)))| a == b && va == vb && Arc::ptr_eq(aa, ab))
         {
             self.hits.fetch_add(1, Ordering::Relaxed);
             return Ok((p.report.clone(), CacheOutcome::Hit));
@@ -152,13 +152,20 @@ impl CoverageCache {
                 // The boxes of every old and new area that changed: only regions meeting
                 // one of them can have changed.
                 let mut changed: Vec<Rect<f64>> = Vec::new();
+                // Changed: another version, or the same version with a re-derived area (after a
+                // region import).
+                let same = |a: Option<&(i64, Arc<MultiPolygon<f64>>)>,
+                            version: i64,
+                            area: &Arc<MultiPolygon<f64>>| {
+                    a.is_some_and(|(v, x)| *v == version && Arc::ptr_eq(x, area))
+                };
                 for (id, (version, area)) in &p.members {
-                    if members.get(id).is_none_or(|(v, _)| v != version) {
+                    if !same(members.get(id), *version, area) {
                         changed.extend(area.bounding_rect());
                     }
                 }
                 for (id, (version, area)) in &members {
-                    if p.members.get(id).is_none_or(|(v, _)| v != version) {
+                    if !same(p.members.get(id), *version, area) {
                         changed.extend(area.bounding_rect());
                     }
                 }

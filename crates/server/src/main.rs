@@ -168,7 +168,7 @@ async fn serve(settings: ServeSettings) -> Result<()> {
     let base = format!("http://{host}:{}", app.port());
     tracing::info!(url = %base, "onconet is listening");
     eprintln!(
-        "\nonconet is running:\n  API           {base}/v1/networks\n  vocabularies  {base}/v1/vocabularies\n  OpenAPI       {base}/openapi.json\n  health        {base}/healthz  {base}/readyz\nStop with Ctrl-C.\n"
+        "\nonconet is running:\n  API           {base}/v1/networks\n  find          {base}/v1/search?postcode=9713\n  vocabularies  {base}/v1/vocabularies\n  API docs      {base}/docs/  ({base}/openapi.json)\n  widget        {base}/widget/demo\n  health        {base}/healthz  {base}/readyz  {base}/metrics\nStop with Ctrl-C.\n"
     );
     app.run_until_stopped().await
 }
