@@ -277,6 +277,21 @@ pub fn parse_list<T>(
         .collect()
 }
 
+/// Whether to answer GeoJSON: `format=geojson`, or `Accept: application/geo+json` without a
+/// `format`; any other `format` than `json`/`geojson` is a 400.
+pub fn want_geojson(req: &HttpRequest, format: Option<&str>) -> Result<bool, ApiError> {
+    match format {
+        None => Ok(accepts(req, "application/geo+json")),
+        Some("geojson") => Ok(true),
+        Some("json") => Ok(false),
+        Some(other) => Err(ApiError::bad_parameter(
+            "format",
+            "unknown_code",
+            format!("`{other}` is not json or geojson"),
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

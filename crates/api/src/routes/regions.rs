@@ -2,7 +2,6 @@
 
 use crate::dto::page::{ListResponse, PageInfo};
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::extract::accepts;
 use crate::geography::LAYERS;
 use crate::state::AppState;
 use actix_web::http::header;
@@ -68,19 +67,6 @@ pub struct RegionsQuery {
     pub format: Option<String>,
 }
 
-fn want_geojson(req: &HttpRequest, format: Option<&str>) -> ApiResult<bool> {
-    match format {
-        None => Ok(accepts(req, GEO_JSON)),
-        Some("geojson") => Ok(true),
-        Some("json") => Ok(false),
-        Some(other) => Err(ApiError::bad_parameter(
-            "format",
-            "unknown_code",
-            format!("`{other}` is not json or geojson"),
-        )),
-    }
-}
-
 fn layer_of(
     state: &AppState,
     layer: &str,
@@ -113,7 +99,7 @@ pub async fn list_regions(
 ) -> ApiResult<HttpResponse> {
     let layer_name = path.into_inner();
     let layer = layer_of(&state, &layer_name)?;
-    let geojson = want_geojson(&req, query.format.as_deref())?;
+    let geojson = crate::extract::want_geojson(&req, query.format.as_deref())?;
     let parse = |name: &str, v: Option<&str>, default: i64, max: i64| -> ApiResult<i64> {
         match v {
             None => Ok(default),
@@ -199,7 +185,7 @@ pub async fn get_region(
         .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
         .insert_header((header::VARY, "Accept"));
     Ok(
-        if want_geojson(&req, query.get("format").map(String::as_str))? {
+        if crate::extract::want_geojson(&req, query.get("format").map(String::as_str))? {
             response
                 .content_type(GEO_JSON)
                 .json(feature(region, &layer_name))

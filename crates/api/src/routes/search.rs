@@ -3,7 +3,7 @@
 use crate::dto::network::NetworkResponse;
 use crate::dto::page::{PageInfo, parse_paging};
 use crate::error::{ApiError, ApiResult, InvalidParam, Problem};
-use crate::extract::{accepts, if_none_match};
+use crate::extract::if_none_match;
 use crate::geography::SearchEntry;
 use crate::routes::regions::GEO_JSON;
 use crate::state::AppState;
@@ -258,19 +258,6 @@ impl EntryFilter {
     }
 }
 
-fn want_geojson(req: &HttpRequest, format: Option<&str>) -> ApiResult<bool> {
-    match format {
-        None => Ok(accepts(req, GEO_JSON)),
-        Some("geojson") => Ok(true),
-        Some("json") => Ok(false),
-        Some(other) => Err(ApiError::bad_parameter(
-            "format",
-            "unknown_code",
-            format!("`{other}` is not json or geojson"),
-        )),
-    }
-}
-
 /// A weak ETag for an answer computed from the index: changes whenever the index does.
 fn search_etag(generation: u64, req: &HttpRequest) -> String {
     let mut h = std::collections::hash_map::DefaultHasher::new();
@@ -338,7 +325,7 @@ pub async fn search(
         }
     };
     let (page, per_page) = parse_paging(q.page.as_deref(), q.per_page.as_deref())?;
-    let geojson = want_geojson(&req, q.format.as_deref())?;
+    let geojson = crate::extract::want_geojson(&req, q.format.as_deref())?;
     let place = resolve_place(
         &state,
         q.lat.as_deref(),

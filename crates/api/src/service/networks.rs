@@ -143,6 +143,26 @@ async fn record(
     Ok(())
 }
 
+/// Locks network `id` for a change by `actor`: 404 when they may not see it, 403 when they
+/// may see but not edit it.
+async fn lock_editable(
+    conn: &mut AsyncPgConnection,
+    actor: &Actor,
+    id: Uuid,
+) -> ApiResult<Network> {
+    let current = q::find_for_update(conn, id)
+        .await?
+        .ok_or_else(|| not_found(id))?
+        .into_domain()?;
+    if current.state != RegistryState::Published
+        && !actor.can_view_private(current.profile.ros_org.as_ref())
+    {
+        return Err(not_found(id));
+    }
+    check_may_edit(actor, &current.profile)?;
+    Ok(current)
+}
+
 /// Creates a network as a draft.
 pub async fn create(
     conn: &mut AsyncPgConnection,
@@ -234,17 +254,8 @@ pub async fn update(
         .collect();
     let network = conn
         .transaction::<_, ApiError, _>(async |conn| {
-            let current = q::find_for_update(conn, id)
-                .await?
-                .ok_or_else(|| not_found(id))?
-                .into_domain()?;
+            let current = lock_editable(conn, ctx.actor, id).await?;
             let actor = ctx.actor;
-            if current.state != RegistryState::Published
-                && !actor.can_view_private(current.profile.ros_org.as_ref())
-            {
-                return Err(not_found(id));
-            }
-            check_may_edit(actor, &current.profile)?;
             if_match.check(current.version)?;
             if !read_only.is_empty() {
                 return Err(ApiError::Validation(read_only));
@@ -308,17 +319,8 @@ pub async fn transition(
     };
     let network = conn
         .transaction::<_, ApiError, _>(async |conn| {
-            let current = q::find_for_update(conn, id)
-                .await?
-                .ok_or_else(|| not_found(id))?
-                .into_domain()?;
+            let current = lock_editable(conn, ctx.actor, id).await?;
             let actor = ctx.actor;
-            if current.state != RegistryState::Published
-                && !actor.can_view_private(current.profile.ros_org.as_ref())
-            {
-                return Err(not_found(id));
-            }
-            check_may_edit(actor, &current.profile)?;
             // Who may make this move at all is decided before the version: an adviser who can never
             // publish gets 403, not a 412 that invites a retry.
             if let Err(e @ onconet_domain::TransitionError::Forbidden { .. }) =
