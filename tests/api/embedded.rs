@@ -19,8 +19,28 @@ fn onconet_binary() -> std::path::PathBuf {
     target.join("debug/onconet")
 }
 
+/// A running `onconet serve`; stopped with SIGTERM when dropped, so a failing test leaves no
+/// server (and no PostgreSQL) behind.
+struct Server(Option<Child>);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(child) = self.0.take() {
+            let _ = sigterm_and_wait(child);
+        }
+    }
+}
+
+fn sigterm_and_wait(mut child: Child) -> std::io::Result<std::process::ExitStatus> {
+    let _ = nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    );
+    child.wait()
+}
+
 /// Starts `onconet serve` on a free port and returns it with its base URL.
-fn serve(binary: &std::path::Path, data_dir: &std::path::Path) -> (Child, String) {
+fn serve(binary: &std::path::Path, data_dir: &std::path::Path) -> (Server, String) {
     let mut child = Command::new(binary)
         .args(["serve", "--bind", "127.0.0.1:0", "--data-dir"])
         .arg(data_dir)
@@ -32,6 +52,7 @@ fn serve(binary: &std::path::Path, data_dir: &std::path::Path) -> (Child, String
         .spawn()
         .expect("spawn onconet serve");
     let stderr = child.stderr.take().expect("stderr");
+    let server = Server(Some(child));
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         for line in BufReader::new(stderr).lines().map_while(Result::ok) {
@@ -45,16 +66,12 @@ fn serve(binary: &std::path::Path, data_dir: &std::path::Path) -> (Child, String
     let url = rx
         .recv_timeout(Duration::from_secs(120))
         .expect("the server did not start");
-    (child, url)
+    (server, url)
 }
 
-fn terminate(mut child: Child) {
-    nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(child.id() as i32),
-        nix::sys::signal::Signal::SIGTERM,
-    )
-    .expect("SIGTERM");
-    let status = child.wait().expect("wait");
+fn terminate(mut server: Server) {
+    let child = server.0.take().expect("running");
+    let status = sigterm_and_wait(child).expect("wait");
     assert!(
         status.success(),
         "onconet serve exits cleanly on SIGTERM: {status:?}"
