@@ -55,3 +55,62 @@ fn onconet_api_document() -> String {
     );
     String::from_utf8(out.stdout).expect("utf-8")
 }
+
+/// Every operation in the document is answered by a route (not the fallback's 404/405), and
+/// the router has nothing undocumented: everything is mounted through `mount()`, whose
+/// `service(...)` calls are what the document is generated from.
+#[tokio::test(flavor = "multi_thread")]
+async fn every_documented_operation_is_routed() {
+    let app = spawn_app().await;
+    let network = app
+        .create_published(&onconet_test_support::fixtures::minimal_network("Route"))
+        .await;
+    let id = network["id"].as_str().expect("id");
+    let doc: serde_json::Value = app
+        .get("/openapi.json")
+        .send()
+        .await
+        .expect("doc")
+        .json()
+        .await
+        .expect("json");
+    let mut walked = 0;
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        let concrete = path
+            .replace("{id}", id)
+            .replace("{layer}", "municipality")
+            .replace("{code}", "GM0014")
+            .replace("{index}", "0")
+            .replace("{file}", "index.html");
+        for method in item.as_object().expect("item").keys() {
+            let method =
+                reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).expect("method");
+            let r = app
+                .client
+                .request(method.clone(), app.url(&concrete))
+                .bearer_auth(&app.admin_token)
+                .send()
+                .await
+                .expect("request");
+            let status = r.status().as_u16();
+            let body = r.text().await.unwrap_or_default();
+            assert!(
+                status != 405 && !(status == 404 && body.contains("no route for")),
+                "{method} {path}: {status} {body}"
+            );
+            walked += 1;
+        }
+    }
+    assert!(walked >= 20, "{walked} operations");
+    // And an undocumented path is the fallback's.
+    let r = app.get("/v2/networks").send().await.expect("request");
+    assert_eq!(r.status(), 404);
+    let r = app
+        .client
+        .delete(app.url("/v1/networks"))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(r.status(), 405);
+    assert_eq!(r.headers()["allow"], "GET, POST");
+}

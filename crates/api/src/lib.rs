@@ -53,6 +53,9 @@ where
     .service(routes::health::healthz)
     .service(routes::health::readyz)
     .service(routes::health::metrics)
+    .service(routes::docs::openapi_document)
+    .service(routes::docs::docs_redirect)
+    .service(routes::docs::swagger_ui)
     .service(routes::widget::widget_script)
     .service(routes::widget::widget_demo)
 }
@@ -218,36 +221,17 @@ pub fn app(
     if let Some(rate_limit) = ops.rate_limit.clone() {
         app = app.app_data(web::Data::from(rate_limit));
     }
-    app.app_data(web::Data::new(state))
+    app.app_data(web::Data::new(routes::docs::OpenApiJson(doc_json)))
+        .app_data(web::Data::new(Arc::new(utoipa_swagger_ui::Config::new([
+            "/openapi.json",
+        ]))))
+        .app_data(web::Data::new(state))
         .app_data(web::Data::new(auth))
         .app_data(web::Data::new(ops.metrics.registry.clone()))
         .app_data(web::QueryConfig::default().error_handler(query_error))
         .app_data(
             web::PathConfig::default()
                 .error_handler(|err, _| ApiError::NotFound(err.to_string()).into()),
-        )
-        .route(
-            "/openapi.json",
-            web::get().to(move || {
-                let body = doc_json.clone();
-                async move {
-                    HttpResponse::Ok()
-                        .content_type("application/json")
-                        .body(body)
-                }
-            }),
-        )
-        .service(
-            utoipa_swagger_ui::SwaggerUi::new("/docs/{_:.*}")
-                .config(utoipa_swagger_ui::Config::new(["/openapi.json"])),
-        )
-        .route(
-            "/docs",
-            web::get().to(|| async {
-                HttpResponse::PermanentRedirect()
-                    .insert_header((actix_web::http::header::LOCATION, "/docs/"))
-                    .finish()
-            }),
         )
         .default_service(web::to(not_found))
         .wrap(actix_web::middleware::from_fn(ratelimit::limit))

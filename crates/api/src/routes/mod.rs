@@ -1,5 +1,6 @@
 pub mod changes;
 pub mod coverage;
+pub mod docs;
 pub mod health;
 pub mod networks;
 pub mod regions;
