@@ -570,3 +570,20 @@ async fn bad_bodies_are_refused_and_change_nothing() {
         "a refused request must leave the database unchanged"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn nul_bytes_are_refused_not_stored() {
+    let app = spawn_app().await;
+    let r = app.get("/v1/networks?q=ab%00c").send().await.expect("list");
+    assert_eq!(r.status(), 400);
+    let mut body = minimal_network("Met \u{0}");
+    let r = app.create_network(&body).await;
+    assert_eq!(r.status(), 422);
+    // Foreign members of a GeoJSON geometry are not kept (they could hold anything).
+    body["name"] = json!("Gebied");
+    body["service_area"] = json!({"geometry": {"type": "Polygon", "coordinates": [[[5.0, 52.0], [5.1, 52.0], [5.1, 52.1], [5.0, 52.0]]], "crs": "x\u{0}"}});
+    let r = app.create_network(&body).await;
+    assert_eq!(r.status(), 201);
+    let n: Value = r.json().await.expect("json");
+    assert!(n["service_area"]["geometry"].get("crs").is_none());
+}

@@ -525,7 +525,11 @@ impl NetworkBody {
             ServiceArea {
                 municipalities,
                 postcodes,
-                geometry: a.geometry.clone(),
+                // Kept as given, but only the members that make the geometry: foreign members
+                // (`crs`, `properties`, …) are dropped.
+                geometry: a.geometry.as_ref().map(|g| {
+                    serde_json::json!({"type": g.get("type").cloned().unwrap_or_default(), "coordinates": g.get("coordinates").cloned().unwrap_or_default()})
+                }),
                 circles,
             }
         });

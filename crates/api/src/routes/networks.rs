@@ -24,7 +24,11 @@ use uuid::Uuid;
 #[into_params(parameter_in = Query)]
 pub struct ListNetworksQuery {
     /// Text to find in the name or description (case-insensitive).
-    #[param(max_length = 200, example = "Groningen")]
+    #[param(
+        max_length = 200,
+        pattern = "^[^\\x00-\\x1f\\x7f]*$",
+        example = "Groningen"
+    )]
     pub q: Option<String>,
     /// Network types, comma-separated (any of).
     #[serde(rename = "type")]
@@ -95,6 +99,14 @@ impl ListNetworksQuery {
             .map(str::trim)
             .filter(|q| !q.is_empty())
             .map(str::to_owned);
+        // PostgreSQL text cannot hold NUL, and no search needs control characters.
+        if q.as_ref().is_some_and(|q| q.chars().any(char::is_control)) {
+            return Err(ApiError::bad_parameter(
+                "q",
+                "control_character",
+                "must not contain control characters",
+            ));
+        }
         if q.as_ref().is_some_and(|q| q.chars().count() > 200) {
             return Err(ApiError::bad_parameter(
                 "q",
