@@ -257,3 +257,55 @@ async fn an_admin_erases_a_contact_also_from_history() {
         .expect("text");
     assert!(!feed.contains("Bram Jansen"));
 }
+
+/// Non-public contact data never appears in anything the public can fetch.
+#[tokio::test(flavor = "multi_thread")]
+async fn no_public_response_carries_private_contacts() {
+    let app = spawn_app().await;
+    let n = app.create_published(&full_network()).await;
+    let id = n["id"].as_str().expect("id");
+    let private = ["Bram Jansen", "voorzitter@example.nl"];
+    let public_paths = [
+        "/v1/networks".to_owned(),
+        "/v1/networks?q=Groningen".to_owned(),
+        format!("/v1/networks/{id}"),
+        "/v1/search?postcode=9711".to_owned(),
+        "/v1/search?postcode=9711&format=geojson".to_owned(),
+        "/v1/search?municipality=GM0014&radius_km=100".to_owned(),
+        "/v1/here?postcode=9711".to_owned(),
+        "/v1/changes".to_owned(),
+    ];
+    let mut scanned = 0;
+    for path in &public_paths {
+        for accept in ["application/json", "application/geo+json"] {
+            let r = app
+                .get(path)
+                .header("Accept", accept)
+                .send()
+                .await
+                .expect("get");
+            assert_eq!(r.status(), 200, "{path}");
+            let text = r.text().await.expect("text");
+            for secret in private {
+                assert!(!text.contains(secret), "{path} ({accept}) shows {secret}");
+            }
+            assert!(
+                text.contains("coordinator@example.nl") || path.contains("q="),
+                "{path}: the public contact is there"
+            );
+            scanned += 1;
+        }
+    }
+    assert_eq!(scanned, 16);
+    // The editor sees both.
+    let staff = app
+        .get(&format!("/v1/networks/{id}"))
+        .bearer_auth(&app.staff_token)
+        .send()
+        .await
+        .expect("get")
+        .text()
+        .await
+        .expect("text");
+    assert!(private.iter().all(|s| staff.contains(s)));
+}
