@@ -230,7 +230,7 @@ def request(path, method="GET", body=None, headers=None):
     with urllib.request.urlopen(req, timeout=300) as r:
         data = r.read()
         dt = time.perf_counter() - t0
-        return dt, dict(r.headers), data
+        return dt, {k.lower(): v for k, v in r.headers.items()}, data
 
 filters = [l.strip() for l in open(f"{WORK}/filters.tsv") if l.strip()]
 def path_for(f):
@@ -242,7 +242,7 @@ api, api_total, caches = {}, 0.0, []
 for f in filters:
     dt, h, data = request(path_for(f))
     api_total += dt
-    cache = h.get("X-Coverage-Cache", "?")
+    cache = h.get("x-coverage-cache", "?")
     caches.append(cache)
     if not cache.startswith("miss"):
         print(f"WARNING: {f}: X-Coverage-Cache {cache} (expected miss)")
@@ -268,7 +268,7 @@ out = subprocess.run([PSQL, "-X", "-q", "-A", "-t", "-F", "\t", PG, "-c", sql], 
 
 # -- comparison
 pairs = km_bad = pop_bad = missing = 0
-worst_abs = (0.0, None); worst_rel = (0.0, None); worst_pop = (0.0, None)
+worst_area = (0.0, None); worst_abs = (0.0, None); worst_rel = (0.0, None); worst_pop = (0.0, None)
 for line in out.splitlines():
     f, code, pop, area, cov = line.split("\t")
     pop, area, cov = int(pop), float(area), float(cov)
@@ -278,6 +278,8 @@ for line in out.splitlines():
     pairs += 1
     d = abs(r["covered_km2"] - cov)
     rel = d / cov if cov > 0 else (0.0 if d == 0 else float("inf"))
+    da = abs(r["area_km2"] - area)
+    if da > worst_area[0]: worst_area = (da, (f, code, r["area_km2"], area))
     if d > worst_abs[0]: worst_abs = (d, (f, code, r["covered_km2"], cov))
     if d > 0.01 and rel > worst_rel[0]: worst_rel = (rel, (f, code, r["covered_km2"], cov))
     if d > 0.01 and rel > 0.001: km_bad += 1
@@ -287,6 +289,7 @@ for line in out.splitlines():
         if dp > worst_pop[0]: worst_pop = (dp, (f, code, r["covered_population"], round(pg_pop, 2)))
         if dp > 1: pop_bad += 1
 print(f"compared {pairs} municipality × filter pairs ({missing} missing from onconet's answer)")
+print(f"largest |area_km2 difference| (whole region): {worst_area[0]:.6f} km²  (filter, code, onconet, PostGIS) = {worst_area[1]}")
 print(f"largest |covered_km2 difference|: {worst_abs[0]:.6f} km²  (filter, code, onconet, PostGIS) = {worst_abs[1]}")
 print(f"largest relative difference among those > 0.01 km²: {worst_rel[0]*100:.4f} %  {worst_rel[1]}")
 print(f"largest |covered_population difference|: {worst_pop[0]:.2f}  (filter, code, onconet, PostGIS) = {worst_pop[1]}")
@@ -322,7 +325,7 @@ request(path_for(disc))  # make sure it is cached
 times = []
 for k in range(EDITS):
     _, h, d = request(f"/v1/networks/{nid}")
-    etag = h.get("ETag")
+    etag = h.get("etag")
     sa = json.loads(d)["service_area"]
     munis = base_muni + [extra] if k % 2 == 0 else base_muni
     sa = dict(sa, municipalities=munis)
@@ -331,7 +334,7 @@ for k in range(EDITS):
     # the cache learns of the write asynchronously; a `hit` means it had not yet: not counted, ask again
     for attempt in range(200):
         dt, h, d = request(path_for(disc))
-        cache = h.get("X-Coverage-Cache", "?")
+        cache = h.get("x-coverage-cache", "?")
         if not cache.startswith("hit"): break
         time.sleep(0.01)
     times.append(dt)
