@@ -100,7 +100,9 @@ impl ListNetworksQuery {
             .filter(|q| !q.is_empty())
             .map(str::to_owned);
         // PostgreSQL text cannot hold NUL, and no search needs control characters.
-        if q.as_ref().is_some_and(|q| q.chars().any(char::is_control)) {
+        if q.as_ref()
+            .is_some_and(|q| q.chars().any(|c| c < ' ' || c == '\u{7f}'))
+        {
             return Err(ApiError::bad_parameter(
                 "q",
                 "control_character",
