@@ -84,18 +84,14 @@ WORK="$(mktemp -d /tmp/onconet-bench-coverage.XXXXXX)"
 chmod 755 "$WORK"
 DATA="$WORK/data"
 SERVER_PID=""
+# shellcheck source=bench/server.sh
+. "$ROOT/scripts/bench/server.sh"
 cleanup() {
   status=$?
   trap - EXIT INT TERM
   # psql sessions of step 5 (their own process groups are ours: started by this shell)
   jobs -p | while read -r p; do [ "$p" != "$SERVER_PID" ] && kill -TERM "$p" 2>/dev/null; done || true
-  if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
-    kill -TERM "$SERVER_PID" 2>/dev/null || true
-    for _ in $(seq 1 100); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$SERVER_PID" 2>/dev/null || true
-  fi
-  # The server stops the cluster it started; make sure of it after a failure too.
-  [ -d "$DATA" ] && "$ONCONET" db stop --data-dir "$DATA" >/dev/null 2>&1 || true
+  stop_server
   if [ "${BENCH_KEEP:-0}" = 1 ]; then
     echo "bench-coverage: kept $WORK"
   else
@@ -107,21 +103,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 step "server (data dir $DATA)"
-ONCONET_RATE_LIMIT_PER_SECOND=0 "$ONCONET" serve --bind 127.0.0.1:0 --workers 2 --data-dir "$DATA" \
-  >"$WORK/serve.out" 2>"$WORK/serve.log" &
-SERVER_PID=$!
-BASE=""
-for _ in $(seq 1 600); do
-  kill -0 "$SERVER_PID" 2>/dev/null || { cat "$WORK/serve.log" >&2; die "the server did not start"; }
-  BASE="$(grep -o 'http://127\.0\.0\.1:[0-9]*' "$WORK/serve.log" | head -n 1 || true)"
-  [ -n "$BASE" ] && curl -fsS "$BASE/readyz" >/dev/null 2>&1 && break
-  BASE=""
-  sleep 0.2
-done
-[ -n "$BASE" ] || die "the server did not become ready within 2 minutes"
-echo "server: $BASE (pid $SERVER_PID)"
-DB_URL="$("$ONCONET" db status --data-dir "$DATA" | sed -n 's/^running: //p')"
-[ -n "$DB_URL" ] || die "the embedded PostgreSQL is not running"
+start_server
 
 step "region layers (detailed municipalities with population, provinces)"
 "$ONCONET" regions import --layer municipality "$REF/gemeenten-2024.geojson" \
