@@ -6,7 +6,7 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-fn onconet_binary() -> std::path::PathBuf {
+pub(crate) fn onconet_binary() -> std::path::PathBuf {
     let status = Command::new(env!("CARGO"))
         .args(["build", "--quiet", "-p", "onconet", "--bin", "onconet"])
         .current_dir(workspace_dir())

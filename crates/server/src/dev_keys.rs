@@ -17,7 +17,8 @@ use std::path::{Path, PathBuf};
 
 pub const DEV_KID: &str = "onconet-dev";
 
-fn key_path(data_dir: &Path) -> PathBuf {
+/// Where the development key lives in `data_dir`.
+pub fn key_path(data_dir: &Path) -> PathBuf {
     data_dir.join("dev-jwt-ed25519.pem")
 }
 

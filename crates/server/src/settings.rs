@@ -20,8 +20,10 @@ pub struct DataSettings {
 /// Token verification settings (DESIGN §5).
 #[derive(Debug, Clone, Args)]
 pub struct AuthSettings {
-    /// Path of the identity provider's JWKS document. Unset: development mode, which accepts
-    /// tokens made by `onconet token` with the key in the data dir.
+    /// The identity provider's JWKS document: a path, or an https:// URL (http:// only for
+    /// 127.0.0.1, ::1 and localhost) fetched at start-up, hourly and on unknown key ids. Unset:
+    /// development mode, which accepts tokens made by `onconet token` with the key in the data
+    /// dir.
     #[arg(long, env = "ONCONET_JWKS")]
     pub jwks: Option<String>,
     /// Required `iss` claim.

@@ -64,32 +64,53 @@ impl Drop for Database {
     }
 }
 
-/// The authenticator: identity-provider keys when `ONCONET_JWKS` is set, otherwise the
-/// development key (said loudly in the log).
-pub fn authenticator(auth: &AuthSettings, data: &DataSettings) -> Result<Authenticator> {
-    let keys = match &auth.jwks {
-        Some(source) => {
-            let keys = jwks::load(source)?;
+/// The authenticator: identity-provider keys when `ONCONET_JWKS` is set (a file, or a URL
+/// fetched now, refreshed in the background and on unknown key ids), otherwise the development
+/// key (said loudly in the log).
+pub async fn authenticator(auth: &AuthSettings, data: &DataSettings) -> Result<Arc<Authenticator>> {
+    let issuer = auth.jwt_issuer.clone();
+    let audience = auth.jwt_audience.clone();
+    let Some(source) = &auth.jwks else {
+        let key = dev_keys::load_or_create(&data.data_dir)?;
+        tracing::warn!(
+            "DEVELOPMENT MODE: ONCONET_JWKS is not set, so tokens made by `onconet token` with the key in {} are accepted. Never run a public deployment like this.",
+            data.data_dir.display()
+        );
+        let keys = vec![dev_keys::verification_key(&key)?];
+        return Ok(Arc::new(Authenticator::new(keys, issuer, audience)));
+    };
+    match jwks::JwksSource::parse(source)? {
+        jwks::JwksSource::File(path) => {
+            let keys = jwks::load_file(&path)?;
             tracing::info!(
                 keys = keys.len(),
+                file = %path.display(),
                 "verifying tokens with the identity provider's keys; development tokens are refused"
             );
-            keys
+            Ok(Arc::new(Authenticator::new(keys, issuer, audience)))
         }
-        None => {
-            let key = dev_keys::load_or_create(&data.data_dir)?;
-            tracing::warn!(
-                "DEVELOPMENT MODE: ONCONET_JWKS is not set, so tokens made by `onconet token` with the key in {} are accepted. Never run a public deployment like this.",
-                data.data_dir.display()
+        jwks::JwksSource::Url(url) => {
+            let shown = jwks::shown(&url);
+            let remote = jwks::JwksUrl::new(url)?;
+            let keys = remote.fetch_keys().await.with_context(|| {
+                format!("cannot start: the first fetch of ONCONET_JWKS {shown} failed")
+            })?;
+            tracing::info!(
+                keys = keys.len(),
+                url = %shown,
+                refresh_seconds = onconet_api::auth::PERIODIC_REFRESH.as_secs(),
+                "verifying tokens with the identity provider's keys; development tokens are refused"
             );
-            vec![dev_keys::verification_key(&key)?]
+            let auth = Arc::new(Authenticator::with_source(
+                keys,
+                Arc::new(remote),
+                issuer,
+                audience,
+            ));
+            auth.spawn_periodic_refresh(onconet_api::auth::PERIODIC_REFRESH);
+            Ok(auth)
         }
-    };
-    Ok(Authenticator::new(
-        keys,
-        auth.jwt_issuer.clone(),
-        auth.jwt_audience.clone(),
-    ))
+    }
 }
 
 /// A built, not yet running application.
@@ -101,6 +122,8 @@ pub struct Application {
 
 impl Application {
     pub async fn build(settings: &ServeSettings) -> Result<Self> {
+        // First, so a wrong ONCONET_JWKS fails before any database work.
+        let auth = authenticator(&settings.auth, &settings.data).await?;
         let database = Database::open(&settings.data)?;
         let url = database.url.expose_secret().to_owned();
         onconet_db::migrations::run_pending(&url)
@@ -136,7 +159,6 @@ impl Application {
         if settings.daily_snapshot {
             tokio::spawn(onconet_api::coverage::snapshot_daily(state.clone()));
         }
-        let auth = Arc::new(authenticator(&settings.auth, &settings.data)?);
         let ops = onconet_api::Ops::new(settings.rate_limit_per_second, settings.rate_limit_burst)
             .map_err(anyhow::Error::msg)?;
         let listener = TcpListener::bind(&settings.bind)
