@@ -388,9 +388,13 @@ async fn a_jwks_url_must_be_https_and_reachable_at_start_up() {
         .arg(dir.path())
         .env_remove("DATABASE_URL")
         .env("ONCONET_JWKS", &unreachable)
-        .env("ONCONET_LOG_FORMAT", "json")
+        .envs(onconet_test_support::logs::child_env())
         .output()
         .expect("run onconet serve");
+    let _ = std::io::Write::write_all(
+        &mut onconet_test_support::logs::file("onconet-serve-bad-jwks"),
+        &out.stderr,
+    );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success(), "start-up fails: {stderr}");
     assert!(stderr.contains(&unreachable), "{stderr}");

@@ -1,8 +1,8 @@
 //! The binary with its embedded PostgreSQL: data survives a restart, SIGTERM stops cleanly.
 
-use onconet_test_support::{fixtures::full_network, workspace_dir};
+use onconet_test_support::{fixtures::full_network, logs, workspace_dir};
 use serde_json::Value;
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -46,16 +46,20 @@ fn serve(binary: &std::path::Path, data_dir: &std::path::Path) -> (Server, Strin
         .arg(data_dir)
         .env_remove("DATABASE_URL")
         .env_remove("ONCONET_JWKS")
-        .env("ONCONET_LOG_FORMAT", "json")
+        .envs(logs::child_env())
         .stderr(Stdio::piped())
-        .stdout(Stdio::null())
+        .stdout(logs::file("onconet-serve-stdout"))
         .spawn()
         .expect("spawn onconet serve");
     let stderr = child.stderr.take().expect("stderr");
     let server = Server(Some(child));
     let (tx, rx) = std::sync::mpsc::channel();
+    // Its log goes to the test logs (scripts/check-logs.sh reads them); the start-up line
+    // tells the URL.
+    let mut log = logs::file("onconet-serve");
     std::thread::spawn(move || {
         for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = writeln!(log, "{line}");
             if let Ok(v) = serde_json::from_str::<Value>(&line)
                 && v["message"] == "onconet is listening"
             {
@@ -87,6 +91,7 @@ async fn data_survives_a_restart_of_the_embedded_database() {
         Command::new(&binary)
             .args(["token", "--role", "iknl_staff", "--data-dir"])
             .arg(dir.path())
+            .stderr(logs::file("onconet-token"))
             .output()
             .expect("onconet token")
             .stdout,
@@ -105,8 +110,12 @@ async fn data_survives_a_restart_of_the_embedded_database() {
             .arg("--data-dir")
             .arg(dir.path())
             .env_remove("DATABASE_URL")
+            .envs(logs::child_env())
             .output()
             .expect("onconet regions import");
+        let mut log = logs::file("onconet-regions-import");
+        let _ = log.write_all(&out.stdout);
+        let _ = log.write_all(&out.stderr);
         assert!(
             out.status.success(),
             "import {layer}: {}",

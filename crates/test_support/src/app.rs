@@ -2,9 +2,9 @@
 
 use crate::db::TestDb;
 use anyhow::Result;
+use onconet::dev_keys;
 use onconet::settings::{AuthSettings, DataSettings, ServeSettings};
 use onconet::startup::Application;
-use onconet::{dev_keys, telemetry};
 use onconet_domain::Role;
 use secrecy::SecretString;
 
@@ -81,6 +81,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut ServeSettings)) -> TestA
 /// A second server process on the same database (as several instances behind a load balancer),
 /// with its own development key.
 pub async fn spawn_peer(of: &TestApp) -> (String, tokio::task::JoinHandle<Result<()>>) {
+    crate::logs::init();
     let settings = settings_for(of.db.url(), of.data_dir.path());
     let app = match Application::build(&settings).await {
         Ok(app) => app,
@@ -114,9 +115,7 @@ fn settings_for(database_url: &str, data_dir: &std::path::Path) -> ServeSettings
 }
 
 async fn try_spawn(configure: impl FnOnce(&mut ServeSettings)) -> Result<TestApp> {
-    if std::env::var_os("TEST_LOG").is_some() {
-        telemetry::init();
-    }
+    crate::logs::init();
     let db = TestDb::new().await?;
     let data_dir = tempfile::tempdir()?;
     let mut settings = settings_for(db.url(), data_dir.path());

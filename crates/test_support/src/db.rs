@@ -174,6 +174,7 @@ impl TestDb {
     }
 
     async fn create(template_clause: &str) -> Result<Self> {
+        crate::logs::init();
         let name = format!("t_{}", uuid::Uuid::new_v4().simple());
         let mut conn = admin_connection().await?;
         diesel::sql_query(format!("CREATE DATABASE {name} {template_clause}"))

@@ -5,10 +5,14 @@
 //! Set `ONCONET_TEST_DATABASE_URL` to use another server; otherwise an embedded cluster lives
 //! in `target/onconet-test-pg` (`make test` stops it at the end; `onconet db stop --data-dir
 //! target/onconet-test-pg` does it by hand).
+//!
+//! The servers' logs go to `target/test-logs/` ([`logs`]); `scripts/check-logs.sh` looks there
+//! for the non-public contact data of [`fixtures`].
 
 mod app;
 mod db;
 pub mod fixtures;
+pub mod logs;
 
 pub use app::{TestApp, spawn_app, spawn_app_with, spawn_peer};
 pub use db::{TestDb, cluster_url};
