@@ -96,8 +96,39 @@ pub fn from_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, Ap
             }
             _ => pointer,
         };
-        ApiError::Validation(vec![InvalidParam::pointer(pointer, code, message)])
+        ApiError::Validation(vec![InvalidParam::pointer(
+            pointer,
+            code,
+            without_value(&message),
+        )])
     })
+}
+
+/// serde's message without the value it quotes: `invalid type: string "x", expected a
+/// boolean` → `invalid type: string, expected a boolean`; `unknown variant `x`, expected one
+/// of …` → `unknown variant, expected one of …`. What was sent may be a non-public contact's
+/// data, and problems are logged with the request; the pointer says where it was.
+fn without_value(message: &str) -> String {
+    for prefix in ["invalid type: ", "invalid value: "] {
+        if let Some(rest) = message.strip_prefix(prefix) {
+            let (unexpected, expected) = match rest.rfind(", expected ") {
+                Some(at) => (&rest[..at], &rest[at..]),
+                None => (rest, ""),
+            };
+            let kind = match unexpected.find(['`', '"']) {
+                Some(i) => unexpected[..i].trim_end(),
+                None => unexpected,
+            };
+            return format!("{prefix}{kind}{expected}");
+        }
+    }
+    if message.starts_with("unknown variant") {
+        return match message.rfind(", expected ") {
+            Some(at) => format!("unknown variant{}", &message[at..]),
+            None => "unknown variant".into(),
+        };
+    }
+    message.to_owned()
 }
 
 fn pointer_of(path: &serde_path_to_error::Path) -> String {
@@ -374,5 +405,43 @@ mod tests {
             .insert_header(("Accept", "application/geo+json;q=0"))
             .to_http_request();
         assert!(!accepts(&req, "application/geo+json"));
+    }
+}
+
+#[cfg(test)]
+mod value_free_tests {
+    use super::without_value;
+
+    #[test]
+    fn serde_messages_lose_the_values_they_quote() {
+        for (message, expected) in [
+            (
+                r#"invalid type: string "Jan, expected x", expected a boolean"#,
+                "invalid type: string, expected a boolean",
+            ),
+            (
+                "invalid type: integer `31612345678`, expected a string",
+                "invalid type: integer, expected a string",
+            ),
+            (
+                "invalid value: floating point `1.5`, expected u8",
+                "invalid value: floating point, expected u8",
+            ),
+            (
+                "invalid type: map, expected a string",
+                "invalid type: map, expected a string",
+            ),
+            (
+                "unknown variant `Jan Jansen`, expected one of `chair`, `coordinator`",
+                "unknown variant, expected one of `chair`, `coordinator`",
+            ),
+            (
+                "unknown variant `x`, there are no variants",
+                "unknown variant",
+            ),
+            ("missing field `name`", "missing field `name`"),
+        ] {
+            assert_eq!(without_value(message), expected, "{message}");
+        }
     }
 }
