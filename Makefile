@@ -6,9 +6,10 @@ CARGO ?= cargo
 DATA_DIR ?= .onconet
 BIND ?= 127.0.0.1:8080
 TEST_PG_DIR := target/onconet-test-pg
+TEST_LOG_DIR := $(or $(ONCONET_TEST_LOG_DIR),target/test-logs)
 export ONCONET_REFERENCE_DATA ?= $(abspath ../shared/data/nl)
 
-.PHONY: help setup build run test check fmt lint unit schemathesis browser openapi db-stop clean
+.PHONY: help setup build run test check fmt lint unit check-logs schemathesis browser openapi db-stop clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -34,10 +35,13 @@ check: ## The domain crate stays free of HTTP and SQL
 	@if $(CARGO) tree --locked -p onconet_spatial -e normal | grep -E '^.*(actix-web|diesel|utoipa) ' ; then \
 	  echo "onconet_spatial must not depend on actix-web, diesel or utoipa" >&2; exit 1; fi
 
-unit: ## All Rust tests against a real PostgreSQL (stopped afterwards)
-	@status=0; $(CARGO) test --locked --workspace || status=$$?; \
+unit: ## All Rust tests against a real PostgreSQL (stopped afterwards); their logs go to target/test-logs
+	@rm -rf "$(TEST_LOG_DIR)"; status=0; $(CARGO) test --locked --workspace || status=$$?; \
 	  $(CARGO) run --quiet --locked --bin onconet -- db stop --data-dir $(TEST_PG_DIR) || true; \
 	  exit $$status
+
+check-logs: ## No non-public contact data in the logs of the Rust tests (run after `unit`)
+	scripts/check-logs.sh
 
 schemathesis: ## schemathesis against a real server with its own OpenAPI document
 	scripts/schemathesis.sh
@@ -45,7 +49,7 @@ schemathesis: ## schemathesis against a real server with its own OpenAPI documen
 browser: ## The widget, /docs and the coverage map in headless Chromium, from a foreign origin
 	scripts/browser-test.sh
 
-test: setup fmt lint check unit schemathesis browser ## The whole suite: format, lints, architecture, tests, schemathesis, browser
+test: setup fmt lint check unit check-logs schemathesis browser ## The whole suite: format, lints, architecture, tests, their logs, schemathesis, browser
 
 openapi: ## Regenerate openapi/openapi.json from the code
 	$(CARGO) run --quiet --locked --bin onconet -- openapi > openapi/openapi.json

@@ -1,7 +1,9 @@
 //! Every class of bad input gets the right 4xx, a problem document naming the field, and
 //! leaves the database exactly as it was.
 
-use onconet_test_support::fixtures::{full_network, minimal_network};
+use onconet_test_support::fixtures::{
+    PRIVATE_CONTACT_NAME, PRIVATE_CONTACT_PHONE, PRIVATE_SENTINEL, full_network, minimal_network,
+};
 use onconet_test_support::{TestApp, spawn_app};
 use serde_json::{Value, json};
 
@@ -50,6 +52,18 @@ async fn expect_problem(response: reqwest::Response, case: &Case) {
     assert!(
         body["title"].is_string() && body["type"].is_string(),
         "{}: {body}",
+        case.what
+    );
+    // A problem names the field, never what was sent for it: the answer ends up in the
+    // request log, and a submitted contact may be non-public.
+    let digits: String = PRIVATE_CONTACT_PHONE
+        .chars()
+        .filter(char::is_ascii_digit)
+        .collect();
+    let text = body.to_string();
+    assert!(
+        !text.contains(PRIVATE_SENTINEL) && !text.contains(&digits),
+        "{}: the problem echoes a submitted value: {body}",
         case.what
     );
     if let Some(field) = case.field {
@@ -149,6 +163,48 @@ async fn bad_bodies_are_refused_and_change_nothing() {
                 field: Some("/contacts/1/email"),
             },
             with("/contacts/1/email", json!("not-an-email")),
+        ),
+        (
+            Case {
+                what: "wrong type for a non-public contact's flag",
+                status: 422,
+                field: Some("/contacts/1/public"),
+            },
+            with("/contacts/1/public", json!(PRIVATE_CONTACT_NAME)),
+        ),
+        (
+            Case {
+                what: "a non-public contact's phone as a number",
+                status: 422,
+                field: Some("/contacts/1/phone"),
+            },
+            with(
+                "/contacts/1/phone",
+                json!(
+                    PRIVATE_CONTACT_PHONE
+                        .chars()
+                        .filter(char::is_ascii_digit)
+                        .collect::<String>()
+                        .parse::<u64>()
+                        .expect("digits")
+                ),
+            ),
+        ),
+        (
+            Case {
+                what: "unknown role for a non-public contact",
+                status: 422,
+                field: Some("/contacts/1/role"),
+            },
+            with("/contacts/1/role", json!(PRIVATE_CONTACT_NAME)),
+        ),
+        (
+            Case {
+                what: "bad e-mail address of a non-public contact",
+                status: 422,
+                field: Some("/contacts/1/email"),
+            },
+            with("/contacts/1/email", json!(format!("{PRIVATE_SENTINEL}@"))),
         ),
         (
             Case {
@@ -495,6 +551,17 @@ async fn bad_bodies_are_refused_and_change_nothing() {
             what: "own parent",
             status: 422,
             field: Some("/parent_id"),
+        },
+    )
+    .await;
+    expect_problem(
+        patch(json!({"contacts": [{"role": "chair", "name": PRIVATE_CONTACT_NAME, "phone": PRIVATE_CONTACT_PHONE, "public": PRIVATE_CONTACT_NAME}]}))
+            .await
+            .expect("patch"),
+        &Case {
+            what: "a non-public contact of the wrong shape by patch",
+            status: 422,
+            field: Some("/contacts/0/public"),
         },
     )
     .await;

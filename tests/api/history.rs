@@ -1,8 +1,18 @@
 //! History for editors, and the public change feed.
 
-use onconet_test_support::fixtures::full_network;
+use onconet_test_support::fixtures::{
+    PRIVATE_CONTACT_EMAIL, PRIVATE_CONTACT_NAME, PRIVATE_CONTACT_PHONE, PRIVATE_SENTINEL,
+    full_network,
+};
 use onconet_test_support::spawn_app;
 use serde_json::{Value, json};
+
+/// The non-public contact of `full_network()`.
+const PRIVATE: [&str; 3] = [
+    PRIVATE_CONTACT_NAME,
+    PRIVATE_CONTACT_EMAIL,
+    PRIVATE_CONTACT_PHONE,
+];
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_full_story_through_history_and_the_feed() {
@@ -139,7 +149,7 @@ async fn a_full_story_through_history_and_the_feed() {
     assert_eq!(kinds, ["published", "updated", "unpublished"]);
     let text = feed.to_string();
     assert!(
-        !text.contains("Bram Jansen") && !text.contains("voorzitter@example.nl"),
+        PRIVATE.iter().all(|p| !text.contains(p)),
         "no private contact in the feed"
     );
     assert!(
@@ -185,7 +195,7 @@ async fn an_admin_erases_a_contact_also_from_history() {
         .patch(app.url(&format!("/v1/networks/{id}")))
         .bearer_auth(&app.staff_token)
         .header("If-Match", format!("\"v{}\"", n["version"]))
-        .json(&json!({"description": {"nl": "Voorzitter is Bram Jansen."}}))
+        .json(&json!({"description": {"nl": format!("Voorzitter is {PRIVATE_CONTACT_NAME}.")}}))
         .send()
         .await
         .expect("patch");
@@ -236,7 +246,7 @@ async fn an_admin_erases_a_contact_also_from_history() {
         .await
         .expect("json");
     let text = history.to_string();
-    for secret in ["Bram Jansen", "voorzitter@example.nl"] {
+    for secret in PRIVATE {
         assert!(!text.contains(secret), "{secret} is still in the history");
     }
     assert!(text.contains("[erased]"), "a tombstone remains");
@@ -255,7 +265,7 @@ async fn an_admin_erases_a_contact_also_from_history() {
         .text()
         .await
         .expect("text");
-    assert!(!feed.contains("Bram Jansen"));
+    assert!(!feed.contains(PRIVATE_SENTINEL));
 }
 
 /// Non-public contact data never appears in anything the public can fetch.
@@ -264,7 +274,7 @@ async fn no_public_response_carries_private_contacts() {
     let app = spawn_app().await;
     let n = app.create_published(&full_network()).await;
     let id = n["id"].as_str().expect("id");
-    let private = ["Bram Jansen", "voorzitter@example.nl"];
+    let private = PRIVATE;
     let public_paths = [
         "/v1/networks".to_owned(),
         "/v1/networks?q=Groningen".to_owned(),

@@ -1,6 +1,19 @@
 //! Request bodies used across tests.
+//!
+//! Every non-public contact in a fixture carries the values below. `scripts/check-logs.sh`
+//! reads the `PRIVATE_*` constants from this file (keep each on one line) and fails when any of
+//! them, or the marker, appears in the logs of a test run.
 
 use serde_json::{Value, json};
+
+/// The marker in every non-public contact value of the fixtures.
+pub const PRIVATE_SENTINEL: &str = "PRIVATE-SENTINEL";
+/// The name of the non-public contact of [`full_network`].
+pub const PRIVATE_CONTACT_NAME: &str = "Bram Jansen PRIVATE-SENTINEL";
+/// Its e-mail address.
+pub const PRIVATE_CONTACT_EMAIL: &str = "private-sentinel.voorzitter@example.nl";
+/// Its phone number (`scripts/check-logs.sh` also looks for its bare digits).
+pub const PRIVATE_CONTACT_PHONE: &str = "+31 6 1357 9086";
 
 /// A profile that sets every field of DESIGN §2.
 pub fn full_network() -> Value {
@@ -19,7 +32,7 @@ pub fn full_network() -> Value {
         ],
         "contacts": [
             {"role": "coordinator", "name": "Anna de Vries", "email": "coordinator@example.nl", "phone": "+31 50 123 4567", "public": true},
-            {"role": "chair", "name": "Bram Jansen", "email": "voorzitter@example.nl", "phone": null, "public": false}
+            {"role": "chair", "name": PRIVATE_CONTACT_NAME, "email": PRIVATE_CONTACT_EMAIL, "phone": PRIVATE_CONTACT_PHONE, "public": false}
         ],
         "members": [
             {"name": "Fysiotherapie Centrum", "kind": "practice", "discipline": "physiotherapy", "agb": "04012345", "kvk": "12345678",

@@ -121,6 +121,14 @@ async fn record(
             !c.new.is_null() && c.new != serde_json::json!([]) && c.new != serde_json::json!({})
         });
     }
+    // Field names only: values may be non-public contact data.
+    tracing::debug!(
+        network = %network.id,
+        version = network.version,
+        action,
+        fields = ?changes.iter().map(|c| c.field.as_str()).collect::<Vec<_>>(),
+        "revision recorded"
+    );
     let mut changes = serde_json::to_value(changes).map_err(ApiError::internal)?;
     if let (Some(reason), serde_json::Value::Array(list)) = (reason, &mut changes) {
         list.push(serde_json::json!({"field": "reason", "old": null, "new": reason}));
@@ -412,13 +420,16 @@ pub async fn erase_contact(
                     current_etag: etag(current.version + 1),
                 })?
                 .into_domain()?;
+            let mut rewritten = 0;
             for mut r in revisions::for_network(conn, id).await? {
                 let a = onconet_domain::changes::erase_strings(&mut r.snapshot, &secrets);
                 let b = onconet_domain::changes::erase_strings(&mut r.changes, &secrets);
                 if a + b > 0 {
                     revisions::rewrite(conn, r.id, &r.snapshot, &r.changes).await?;
+                    rewritten += 1;
                 }
             }
+            tracing::debug!(network = %id, index, rewritten, "contact erased from the profile and its revisions");
             revisions::insert(
                 conn,
                 &NewRevision {
