@@ -1,14 +1,28 @@
 //! Unions of service-area parts.
 
+use geo::orient::{Direction, Orient};
 use geo::{MultiPolygon, Polygon};
 
-/// The union of all `parts` (overlaps merged, touching parts joined).
+/// The union of all `parts` (overlaps merged, touching parts joined), whatever the
+/// orientation of their rings.
 pub fn union_all(parts: &[MultiPolygon<f64>]) -> MultiPolygon<f64> {
-    let polygons: Vec<&Polygon<f64>> = parts.iter().flat_map(|mp| mp.0.iter()).collect();
-    match polygons.len() {
+    union_of(parts.iter().flat_map(|mp| mp.0.iter()))
+}
+
+/// The union of `polygons`, whatever the orientation of their rings.
+///
+/// `geo::unary_union` takes its fill rule from the first ring's orientation, so a
+/// counter-clockwise circle after a clockwise municipality would be dropped: every polygon
+/// is first oriented the RFC 7946 way (exterior counter-clockwise, holes clockwise).
+pub fn union_of<'a>(polygons: impl IntoIterator<Item = &'a Polygon<f64>>) -> MultiPolygon<f64> {
+    let oriented: Vec<Polygon<f64>> = polygons
+        .into_iter()
+        .map(|p| p.orient(Direction::Default))
+        .collect();
+    match oriented.len() {
         0 => MultiPolygon::new(vec![]),
-        1 => MultiPolygon::new(vec![polygons[0].clone()]),
-        _ => geo::unary_union(polygons),
+        1 => MultiPolygon::new(oriented),
+        _ => geo::unary_union(&oriented),
     }
 }
 
@@ -30,6 +44,29 @@ mod tests {
         assert_eq!(u.0.len(), 1);
         let expected = area_km2(&a) * 1.5;
         assert!((area_km2(&u) / expected - 1.0).abs() < 1e-3);
+    }
+
+    #[test]
+    fn ring_orientation_does_not_matter() {
+        let ccw = Rect::new((5.0, 52.0), (5.1, 52.1)).to_polygon();
+        let mut cw = Rect::new((6.0, 52.0), (6.1, 52.1)).to_polygon();
+        cw.exterior_mut(|r| r.0.reverse());
+        let one = area_km2(&MultiPolygon::new(vec![ccw.clone()]));
+        for parts in [
+            [
+                MultiPolygon::new(vec![cw.clone()]),
+                MultiPolygon::new(vec![ccw.clone()]),
+            ],
+            [MultiPolygon::new(vec![ccw]), MultiPolygon::new(vec![cw])],
+        ] {
+            let u = union_all(&parts);
+            assert_eq!(u.0.len(), 2);
+            assert!(
+                (area_km2(&u) / (2.0 * one) - 1.0).abs() < 1e-3,
+                "{}",
+                area_km2(&u)
+            );
+        }
     }
 
     #[test]
