@@ -4,13 +4,13 @@
 use crate::error::ApiError;
 use crate::geography::{GeoState, SearchEntry};
 use chrono::{DateTime, Utc};
-use geo::{BoundingRect, Intersects, MultiPolygon, Rect};
+use geo::MultiPolygon;
 use onconet_domain::{Lifecycle, NetworkType};
 use onconet_spatial::RegionLayer;
-use onconet_spatial::coverage::{CoverageOptions, CoverageReport, PreparedUnion, summarise};
-use std::collections::{BTreeMap, HashMap};
+use onconet_spatial::coverage::{CoverageOptions, CoverageReport, Overlay};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 use uuid::Uuid;
 
 /// Which networks count.
@@ -69,13 +69,20 @@ pub type Members = BTreeMap<Uuid, (i64, Arc<MultiPolygon<f64>>)>;
 
 struct Cached {
     layer: Arc<RegionLayer>,
-    members: Members,
+    /// The overlay the report was read from (`None`: a throw-away one, for `as_of`).
+    overlay: Option<Arc<RwLock<Overlay<Uuid>>>>,
+    /// Member ids and versions.
+    members: BTreeMap<Uuid, i64>,
+    /// The overlay's region generations when the report was made.
+    generations: Vec<u64>,
     report: Arc<CoverageReport>,
 }
 
-/// Reports per filter, reused while nothing relevant changed.
+/// The coverage engine's state: one overlay of all published networks per region layer
+/// (see `onconet_spatial::coverage`), and the last report per filter.
 #[derive(Default)]
 pub struct CoverageCache {
+    overlays: Mutex<HashMap<String, Arc<RwLock<Overlay<Uuid>>>>>,
     entries: Mutex<HashMap<String, Arc<Cached>>>,
     pub hits: AtomicU64,
     pub misses: AtomicU64,
@@ -114,102 +121,185 @@ pub fn current_members(geo: &GeoState, filter: &CoverageFilter) -> Result<Member
     })
 }
 
+/// Networks' areas by id.
+pub type Areas = Vec<(Uuid, Arc<MultiPolygon<f64>>)>;
+
+/// Every published network's area: what the overlays hold.
+pub fn published_areas(geo: &GeoState) -> Result<Areas, ApiError> {
+    geo.with_search(|index| index.entries().map(|e| (e.id, e.area.clone())).collect())
+}
+
+/// Which networks a report reads.
+pub enum Universe {
+    /// The registry now: the shared overlay of the layer, brought up to date with these areas
+    /// (all published networks).
+    Current(Areas),
+    /// The registry at some past moment: an overlay of the members alone.
+    Past,
+}
+
+/// Layers whose overlays are kept ready from start-up (others are built on first use).
+const EAGER_LAYERS: [&str; 2] = ["municipality", "province"];
+
+fn poisoned() -> ApiError {
+    ApiError::internal("coverage state poisoned")
+}
+
 impl CoverageCache {
-    /// The report of `members` over `layer`, from the cache when possible. After a change, only
-    /// the regions that the changed networks' old or new areas touch are recomputed.
+    /// The overlay of `layer_name`, brought in line with `areas` (new or changed networks get
+    /// their cells computed).
+    pub fn overlay(
+        &self,
+        layer_name: &str,
+        layer: &Arc<RegionLayer>,
+        areas: Areas,
+    ) -> Result<Arc<RwLock<Overlay<Uuid>>>, ApiError> {
+        let overlay = {
+            let mut overlays = self.overlays.lock().map_err(|_| poisoned())?;
+            let entry = overlays
+                .entry(layer_name.to_owned())
+                .or_insert_with(|| Arc::new(RwLock::new(Overlay::new(layer.clone()))));
+            let stale = !Arc::ptr_eq(entry.read().map_err(|_| poisoned())?.layer(), layer);
+            if stale {
+                *entry = Arc::new(RwLock::new(Overlay::new(layer.clone())));
+            }
+            entry.clone()
+        };
+        let stats = overlay.write().map_err(|_| poisoned())?.sync(areas);
+        if stats.computed > 0 || stats.removed > 0 {
+            tracing::debug!(
+                layer = layer_name,
+                computed = stats.computed,
+                removed = stats.removed,
+                "coverage overlay updated"
+            );
+        }
+        Ok(overlay)
+    }
+
+    /// Brings the overlays of the municipality and province layers, and of any other layer a
+    /// report has used, in line with the published networks (at start-up and after each
+    /// change, so that a report finds the cells ready).
+    pub fn sync_all(&self, geo: &GeoState) -> Result<(), ApiError> {
+        let mut names: BTreeSet<String> = self
+            .overlays
+            .lock()
+            .map_err(|_| poisoned())?
+            .keys()
+            .cloned()
+            .collect();
+        names.extend(EAGER_LAYERS.iter().map(|s| (*s).to_owned()));
+        for name in names {
+            if let Some(layer) = geo.layer(&name).filter(|l| !l.is_empty()) {
+                self.overlay(&name, &layer, published_areas(geo)?)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The report of `members` over `layer`, from the cache when possible. After a change,
+    /// only the regions whose cells changed, or that a network joining or leaving the filter
+    /// overlaps, are recomputed.
     pub fn report(
         &self,
         key: &str,
+        layer_name: &str,
         layer: Arc<RegionLayer>,
         members: Members,
+        universe: Universe,
     ) -> Result<(Arc<CoverageReport>, CacheOutcome), ApiError> {
         let previous = self
             .entries
             .lock()
-            .map_err(|_| ApiError::internal("coverage cache poisoned"))?
+            .map_err(|_| poisoned())?
             .get(key)
             .cloned();
-        if let Some(p) = &previous
-            && Arc::ptr_eq(&p.layer, &layer)
-            && p.members.len() == members.len()
-            && p.members
-                .iter()
-                .zip(members.iter())
-                .all(|((a, (va, aa)), (b, (vb, ab)))| a == b && va == vb && Arc::ptr_eq(aa, ab))
-        {
-            self.hits.fetch_add(1, Ordering::Relaxed);
-            return Ok((p.report.clone(), CacheOutcome::Hit));
-        }
-        let prepared = PreparedUnion::new(
-            members
-                .iter()
-                .map(|(id, (_, area))| (*id, (**area).clone()))
-                .collect(),
-        );
+        let versions: BTreeMap<Uuid, i64> = members.iter().map(|(id, (v, _))| (*id, *v)).collect();
         let options = CoverageOptions::default();
-        let (report, outcome) = match previous.filter(|p| Arc::ptr_eq(&p.layer, &layer)) {
-            Some(p) => {
-                // The boxes of every old and new area that changed: only regions meeting
-                // one of them can have changed.
-                let mut changed: Vec<Rect<f64>> = Vec::new();
-                // Changed: another version, or the same version with a re-derived area (after a
-                // region import).
-                let same = |a: Option<&(i64, Arc<MultiPolygon<f64>>)>,
-                            version: i64,
-                            area: &Arc<MultiPolygon<f64>>| {
-                    a.is_some_and(|(v, x)| *v == version && Arc::ptr_eq(x, area))
-                };
-                for (id, (version, area)) in &p.members {
-                    if !same(members.get(id), *version, area) {
-                        changed.extend(area.bounding_rect());
-                    }
+        let (overlay, kept) = match universe {
+            Universe::Current(areas) => (self.overlay(layer_name, &layer, areas)?, true),
+            Universe::Past => {
+                if let Some(p) = &previous
+                    && p.overlay.is_none()
+                    && Arc::ptr_eq(&p.layer, &layer)
+                    && p.members == versions
+                {
+                    self.hits.fetch_add(1, Ordering::Relaxed);
+                    return Ok((p.report.clone(), CacheOutcome::Hit));
                 }
-                for (id, (version, area)) in &members {
-                    if !same(p.members.get(id), *version, area) {
-                        changed.extend(area.bounding_rect());
-                    }
-                }
-                let mut recomputed = 0;
-                let regions = layer
-                    .regions()
+                let areas = members
                     .iter()
-                    .zip(p.report.regions.iter())
-                    .map(|(region, old)| {
-                        let bbox = region.area.bounding_rect();
-                        if bbox.is_some_and(|b| changed.iter().any(|c| c.intersects(&b))) {
-                            recomputed += 1;
-                            prepared.region(region, &options)
-                        } else {
-                            old.clone()
-                        }
-                    })
-                    .collect::<Vec<_>>();
-                let summary = summarise(&regions);
+                    .map(|(id, (_, a))| (*id, a.clone()))
+                    .collect();
+                (
+                    Arc::new(RwLock::new(Overlay::build(layer.clone(), areas))),
+                    false,
+                )
+            }
+        };
+        let guard = overlay.read().map_err(|_| poisoned())?;
+        let matches = |id: &Uuid| versions.contains_key(id);
+        let generations = guard.generations().to_vec();
+        let reusable = previous.filter(|p| {
+            kept && Arc::ptr_eq(&p.layer, &layer)
+                && p.overlay.as_ref().is_some_and(|o| Arc::ptr_eq(o, &overlay))
+        });
+        let (report, outcome) = match reusable {
+            Some(p) => {
+                let mut dirty: BTreeSet<usize> = generations
+                    .iter()
+                    .zip(&p.generations)
+                    .enumerate()
+                    .filter(|(_, (now, then))| now != then)
+                    .map(|(i, _)| i)
+                    .collect();
+                // Networks that joined, left or changed version: the regions they overlap.
+                let changed = versions
+                    .iter()
+                    .filter(|(id, v)| p.members.get(id) != Some(v))
+                    .chain(
+                        p.members
+                            .iter()
+                            .filter(|(id, _)| !versions.contains_key(id)),
+                    )
+                    .map(|(id, _)| id);
+                for id in changed {
+                    dirty.extend(guard.regions_of(id));
+                }
+                if dirty.is_empty() {
+                    self.hits.fetch_add(1, Ordering::Relaxed);
+                    return Ok((p.report.clone(), CacheOutcome::Hit));
+                }
+                let mut report = (*p.report).clone();
+                for &i in &dirty {
+                    report.regions[i] = guard.region(i, &matches, &options);
+                }
+                report.resummarise();
                 self.partial.fetch_add(1, Ordering::Relaxed);
                 (
-                    CoverageReport { regions, summary },
+                    report,
                     CacheOutcome::Partial {
-                        regions: recomputed,
+                        regions: dirty.len(),
                     },
                 )
             }
             None => {
                 self.misses.fetch_add(1, Ordering::Relaxed);
-                (prepared.report(&layer, &options), CacheOutcome::Miss)
+                (guard.report(&matches, &options), CacheOutcome::Miss)
             }
         };
+        drop(guard);
         let report = Arc::new(report);
-        self.entries
-            .lock()
-            .map_err(|_| ApiError::internal("coverage cache poisoned"))?
-            .insert(
-                key.to_owned(),
-                Arc::new(Cached {
-                    layer,
-                    members,
-                    report: report.clone(),
-                }),
-            );
+        self.entries.lock().map_err(|_| poisoned())?.insert(
+            key.to_owned(),
+            Arc::new(Cached {
+                layer,
+                overlay: kept.then_some(overlay),
+                members: versions,
+                generations,
+                report: report.clone(),
+            }),
+        );
         Ok((report, outcome))
     }
 }
@@ -305,9 +395,12 @@ pub async fn take_snapshot(
         let key = cache_key(&filter, layer_name, None);
         let cache = state.coverage.clone();
         let layer = layer.clone();
-        let (report, _) = tokio::task::spawn_blocking(move || cache.report(&key, layer, members))
-            .await
-            .map_err(ApiError::internal)??;
+        let areas = published_areas(&state.geo)?;
+        let (report, _) = tokio::task::spawn_blocking(move || {
+            cache.report(&key, layer_name, layer, members, Universe::Current(areas))
+        })
+        .await
+        .map_err(ApiError::internal)??;
         let s = &report.summary;
         rows.push(onconet_db::snapshots::SnapshotRow {
             day: now.date_naive(),
@@ -324,6 +417,29 @@ pub async fn take_snapshot(
     let mut conn = onconet_db::pool::get(&state.pool).await?;
     onconet_db::snapshots::upsert(&mut conn, &rows).await?;
     Ok(rows)
+}
+
+/// Keeps the coverage overlays in step with the published networks: after every change,
+/// the changed networks' cells are computed in the background, so a report asked for next
+/// finds them ready.
+pub async fn keep_overlays_current(state: crate::state::AppState) {
+    let mut first = true;
+    loop {
+        if !first {
+            state.geo.changed().await;
+        }
+        first = false;
+        let started = std::time::Instant::now();
+        let (cache, geo) = (state.coverage.clone(), state.geo.clone());
+        match tokio::task::spawn_blocking(move || cache.sync_all(&geo)).await {
+            Ok(Ok(())) => tracing::debug!(
+                ms = started.elapsed().as_secs_f64() * 1000.0,
+                "coverage overlays in step"
+            ),
+            Ok(Err(e)) => tracing::warn!(error = %e, "coverage overlays not updated"),
+            Err(e) => tracing::warn!(error = %e, "coverage overlay update failed"),
+        }
+    }
 }
 
 /// Takes a snapshot once a day (checked hourly; every instance may try, the day's row is

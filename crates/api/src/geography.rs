@@ -118,6 +118,8 @@ pub struct GeoState {
     search: RwLock<SearchIndex>,
     /// Changes with every index update (part of search ETags).
     generation: AtomicU64,
+    /// Woken on every change of the index or of a layer (see [`GeoState::changed`]).
+    changes: tokio::sync::Notify,
 }
 
 fn lock_poisoned() -> ApiError {
@@ -138,7 +140,20 @@ impl GeoState {
             layers: RwLock::default(),
             search: RwLock::default(),
             generation: AtomicU64::default(),
+            changes: tokio::sync::Notify::new(),
         }
+    }
+
+    /// Records a change of the index or of a layer.
+    fn bump(&self) {
+        self.generation.fetch_add(1, Ordering::Relaxed);
+        self.changes.notify_one();
+    }
+
+    /// Resolves after the next change of the index or of a layer (or at once, if one
+    /// happened since the last call). For one follower, such as the coverage overlays.
+    pub async fn changed(&self) {
+        self.changes.notified().await;
     }
 
     pub fn max_vertices(&self) -> usize {
@@ -195,6 +210,7 @@ impl GeoState {
             .write()
             .map_err(|_| lock_poisoned())?
             .insert(layer.to_owned(), Arc::new(built));
+        self.bump();
         if count > 0 {
             tracing::info!(layer, regions = count, "region layer loaded");
         }
@@ -223,7 +239,7 @@ impl GeoState {
         .map_err(ApiError::internal)?;
         let count = index.len();
         *self.search.write().map_err(|_| lock_poisoned())? = index;
-        self.generation.fetch_add(1, Ordering::Relaxed);
+        self.bump();
         tracing::info!(networks = count, "search index built");
         Ok(())
     }
@@ -237,7 +253,7 @@ impl GeoState {
             None => index.remove(network.id),
         }
         drop(index);
-        self.generation.fetch_add(1, Ordering::Relaxed);
+        self.bump();
         Ok(())
     }
 
@@ -250,7 +266,7 @@ impl GeoState {
             Some(row) => self.apply(&row.into_domain()?),
             None => {
                 self.search.write().map_err(|_| lock_poisoned())?.remove(id);
-                self.generation.fetch_add(1, Ordering::Relaxed);
+                self.bump();
                 Ok(())
             }
         }

@@ -7,6 +7,7 @@
 //! - `check` compares the covering networks of `/v1/search` with PostGIS `ST_Covers` on random
 //!   points;
 //! - `points` writes the seeded search paths that `wrk` picks from;
+//! - `overlay` runs the coverage engine alone (no HTTP, no database) on a `synth` registry;
 //! - `openloop` is a constant-rate (wrk2-style) load generator that reports latency measured
 //!   from each request's scheduled send time.
 //!
@@ -15,6 +16,7 @@
 mod check;
 mod load;
 mod openloop;
+mod overlay;
 mod points;
 mod synth;
 
@@ -44,6 +46,9 @@ enum Command {
     Check(check::CheckArgs),
     /// Write seeded `/v1/search` paths, one a line (for wrk's Lua script).
     Points(points::PointsArgs),
+    /// The coverage engine alone on a synth registry: overlay build and one report per
+    /// discipline, timed (no HTTP, no database).
+    Overlay(overlay::OverlayArgs),
     /// Constant-rate open-loop load against 127.0.0.1, latency corrected for coordinated
     /// omission.
     Openloop(openloop::OpenLoopArgs),
@@ -67,6 +72,7 @@ fn main() -> Result<()> {
     match Cli::parse().command {
         Command::Synth(args) => synth::run(&args),
         Command::Points(args) => points::run(&args),
+        Command::Overlay(args) => overlay::run(&args),
         Command::Load(args) => runtime(2)?.block_on(load::run(args)),
         Command::Export(args) => runtime(2)?.block_on(check::export(args)),
         Command::Check(args) => runtime(2)?.block_on(check::check(args)),

@@ -156,6 +156,7 @@ impl Application {
                 .await
                 .context("cannot load the demo networks")?;
         }
+        tokio::spawn(onconet_api::coverage::keep_overlays_current(state.clone()));
         if settings.daily_snapshot {
             tokio::spawn(onconet_api::coverage::snapshot_daily(state.clone()));
         }

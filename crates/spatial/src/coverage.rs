@@ -1,23 +1,55 @@
 //! The coverage engine: which part of each region the matching networks cover, and what is
 //! left (DESIGN §4).
 //!
-//! For one filter the matching networks' areas are united once, nationally; the union is cut
-//! into small pieces in an R-tree, so each region meets only the pieces near it. Per region:
-//! `covered_km2 = area(R ∩ U)` (geodesic), the `gap = R − U` (slivers below
-//! [`CoverageOptions::sliver_km2`] dropped), and how many networks reach it (overlap of at least
-//! [`CoverageOptions::reach_km2`], so a network that only borders a region does not count).
-//! Regions are computed in parallel.
+//! The engine keeps an **overlay** of every network's area with one region layer: for each
+//! network and each region it overlaps, the *cell* `R ∩ A` (its geometry and geodesic area, or
+//! just "all of R" when the network covers the whole region). The overlay does not depend on
+//! any filter, so it is computed once per network and kept up to date as networks change
+//! (only the changed network's cells are recomputed).
+//!
+//! A report for a filter then reads the overlay region by region:
+//! - no matching cell: nothing covered, the gap is the whole region;
+//! - a matching network covers all of R: `covered = area(R)`, no gap;
+//! - otherwise `covered = area(⋃ matching cells)` — one small union inside the region,
+//!   remembered per set of cells, so every filter that meets the same cells reuses it.
+//!
+//! This is the same quantity as `area(R ∩ U)` with U the national union of the matching areas
+//! (`R ∩ ⋃Aᵢ = ⋃(R ∩ Aᵢ)`), without ever building U. Gap geometries (`R − ⋃ cells`, slivers
+//! under [`CoverageOptions::sliver_km2`] dropped) are computed only when asked for.
+//!
+//! Areas are geodesic on the WGS84 ellipsoid ([`area_km2`]), measured on whole polygons (never
+//! summed over pieces cut by straight lines, whose edges a geodesic measure would bend).
 
 use crate::geodesy::area_km2;
-use crate::index::AreaIndex;
+use crate::geojson_io::canonical;
+use crate::index::split_polygon;
 use crate::regions::{Region, RegionLayer};
-use geo::{BooleanOps, BoundingRect, MultiPolygon, Polygon};
+use geo::{BooleanOps, BoundingRect, CoordsIter, Intersects, MultiPolygon, Polygon, Rect};
 use rayon::prelude::*;
-use std::collections::BTreeMap;
+use std::collections::{HashMap, HashSet};
 use std::hash::Hash;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 /// Covered area below which a region counts as uncovered (1,000 m²: border slivers).
 pub const NEGLIGIBLE_KM2: f64 = 0.001;
+
+/// A cell whose area falls short of its region's by at most this share (0.1 ppm) is the whole
+/// region: the intersection of a region with an area made of that very region gives back the
+/// same polygon, up to the boolean operation's snapping to its integer grid (measured: 1e-9).
+const FULL_TOLERANCE: f64 = 1e-7;
+
+/// Polygons of a cell smaller than this (km²; 1 m²) are dropped: the degenerate slivers an
+/// intersection leaves along a shared border.
+const DEGENERATE_KM2: f64 = 1e-6;
+
+fn polygon_km2(p: &Polygon<f64>) -> f64 {
+    area_km2(&MultiPolygon::new(vec![p.clone()]))
+}
+
+/// Areas with more vertices than this are cut into pieces before they are intersected with
+/// regions, so that each region meets only the nearby part of a large area.
+const PIECE_VERTICES: usize = 256;
 
 /// Thresholds of the engine.
 #[derive(Debug, Clone, Copy)]
@@ -37,6 +69,96 @@ impl Default for CoverageOptions {
     }
 }
 
+/// The part of one region that one network's area covers.
+#[derive(Debug)]
+pub struct Cell {
+    /// Unique within the process (keys the union memo).
+    id: u64,
+    /// Geodesic area of `R ∩ A`, km².
+    pub area_km2: f64,
+    /// `R ∩ A`; `None` when it is all of R.
+    pub part: Option<MultiPolygon<f64>>,
+}
+
+impl Cell {
+    pub fn is_full(&self) -> bool {
+        self.part.is_none()
+    }
+}
+
+fn next_cell_id() -> u64 {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
+/// The cells of `area` in `layer`: for every region it overlaps by more than a boundary, the
+/// region's index and `R ∩ A`. Pure; the expensive step of the engine.
+pub fn cells_of(layer: &RegionLayer, area: &MultiPolygon<f64>) -> Vec<(usize, Cell)> {
+    let Some(bbox) = area.bounding_rect() else {
+        return Vec::new();
+    };
+    // A large area is cut into pieces so each region meets only the pieces near it.
+    let pieces: Option<Vec<(Rect<f64>, Polygon<f64>)>> = (area.coords_count() > PIECE_VERTICES)
+        .then(|| {
+            area.0
+                .iter()
+                .flat_map(|p| split_polygon(p.clone(), PIECE_VERTICES))
+                .filter_map(|p| p.bounding_rect().map(|r| (r, p)))
+                .collect()
+        });
+    let candidates = layer.regions_meeting(bbox);
+    candidates
+        .into_iter()
+        .filter_map(|i| {
+            let region = &layer.regions()[i];
+            let rbox = region.area.bounding_rect()?;
+            let near;
+            let subject = match &pieces {
+                Some(pieces) => {
+                    near = MultiPolygon::new(
+                        pieces
+                            .iter()
+                            .filter(|(r, _)| r.intersects(&rbox))
+                            .map(|(_, p)| p.clone())
+                            .collect(),
+                    );
+                    if near.0.is_empty() {
+                        return None;
+                    }
+                    &near
+                }
+                None => area,
+            };
+            // Rounded to the stored 7-decimal grid: vertices taken from the region or the area
+            // get back their exact stored values (the boolean operation moves them by its
+            // integer grid), so the cells of one region share their borders bit for bit and
+            // unite cleanly; new crossing points move by at most 5 mm. Where the area only
+            // runs along the region's border, the intersection holds degenerate polygons of
+            // (next to) no area: dropped, they would only slow down the unions.
+            let part = MultiPolygon::new(
+                canonical(&region.area.intersection(subject))
+                    .0
+                    .into_iter()
+                    .filter(|p| polygon_km2(p) >= DEGENERATE_KM2)
+                    .collect(),
+            );
+            let km2 = area_km2(&part);
+            if km2 <= 0.0 {
+                return None;
+            }
+            let full = region.area_km2 - km2 <= FULL_TOLERANCE * region.area_km2;
+            Some((
+                i,
+                Cell {
+                    id: next_cell_id(),
+                    area_km2: km2.min(region.area_km2),
+                    part: (!full).then_some(part),
+                },
+            ))
+        })
+        .collect()
+}
+
 /// Coverage of one region.
 #[derive(Debug, Clone)]
 pub struct RegionCoverage {
@@ -51,8 +173,44 @@ pub struct RegionCoverage {
     pub covered_population: Option<f64>,
     /// Matching networks that reach the region.
     pub networks: u32,
-    /// The uncovered part, `R − U`, without slivers.
-    pub gap: MultiPolygon<f64>,
+    /// What covers the region, for the gap geometry.
+    cover: Cover,
+}
+
+#[derive(Debug, Clone)]
+enum Cover {
+    Nothing,
+    All,
+    Parts(Vec<Arc<Cell>>),
+}
+
+impl RegionCoverage {
+    /// The uncovered part `R − U` of `region` (this report's region), without slivers.
+    pub fn gap(&self, region: &Region, options: &CoverageOptions) -> MultiPolygon<f64> {
+        match &self.cover {
+            Cover::Nothing => region.area.clone(),
+            Cover::All => MultiPolygon::new(vec![]),
+            Cover::Parts(cells) => {
+                let covered = crate::area::union_all(
+                    &cells
+                        .iter()
+                        .filter_map(|c| c.part.clone())
+                        .collect::<Vec<_>>(),
+                );
+                MultiPolygon::new(
+                    region
+                        .area
+                        .difference(&covered)
+                        .0
+                        .into_iter()
+                        .filter(|p| {
+                            area_km2(&MultiPolygon::new(vec![p.clone()])) >= options.sliver_km2
+                        })
+                        .collect(),
+                )
+            }
+        }
+    }
 }
 
 /// National totals of a report.
@@ -76,86 +234,191 @@ pub struct CoverageReport {
     pub summary: CoverageSummary,
 }
 
-/// The national union of a filter's networks, ready for per-region queries.
-#[derive(Debug)]
-pub struct PreparedUnion<K> {
-    /// The union, in pieces.
-    union: AreaIndex<u32>,
-    /// Each network's own area, in pieces (for counting the networks that reach a region).
-    networks: AreaIndex<K>,
-    network_count: usize,
+impl CoverageReport {
+    /// Recomputes the national totals after regions changed.
+    pub fn resummarise(&mut self) {
+        self.summary = summarise(&self.regions);
+    }
 }
 
-impl<K: Copy + Eq + Hash + Ord + Send + Sync> PreparedUnion<K> {
-    /// Unites `areas` (one national union) and indexes the result.
-    pub fn new(areas: Vec<(K, MultiPolygon<f64>)>) -> Self {
-        let union =
-            crate::area::union_all(&areas.iter().map(|(_, a)| a.clone()).collect::<Vec<_>>());
-        let network_count = areas.len();
+/// Where one network lies in the overlay.
+#[derive(Debug)]
+struct Placed {
+    area: Arc<MultiPolygon<f64>>,
+    regions: Vec<usize>,
+}
+
+/// Every network's cells in one region layer (see the module documentation).
+#[derive(Debug)]
+pub struct Overlay<K> {
+    layer: Arc<RegionLayer>,
+    networks: HashMap<K, Placed>,
+    /// Per region: the cells of the networks overlapping it, by key.
+    cells: Vec<HashMap<K, Arc<Cell>>>,
+    /// Per region: bumped whenever one of its cells changes.
+    generations: Vec<u64>,
+    /// Covered km² of a region by a set of partial cells (ids sorted).
+    unions: Mutex<HashMap<Vec<u64>, f64>>,
+}
+
+/// A network's freshly computed cells.
+type Computed<K> = (K, Arc<MultiPolygon<f64>>, Vec<(usize, Cell)>);
+
+/// What [`Overlay::sync`] did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct SyncStats {
+    /// Networks whose cells were (re)computed.
+    pub computed: usize,
+    /// Networks dropped.
+    pub removed: usize,
+}
+
+/// Beyond this many remembered unions the memo starts afresh.
+const MAX_UNIONS: usize = 100_000;
+
+impl<K: Copy + Eq + Hash + Ord + Send + Sync> Overlay<K> {
+    pub fn new(layer: Arc<RegionLayer>) -> Self {
+        let n = layer.len();
         Self {
-            union: AreaIndex::build(
-                union
-                    .0
-                    .into_iter()
-                    .enumerate()
-                    .map(|(i, p)| (i as u32, MultiPolygon::new(vec![p]))),
-            ),
-            networks: AreaIndex::build(areas),
-            network_count,
+            layer,
+            networks: HashMap::new(),
+            cells: (0..n).map(|_| HashMap::new()).collect(),
+            generations: vec![0; n],
+            unions: Mutex::new(HashMap::new()),
         }
     }
 
-    pub fn network_count(&self) -> usize {
-        self.network_count
+    /// An overlay of `areas` (computed in parallel).
+    pub fn build(layer: Arc<RegionLayer>, areas: Vec<(K, Arc<MultiPolygon<f64>>)>) -> Self {
+        let mut overlay = Self::new(layer);
+        overlay.sync(areas);
+        overlay
     }
 
-    /// Coverage of one region.
-    pub fn region(&self, region: &Region, options: &CoverageOptions) -> RegionCoverage {
-        let empty = || RegionCoverage {
-            code: region.code.clone(),
-            name: region.name.clone(),
-            population: region.population,
-            area_km2: region.area_km2,
-            covered_km2: 0.0,
-            coverage: 0.0,
-            covered_population: region.population.map(|_| 0.0),
-            networks: 0,
-            gap: region.area.clone(),
+    pub fn layer(&self) -> &Arc<RegionLayer> {
+        &self.layer
+    }
+
+    /// Brings the overlay in line with `areas` (every network it should hold): new networks
+    /// and networks whose area changed get their cells computed (in parallel), networks no
+    /// longer listed are dropped. An area that is a new object but the same geometry keeps
+    /// its cells.
+    pub fn sync(&mut self, areas: Vec<(K, Arc<MultiPolygon<f64>>)>) -> SyncStats {
+        let keep: HashSet<K> = areas.iter().map(|(k, _)| *k).collect();
+        let gone: Vec<K> = self
+            .networks
+            .keys()
+            .filter(|k| !keep.contains(k))
+            .copied()
+            .collect();
+        let mut stats = SyncStats {
+            removed: gone.len(),
+            ..SyncStats::default()
         };
-        let Some(rect) = region.area.bounding_rect() else {
-            return empty();
-        };
-        let near: Vec<Polygon<f64>> = self.union.pieces_in(rect).map(|(_, p)| p.clone()).collect();
-        if near.is_empty() {
-            return empty();
+        for k in gone {
+            self.remove(k);
         }
-        let near = MultiPolygon::new(near);
-        let covered = region.area.intersection(&near);
-        let covered_km2 = area_km2(&covered).min(region.area_km2);
-        if covered_km2 < NEGLIGIBLE_KM2 {
-            // Only border slivers: the region is not covered.
-            return empty();
+        let mut todo = Vec::new();
+        for (k, area) in areas {
+            match self.networks.get_mut(&k) {
+                Some(p) if Arc::ptr_eq(&p.area, &area) => {}
+                Some(p) if *p.area == *area => p.area = area,
+                _ => todo.push((k, area)),
+            }
         }
-        let gap = MultiPolygon::new(
-            region
-                .area
-                .difference(&near)
-                .0
-                .into_iter()
-                .filter(|p| area_km2(&MultiPolygon::new(vec![p.clone()])) >= options.sliver_km2)
-                .collect(),
-        );
-        let mut by_network: BTreeMap<K, Vec<Polygon<f64>>> = BTreeMap::new();
-        for (key, piece) in self.networks.pieces_in(rect) {
-            by_network.entry(key).or_default().push(piece.clone());
-        }
-        let networks = by_network
-            .into_values()
-            .filter(|pieces| {
-                area_km2(&region.area.intersection(&MultiPolygon::new(pieces.clone())))
-                    >= options.reach_km2
+        stats.computed = todo.len();
+        let layer = self.layer.clone();
+        let computed: Vec<Computed<K>> = todo
+            .into_par_iter()
+            .map(|(k, area)| {
+                let cells = cells_of(&layer, &area);
+                (k, area, cells)
             })
-            .count();
+            .collect();
+        for (k, area, cells) in computed {
+            self.remove(k);
+            let mut regions = Vec::with_capacity(cells.len());
+            for (i, cell) in cells {
+                self.cells[i].insert(k, Arc::new(cell));
+                self.generations[i] += 1;
+                regions.push(i);
+            }
+            self.networks.insert(k, Placed { area, regions });
+        }
+        if let Ok(mut unions) = self.unions.lock()
+            && unions.len() > MAX_UNIONS
+        {
+            unions.clear();
+        }
+        stats
+    }
+
+    fn remove(&mut self, k: K) {
+        if let Some(placed) = self.networks.remove(&k) {
+            for i in placed.regions {
+                self.cells[i].remove(&k);
+                self.generations[i] += 1;
+            }
+        }
+    }
+
+    /// The regions (indices) `k`'s area overlaps.
+    pub fn regions_of(&self, k: &K) -> &[usize] {
+        self.networks.get(k).map_or(&[], |p| &p.regions)
+    }
+
+    /// Per region, a number that changes whenever the region's cells change.
+    pub fn generations(&self) -> &[u64] {
+        &self.generations
+    }
+
+    /// Number of cells (network × region overlaps) held.
+    pub fn cell_count(&self) -> usize {
+        self.cells.iter().map(HashMap::len).sum()
+    }
+
+    /// Coverage of region `i` by the networks `matches` accepts.
+    pub fn region(
+        &self,
+        i: usize,
+        matches: &(impl Fn(&K) -> bool + Sync),
+        options: &CoverageOptions,
+    ) -> RegionCoverage {
+        let region = &self.layer.regions()[i];
+        let mut networks = 0u32;
+        let mut full = false;
+        let mut parts: Vec<Arc<Cell>> = Vec::new();
+        for (k, cell) in &self.cells[i] {
+            if !matches(k) {
+                continue;
+            }
+            if cell.area_km2 >= options.reach_km2 {
+                networks += 1;
+            }
+            if cell.is_full() {
+                full = true;
+            } else if !full {
+                parts.push(cell.clone());
+            }
+        }
+        let (covered_km2, cover) = if full {
+            (region.area_km2, Cover::All)
+        } else if parts.is_empty() {
+            (0.0, Cover::Nothing)
+        } else {
+            parts.sort_by_key(|c| c.id);
+            let km2 = match parts.as_slice() {
+                [one] => one.area_km2,
+                _ => self.union_km2(&parts),
+            };
+            (km2.min(region.area_km2), Cover::Parts(parts))
+        };
+        let (covered_km2, cover) = if covered_km2 < NEGLIGIBLE_KM2 {
+            // Only border slivers: the region is not covered.
+            (0.0, Cover::Nothing)
+        } else {
+            (covered_km2, cover)
+        };
         let coverage = if region.area_km2 > 0.0 {
             (covered_km2 / region.area_km2).clamp(0.0, 1.0)
         } else {
@@ -169,22 +432,48 @@ impl<K: Copy + Eq + Hash + Ord + Send + Sync> PreparedUnion<K> {
             covered_km2,
             coverage,
             covered_population: region.population.map(|p| p as f64 * coverage),
-            networks: u32::try_from(networks).unwrap_or(u32::MAX),
-            gap,
+            networks,
+            cover,
         }
     }
 
-    /// The coverage of every region of `layer`, computed in parallel, with national totals.
-    pub fn report(&self, layer: &RegionLayer, options: &CoverageOptions) -> CoverageReport {
-        let regions: Vec<RegionCoverage> = layer
-            .regions()
-            .par_iter()
-            .map(|r| self.region(r, options))
+    /// Area of the union of several partial cells (sorted by id), remembered.
+    fn union_km2(&self, parts: &[Arc<Cell>]) -> f64 {
+        let key: Vec<u64> = parts.iter().map(|c| c.id).collect();
+        if let Some(km2) = self.unions.lock().ok().and_then(|u| u.get(&key).copied()) {
+            return km2;
+        }
+        let polygons: Vec<&Polygon<f64>> = parts
+            .iter()
+            .filter_map(|c| c.part.as_ref())
+            .flat_map(|mp| mp.0.iter())
+            .collect();
+        let km2 = area_km2(&crate::area::union_of(polygons));
+        UNIONS_COMPUTED.fetch_add(1, Ordering::Relaxed);
+        if let Ok(mut u) = self.unions.lock() {
+            u.insert(key, km2);
+        }
+        km2
+    }
+
+    /// The coverage of every region by the networks `matches` accepts, computed in parallel,
+    /// with national totals.
+    pub fn report(
+        &self,
+        matches: &(impl Fn(&K) -> bool + Sync),
+        options: &CoverageOptions,
+    ) -> CoverageReport {
+        let regions: Vec<RegionCoverage> = (0..self.layer.len())
+            .into_par_iter()
+            .map(|i| self.region(i, matches, options))
             .collect();
         let summary = summarise(&regions);
         CoverageReport { regions, summary }
     }
 }
+
+/// Unions computed by all overlays since the start (a metric).
+pub static UNIONS_COMPUTED: AtomicUsize = AtomicUsize::new(0);
 
 /// National totals over per-region results.
 pub fn summarise(regions: &[RegionCoverage]) -> CoverageSummary {
@@ -219,8 +508,8 @@ mod tests {
     }
 
     /// Three municipalities in a row, 0.1° wide.
-    fn layer() -> RegionLayer {
-        RegionLayer::new(vec![
+    fn layer() -> Arc<RegionLayer> {
+        Arc::new(RegionLayer::new(vec![
             Region::new(
                 "GM0001".into(),
                 "West".into(),
@@ -239,63 +528,150 @@ mod tests {
                 Some(3000),
                 square(5.2, 52.0, 0.1),
             ),
-        ])
+        ]))
     }
 
-    fn by_code(report: &CoverageReport, code: &str) -> RegionCoverage {
+    fn report(areas: Vec<(u32, MultiPolygon<f64>)>) -> (Arc<RegionLayer>, CoverageReport) {
+        let layer = layer();
+        let overlay = Overlay::build(
+            layer.clone(),
+            areas.into_iter().map(|(k, a)| (k, Arc::new(a))).collect(),
+        );
+        let report = overlay.report(&|_| true, &CoverageOptions::default());
+        (layer, report)
+    }
+
+    fn by_code<'a>(report: &'a CoverageReport, code: &str) -> &'a RegionCoverage {
         report
             .regions
             .iter()
             .find(|r| r.code == code)
-            .cloned()
             .unwrap_or_else(|| panic!("{code}"))
+    }
+
+    fn gap_km2(layer: &RegionLayer, r: &RegionCoverage) -> f64 {
+        let region = layer.get(&r.code).unwrap_or_else(|| panic!("{}", r.code));
+        area_km2(&r.gap(region, &CoverageOptions::default()))
     }
 
     #[test]
     fn one_network_on_exactly_one_region() {
-        let layer = layer();
-        let report = PreparedUnion::new(vec![(1u32, square(5.1, 52.0, 0.1))])
-            .report(&layer, &CoverageOptions::default());
+        let (layer, report) = report(vec![(1, square(5.1, 52.0, 0.1))]);
         let mid = by_code(&report, "GM0002");
-        assert!((mid.coverage - 1.0).abs() < 1e-9, "{}", mid.coverage);
+        assert_eq!(mid.coverage, 1.0);
         assert_eq!(mid.networks, 1);
-        assert!(mid.gap.0.is_empty());
-        assert!((mid.covered_population.unwrap_or_default() - 2000.0).abs() < 1e-6);
+        assert_eq!(gap_km2(&layer, mid), 0.0);
+        assert!((mid.covered_population.unwrap_or_default() - 2000.0).abs() < 1e-9);
         for neighbour in ["GM0001", "GM0003"] {
             let n = by_code(&report, neighbour);
-            assert!(n.coverage.abs() < 1e-9, "{neighbour}: {}", n.coverage);
+            assert_eq!(n.coverage, 0.0, "{neighbour}");
             assert_eq!(n.networks, 0, "{neighbour}: bordering is not reaching");
-            assert!((area_km2(&n.gap) / n.area_km2 - 1.0).abs() < 1e-6);
+            assert!((gap_km2(&layer, n) / n.area_km2 - 1.0).abs() < 1e-9);
         }
         assert_eq!(report.summary.uncovered_regions, 2);
         assert_eq!(report.summary.covered_regions, 1);
-        assert!((report.summary.covered_population - 2000.0).abs() < 1e-6);
+        assert!((report.summary.covered_population - 2000.0).abs() < 1e-9);
     }
 
     #[test]
     fn overlapping_networks_are_not_counted_twice() {
-        let layer = layer();
-        let report = PreparedUnion::new(vec![
-            (1u32, square(5.0, 52.0, 0.06)),
+        let (layer, report) = report(vec![
+            (1, square(5.0, 52.0, 0.06)),
             (2, square(5.04, 52.0, 0.06)),
-        ])
-        .report(&layer, &CoverageOptions::default());
+        ]);
         let west = by_code(&report, "GM0001");
         assert_eq!(west.networks, 2);
         // Together they cover 0.1° × 0.06°: 60 % of the region, not 72 %.
         assert!((west.coverage - 0.6).abs() < 0.002, "{}", west.coverage);
-        assert!((west.covered_km2 + area_km2(&west.gap) - west.area_km2).abs() < 0.01);
+        assert!((west.covered_km2 + gap_km2(&layer, west) - west.area_km2).abs() < 1e-6);
+        // The second network ends on the middle region's border: it does not reach it.
+        let mid = by_code(&report, "GM0002");
+        assert_eq!(mid.networks, 0);
+        assert_eq!(mid.coverage, 0.0);
+    }
+
+    #[test]
+    fn a_larger_area_cut_into_pieces_gives_the_same_cells() {
+        // A fine-grained circle-like polygon of 2,000 vertices over the middle and the east:
+        // cut into pieces before the overlay, measured whole.
+        let big = crate::geodesy::circle(52.05, 5.2, 4.0, 2000);
+        let small = crate::geodesy::circle(52.05, 5.2, 4.0, 200);
+        let (_, with_pieces) = report(vec![(1, MultiPolygon::new(vec![big.clone()]))]);
+        let whole_km2 = area_km2(&MultiPolygon::new(vec![big]));
+        let covered: f64 = with_pieces.regions.iter().map(|r| r.covered_km2).sum();
+        assert!(
+            (covered - whole_km2).abs() < 1e-6,
+            "{covered} vs {whole_km2}"
+        );
+        let (_, coarse) = report(vec![(1, MultiPolygon::new(vec![small]))]);
+        assert!((coarse.summary.covered_km2 - covered).abs() / covered < 1e-3);
+    }
+
+    #[test]
+    fn filters_and_what_if() {
+        let layer = layer();
+        let overlay = Overlay::build(
+            layer.clone(),
+            vec![
+                (1u32, Arc::new(square(5.0, 52.0, 0.1))),
+                (2, Arc::new(square(5.1, 52.0, 0.1))),
+            ],
+        );
+        let options = CoverageOptions::default();
+        let all = overlay.report(&|_| true, &options);
+        let without_2 = overlay.report(&|k| *k != 2, &options);
+        assert_eq!(by_code(&all, "GM0002").coverage, 1.0);
+        assert_eq!(by_code(&without_2, "GM0002").coverage, 0.0);
+        assert_eq!(by_code(&without_2, "GM0001").coverage, 1.0);
+    }
+
+    #[test]
+    fn sync_recomputes_only_what_changed() {
+        let layer = layer();
+        let a = Arc::new(square(5.0, 52.0, 0.05));
+        let mut overlay = Overlay::build(
+            layer.clone(),
+            vec![(1u32, a.clone()), (2, Arc::new(square(5.2, 52.0, 0.1)))],
+        );
+        let before = overlay.generations().to_vec();
+        // The same geometry as a new object: nothing to compute.
+        let stats = overlay.sync(vec![
+            (1, Arc::new((*a).clone())),
+            (2, Arc::new(square(5.2, 52.0, 0.1))),
+        ]);
+        assert_eq!(stats, SyncStats::default());
+        assert_eq!(overlay.generations(), before.as_slice());
+        // Network 1 grows into the middle region; network 2 goes.
+        let stats = overlay.sync(vec![(1, Arc::new(square(5.0, 52.0, 0.15)))]);
+        assert_eq!(
+            stats,
+            SyncStats {
+                computed: 1,
+                removed: 1
+            }
+        );
+        assert_eq!(overlay.regions_of(&1), &[0, 1]);
+        assert!(overlay.regions_of(&2).is_empty());
+        let report = overlay.report(&|_| true, &CoverageOptions::default());
+        assert_eq!(by_code(&report, "GM0001").coverage, 1.0);
+        assert!((by_code(&report, "GM0002").coverage - 0.5).abs() < 0.002);
+        assert_eq!(by_code(&report, "GM0003").coverage, 0.0);
     }
 
     #[test]
     fn no_networks_is_all_gap() {
-        let report =
-            PreparedUnion::<u32>::new(vec![]).report(&layer(), &CoverageOptions::default());
+        let (layer, report) = report(vec![]);
         assert!(
             report
                 .regions
                 .iter()
                 .all(|r| r.coverage == 0.0 && r.networks == 0)
+        );
+        assert!(
+            report
+                .regions
+                .iter()
+                .all(|r| (gap_km2(&layer, r) - r.area_km2).abs() < 1e-9)
         );
         assert_eq!(report.summary.uncovered_regions, 3);
         assert_eq!(report.summary.population, 6000);
@@ -306,10 +682,9 @@ mod tests {
     fn slivers_are_dropped_from_gaps() {
         // Covers the middle region but for a 7 cm strip: coverage ~1, no gap polygon left.
         let almost = MultiPolygon::new(vec![Rect::new((5.1, 52.0), (5.199999, 52.1)).to_polygon()]);
-        let report =
-            PreparedUnion::new(vec![(1u32, almost)]).report(&layer(), &CoverageOptions::default());
+        let (layer, report) = report(vec![(1, almost)]);
         let mid = by_code(&report, "GM0002");
         assert!(mid.coverage > 0.999);
-        assert!(mid.gap.0.is_empty(), "{:?}", mid.gap);
+        assert_eq!(gap_km2(&layer, mid), 0.0);
     }
 }

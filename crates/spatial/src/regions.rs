@@ -76,6 +76,14 @@ impl RegionLayer {
             .map(|i| &self.regions[*i])
     }
 
+    /// The regions (indices into [`Self::regions`]) with a part whose box meets `rect`, sorted.
+    pub fn regions_meeting(&self, rect: geo::Rect<f64>) -> Vec<usize> {
+        let mut found: Vec<usize> = self.index.pieces_in(rect).map(|(i, _)| i).collect();
+        found.sort_unstable();
+        found.dedup();
+        found
+    }
+
     /// All regions, by code.
     pub fn regions(&self) -> &[Region] {
         &self.regions

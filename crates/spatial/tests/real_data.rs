@@ -75,32 +75,36 @@ fn points_resolve_to_their_municipality_and_pc4() {
 
 #[test]
 fn coverage_of_real_municipalities_by_themselves_is_complete() {
-    use onconet_spatial::coverage::{CoverageOptions, PreparedUnion};
+    use onconet_spatial::coverage::{CoverageOptions, Overlay};
+    use std::sync::Arc;
     let (layer, _) = layer("gemeenten-2024-simplified.geojson");
+    let layer = Arc::new(layer);
     // Every other municipality as a network of its own: those are covered, the rest are not.
-    let areas: Vec<(u32, geo::MultiPolygon<f64>)> = layer
+    let areas: Vec<(u32, Arc<geo::MultiPolygon<f64>>)> = layer
         .regions()
         .iter()
         .enumerate()
         .filter(|(i, _)| i % 2 == 0)
-        .map(|(i, r)| (i as u32, r.area.clone()))
+        .map(|(i, r)| (i as u32, Arc::new(r.area.clone())))
         .collect();
     let start = std::time::Instant::now();
-    let prepared = PreparedUnion::new(areas);
-    let union_time = start.elapsed();
-    let report = prepared.report(&layer, &CoverageOptions::default());
+    let overlay = Overlay::build(layer.clone(), areas);
+    let build_time = start.elapsed();
+    let report = overlay.report(&|_| true, &CoverageOptions::default());
     eprintln!(
-        "union {:?}, report {:?} for {} regions (timings are informative only)",
-        union_time,
-        start.elapsed() - union_time,
+        "overlay {:?} ({} cells), report {:?} for {} regions (timings are informative only)",
+        build_time,
+        overlay.cell_count(),
+        start.elapsed() - build_time,
         report.regions.len()
     );
     for (i, r) in report.regions.iter().enumerate() {
         if i % 2 == 0 {
-            assert!(r.coverage > 0.999, "{} {}: {}", r.code, r.name, r.coverage);
+            assert_eq!(r.coverage, 1.0, "{} {}", r.code, r.name);
+            assert_eq!(r.covered_population, r.population.map(|p| p as f64));
             assert_eq!(r.networks, 1, "{} {}", r.code, r.name);
         } else {
-            assert!(r.coverage < 0.001, "{} {}: {}", r.code, r.name, r.coverage);
+            assert_eq!(r.coverage, 0.0, "{} {}", r.code, r.name);
             assert_eq!(r.networks, 0, "{} {}", r.code, r.name);
         }
     }

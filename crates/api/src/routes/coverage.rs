@@ -2,7 +2,10 @@
 //! SVG map. For IKNL staff and admins.
 
 use crate::auth::RequireActor;
-use crate::coverage::{CoverageFilter, cache_key, check_exclude, current_members, members_as_of};
+use crate::coverage::{
+    CoverageFilter, Universe, cache_key, check_exclude, current_members, members_as_of,
+    published_areas,
+};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::accepts;
 use crate::geography::LAYERS;
@@ -12,7 +15,7 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use onconet_domain::{Lifecycle, NetworkType, Role, parse_code};
-use onconet_spatial::coverage::{CoverageReport, CoverageSummary, RegionCoverage};
+use onconet_spatial::coverage::{CoverageOptions, CoverageReport, CoverageSummary, RegionCoverage};
 use onconet_spatial::geojson_io::multipolygon_to_geojson;
 use onconet_spatial::map::{MapRegion, choropleth_svg};
 use serde::{Deserialize, Serialize};
@@ -260,16 +263,25 @@ pub async fn compute(
 ) -> ApiResult<(Arc<CoverageReport>, usize, crate::coverage::CacheOutcome)> {
     check_exclude(&state.pool, &p.filter.exclude).await?;
     let layer = state.geo.layer(&p.layer).unwrap_or_default();
-    let members = match p.as_of {
-        None => current_members(&state.geo, &p.filter)?,
-        Some(at) => members_as_of(&state.pool, &state.geo, &p.filter, at).await?,
+    let (members, universe) = match p.as_of {
+        None => (
+            current_members(&state.geo, &p.filter)?,
+            Universe::Current(published_areas(&state.geo)?),
+        ),
+        Some(at) => (
+            members_as_of(&state.pool, &state.geo, &p.filter, at).await?,
+            Universe::Past,
+        ),
     };
     let count = members.len();
     let key = cache_key(&p.filter, &p.layer, p.as_of);
     let cache = state.coverage.clone();
-    let (report, outcome) = tokio::task::spawn_blocking(move || cache.report(&key, layer, members))
-        .await
-        .map_err(ApiError::internal)??;
+    let layer_name = p.layer.clone();
+    let (report, outcome) = tokio::task::spawn_blocking(move || {
+        cache.report(&key, &layer_name, layer, members, universe)
+    })
+    .await
+    .map_err(ApiError::internal)??;
     Ok((report, count, outcome))
 }
 
@@ -374,7 +386,10 @@ pub async fn get_coverage(
                 .map(|r| {
                     let geometry = layer.get(&r.code).map(|g| multipolygon_to_geojson(&g.area));
                     let mut properties = serde_json::to_value(region_response(r)).unwrap_or_default();
-                    properties["gap"] = multipolygon_to_geojson(&r.gap);
+                    properties["gap"] = layer
+                        .get(&r.code)
+                        .map(|g| multipolygon_to_geojson(&r.gap(g, &CoverageOptions::default())))
+                        .unwrap_or_default();
                     serde_json::json!({"type": "Feature", "id": r.code, "geometry": geometry, "properties": properties})
                 })
                 .collect();
