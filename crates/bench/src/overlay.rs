@@ -29,6 +29,9 @@ pub struct OverlayArgs {
     /// How many times to repeat the reports (the first round fills the union memo).
     #[arg(long, default_value_t = 1)]
     rounds: usize,
+    /// Also list the cells of this region (a municipality code): network, km², whole or part.
+    #[arg(long)]
+    explain: Option<String>,
 }
 
 struct Network {
@@ -113,6 +116,26 @@ pub fn run(args: &OverlayArgs) -> Result<()> {
         started.elapsed().as_secs_f64(),
         rayon_threads()
     );
+
+    if let Some(code) = &args.explain {
+        let i = layer
+            .regions()
+            .iter()
+            .position(|r| &r.code == code)
+            .with_context(|| format!("no region {code}"))?;
+        let r = &layer.regions()[i];
+        println!("{code} {}: {:.6} km²", r.name, r.area_km2);
+        for (k, cell) in overlay.cells_in(i) {
+            let n = &networks[k];
+            println!(
+                "  network {k:>3}: {:>12.6} km² {} (active care: {}, {} vertices in its area)",
+                cell.area_km2,
+                if cell.is_full() { "whole" } else { "part " },
+                n.active_care,
+                geo::CoordsIter::coords_count(&*n.area)
+            );
+        }
+    }
 
     let disciplines: BTreeSet<&str> = networks
         .iter()

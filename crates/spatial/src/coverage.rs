@@ -22,9 +22,8 @@
 
 use crate::geodesy::area_km2;
 use crate::geojson_io::canonical;
-use crate::index::split_polygon;
 use crate::regions::{Region, RegionLayer};
-use geo::{BooleanOps, BoundingRect, CoordsIter, Intersects, MultiPolygon, Polygon, Rect};
+use geo::{BooleanOps, BoundingRect, MultiPolygon, Polygon};
 use rayon::prelude::*;
 use std::collections::{HashMap, HashSet};
 use std::hash::Hash;
@@ -46,10 +45,6 @@ const DEGENERATE_KM2: f64 = 1e-6;
 fn polygon_km2(p: &Polygon<f64>) -> f64 {
     area_km2(&MultiPolygon::new(vec![p.clone()]))
 }
-
-/// Areas with more vertices than this are cut into pieces before they are intersected with
-/// regions, so that each region meets only the nearby part of a large area.
-const PIECE_VERTICES: usize = 256;
 
 /// Thresholds of the engine.
 #[derive(Debug, Clone, Copy)]
@@ -97,38 +92,11 @@ pub fn cells_of(layer: &RegionLayer, area: &MultiPolygon<f64>) -> Vec<(usize, Ce
     let Some(bbox) = area.bounding_rect() else {
         return Vec::new();
     };
-    // A large area is cut into pieces so each region meets only the pieces near it.
-    let pieces: Option<Vec<(Rect<f64>, Polygon<f64>)>> = (area.coords_count() > PIECE_VERTICES)
-        .then(|| {
-            area.0
-                .iter()
-                .flat_map(|p| split_polygon(p.clone(), PIECE_VERTICES))
-                .filter_map(|p| p.bounding_rect().map(|r| (r, p)))
-                .collect()
-        });
     let candidates = layer.regions_meeting(bbox);
     candidates
         .into_iter()
         .filter_map(|i| {
             let region = &layer.regions()[i];
-            let rbox = region.area.bounding_rect()?;
-            let near;
-            let subject = match &pieces {
-                Some(pieces) => {
-                    near = MultiPolygon::new(
-                        pieces
-                            .iter()
-                            .filter(|(r, _)| r.intersects(&rbox))
-                            .map(|(_, p)| p.clone())
-                            .collect(),
-                    );
-                    if near.0.is_empty() {
-                        return None;
-                    }
-                    &near
-                }
-                None => area,
-            };
             // Rounded to the stored 7-decimal grid: vertices taken from the region or the area
             // get back their exact stored values (the boolean operation moves them by its
             // integer grid), so the cells of one region share their borders bit for bit and
@@ -136,7 +104,7 @@ pub fn cells_of(layer: &RegionLayer, area: &MultiPolygon<f64>) -> Vec<(usize, Ce
             // runs along the region's border, the intersection holds degenerate polygons of
             // (next to) no area: dropped, they would only slow down the unions.
             let part = MultiPolygon::new(
-                canonical(&region.area.intersection(subject))
+                canonical(&region.area.intersection(area))
                     .0
                     .into_iter()
                     .filter(|p| polygon_km2(p) >= DEGENERATE_KM2)
@@ -372,6 +340,13 @@ impl<K: Copy + Eq + Hash + Ord + Send + Sync> Overlay<K> {
         &self.generations
     }
 
+    /// The cells of region `i`, by key.
+    pub fn cells_in(&self, i: usize) -> Vec<(K, &Cell)> {
+        let mut cells: Vec<(K, &Cell)> = self.cells[i].iter().map(|(k, c)| (*k, &**c)).collect();
+        cells.sort_by_key(|(k, _)| *k);
+        cells
+    }
+
     /// Number of cells (network × region overlaps) held.
     pub fn cell_count(&self) -> usize {
         self.cells.iter().map(HashMap::len).sum()
@@ -591,14 +566,14 @@ mod tests {
     }
 
     #[test]
-    fn a_larger_area_cut_into_pieces_gives_the_same_cells() {
-        // A fine-grained circle-like polygon of 2,000 vertices over the middle and the east:
-        // cut into pieces before the overlay, measured whole.
+    fn cells_add_up_to_the_whole_area() {
+        // A fine-grained circle of 2,000 vertices over the middle and the east region: its
+        // cells add up to the area measured whole.
         let big = crate::geodesy::circle(52.05, 5.2, 4.0, 2000);
         let small = crate::geodesy::circle(52.05, 5.2, 4.0, 200);
-        let (_, with_pieces) = report(vec![(1, MultiPolygon::new(vec![big.clone()]))]);
+        let (_, fine) = report(vec![(1, MultiPolygon::new(vec![big.clone()]))]);
         let whole_km2 = area_km2(&MultiPolygon::new(vec![big]));
-        let covered: f64 = with_pieces.regions.iter().map(|r| r.covered_km2).sum();
+        let covered: f64 = fine.regions.iter().map(|r| r.covered_km2).sum();
         assert!(
             (covered - whole_km2).abs() < 1e-6,
             "{covered} vs {whole_km2}"
