@@ -1,22 +1,18 @@
 //! Unions of service-area parts.
 
 use geo::orient::{Direction, Orient};
-use geo::{MultiPolygon, Polygon};
+use geo::{BooleanOps, MultiPolygon, Polygon};
 
 /// The union of all `parts` (overlaps merged, touching parts joined), whatever the
-/// orientation of their rings.
-pub fn union_all(parts: &[MultiPolygon<f64>]) -> MultiPolygon<f64> {
-    union_of(parts.iter().flat_map(|mp| mp.0.iter()))
-}
-
-/// The union of `polygons`, whatever the orientation of their rings.
+/// orientation of their rings; valid in the OGC sense (what service areas are stored as).
 ///
 /// `geo::unary_union` takes its fill rule from the first ring's orientation, so a
-/// counter-clockwise circle after a clockwise municipality would be dropped: every polygon
-/// is first oriented the RFC 7946 way (exterior counter-clockwise, holes clockwise).
-pub fn union_of<'a>(polygons: impl IntoIterator<Item = &'a Polygon<f64>>) -> MultiPolygon<f64> {
-    let oriented: Vec<Polygon<f64>> = polygons
-        .into_iter()
+/// counter-clockwise circle after a clockwise municipality would be dropped: every polygon is
+/// first oriented the RFC 7946 way (exterior counter-clockwise, holes clockwise).
+pub fn union_all(parts: &[MultiPolygon<f64>]) -> MultiPolygon<f64> {
+    let oriented: Vec<Polygon<f64>> = parts
+        .iter()
+        .flat_map(|mp| mp.0.iter())
         .map(|p| p.orient(Direction::Default))
         .collect();
     match oriented.len() {
@@ -24,6 +20,30 @@ pub fn union_of<'a>(polygons: impl IntoIterator<Item = &'a Polygon<f64>>) -> Mul
         1 => MultiPolygon::new(oriented),
         _ => geo::unary_union(&oriented),
     }
+}
+
+/// The union of `polygons`, whatever the orientation of their rings, for measuring it: a
+/// cascaded union (pairs, then pairs of pairs), each step a two-operand `BooleanOps::union`.
+///
+/// Not `geo::unary_union` (as in [`union_all`]): on polygons that share most of their
+/// boundary — the cells of one region — it produced tens of thousands of spurious vertices and
+/// took up to 5.7 s where this takes 2 ms, for the same area to 10⁻⁷.
+pub fn union_of<'a>(polygons: impl IntoIterator<Item = &'a Polygon<f64>>) -> MultiPolygon<f64> {
+    let mut level: Vec<MultiPolygon<f64>> = polygons
+        .into_iter()
+        .map(|p| MultiPolygon::new(vec![p.orient(Direction::Default)]))
+        .collect();
+    while level.len() > 1 {
+        level = level
+            .chunks(2)
+            .map(|pair| match pair {
+                [a, b] => a.union(b),
+                [a] => a.clone(),
+                _ => MultiPolygon::new(vec![]),
+            })
+            .collect();
+    }
+    level.pop().unwrap_or_else(|| MultiPolygon::new(vec![]))
 }
 
 #[cfg(test)]

@@ -33,10 +33,12 @@ use std::sync::{Arc, Mutex};
 /// Covered area below which a region counts as uncovered (1,000 m²: border slivers).
 pub const NEGLIGIBLE_KM2: f64 = 0.001;
 
-/// A cell whose area falls short of its region's by at most this share (0.1 ppm) is the whole
+/// A cell whose area falls short of its region's by at most this share (10 ppm) is the whole
 /// region: the intersection of a region with an area made of that very region gives back the
-/// same polygon, up to the boolean operation's snapping to its integer grid (measured: 1e-9).
-const FULL_TOLERANCE: f64 = 1e-7;
+/// same polygon, up to the boolean operation's integer grid and its dropping of points that are
+/// collinear on that grid (measured on the densified CBS boundaries: up to 1.4 × 10⁻⁶). Only a
+/// network leaving at most 10 ppm of a region uncovered (0.002 km² of Amsterdam) is rounded up.
+const FULL_TOLERANCE: f64 = 1e-5;
 
 /// Polygons of a cell smaller than this (km²; 1 m²) are dropped: the degenerate slivers an
 /// intersection leaves along a shared border.
@@ -87,14 +89,14 @@ fn next_cell_id() -> u64 {
 }
 
 /// The cells of `area` in `layer`: for every region it overlaps by more than a boundary, the
-/// region's index and `R ∩ A`. Pure; the expensive step of the engine.
+/// region's index and `R ∩ A`. Pure; the expensive step of the engine (regions in parallel).
 pub fn cells_of(layer: &RegionLayer, area: &MultiPolygon<f64>) -> Vec<(usize, Cell)> {
     let Some(bbox) = area.bounding_rect() else {
         return Vec::new();
     };
     let candidates = layer.regions_meeting(bbox);
     candidates
-        .into_iter()
+        .into_par_iter()
         .filter_map(|i| {
             let region = &layer.regions()[i];
             // Rounded to the stored 7-decimal grid: vertices taken from the region or the area
