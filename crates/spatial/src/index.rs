@@ -12,8 +12,11 @@ use rstar::{AABB, RTree, RTreeObject};
 use std::collections::HashMap;
 use std::hash::Hash;
 
-/// Largest number of vertices in one indexed piece.
-pub const MAX_PIECE_VERTICES: usize = 64;
+/// Largest number of vertices in one indexed piece. 128 searched fastest on the synthetic
+/// registry with densified municipality borders (wrk, 10 s each: 64 → 9,800 req/s,
+/// 128 → 11,900, 256 → 10,800, 1,024 → 7,200): smaller pieces cost more in the R-tree walk and
+/// the sort, larger ones in the exact distances.
+pub const MAX_PIECE_VERTICES: usize = 128;
 const MAX_SPLIT_DEPTH: usize = 16;
 
 #[derive(Debug, Clone)]
@@ -105,9 +108,10 @@ fn envelope_of(polygon: &Polygon<f64>) -> Option<AABB<[f64; 2]>> {
 }
 
 /// Distance in km from `p` to `polygon` (0 inside or on the boundary), in the local frame
-/// where one degree of longitude is `kx` degrees of latitude.
-fn distance_km(polygon: &Polygon<f64>, p: Coord<f64>, kx: f64) -> f64 {
-    if polygon.intersects(&p) {
+/// where one degree of longitude is `kx` degrees of latitude. `may_contain`: whether `p` lies in
+/// the polygon's box (otherwise it cannot be inside, and the point-in-polygon test is skipped).
+fn distance_km(polygon: &Polygon<f64>, p: Coord<f64>, kx: f64, may_contain: bool) -> f64 {
+    if may_contain && polygon.intersects(&p) {
         return 0.0;
     }
     let mut best = f64::INFINITY;
@@ -244,7 +248,7 @@ impl<K: Copy + Eq + Hash + Ord> AreaIndex<K> {
             if best.get(&piece.key).is_some_and(|d| *d <= box_distance) {
                 continue;
             }
-            let d = distance_km(&piece.polygon, p, kx);
+            let d = distance_km(&piece.polygon, p, kx, box_distance == 0.0);
             let entry = best.entry(piece.key).or_insert(f64::INFINITY);
             if d < *entry {
                 *entry = d;
@@ -280,7 +284,7 @@ mod tests {
 
     #[test]
     fn split_pieces_are_small_and_cover_the_same_points() {
-        let polygon = star(5.5, 52.3, 400);
+        let polygon = star(5.5, 52.3, 1200);
         let pieces = split_polygon(polygon.clone(), MAX_PIECE_VERTICES);
         assert!(pieces.len() > 4);
         assert!(
