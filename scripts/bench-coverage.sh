@@ -37,22 +37,9 @@ PG_SESSIONS="${BENCH_PG_SESSIONS:-$(nproc)}"
 PG_TIMEOUT="${BENCH_PG_TIMEOUT:-1500}"
 REFRESH_EDITS="${BENCH_REFRESH_EDITS:-5}"
 
-step() { printf '\n== %s\n' "$*"; }
-# CPU use of the whole machine over one second while our own processes idle: anything well
-# above 0 is other work (a compiler, tests) competing with the measurement that follows.
-BUSY_NOTES=()
-busy_before() { # label
-  local a b
-  read -r _ a1 a2 a3 a4 a5 a6 a7 _ < /proc/stat
-  sleep 1
-  read -r _ b1 b2 b3 b4 b5 b6 b7 _ < /proc/stat
-  a=$(( (b1 + b2 + b3 + b5 + b6 + b7) - (a1 + a2 + a3 + a5 + a6 + a7) ))
-  b=$(( a + b4 - a4 ))
-  local pct=$(( b > 0 ? 100 * a / b : 0 ))
-  echo "machine busy before $1: $pct % of CPU"
-  if [ "$pct" -ge 10 ]; then BUSY_NOTES+=("$1: machine $pct % busy with other work just before"); fi
-}
 die() { echo "bench-coverage: $*" >&2; exit 1; }
+# shellcheck source=bench/server.sh
+. "$ROOT/scripts/bench/server.sh"
 
 for f in gemeenten-2024.geojson provincies-2024.geojson bevolking-gemeenten-2024.csv; do
   [ -r "$REF/$f" ] || die "missing $REF/$f (set ONCONET_REFERENCE_DATA to the CBS data folder)"
@@ -84,8 +71,6 @@ WORK="$(mktemp -d /tmp/onconet-bench-coverage.XXXXXX)"
 chmod 755 "$WORK"
 DATA="$WORK/data"
 SERVER_PID=""
-# shellcheck source=bench/server.sh
-. "$ROOT/scripts/bench/server.sh"
 cleanup() {
   status=$?
   trap - EXIT INT TERM

@@ -1,5 +1,22 @@
-# Shared by scripts/bench-search.sh and scripts/bench-coverage.sh (sourced, not run): start and
-# stop the onconet server under test. Expects ONCONET, DATA, WORK and a `die` function.
+# Shared by scripts/bench-search.sh and scripts/bench-coverage.sh (sourced, not run): step
+# headings, the check for other work loading the machine, and starting and stopping the onconet
+# server under test. Expects ONCONET, DATA, WORK and a `die` function.
+
+step() { printf '\n== %s\n' "$*"; }
+# CPU use of the whole machine over one second while our own processes idle: anything well
+# above 0 is other work (a compiler, tests) competing with the measurement that follows.
+BUSY_NOTES=()
+busy_before() { # label
+  local a b
+  read -r _ a1 a2 a3 a4 a5 a6 a7 _ < /proc/stat
+  sleep 1
+  read -r _ b1 b2 b3 b4 b5 b6 b7 _ < /proc/stat
+  a=$(( (b1 + b2 + b3 + b5 + b6 + b7) - (a1 + a2 + a3 + a5 + a6 + a7) ))
+  b=$(( a + b4 - a4 ))
+  local pct=$(( b > 0 ? 100 * a / b : 0 ))
+  echo "machine busy before $1: $pct % of CPU"
+  if [ "$pct" -ge 10 ]; then BUSY_NOTES+=("$1: machine $pct % busy with other work just before"); fi
+}
 
 # Starts `onconet serve` on a free port of 127.0.0.1 with the per-client rate limit off (all load
 # comes from one address: the benchmarks measure the API, not the limiter) and waits until it is

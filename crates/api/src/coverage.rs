@@ -189,9 +189,10 @@ impl CoverageCache {
             .cloned()
             .collect();
         names.extend(EAGER_LAYERS.iter().map(|s| (*s).to_owned()));
+        let areas = published_areas(geo)?;
         for name in names {
             if let Some(layer) = geo.layer(&name).filter(|l| !l.is_empty()) {
-                self.overlay(&name, &layer, published_areas(geo)?)?;
+                self.overlay(&name, &layer, areas.clone())?;
             }
         }
         Ok(())

@@ -161,11 +161,11 @@ impl RegionCoverage {
             Cover::Nothing => region.area.clone(),
             Cover::All => MultiPolygon::new(vec![]),
             Cover::Parts(cells) => {
-                let covered = crate::area::union_all(
-                    &cells
+                let covered = crate::area::union_of(
+                    cells
                         .iter()
-                        .filter_map(|c| c.part.clone())
-                        .collect::<Vec<_>>(),
+                        .filter_map(|c| c.part.as_ref())
+                        .flat_map(|mp| mp.0.iter()),
                 );
                 MultiPolygon::new(
                     region
@@ -173,9 +173,7 @@ impl RegionCoverage {
                         .difference(&covered)
                         .0
                         .into_iter()
-                        .filter(|p| {
-                            area_km2(&MultiPolygon::new(vec![p.clone()])) >= options.sliver_km2
-                        })
+                        .filter(|p| polygon_km2(p) >= options.sliver_km2)
                         .collect(),
                 )
             }
