@@ -9,7 +9,9 @@ use onconet_db::DbPool;
 use onconet_db::notify::{self, Change};
 use onconet_domain::{Lifecycle, Network, NetworkType, RegistryState, ServiceArea};
 use onconet_spatial::geojson_io::{canonical, multipolygon_from_geojson, multipolygon_to_geojson};
-use onconet_spatial::{AreaIndex, Region, RegionLayer, area_km2, circle, parse_area, union_all};
+use onconet_spatial::{
+    NearIndex, NearbyQuery, Region, RegionLayer, area_km2, circle, parse_area, union_all,
+};
 use serde_json::value::RawValue;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -46,7 +48,7 @@ pub struct SearchEntry {
 /// The published networks' areas, indexed.
 #[derive(Debug, Default)]
 pub struct SearchIndex {
-    areas: AreaIndex<u32>,
+    areas: NearIndex<u32>,
     entries: Vec<Option<Arc<SearchEntry>>>,
     slots: HashMap<Uuid, u32>,
     free: Vec<u32>,
@@ -77,13 +79,29 @@ impl SearchIndex {
         }
     }
 
-    /// Networks within `radius_km` of the point, nearest first (covering ones at 0 km).
-    pub fn nearby(&self, lon: f64, lat: f64, radius_km: f64) -> Vec<(Arc<SearchEntry>, f64)> {
-        self.areas
-            .nearby(lon, lat, radius_km)
+    /// The networks accepted by `accept` that cover the place or lie within the radius: how
+    /// many, and the requested window of them (covering ones first at 0 km, then nearest
+    /// first; equal distances by name).
+    pub fn nearby(
+        &self,
+        query: NearbyQuery,
+        accept: impl Fn(&SearchEntry) -> bool,
+    ) -> (usize, Vec<(Arc<SearchEntry>, f64)>) {
+        let entry = |slot: u32| self.entries.get(slot as usize).and_then(Option::as_ref);
+        let page = self.areas.nearby(
+            query,
+            |slot| entry(slot).is_some_and(|e| accept(e)),
+            |a, b| match (entry(a), entry(b)) {
+                (Some(a), Some(b)) => a.name.cmp(&b.name).then(a.id.cmp(&b.id)),
+                _ => a.cmp(&b),
+            },
+        );
+        let items = page
+            .items
             .into_iter()
-            .filter_map(|(slot, d)| self.entries.get(slot as usize)?.clone().map(|e| (e, d)))
-            .collect()
+            .filter_map(|(slot, d)| entry(slot).map(|e| (e.clone(), d)))
+            .collect();
+        (page.total, items)
     }
 
     /// Networks whose area covers the point.

@@ -8,6 +8,7 @@
 //!   points;
 //! - `points` writes the seeded search paths that `wrk` picks from;
 //! - `overlay` runs the coverage engine alone (no HTTP, no database) on a `synth` registry;
+//! - `nearby` runs the search index alone the same way;
 //! - `openloop` is a constant-rate (wrk2-style) load generator that reports latency measured
 //!   from each request's scheduled send time.
 //!
@@ -15,9 +16,11 @@
 
 mod check;
 mod load;
+mod nearby;
 mod openloop;
 mod overlay;
 mod points;
+mod registry;
 mod synth;
 
 use anyhow::{Context, Result};
@@ -49,6 +52,9 @@ enum Command {
     /// The coverage engine alone on a synth registry: overlay build and one report per
     /// discipline, timed (no HTTP, no database).
     Overlay(overlay::OverlayArgs),
+    /// The search index alone on a synth registry: time per query at seeded random points
+    /// (no HTTP, no database).
+    Nearby(nearby::NearbyArgs),
     /// Constant-rate open-loop load against 127.0.0.1, latency corrected for coordinated
     /// omission.
     Openloop(openloop::OpenLoopArgs),
@@ -73,6 +79,7 @@ fn main() -> Result<()> {
         Command::Synth(args) => synth::run(&args),
         Command::Points(args) => points::run(&args),
         Command::Overlay(args) => overlay::run(&args),
+        Command::Nearby(args) => nearby::run(&args),
         Command::Load(args) => runtime(2)?.block_on(load::run(args)),
         Command::Export(args) => runtime(2)?.block_on(check::export(args)),
         Command::Check(args) => runtime(2)?.block_on(check::check(args)),

@@ -2,20 +2,16 @@
 //! municipalities and a `synth` registry — for profiling and for the cold-build figure of
 //! docs/BENCHMARKS.md.
 //!
-//! Areas are derived as the API derives them (the named municipalities and 64-segment circles,
-//! united and rounded to 7 decimals); every network of the file counts as published. Prints the
-//! time to build the overlay (every network's cells), then one report per discipline of the
-//! file plus `all`, each timed, with the unions it computed.
+//! Areas are derived as the API derives them (see [`registry`]). Prints the time to build the
+//! overlay (every network's cells), then one report per discipline of the file plus `all`, each
+//! timed, with the unions it computed.
 
+use crate::registry;
 use anyhow::{Context, Result};
 use clap::Args;
-use geo::MultiPolygon;
 use onconet_spatial::coverage::{CoverageOptions, Overlay, UNIONS_COMPUTED};
-use onconet_spatial::geojson_io::{canonical, parse_region_feature};
-use onconet_spatial::{Region, RegionLayer, circle, union_all};
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
@@ -34,71 +30,8 @@ pub struct OverlayArgs {
     explain: Option<String>,
 }
 
-struct Network {
-    active_care: bool,
-    disciplines: Vec<String>,
-    area: Arc<MultiPolygon<f64>>,
-}
-
 pub fn run(args: &OverlayArgs) -> Result<()> {
-    let path = args.reference_data.join("gemeenten-2024.geojson");
-    let text = std::fs::read_to_string(&path)
-        .with_context(|| format!("cannot read {}", path.display()))?;
-    let fc: serde_json::Value = serde_json::from_str(&text)?;
-    let features = fc["features"].as_array().context("no features")?;
-    let mut regions = Vec::new();
-    for (i, f) in features.iter().enumerate() {
-        let r = parse_region_feature(i, f, usize::MAX).map_err(|e| anyhow::anyhow!("{e:?}"))?;
-        regions.push(Region::new(
-            r.code,
-            r.name,
-            r.population,
-            canonical(&r.area),
-        ));
-    }
-    let layer = Arc::new(RegionLayer::new(regions));
-    let by_code: HashMap<&str, &Region> = layer
-        .regions()
-        .iter()
-        .map(|r| (r.code.as_str(), r))
-        .collect();
-
-    let started = Instant::now();
-    let mut networks = Vec::new();
-    for line in std::fs::read_to_string(&args.synth)?.lines() {
-        let v: serde_json::Value = serde_json::from_str(line)?;
-        let sa = &v["service_area"];
-        let mut parts: Vec<MultiPolygon<f64>> = Vec::new();
-        for code in sa["municipalities"].as_array().into_iter().flatten() {
-            let code = code.as_str().unwrap_or_default();
-            parts.push(by_code.get(code).context("unknown code")?.area.clone());
-        }
-        for c in sa["circles"].as_array().into_iter().flatten() {
-            let f = |k: &str| c[k].as_f64().unwrap_or_default();
-            parts.push(MultiPolygon::new(vec![circle(
-                f("lat"),
-                f("lon"),
-                f("radius_km"),
-                64,
-            )]));
-        }
-        networks.push(Network {
-            active_care: v["type"] == "oncology_care_network" && v["lifecycle"] == "active",
-            disciplines: v["disciplines"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|d| d.as_str().map(str::to_owned))
-                .collect(),
-            area: Arc::new(canonical(&union_all(&parts))),
-        });
-    }
-    println!(
-        "derived {} areas in {:.2} s",
-        networks.len(),
-        started.elapsed().as_secs_f64()
-    );
-
+    let (layer, networks) = registry::load(&args.reference_data, &args.synth)?;
     let started = Instant::now();
     let overlay = Overlay::build(
         layer.clone(),

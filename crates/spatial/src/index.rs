@@ -1,64 +1,57 @@
-//! The in-memory spatial index behind "find a network".
+//! Point-in-area lookups over many areas: which areas (service areas, regions) cover a point.
 //!
 //! Each area is cut into pieces of at most [`MAX_PIECE_VERTICES`] vertices (recursive halving
-//! of the bounding box), and the pieces go into an R-tree (`rstar`). A point lookup then tests
-//! only the few small pieces whose box holds the point. Containment is exact in WGS84 degrees
-//! and includes the boundary (like PostGIS `ST_Covers`); distances are computed in a local
-//! equirectangular frame around the query point (error well under 1 % within 100 km).
+//! of the bounding box), and each piece is filed in every cell of a uniform [`Grid`] that its
+//! box meets, marked *full* when it covers the whole cell. A point lookup reads the one cell
+//! holding the point: full entries cover it outright, the others get an exact point-in-polygon
+//! test on their few vertices. Containment is exact in WGS84 degrees and includes the boundary
+//! (like PostGIS `ST_Covers`). Distances are the business of [`crate::nearby`].
 
-use crate::geodesy::KM_PER_DEGREE;
+use crate::grid::Grid;
 use geo::{BooleanOps, BoundingRect, Coord, CoordsIter, Intersects, MultiPolygon, Polygon, Rect};
-use rstar::{AABB, RTree, RTreeObject};
 use std::collections::HashMap;
 use std::hash::Hash;
 
-/// Largest number of vertices in one indexed piece. 128 searched fastest on the synthetic
-/// registry with densified municipality borders (wrk, 10 s each: 64 → 9,800 req/s,
-/// 128 → 11,900, 256 → 10,800, 1,024 → 7,200): smaller pieces cost more in the R-tree walk and
-/// the sort, larger ones in the exact distances.
-pub const MAX_PIECE_VERTICES: usize = 128;
+/// Largest number of vertices in one indexed piece: the point-in-polygon test of a piece costs
+/// in proportion; smaller pieces mean more of them.
+pub const MAX_PIECE_VERTICES: usize = 32;
 const MAX_SPLIT_DEPTH: usize = 16;
+/// Grid cell size in degrees (about 2.2 km square at 52°N).
+const CELL_LON: f64 = 0.032;
+const CELL_LAT: f64 = 0.02;
 
 #[derive(Debug, Clone)]
 struct Piece<K> {
     key: K,
-    id: u64,
     polygon: Polygon<f64>,
-    envelope: AABB<[f64; 2]>,
+    rect: Rect<f64>,
 }
 
-/// A piece's id and box: enough to find it again in the tree.
-type PieceRef = (u64, AABB<[f64; 2]>);
-
-impl<K> RTreeObject for Piece<K> {
-    type Envelope = AABB<[f64; 2]>;
-
-    fn envelope(&self) -> Self::Envelope {
-        self.envelope
-    }
+/// A piece as filed in a cell.
+#[derive(Debug, Clone, Copy)]
+struct Entry {
+    piece: u32,
+    /// The piece covers the whole cell.
+    full: bool,
 }
 
-impl<K> PartialEq for Piece<K> {
-    fn eq(&self, other: &Self) -> bool {
-        self.id == other.id
-    }
-}
-
-/// Areas by key, indexed for point-in-area and distance queries.
+/// Areas by key, indexed for point-in-area queries.
 #[derive(Debug)]
 pub struct AreaIndex<K> {
-    tree: RTree<Piece<K>>,
-    /// The pieces of each key (id and box), so a key can be removed.
-    pieces_of: HashMap<K, Vec<PieceRef>>,
-    next_id: u64,
+    pieces: Vec<Option<Piece<K>>>,
+    free: Vec<u32>,
+    grid: Grid<Entry>,
+    /// The pieces of each key, so a key can be removed.
+    pieces_of: HashMap<K, Vec<u32>>,
 }
 
 impl<K> Default for AreaIndex<K> {
     fn default() -> Self {
         Self {
-            tree: RTree::new(),
+            pieces: Vec::new(),
+            free: Vec::new(),
+            grid: Grid::new(CELL_LON, CELL_LAT),
             pieces_of: HashMap::new(),
-            next_id: 0,
         }
     }
 }
@@ -101,98 +94,101 @@ fn split_into(polygon: Polygon<f64>, max: usize, depth: usize, out: &mut Vec<Pol
     }
 }
 
-fn envelope_of(polygon: &Polygon<f64>) -> Option<AABB<[f64; 2]>> {
-    polygon
-        .bounding_rect()
-        .map(|r| AABB::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]))
-}
-
-/// Distance in km from `p` to `polygon` (0 inside or on the boundary), in the local frame
-/// where one degree of longitude is `kx` degrees of latitude. `may_contain`: whether `p` lies in
-/// the polygon's box (otherwise it cannot be inside, and the point-in-polygon test is skipped).
-fn distance_km(polygon: &Polygon<f64>, p: Coord<f64>, kx: f64, may_contain: bool) -> f64 {
-    if may_contain && polygon.intersects(&p) {
-        return 0.0;
-    }
-    let mut best = f64::INFINITY;
-    for ring in std::iter::once(polygon.exterior()).chain(polygon.interiors()) {
-        for line in ring.lines() {
-            let (ax, ay) = ((line.start.x - p.x) * kx, line.start.y - p.y);
-            let (bx, by) = ((line.end.x - p.x) * kx, line.end.y - p.y);
-            let (dx, dy) = (bx - ax, by - ay);
-            let len2 = dx * dx + dy * dy;
-            let t = if len2 > 0.0 {
-                (-(ax * dx + ay * dy) / len2).clamp(0.0, 1.0)
-            } else {
-                0.0
-            };
-            let (cx, cy) = (ax + t * dx, ay + t * dy);
-            best = best.min(cx * cx + cy * cy);
+/// Whether `polygon` covers all of `rect`: no edge comes near the rectangle (enlarged by a
+/// hair, so rounding can only say no) and its centre is inside.
+fn covers_rect(polygon: &Polygon<f64>, rect: Rect<f64>) -> bool {
+    const HAIR: f64 = 1e-9;
+    let (lo, hi) = (
+        Coord {
+            x: rect.min().x - HAIR,
+            y: rect.min().y - HAIR,
+        },
+        Coord {
+            x: rect.max().x + HAIR,
+            y: rect.max().y + HAIR,
+        },
+    );
+    let corners = [
+        lo,
+        Coord { x: hi.x, y: lo.y },
+        hi,
+        Coord { x: lo.x, y: hi.y },
+    ];
+    let edge_meets = |a: Coord<f64>, b: Coord<f64>| -> bool {
+        if a.x.max(b.x) < lo.x || a.x.min(b.x) > hi.x || a.y.max(b.y) < lo.y || a.y.min(b.y) > hi.y
+        {
+            return false;
         }
-    }
-    best.sqrt() * KM_PER_DEGREE
-}
-
-fn box_distance_km(envelope: &AABB<[f64; 2]>, p: Coord<f64>, kx: f64) -> f64 {
-    let (lo, hi) = (envelope.lower(), envelope.upper());
-    let dx = (lo[0] - p.x).max(p.x - hi[0]).max(0.0) * kx;
-    let dy = (lo[1] - p.y).max(p.y - hi[1]).max(0.0);
-    (dx * dx + dy * dy).sqrt() * KM_PER_DEGREE
+        // The boxes overlap: the edge misses only if every corner lies strictly on one side.
+        let side = |c: Coord<f64>| (b.x - a.x) * (c.y - a.y) - (b.y - a.y) * (c.x - a.x);
+        let sides = corners.map(side);
+        !(sides.iter().all(|s| *s > 0.0) || sides.iter().all(|s| *s < 0.0))
+    };
+    let near = std::iter::once(polygon.exterior())
+        .chain(polygon.interiors())
+        .flat_map(|ring| ring.lines())
+        .any(|l| edge_meets(l.start, l.end));
+    !near && polygon.intersects(&rect.center())
 }
 
 impl<K: Copy + Eq + Hash + Ord> AreaIndex<K> {
-    /// Builds the index for many areas at once (bulk-loaded R-tree).
+    /// Builds the index for many areas at once.
     pub fn build(areas: impl IntoIterator<Item = (K, MultiPolygon<f64>)>) -> Self {
         let mut index = Self::default();
-        let mut all = Vec::new();
         for (key, area) in areas {
-            all.extend(index.pieces(key, area));
+            index.upsert(key, area);
         }
-        index.tree = RTree::bulk_load(all);
         index
-    }
-
-    fn pieces(&mut self, key: K, area: MultiPolygon<f64>) -> Vec<Piece<K>> {
-        let mut out = Vec::new();
-        let list = self.pieces_of.entry(key).or_default();
-        for polygon in area {
-            for piece in split_polygon(polygon, MAX_PIECE_VERTICES) {
-                if let Some(envelope) = envelope_of(&piece) {
-                    let id = self.next_id;
-                    self.next_id += 1;
-                    list.push((id, envelope));
-                    out.push(Piece {
-                        key,
-                        id,
-                        polygon: piece,
-                        envelope,
-                    });
-                }
-            }
-        }
-        out
     }
 
     /// Sets (or replaces) the area of `key`.
     pub fn upsert(&mut self, key: K, area: MultiPolygon<f64>) {
         self.remove(key);
-        for piece in self.pieces(key, area) {
-            self.tree.insert(piece);
+        let mut ids = Vec::new();
+        for polygon in area {
+            for piece in split_polygon(polygon, MAX_PIECE_VERTICES) {
+                let Some(rect) = piece.bounding_rect() else {
+                    continue;
+                };
+                let id = match self.free.pop() {
+                    Some(id) => id,
+                    None => {
+                        self.pieces.push(None);
+                        u32::try_from(self.pieces.len() - 1).unwrap_or(u32::MAX)
+                    }
+                };
+                for cell in self.grid.cells_over(rect.min(), rect.max()) {
+                    let cell_rect = self.grid.rect_of(cell);
+                    let full = rect.min().x <= cell_rect.min().x
+                        && rect.min().y <= cell_rect.min().y
+                        && rect.max().x >= cell_rect.max().x
+                        && rect.max().y >= cell_rect.max().y
+                        && covers_rect(&piece, cell_rect);
+                    self.grid.push(cell, Entry { piece: id, full });
+                }
+                self.pieces[id as usize] = Some(Piece {
+                    key,
+                    polygon: piece,
+                    rect,
+                });
+                ids.push(id);
+            }
         }
+        self.pieces_of.insert(key, ids);
     }
 
     /// Forgets `key`.
     pub fn remove(&mut self, key: K) {
-        if let Some(list) = self.pieces_of.remove(&key) {
-            for (id, envelope) in list {
-                let probe = Piece {
-                    key,
-                    id,
-                    polygon: Polygon::new(geo::LineString::new(vec![]), vec![]),
-                    envelope,
-                };
-                self.tree.remove(&probe);
+        let Some(ids) = self.pieces_of.remove(&key) else {
+            return;
+        };
+        for id in ids {
+            if let Some(piece) = self.pieces[id as usize].take() {
+                for cell in self.grid.cells_over(piece.rect.min(), piece.rect.max()) {
+                    self.grid.retain(cell, |e| e.piece != id);
+                }
             }
+            self.free.push(id);
         }
     }
 
@@ -200,63 +196,42 @@ impl<K: Copy + Eq + Hash + Ord> AreaIndex<K> {
         self.pieces_of.contains_key(&key)
     }
 
-    /// The pieces whose bounding box meets `rect`, with their keys.
+    /// The pieces whose bounding box meets `rect`, with their keys (a piece may come more than
+    /// once).
     pub fn pieces_in(&self, rect: Rect<f64>) -> impl Iterator<Item = (K, &Polygon<f64>)> {
-        let envelope =
-            AABB::from_corners([rect.min().x, rect.min().y], [rect.max().x, rect.max().y]);
-        self.tree
-            .locate_in_envelope_intersecting(&envelope)
-            .map(|piece| (piece.key, &piece.polygon))
+        self.grid.over(rect.min(), rect.max()).filter_map(move |e| {
+            let piece = self.pieces[e.piece as usize].as_ref()?;
+            piece
+                .rect
+                .intersects(&rect)
+                .then_some((piece.key, &piece.polygon))
+        })
     }
 
     /// Number of indexed pieces.
     pub fn piece_count(&self) -> usize {
-        self.tree.size()
+        self.pieces.len() - self.free.len()
     }
 
     /// The keys whose area covers (`lon`, `lat`), boundary included, sorted.
     pub fn covering(&self, lon: f64, lat: f64) -> Vec<K> {
         let p = Coord { x: lon, y: lat };
+        // Outside the grid the point is not in its cell's rectangle: test every piece.
+        let trust_full = self.grid.holds(p);
         let mut keys: Vec<K> = self
-            .tree
-            .locate_in_envelope_intersecting(&AABB::from_point([lon, lat]))
-            .filter(|piece| piece.polygon.intersects(&p))
-            .map(|piece| piece.key)
+            .grid
+            .cell(self.grid.cell_of(p))
+            .iter()
+            .filter_map(|e| {
+                let piece = self.pieces[e.piece as usize].as_ref()?;
+                let inside = (e.full && trust_full)
+                    || (piece.rect.intersects(&p) && piece.polygon.intersects(&p));
+                inside.then_some(piece.key)
+            })
             .collect();
         keys.sort();
         keys.dedup();
         keys
-    }
-
-    /// Every key whose area lies within `radius_km` of (`lon`, `lat`), with its distance in km
-    /// (0 when the area covers the point), nearest first.
-    pub fn nearby(&self, lon: f64, lat: f64, radius_km: f64) -> Vec<(K, f64)> {
-        let p = Coord { x: lon, y: lat };
-        let kx = lat.to_radians().cos().max(0.01);
-        let dlat = radius_km / KM_PER_DEGREE;
-        let dlon = dlat / kx;
-        let search = AABB::from_corners([lon - dlon, lat - dlat], [lon + dlon, lat + dlat]);
-        let mut candidates: Vec<(f64, &Piece<K>)> = self
-            .tree
-            .locate_in_envelope_intersecting(&search)
-            .map(|piece| (box_distance_km(&piece.envelope, p, kx), piece))
-            .filter(|(d, _)| *d <= radius_km)
-            .collect();
-        candidates.sort_by(|a, b| a.0.total_cmp(&b.0));
-        let mut best: HashMap<K, f64> = HashMap::new();
-        for (box_distance, piece) in candidates {
-            if best.get(&piece.key).is_some_and(|d| *d <= box_distance) {
-                continue;
-            }
-            let d = distance_km(&piece.polygon, p, kx, box_distance == 0.0);
-            let entry = best.entry(piece.key).or_insert(f64::INFINITY);
-            if d < *entry {
-                *entry = d;
-            }
-        }
-        let mut out: Vec<(K, f64)> = best.into_iter().filter(|(_, d)| *d <= radius_km).collect();
-        out.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
-        out
     }
 }
 
@@ -309,7 +284,55 @@ mod tests {
     }
 
     #[test]
-    fn covering_and_nearby() {
+    fn covering_agrees_with_point_in_polygon() {
+        let mut state = 99u64;
+        let mut next = move || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (state >> 11) as f64 / (1u64 << 53) as f64
+        };
+        // Stars big and small (many full cells, many partial ones), a ring with a hole, and a
+        // square across the grid's corner.
+        let mut areas: Vec<(u32, MultiPolygon<f64>)> = (0..40)
+            .map(|k| {
+                let (x, y) = (3.5 + next() * 3.5, 50.8 + next() * 2.8);
+                let mut s = star(x, y, 40 + (next() * 800.0) as usize);
+                let scale = 0.05 + next() * 2.0;
+                s.exterior_mut(|ring| {
+                    for c in ring.0.iter_mut() {
+                        c.x = x + (c.x - x) * scale;
+                        c.y = y + (c.y - y) * scale;
+                    }
+                });
+                (k, MultiPolygon::new(vec![s]))
+            })
+            .collect();
+        let outer = Rect::new((5.0, 52.0), (5.6, 52.4)).to_polygon();
+        let hole = Rect::new((5.1, 52.1), (5.3, 52.3)).to_polygon();
+        areas.push((
+            40,
+            MultiPolygon::new(vec![Polygon::new(
+                outer.exterior().clone(),
+                vec![hole.exterior().clone()],
+            )]),
+        ));
+        areas.push((41, square(7.4, 53.6, 0.5)));
+        let index = AreaIndex::build(areas.clone());
+        for _ in 0..20_000 {
+            let (x, y) = (2.8 + next() * 5.2, 50.4 + next() * 3.8);
+            let p = Coord { x, y };
+            let want: Vec<u32> = areas
+                .iter()
+                .filter(|(_, a)| a.intersects(&p))
+                .map(|(k, _)| *k)
+                .collect();
+            assert_eq!(index.covering(x, y), want, "({x}, {y})");
+        }
+    }
+
+    #[test]
+    fn covering() {
         let mut index = AreaIndex::build([
             (1u32, square(5.0, 52.0, 0.1)),
             (2, square(5.05, 52.0, 0.1)),
@@ -323,16 +346,6 @@ mod tests {
             "the boundary counts"
         );
         assert!(index.covering(5.5, 52.05).is_empty());
-        let near = index.nearby(5.02, 52.05, 100.0);
-        assert_eq!(
-            near.iter().map(|(k, _)| *k).collect::<Vec<_>>(),
-            vec![1, 2, 3]
-        );
-        assert_eq!(near[0].1, 0.0);
-        // Key 2 starts 0.03° of longitude east: about 0.03 × 111.195 × cos 52.05° ≈ 2.05 km.
-        assert!((near[1].1 - 2.05).abs() < 0.05, "{}", near[1].1);
-        // Key 3 is about 0.88° east: ~60 km, outside a 25 km radius.
-        assert_eq!(index.nearby(5.02, 52.05, 25.0).len(), 2);
         index.remove(1);
         assert_eq!(index.covering(5.07, 52.05), vec![2]);
         index.upsert(2, square(7.0, 53.0, 0.1));

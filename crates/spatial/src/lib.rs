@@ -9,13 +9,16 @@ pub mod area;
 pub mod coverage;
 pub mod geodesy;
 pub mod geojson_io;
+pub mod grid;
 pub mod index;
 pub mod map;
+pub mod nearby;
 pub mod regions;
 pub mod validate;
 
 pub use area::union_all;
 pub use geodesy::{area_km2, circle};
 pub use index::AreaIndex;
+pub use nearby::{NearIndex, NearbyPage, NearbyQuery};
 pub use regions::{Region, RegionLayer};
 pub use validate::{GeometryError, NL_BBOX, parse_area, validate_geojson};

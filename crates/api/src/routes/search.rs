@@ -10,10 +10,10 @@ use crate::state::AppState;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, web};
 use onconet_domain::{Lifecycle, NetworkType, parse_code, parse_municipality_code};
+use onconet_spatial::NearbyQuery;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use std::hash::{Hash, Hasher};
-use std::sync::Arc;
 use utoipa::{IntoParams, ToSchema};
 
 /// Default and largest search radius in km.
@@ -339,19 +339,19 @@ pub async fn search(
             .insert_header((header::ETAG, etag))
             .finish());
     }
-    let found: Vec<(Arc<SearchEntry>, f64)> = state.geo.with_search(|index| {
-        let mut found: Vec<_> = index
-            .nearby(place.lon, place.lat, radius_km)
-            .into_iter()
-            .filter(|(e, _)| filter.matches(e))
-            .collect();
-        // Covering first, then by distance, then by name for a stable order.
-        found.sort_by(|a, b| a.1.total_cmp(&b.1).then_with(|| a.0.name.cmp(&b.0.name)));
-        found
-    })?;
-    let info = PageInfo::new(page, per_page, found.len() as i64);
-    let start = usize::try_from((page - 1) * per_page).unwrap_or(usize::MAX);
-    let page_items = found.iter().skip(start).take(per_page as usize);
+    let skip = usize::try_from((page - 1) * per_page).unwrap_or(usize::MAX);
+    let query = NearbyQuery {
+        lon: place.lon,
+        lat: place.lat,
+        radius_km,
+        skip,
+        take: usize::try_from(per_page).unwrap_or(0),
+    };
+    let (total, found) = state
+        .geo
+        .with_search(|index| index.nearby(query, |e| filter.matches(e)))?;
+    let info = PageInfo::new(page, per_page, total as i64);
+    let page_items = found.iter();
     let mut response = HttpResponse::Ok();
     public_headers(&mut response, &etag);
     response.insert_header((
@@ -373,19 +373,33 @@ pub async fn search(
             "type": "FeatureCollection", "features": features, "place": place, "radius_km": radius_km, "page": info,
         })));
     }
-    let items = page_items
+    let items: Vec<Hit> = page_items
         .map(|(e, d)| Hit {
             covers: *d == 0.0,
             distance_km: round3(*d),
             network: &e.public_json,
         })
         .collect();
-    Ok(response.json(Found {
-        place: &place,
-        radius_km,
-        items,
-        page: info,
-    }))
+    // Written once into a buffer of about the right size (the profiles are most of it).
+    let size = 1024
+        + items
+            .iter()
+            .map(|h| h.network.get().len() + 64)
+            .sum::<usize>();
+    let mut body = Vec::with_capacity(size);
+    serde_json::to_writer(
+        &mut body,
+        &Found {
+            place: &place,
+            radius_km,
+            items,
+            page: info,
+        },
+    )
+    .map_err(ApiError::internal)?;
+    Ok(response
+        .content_type(actix_web::http::header::ContentType::json())
+        .body(body))
 }
 
 fn round3(v: f64) -> f64 {

@@ -1,0 +1,658 @@
+//! "Which areas lie near this place, nearest first": the index behind `/v1/search`.
+//!
+//! Two structures over the same areas:
+//! - an [`AreaIndex`] of small pieces answers "which areas cover the point" exactly;
+//! - a uniform grid of *boundary chunks* answers distances. Every ring is cut into runs of at
+//!   most [`CHUNK_SEGMENTS`] consecutive edges, no wider or taller than a grid cell (long edges
+//!   are cut by points on them, which changes no distance), and each chunk is filed in the
+//!   [`Grid`] cell of its box's centre as a compact record: its box and its first vertex. A
+//!   query reads the records of the cells around the place in order instead of chasing R-tree
+//!   nodes through memory.
+//!
+//! Outside an area, the distance to it is the distance to its boundary, and every chunk gives
+//! two cheap bounds on that: the distance to its box (lower) and to its first vertex (upper).
+//! A query needs exact distances only where the bounds cannot decide: for the areas that can
+//! rank within the requested page, and for the areas whose bounds straddle the radius. The
+//! others are counted from their bounds alone. So a page of 20 among 150 networks within 25 km
+//! costs a few dozen exact chunk distances.
+//!
+//! Distances are measured in a local equirectangular frame around the query point (one degree
+//! of longitude is cos(lat) degrees of latitude; error well under 1 % within 100 km). Boxes,
+//! vertices and edges are measured in the same frame, so the bounds hold exactly.
+
+use crate::geodesy::KM_PER_DEGREE;
+use crate::grid::Grid;
+use crate::index::AreaIndex;
+use geo::{Coord, MultiPolygon};
+use std::cmp::Ordering;
+use std::collections::{BinaryHeap, HashMap};
+use std::hash::Hash;
+
+/// Ring edges per boundary chunk at most.
+pub const CHUNK_SEGMENTS: usize = 32;
+
+/// Grid cell size in degrees of longitude and latitude (about 8.9 km square at 52°N).
+const CELL_LON: f64 = 0.128;
+const CELL_LAT: f64 = 0.08;
+/// Largest chunk extent (one cell), so a chunk reaches at most half a cell beyond its centre.
+const CHUNK_MAX_LON: f64 = CELL_LON;
+const CHUNK_MAX_LAT: f64 = CELL_LAT;
+
+/// A boundary chunk as filed in a grid cell: its box (rounded outwards to `f32`), its first
+/// vertex, and where its vertices are.
+#[derive(Debug, Clone, Copy)]
+struct Record {
+    lo: [f32; 2],
+    hi: [f32; 2],
+    first: Coord<f64>,
+    slot: u32,
+    chunk: u32,
+}
+
+fn down(v: f64) -> f32 {
+    let f = v as f32;
+    if f64::from(f) > v { f.next_down() } else { f }
+}
+
+fn up(v: f64) -> f32 {
+    let f = v as f32;
+    if f64::from(f) < v { f.next_up() } else { f }
+}
+
+/// One area's boundary: the vertices of each chunk, and the cells its records are in.
+#[derive(Debug, Default)]
+struct Boundary {
+    chunks: Vec<Box<[Coord<f64>]>>,
+    cells: Vec<usize>,
+}
+
+/// Areas by key, for "covering or within a radius, nearest first" queries.
+#[derive(Debug)]
+pub struct NearIndex<K> {
+    /// Pieces of every area by slot, for the point-in-area test.
+    areas: AreaIndex<u32>,
+    /// The boundary chunks, filed in the cell of their box's centre.
+    grid: Grid<Record>,
+    /// The key and boundary of each slot (`None`: free).
+    slots: Vec<Option<(K, Boundary)>>,
+    slot_of: HashMap<K, u32>,
+    free: Vec<u32>,
+}
+
+impl<K> Default for NearIndex<K> {
+    fn default() -> Self {
+        Self {
+            areas: AreaIndex::default(),
+            grid: Grid::new(CELL_LON, CELL_LAT),
+            slots: Vec::new(),
+            slot_of: HashMap::new(),
+            free: Vec::new(),
+        }
+    }
+}
+
+/// What [`NearIndex::nearby`] is asked.
+#[derive(Debug, Clone, Copy)]
+pub struct NearbyQuery {
+    pub lon: f64,
+    pub lat: f64,
+    /// Areas farther than this (in km) are left out.
+    pub radius_km: f64,
+    /// The window of the ordered answer to return.
+    pub skip: usize,
+    pub take: usize,
+}
+
+/// One page of a [`NearIndex::nearby`] answer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NearbyPage<K> {
+    /// How many areas cover the place or lie within the radius (after the filter).
+    pub total: usize,
+    /// The requested window of them, nearest first, with distances in km (0: covering).
+    pub items: Vec<(K, f64)>,
+}
+
+/// A key met during a query, with the bounds of its distance so far.
+#[derive(Debug, Clone, Copy)]
+struct Candidate {
+    slot: u32,
+    lower: f64,
+    upper: f64,
+    /// The last chunk met (index into the visited list), the head of a linked list.
+    head: u32,
+}
+
+const NONE: u32 = u32::MAX;
+const SKIP: u32 = u32::MAX - 1;
+
+/// Squared distance, in degrees of latitude, from `p` to the edges through `coords`, in the
+/// frame where a degree of longitude is `kx` degrees of latitude.
+fn edges_distance2(coords: &[Coord<f64>], p: Coord<f64>, kx: f64) -> f64 {
+    let mut best = f64::INFINITY;
+    let mut a = match coords.first() {
+        Some(c) => ((c.x - p.x) * kx, c.y - p.y),
+        None => return best,
+    };
+    for c in &coords[1..] {
+        let b = ((c.x - p.x) * kx, c.y - p.y);
+        let (dx, dy) = (b.0 - a.0, b.1 - a.1);
+        let len2 = dx * dx + dy * dy;
+        let t = if len2 > 0.0 {
+            (-(a.0 * dx + a.1 * dy) / len2).clamp(0.0, 1.0)
+        } else {
+            0.0
+        };
+        let (cx, cy) = (a.0 + t * dx, a.1 + t * dy);
+        best = best.min(cx * cx + cy * cy);
+        a = b;
+    }
+    best
+}
+
+fn box_distance2(r: &Record, p: Coord<f64>, kx: f64) -> f64 {
+    let dx = (f64::from(r.lo[0]) - p.x)
+        .max(p.x - f64::from(r.hi[0]))
+        .max(0.0)
+        * kx;
+    let dy = (f64::from(r.lo[1]) - p.y)
+        .max(p.y - f64::from(r.hi[1]))
+        .max(0.0);
+    dx * dx + dy * dy
+}
+
+fn point_distance2(c: Coord<f64>, p: Coord<f64>, kx: f64) -> f64 {
+    let (dx, dy) = ((c.x - p.x) * kx, c.y - p.y);
+    dx * dx + dy * dy
+}
+
+/// The boundary chunks of `area`: every ring cut into runs of at most `CHUNK_SEGMENTS` edges
+/// and `CHUNK_MAX_LON` × `CHUNK_MAX_LAT` degrees; a longer edge is first cut by points on it.
+fn chunks_of(area: &MultiPolygon<f64>) -> Vec<Box<[Coord<f64>]>> {
+    let mut out = Vec::new();
+    for polygon in area {
+        for ring in std::iter::once(polygon.exterior()).chain(polygon.interiors()) {
+            let Some(&start) = ring.0.first() else {
+                continue;
+            };
+            let mut run = vec![start];
+            let (mut lo, mut hi) = (start, start);
+            let mut push = |c: Coord<f64>, run: &mut Vec<Coord<f64>>| {
+                let (nlo, nhi) = (
+                    Coord {
+                        x: lo.x.min(c.x),
+                        y: lo.y.min(c.y),
+                    },
+                    Coord {
+                        x: hi.x.max(c.x),
+                        y: hi.y.max(c.y),
+                    },
+                );
+                let too_wide = nhi.x - nlo.x > CHUNK_MAX_LON || nhi.y - nlo.y > CHUNK_MAX_LAT;
+                if run.len() > CHUNK_SEGMENTS || (too_wide && run.len() > 1) {
+                    let last = run[run.len() - 1];
+                    out.push(std::mem::replace(run, vec![last]).into_boxed_slice());
+                    lo = Coord {
+                        x: last.x.min(c.x),
+                        y: last.y.min(c.y),
+                    };
+                    hi = Coord {
+                        x: last.x.max(c.x),
+                        y: last.y.max(c.y),
+                    };
+                } else {
+                    (lo, hi) = (nlo, nhi);
+                }
+                run.push(c);
+            };
+            let mut prev = start;
+            for &c in &ring.0[1..] {
+                // Pieces of the edge short enough for one chunk each.
+                let steps = ((c.x - prev.x).abs() / (CHUNK_MAX_LON / 2.0))
+                    .max((c.y - prev.y).abs() / (CHUNK_MAX_LAT / 2.0))
+                    .ceil()
+                    .max(1.0) as usize;
+                for i in 1..steps {
+                    let t = i as f64 / steps as f64;
+                    let mid = Coord {
+                        x: prev.x + (c.x - prev.x) * t,
+                        y: prev.y + (c.y - prev.y) * t,
+                    };
+                    push(mid, &mut run);
+                }
+                push(c, &mut run);
+                prev = c;
+            }
+            if run.len() > 1 {
+                out.push(run.into_boxed_slice());
+            }
+        }
+    }
+    out
+}
+
+fn record(slot: u32, chunk: u32, coords: &[Coord<f64>]) -> Record {
+    let (mut lo, mut hi) = (coords[0], coords[0]);
+    for c in coords {
+        lo = Coord {
+            x: lo.x.min(c.x),
+            y: lo.y.min(c.y),
+        };
+        hi = Coord {
+            x: hi.x.max(c.x),
+            y: hi.y.max(c.y),
+        };
+    }
+    Record {
+        lo: [down(lo.x), down(lo.y)],
+        hi: [up(hi.x), up(hi.y)],
+        first: coords[0],
+        slot,
+        chunk,
+    }
+}
+
+impl<K: Copy + Eq + Hash> NearIndex<K> {
+    /// Builds the index for many areas at once.
+    pub fn build(areas: impl IntoIterator<Item = (K, MultiPolygon<f64>)>) -> Self {
+        let mut index = Self::default();
+        let mut pieces = Vec::new();
+        for (key, area) in areas {
+            index.remove(key);
+            let slot = index.file(key, &area);
+            pieces.push((slot, area));
+        }
+        index.areas = AreaIndex::build(pieces);
+        index
+    }
+
+    /// Gives `key` a slot and files its boundary in the grid.
+    fn file(&mut self, key: K, area: &MultiPolygon<f64>) -> u32 {
+        let slot = match self.free.pop() {
+            Some(slot) => slot,
+            None => {
+                self.slots.push(None);
+                u32::try_from(self.slots.len() - 1).unwrap_or(u32::MAX)
+            }
+        };
+        let chunks = chunks_of(area);
+        let mut cells: Vec<usize> = chunks
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let record = record(slot, u32::try_from(i).unwrap_or(u32::MAX), c);
+                let centre = Coord {
+                    x: (f64::from(record.lo[0]) + f64::from(record.hi[0])) / 2.0,
+                    y: (f64::from(record.lo[1]) + f64::from(record.hi[1])) / 2.0,
+                };
+                let cell = self.grid.cell_of(centre);
+                self.grid.push(cell, record);
+                cell
+            })
+            .collect();
+        cells.sort_unstable();
+        cells.dedup();
+        self.slots[slot as usize] = Some((key, Boundary { chunks, cells }));
+        self.slot_of.insert(key, slot);
+        slot
+    }
+
+    /// Sets (or replaces) the area of `key`.
+    pub fn upsert(&mut self, key: K, area: MultiPolygon<f64>) {
+        self.remove(key);
+        let slot = self.file(key, &area);
+        self.areas.upsert(slot, area);
+    }
+
+    /// Forgets `key`.
+    pub fn remove(&mut self, key: K) {
+        let Some(slot) = self.slot_of.remove(&key) else {
+            return;
+        };
+        if let Some((_, boundary)) = self.slots[slot as usize].take() {
+            for cell in boundary.cells {
+                self.grid.retain(cell, |r| r.slot != slot);
+            }
+        }
+        self.areas.remove(slot);
+        self.free.push(slot);
+    }
+
+    pub fn len(&self) -> usize {
+        self.slot_of.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.slot_of.is_empty()
+    }
+
+    fn key(&self, slot: u32) -> Option<K> {
+        self.slots[slot as usize].as_ref().map(|(k, _)| *k)
+    }
+
+    /// The keys whose area covers (`lon`, `lat`), boundary included.
+    pub fn covering(&self, lon: f64, lat: f64) -> Vec<K> {
+        self.areas
+            .covering(lon, lat)
+            .into_iter()
+            .filter_map(|slot| self.key(slot))
+            .collect()
+    }
+
+    /// The areas accepted by `accept` that cover the place or lie within the radius of it: how
+    /// many, and the requested window of them ordered by distance, then by `order`.
+    pub fn nearby(
+        &self,
+        query: NearbyQuery,
+        accept: impl Fn(K) -> bool,
+        order: impl Fn(K, K) -> Ordering,
+    ) -> NearbyPage<K> {
+        let NearbyQuery {
+            lon,
+            lat,
+            radius_km,
+            skip,
+            take,
+        } = query;
+        let p = Coord { x: lon, y: lat };
+        let kx = lat.to_radians().cos().max(0.01);
+        // In degrees of latitude, like the distances below (which are squared).
+        let r = radius_km / KM_PER_DEGREE;
+        let r2 = r * r;
+
+        // The covering areas, then every other accepted area with a chunk within the radius.
+        let mut state = vec![NONE; self.slots.len()];
+        let mut covering: Vec<K> = Vec::new();
+        for slot in self.areas.covering(lon, lat) {
+            state[slot as usize] = SKIP;
+            if let Some(k) = self.key(slot).filter(|k| accept(*k)) {
+                covering.push(k);
+            }
+        }
+        let mut candidates: Vec<Candidate> = Vec::new();
+        // (lower bound², next record of the same key, record)
+        let mut visited: Vec<(f64, u32, &Record)> = Vec::new();
+        // A chunk reaches at most half its extent beyond the centre that filed it.
+        let (min, max) = (
+            Coord {
+                x: lon - r / kx - CHUNK_MAX_LON / 2.0,
+                y: lat - r - CHUNK_MAX_LAT / 2.0,
+            },
+            Coord {
+                x: lon + r / kx + CHUNK_MAX_LON / 2.0,
+                y: lat + r + CHUNK_MAX_LAT / 2.0,
+            },
+        );
+        for record in self.grid.over(min, max) {
+            let s = record.slot as usize;
+            if state[s] == SKIP {
+                continue;
+            }
+            let lower = box_distance2(record, p, kx);
+            if lower > r2 {
+                continue;
+            }
+            if state[s] == NONE {
+                if !self.key(record.slot).is_some_and(&accept) {
+                    state[s] = SKIP;
+                    continue;
+                }
+                state[s] = u32::try_from(candidates.len()).unwrap_or(SKIP);
+                candidates.push(Candidate {
+                    slot: record.slot,
+                    lower,
+                    upper: f64::INFINITY,
+                    head: NONE,
+                });
+            }
+            let c = &mut candidates[state[s] as usize];
+            c.lower = c.lower.min(lower);
+            c.upper = c.upper.min(point_distance2(record.first, p, kx));
+            visited.push((lower, c.head, record));
+            c.head = u32::try_from(visited.len() - 1).unwrap_or(NONE);
+        }
+
+        // The exact distance² of a candidate: its chunks met, skipping those whose box is no
+        // nearer than the best so far. Chunks not met are beyond the radius.
+        let exact = |c: &Candidate| -> f64 {
+            let Some((_, boundary)) = &self.slots[c.slot as usize] else {
+                return f64::INFINITY;
+            };
+            let mut best = c.upper;
+            let mut at = c.head;
+            while at != NONE {
+                let (lower, next, record) = visited[at as usize];
+                if lower < best {
+                    let coords = &boundary.chunks[record.chunk as usize];
+                    best = best.min(edges_distance2(coords, p, kx));
+                }
+                at = next;
+            }
+            best
+        };
+        // Exact distances, nearest lower bound first, until no other candidate can rank among
+        // the first `need` (ties included); the rest only need to be counted.
+        candidates.sort_unstable_by(|a, b| a.lower.total_cmp(&b.lower));
+        let need = skip.saturating_add(take).saturating_sub(covering.len());
+        let mut near: Vec<(f64, K)> = Vec::new();
+        let mut largest = BinaryHeap::<TotalF64>::new();
+        let mut counted = 0usize;
+        let mut rest = candidates.len();
+        for (i, c) in candidates.iter().enumerate() {
+            if largest.len() >= need && largest.peek().is_none_or(|d| d.0 < c.lower) {
+                rest = i;
+                break;
+            }
+            let d2 = exact(c);
+            if d2 <= r2
+                && let Some(k) = self.key(c.slot)
+            {
+                near.push((d2, k));
+                largest.push(TotalF64(d2));
+                if largest.len() > need {
+                    largest.pop();
+                }
+            }
+        }
+        for c in &candidates[rest..] {
+            if c.upper <= r2 || exact(c) <= r2 {
+                counted += 1;
+            }
+        }
+        let total = covering.len() + near.len() + counted;
+
+        covering.sort_by(|a, b| order(*a, *b));
+        near.sort_by(|a, b| a.0.total_cmp(&b.0).then_with(|| order(a.1, b.1)));
+        let items = covering
+            .into_iter()
+            .map(|k| (k, 0.0))
+            .chain(
+                near.into_iter()
+                    .map(|(d2, k)| (k, d2.sqrt() * KM_PER_DEGREE)),
+            )
+            .skip(skip)
+            .take(take)
+            .collect();
+        NearbyPage { total, items }
+    }
+}
+
+/// An `f64` ordered by `total_cmp`, for the heap.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct TotalF64(f64);
+
+impl Eq for TotalF64 {}
+
+impl PartialOrd for TotalF64 {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for TotalF64 {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.0.total_cmp(&other.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use geo::{Intersects, Polygon, Rect};
+
+    fn square(x: f64, y: f64, d: f64) -> MultiPolygon<f64> {
+        MultiPolygon::new(vec![Rect::new((x, y), (x + d, y + d)).to_polygon()])
+    }
+
+    /// A star-shaped polygon with many vertices and a hole.
+    fn star(cx: f64, cy: f64, size: f64, n: usize) -> MultiPolygon<f64> {
+        let ring = |r_even: f64, r_odd: f64, n: usize| -> geo::LineString<f64> {
+            let mut ring: Vec<(f64, f64)> = (0..n)
+                .map(|i| {
+                    let a = i as f64 / n as f64 * std::f64::consts::TAU;
+                    let r = if i % 2 == 0 { r_even } else { r_odd };
+                    (cx + r * a.cos() / 0.62, cy + r * a.sin())
+                })
+                .collect();
+            ring.push(ring[0]);
+            ring.into()
+        };
+        MultiPolygon::new(vec![Polygon::new(
+            ring(size, size * 0.6, n),
+            vec![ring(size * 0.2, size * 0.15, 12)],
+        )])
+    }
+
+    fn q(lon: f64, lat: f64, radius_km: f64, skip: usize, take: usize) -> NearbyQuery {
+        NearbyQuery {
+            lon,
+            lat,
+            radius_km,
+            skip,
+            take,
+        }
+    }
+
+    struct Lcg(u64);
+    impl Lcg {
+        fn next(&mut self) -> f64 {
+            self.0 = self
+                .0
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (self.0 >> 11) as f64 / (1u64 << 53) as f64
+        }
+    }
+
+    /// Every distance by brute force: 0 when covered, else the nearest edge.
+    fn brute(areas: &[(u32, MultiPolygon<f64>)], lon: f64, lat: f64, r_km: f64) -> Vec<(u32, f64)> {
+        let p = Coord { x: lon, y: lat };
+        let kx = lat.to_radians().cos().max(0.01);
+        let mut out: Vec<(u32, f64)> = areas
+            .iter()
+            .map(|(k, a)| {
+                let d = if a.intersects(&p) {
+                    0.0
+                } else {
+                    a.iter()
+                        .flat_map(|poly| std::iter::once(poly.exterior()).chain(poly.interiors()))
+                        .map(|ring| edges_distance2(&ring.0, p, kx))
+                        .fold(f64::INFINITY, f64::min)
+                        .sqrt()
+                        * KM_PER_DEGREE
+                };
+                (*k, d)
+            })
+            .filter(|(_, d)| *d <= r_km)
+            .collect();
+        out.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
+        out
+    }
+
+    #[test]
+    fn pages_agree_with_brute_force() {
+        let mut rng = Lcg(7);
+        let areas: Vec<(u32, MultiPolygon<f64>)> = (0..60)
+            .map(|k| {
+                let (x, y) = (4.0 + rng.next() * 2.5, 51.5 + rng.next() * 1.5);
+                let area = if k % 3 == 0 {
+                    square(x, y, 0.05 + rng.next() * 0.2)
+                } else {
+                    star(
+                        x,
+                        y,
+                        0.05 + rng.next() * 0.25,
+                        40 + (rng.next() * 400.0) as usize,
+                    )
+                };
+                (k, area)
+            })
+            // One across the grid's corner, partly outside the Netherlands' box.
+            .chain(std::iter::once((60, square(7.45, 53.7, 0.3))))
+            .collect();
+        let index = NearIndex::build(areas.clone());
+        for _ in 0..300 {
+            let (lon, lat) = (3.8 + rng.next() * 4.2, 51.3 + rng.next() * 2.8);
+            let r_km = [0.0, 5.0, 25.0, 100.0][(rng.next() * 4.0) as usize];
+            let want = brute(&areas, lon, lat, r_km);
+            for (skip, take) in [(0, 1), (0, 5), (0, 20), (3, 4), (10, 20), (0, usize::MAX)] {
+                let got = index.nearby(q(lon, lat, r_km, skip, take), |_| true, |a, b| a.cmp(&b));
+                assert_eq!(got.total, want.len(), "({lon}, {lat}) r {r_km}");
+                let expected: Vec<_> = want.iter().skip(skip).take(take).collect();
+                assert_eq!(got.items.len(), expected.len());
+                for ((k, d), (wk, wd)) in got.items.iter().zip(expected) {
+                    assert!((d - wd).abs() < 1e-9, "({lon}, {lat}) {k} {d} vs {wk} {wd}");
+                    // Equal distances may come in either key order only if they tie.
+                    assert!(k == wk || (d - wd).abs() < 1e-9);
+                }
+            }
+            // A filter is applied before counting and paging.
+            let odd = index.nearby(q(lon, lat, r_km, 0, 10), |k| k % 2 == 1, |a, b| a.cmp(&b));
+            let want_odd: Vec<_> = want.iter().filter(|(k, _)| k % 2 == 1).collect();
+            assert_eq!(odd.total, want_odd.len());
+            assert_eq!(
+                odd.items.iter().map(|(k, _)| *k).collect::<Vec<_>>(),
+                want_odd
+                    .iter()
+                    .take(10)
+                    .map(|(k, _)| *k)
+                    .collect::<Vec<_>>()
+            );
+        }
+    }
+
+    #[test]
+    fn covering_first_then_by_distance() {
+        let mut index = NearIndex::build([
+            (1u32, square(5.0, 52.0, 0.1)),
+            (2, square(5.05, 52.0, 0.1)),
+            (3, square(6.0, 52.0, 0.1)),
+        ]);
+        let all = |i: &NearIndex<u32>, lon, lat, r| {
+            i.nearby(
+                q(lon, lat, r, 0, usize::MAX),
+                |_| true,
+                |a: u32, b| a.cmp(&b),
+            )
+        };
+        let near = all(&index, 5.02, 52.05, 100.0);
+        assert_eq!(near.total, 3);
+        assert_eq!(near.items[0], (1, 0.0));
+        // Key 2 starts 0.03° of longitude east: about 0.03 × 111.195 × cos 52.05° ≈ 2.05 km.
+        assert_eq!(near.items[1].0, 2);
+        assert!((near.items[1].1 - 2.05).abs() < 0.05, "{}", near.items[1].1);
+        // Key 3 is about 0.88° east: ~60 km, outside a 25 km radius.
+        assert_eq!(all(&index, 5.02, 52.05, 25.0).total, 2);
+        // The boundary counts as covered.
+        assert_eq!(index.covering(5.1, 52.05), vec![1, 2]);
+        index.remove(1);
+        assert_eq!(index.covering(5.07, 52.05), vec![2]);
+        index.upsert(2, square(7.0, 53.0, 0.1));
+        assert!(index.covering(5.07, 52.05).is_empty());
+        assert_eq!(index.covering(7.05, 53.05), vec![2]);
+        assert_eq!(all(&index, 7.05, 53.05, 0.0).items, vec![(2, 0.0)]);
+        // A freed slot is reused without mixing keys up.
+        index.upsert(4, square(5.0, 52.0, 0.1));
+        assert_eq!(index.covering(5.02, 52.05), vec![4]);
+        assert_eq!(index.len(), 3);
+    }
+}
