@@ -1,6 +1,7 @@
 -- wrk script for scripts/bench-search.sh: each request is GET /v1/search at a random point
 -- from a pre-generated, seeded list (`onconet-bench points`), one path a line in the file
--- named by BENCH_PATHS.
+-- named by BENCH_PATHS. The requests are formatted once, in init, so that wrk spends its CPU
+-- time (on the same cores as the server) on sending and receiving, not on building them.
 local file = os.getenv("BENCH_PATHS") or "paths.txt"
 local paths = {}
 for line in io.lines(file) do
@@ -16,10 +17,14 @@ function setup(thread)
   thread:set("seed", threads)
 end
 
+local requests = {}
 function init(args)
   math.randomseed(tonumber(seed) or 1)
+  for i, path in ipairs(paths) do
+    requests[i] = wrk.format("GET", path)
+  end
 end
 
 function request()
-  return wrk.format("GET", paths[math.random(#paths)])
+  return requests[math.random(#requests)]
 end

@@ -9,6 +9,7 @@ pub mod extract;
 pub mod geography;
 pub mod openapi;
 pub mod ratelimit;
+pub mod request_span;
 pub mod routes;
 pub mod service;
 pub mod state;
@@ -31,7 +32,11 @@ where
     T: ServiceFactory<ServiceRequest, Config = (), Error = actix_web::Error, InitError = ()>,
 {
     app.service(
+        // The public search first: actix tries routes in this order, and the dynamic ones
+        // below (`/networks/{id}`, …) cost a regex match each.
         scope("/v1")
+            .service(routes::search::search)
+            .service(routes::search::here)
             .service(routes::networks::list_networks)
             .service(routes::networks::create_network)
             .service(routes::networks::get_network)
@@ -43,8 +48,6 @@ where
             .service(routes::vocabularies::list_vocabularies)
             .service(routes::regions::list_regions)
             .service(routes::regions::get_region)
-            .service(routes::search::search)
-            .service(routes::search::here)
             .service(routes::coverage::get_coverage)
             .service(routes::coverage::get_discipline_matrix)
             .service(routes::coverage::get_trend)
@@ -237,5 +240,5 @@ pub fn app(
         .wrap(actix_web::middleware::from_fn(ratelimit::limit))
         .wrap(cors())
         .wrap(ops.metrics.clone())
-        .wrap(tracing_actix_web::TracingLogger::default())
+        .wrap(tracing_actix_web::TracingLogger::<request_span::RequestSpan>::new())
 }

@@ -53,6 +53,7 @@ pub fn try_init<W>(
 where
     W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
 {
+    onconet_api::request_span::log_requests(config.requests);
     let spans = if config.requests {
         FmtSpan::CLOSE
     } else {

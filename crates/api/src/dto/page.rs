@@ -62,30 +62,34 @@ impl PageInfo {
     /// The RFC 8288 `Link` header: `first`, `prev`, `next`, `last` as applicable, each the
     /// request's own path and query with `page` replaced.
     pub fn link_header(&self, path: &str, query: &str) -> String {
-        let url = |page: i64| {
-            let mut pairs: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
-                .filter(|(k, _)| k != "page")
-                .map(|(k, v)| (k.into_owned(), v.into_owned()))
-                .collect();
-            pairs.push(("page".into(), page.to_string()));
-            let q = url::form_urlencoded::Serializer::new(String::new())
-                .extend_pairs(pairs)
-                .finish();
-            format!("{path}?{q}")
+        use std::fmt::Write;
+        // The query without `page`, re-encoded once; each link adds its own `page`.
+        let base = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(
+                url::form_urlencoded::parse(query.as_bytes()).filter(|(k, _)| k != "page"),
+            )
+            .finish();
+        let separator = if base.is_empty() { "" } else { "&" };
+        let mut links = String::with_capacity(4 * (path.len() + base.len() + 32));
+        let mut link = |page: i64, rel: &str| {
+            if !links.is_empty() {
+                links.push_str(", ");
+            }
+            let _ = write!(
+                links,
+                "<{path}?{base}{separator}page={page}>; rel=\"{rel}\""
+            );
         };
         let last = self.total_pages.max(1);
-        let mut links = vec![format!("<{}>; rel=\"first\"", url(1))];
+        link(1, "first");
         if self.page > 1 {
-            links.push(format!(
-                "<{}>; rel=\"prev\"",
-                url((self.page - 1).min(last))
-            ));
+            link((self.page - 1).min(last), "prev");
         }
         if self.page < self.total_pages {
-            links.push(format!("<{}>; rel=\"next\"", url(self.page + 1)));
+            link(self.page + 1, "next");
         }
-        links.push(format!("<{}>; rel=\"last\"", url(last)));
-        links.join(", ")
+        link(last, "last");
+        links
     }
 }
 
