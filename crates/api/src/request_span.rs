@@ -34,9 +34,7 @@ impl RootSpanBuilder for RequestSpan {
         let request_id = request.extensions().get::<RequestId>().copied();
         tracing::info_span!(
             "HTTP request",
-            http.method = %request.method(),
-            http.route = request.match_pattern().as_deref().unwrap_or("UNMATCHED"),
-            request_id = request_id.map(tracing::field::display),
+            request_id = request_id.map(tracing::field::display)
         )
     }
 

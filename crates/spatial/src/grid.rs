@@ -59,6 +59,12 @@ impl<T> Grid<T> {
             && p.y <= min_lat + self.rows as f64 * self.cell_lat
     }
 
+    /// Whether a cell lies on the grid's border (and so also holds what lies beyond).
+    pub fn is_edge(&self, cell: usize) -> bool {
+        let (col, row) = (cell % self.cols, cell / self.cols);
+        col == 0 || row == 0 || col + 1 == self.cols || row + 1 == self.rows
+    }
+
     /// The rectangle of a cell.
     pub fn rect_of(&self, cell: usize) -> Rect<f64> {
         let (min_lon, min_lat, _, _) = NL_BBOX;
@@ -135,6 +141,7 @@ mod tests {
             g.cells_over(near(5.0, 52.0), near(5.6, 52.2))
                 .any(|i| i == c)
         );
+        assert!(!g.is_edge(c) && g.is_edge(0) && g.is_edge(g.cells.len() - 1));
         g.retain(c, |v| *v != 7);
         assert!(g.cell(c).is_empty());
     }

@@ -63,12 +63,31 @@ impl PageInfo {
     /// request's own path and query with `page` replaced.
     pub fn link_header(&self, path: &str, query: &str) -> String {
         use std::fmt::Write;
-        // The query without `page`, re-encoded once; each link adds its own `page`.
-        let base = url::form_urlencoded::Serializer::new(String::new())
-            .extend_pairs(
-                url::form_urlencoded::parse(query.as_bytes()).filter(|(k, _)| k != "page"),
-            )
-            .finish();
+        // The query as sent without its `page` pairs; each link adds its own `page`.
+        let mut base = String::with_capacity(query.len());
+        for pair in query.split('&').filter(|p| !p.is_empty()) {
+            let key = pair.split('=').next().unwrap_or_default();
+            let is_page = url::form_urlencoded::parse(key.as_bytes())
+                .next()
+                .is_some_and(|(k, _)| k == "page");
+            if is_page {
+                continue;
+            }
+            if !base.is_empty() {
+                base.push('&');
+            }
+            // A pair with characters that do not belong in a URI is encoded afresh.
+            let plain = pair
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-._~%=+,:;!$'()*@/?".contains(&b));
+            if plain {
+                base.push_str(pair);
+            } else {
+                let mut encoded = url::form_urlencoded::Serializer::new(String::new());
+                encoded.extend_pairs(url::form_urlencoded::parse(pair.as_bytes()));
+                base.push_str(&encoded.finish());
+            }
+        }
         let separator = if base.is_empty() { "" } else { "&" };
         let mut links = String::with_capacity(4 * (path.len() + base.len() + 32));
         let mut link = |page: i64, rel: &str| {
@@ -106,6 +125,12 @@ mod tests {
             "</v1/networks?type=expert_panel&page=1>; rel=\"first\", </v1/networks?type=expert_panel&page=1>; rel=\"prev\", </v1/networks?type=expert_panel&page=3>; rel=\"next\", </v1/networks?type=expert_panel&page=3>; rel=\"last\""
         );
         assert_eq!(PageInfo::new(1, 20, 0).total_pages, 0);
+        // Other parameters keep their encoding; every `page` (however written) is replaced.
+        assert_eq!(
+            PageInfo::new(1, 10, 5)
+                .link_header("/v1/search", "pag%65=3&q=a%20b&&page=9&lat=52.1&x=<y>"),
+            "</v1/search?q=a%20b&lat=52.1&x=%3Cy%3E&page=1>; rel=\"first\", </v1/search?q=a%20b&lat=52.1&x=%3Cy%3E&page=1>; rel=\"last\""
+        );
     }
 
     #[test]
