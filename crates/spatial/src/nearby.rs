@@ -67,19 +67,61 @@ fn up(v: f64) -> f32 {
     if f64::from(f) < v { f.next_up() } else { f }
 }
 
-/// One area's boundary: the vertices of all its chunks, chunk after chunk, where each chunk
-/// starts and ends, and the cells its records are in.
+/// One area's boundary: the vertices of all its chunks, chunk after chunk; per chunk where its
+/// vertices start and end and where the boxes of its runs of [`RUN_EDGES`] edges start; and the
+/// cells its records are in.
 #[derive(Debug, Default)]
 struct Boundary {
     coords: Vec<Coord<f64>>,
-    chunks: Vec<(u32, u32)>,
+    chunks: Vec<(u32, u32, u32)>,
+    runs: Vec<[f64; 4]>,
     cells: Vec<usize>,
 }
 
+/// Edges per run inside a chunk: the exact distance skips runs whose box is too far.
+const RUN_EDGES: usize = 8;
+
 impl Boundary {
-    fn chunk(&self, i: u32) -> &[Coord<f64>] {
-        let (start, end) = self.chunks[i as usize];
-        &self.coords[start as usize..end as usize]
+    fn add_chunk(&mut self, chunk: &[Coord<f64>]) {
+        let start = u32::try_from(self.coords.len()).unwrap_or(u32::MAX);
+        let runs = u32::try_from(self.runs.len()).unwrap_or(u32::MAX);
+        for first in (0..chunk.len().saturating_sub(1)).step_by(RUN_EDGES) {
+            let run = &chunk[first..=(first + RUN_EDGES).min(chunk.len() - 1)];
+            let mut b = [
+                f64::INFINITY,
+                f64::INFINITY,
+                f64::NEG_INFINITY,
+                f64::NEG_INFINITY,
+            ];
+            for c in run {
+                b = [b[0].min(c.x), b[1].min(c.y), b[2].max(c.x), b[3].max(c.y)];
+            }
+            self.runs.push(b);
+        }
+        self.coords.extend_from_slice(chunk);
+        let end = u32::try_from(self.coords.len()).unwrap_or(u32::MAX);
+        self.chunks.push((start, end, runs));
+    }
+
+    /// The distance² from `p` to chunk `i`, or infinity when it is surely more than `best`.
+    fn distance2(&self, i: u32, p: Coord<f64>, kx: f64, best: f64) -> f64 {
+        let (start, end, runs) = self.chunks[i as usize];
+        let coords = &self.coords[start as usize..end as usize];
+        let mut out = f64::INFINITY;
+        for (k, first) in (0..coords.len().saturating_sub(1))
+            .step_by(RUN_EDGES)
+            .enumerate()
+        {
+            let b = &self.runs[runs as usize + k];
+            let dx = (b[0] - p.x).max(p.x - b[2]).max(0.0) * kx;
+            let dy = (b[1] - p.y).max(p.y - b[3]).max(0.0);
+            if dx * dx + dy * dy > best.min(out) {
+                continue;
+            }
+            let run = &coords[first..=(first + RUN_EDGES).min(coords.len() - 1)];
+            out = out.min(edges_distance2(run, p, kx));
+        }
+        out
     }
 }
 
@@ -91,7 +133,9 @@ pub struct NearIndex<K> {
     /// The boundary chunks, filed in the cell of their box's centre.
     grid: Grid<Record>,
     /// The key and boundary of each slot (`None`: free).
-    slots: Vec<Option<(K, Boundary)>>,
+    keys: Vec<Option<K>>,
+    /// The boundary of each slot, apart from the keys so that a query reads keys densely.
+    boundaries: Vec<Boundary>,
     slot_of: HashMap<K, u32>,
     free: Vec<u32>,
 }
@@ -101,7 +145,8 @@ impl<K> Default for NearIndex<K> {
         Self {
             areas: AreaIndex::default(),
             grid: Grid::new(CELL_LON, CELL_LAT),
-            slots: Vec::new(),
+            keys: Vec::new(),
+            boundaries: Vec::new(),
             slot_of: HashMap::new(),
             free: Vec::new(),
         }
@@ -303,8 +348,9 @@ impl<K: Copy + Eq + Hash> NearIndex<K> {
         let slot = match self.free.pop() {
             Some(slot) => slot,
             None => {
-                self.slots.push(None);
-                u32::try_from(self.slots.len() - 1).unwrap_or(u32::MAX)
+                self.keys.push(None);
+                self.boundaries.push(Boundary::default());
+                u32::try_from(self.keys.len() - 1).unwrap_or(u32::MAX)
             }
         };
         let mut boundary = Boundary::default();
@@ -317,15 +363,14 @@ impl<K: Copy + Eq + Hash> NearIndex<K> {
             let cell = self.grid.cell_of(centre);
             self.grid.push(cell, record);
             boundary.cells.push(cell);
-            let start = u32::try_from(boundary.coords.len()).unwrap_or(u32::MAX);
-            boundary.coords.extend_from_slice(&chunk);
-            let end = u32::try_from(boundary.coords.len()).unwrap_or(u32::MAX);
-            boundary.chunks.push((start, end));
+            boundary.add_chunk(&chunk);
         }
         boundary.cells.sort_unstable();
         boundary.cells.dedup();
         boundary.coords.shrink_to_fit();
-        self.slots[slot as usize] = Some((key, boundary));
+        boundary.runs.shrink_to_fit();
+        self.keys[slot as usize] = Some(key);
+        self.boundaries[slot as usize] = boundary;
         self.slot_of.insert(key, slot);
         slot
     }
@@ -342,10 +387,9 @@ impl<K: Copy + Eq + Hash> NearIndex<K> {
         let Some(slot) = self.slot_of.remove(&key) else {
             return;
         };
-        if let Some((_, boundary)) = self.slots[slot as usize].take() {
-            for cell in boundary.cells {
-                self.grid.retain(cell, |r| r.slot != slot);
-            }
+        self.keys[slot as usize] = None;
+        for cell in std::mem::take(&mut self.boundaries[slot as usize]).cells {
+            self.grid.retain(cell, |r| r.slot != slot);
         }
         self.areas.remove(slot);
         self.free.push(slot);
@@ -360,7 +404,7 @@ impl<K: Copy + Eq + Hash> NearIndex<K> {
     }
 
     fn key(&self, slot: u32) -> Option<K> {
-        self.slots[slot as usize].as_ref().map(|(k, _)| *k)
+        self.keys[slot as usize]
     }
 
     /// The keys whose area covers (`lon`, `lat`), boundary included.
@@ -394,7 +438,7 @@ impl<K: Copy + Eq + Hash> NearIndex<K> {
         let r2 = r * r;
 
         // The covering areas, then every other accepted area with a chunk within the radius.
-        let mut state = vec![NONE; self.slots.len()];
+        let mut state = vec![NONE; self.keys.len()];
         let mut covering: Vec<K> = Vec::new();
         for slot in self.areas.covering(lon, lat) {
             state[slot as usize] = SKIP;
@@ -472,9 +516,7 @@ impl<K: Copy + Eq + Hash> NearIndex<K> {
         // The exact distance² of a candidate: its chunks met, skipping those whose box is no
         // nearer than the best so far. Chunks not met are beyond the radius.
         let exact = |c: &Candidate| -> f64 {
-            let Some((_, boundary)) = &self.slots[c.slot as usize] else {
-                return f64::INFINITY;
-            };
+            let boundary = &self.boundaries[c.slot as usize];
             // No chunk whose box lies beyond the upper bound (widened by the rounding) can be
             // the nearest; the nearest one is always computed.
             let bound = c.upper.sqrt() + F32_SLACK;
@@ -484,7 +526,7 @@ impl<K: Copy + Eq + Hash> NearIndex<K> {
             while at != NONE {
                 let (lower, next, record) = visited[at as usize];
                 if lower <= best {
-                    computed = computed.min(edges_distance2(boundary.chunk(record.chunk), p, kx));
+                    computed = computed.min(boundary.distance2(record.chunk, p, kx, best));
                     best = best.min(computed);
                 }
                 at = next;
