@@ -243,21 +243,55 @@ impl<T> std::ops::Deref for Query<T> {
     }
 }
 
-/// Groups the pairs of a query string, joining repeated keys with commas.
-pub fn query_map(query: &str) -> serde_json::Map<String, serde_json::Value> {
-    let mut map = serde_json::Map::new();
+/// The pairs of a query string, in order of first appearance, a repeated key's values joined
+/// with commas.
+pub fn query_pairs(query: &str) -> Vec<(String, String)> {
+    let mut pairs: Vec<(String, String)> = Vec::new();
     for (k, v) in url::form_urlencoded::parse(query.as_bytes()) {
-        match map.get_mut(k.as_ref()) {
-            Some(serde_json::Value::String(existing)) => {
+        match pairs.iter_mut().find(|(key, _)| *key == k) {
+            Some((_, existing)) => {
                 existing.push(',');
                 existing.push_str(&v);
             }
-            _ => {
-                map.insert(k.into_owned(), serde_json::Value::String(v.into_owned()));
-            }
+            None => pairs.push((k.into_owned(), v.into_owned())),
         }
     }
-    map
+    pairs
+}
+
+/// A query parameter's value: a string, and present (so `Option<String>` fields get `Some`).
+struct QueryValue(String);
+
+impl<'de> serde::de::IntoDeserializer<'de, serde::de::value::Error> for QueryValue {
+    type Deserializer = Self;
+
+    fn into_deserializer(self) -> Self {
+        self
+    }
+}
+
+impl<'de> serde::Deserializer<'de> for QueryValue {
+    type Error = serde::de::value::Error;
+
+    fn deserialize_any<V: serde::de::Visitor<'de>>(
+        self,
+        visitor: V,
+    ) -> Result<V::Value, Self::Error> {
+        visitor.visit_string(self.0)
+    }
+
+    fn deserialize_option<V: serde::de::Visitor<'de>>(
+        self,
+        visitor: V,
+    ) -> Result<V::Value, Self::Error> {
+        visitor.visit_some(self)
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
+        bytes byte_buf unit unit_struct newtype_struct seq tuple
+        tuple_struct map struct enum identifier ignored_any
+    }
 }
 
 impl<T: DeserializeOwned> actix_web::FromRequest for Query<T> {
@@ -265,9 +299,13 @@ impl<T: DeserializeOwned> actix_web::FromRequest for Query<T> {
     type Future = std::future::Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
-        let map = query_map(req.query_string());
+        let pairs = serde::de::value::MapDeserializer::<_, serde::de::value::Error>::new(
+            query_pairs(req.query_string())
+                .into_iter()
+                .map(|(k, v)| (k, QueryValue(v))),
+        );
         std::future::ready(
-            serde_path_to_error::deserialize(serde_json::Value::Object(map))
+            serde_path_to_error::deserialize(pairs)
                 .map(Query)
                 .map_err(|e| {
                     let message = e.inner().to_string();

@@ -1,7 +1,12 @@
 //! A uniform grid over the Netherlands' box ([`NL_BBOX`]), a list of `T` per cell: the
-//! cache-friendly spatial index under [`crate::index`] and [`crate::nearby`]. A query reads a
-//! few contiguous lists instead of chasing tree nodes through memory. Whatever lies outside the
-//! box is filed in the nearest edge cell, so nothing is lost; such cells just hold more.
+//! cache-friendly spatial index under [`crate::index`] and [`crate::nearby`]. Whatever lies
+//! outside the box is filed in the nearest edge cell, so nothing is lost; such cells just hold
+//! more.
+//!
+//! The lists are edited one by one ([`Grid::push`], [`Grid::retain`]) and then [`Grid::seal`]ed
+//! into one contiguous array, row by row, which is what queries read: the cells of a row follow
+//! each other in memory, so a query streams through a few runs instead of chasing one
+//! allocation per cell. Until sealed, queries read the edited lists (right, just slower).
 
 use crate::validate::NL_BBOX;
 use geo::{Coord, Rect};
@@ -13,6 +18,10 @@ pub struct Grid<T> {
     cols: usize,
     rows: usize,
     cells: Vec<Vec<T>>,
+    /// The lists of all cells, row-major, and where each starts (one more: the end).
+    flat: Vec<T>,
+    starts: Vec<usize>,
+    sealed: bool,
 }
 
 impl<T: Clone> Grid<T> {
@@ -27,7 +36,23 @@ impl<T: Clone> Grid<T> {
             cols,
             rows,
             cells: vec![Vec::new(); cols * rows],
+            flat: Vec::new(),
+            starts: vec![0; cols * rows + 1],
+            sealed: true,
         }
+    }
+
+    /// Copies the edited lists into the contiguous array queries read.
+    pub fn seal(&mut self) {
+        self.flat.clear();
+        self.flat.reserve(self.cells.iter().map(Vec::len).sum());
+        for (i, cell) in self.cells.iter().enumerate() {
+            self.starts[i] = self.flat.len();
+            self.flat.extend_from_slice(cell);
+        }
+        self.starts[self.cells.len()] = self.flat.len();
+        self.flat.shrink_to_fit();
+        self.sealed = true;
     }
 }
 
@@ -95,25 +120,28 @@ impl<T> Grid<T> {
 
     /// The contents of every cell meeting the box, row by row.
     pub fn over(&self, min: Coord<f64>, max: Coord<f64>) -> impl Iterator<Item = &T> + '_ {
-        let (c0, r0) = self.col_row(min.x, min.y);
-        let (c1, r1) = self.col_row(max.x, max.y);
-        (r0..=r1).flat_map(move |row| {
-            self.cells[row * self.cols + c0..=row * self.cols + c1]
-                .iter()
-                .flatten()
-        })
+        self.cells_over(min, max).flat_map(|c| self.cell(c))
     }
 
+    /// The contents of a cell.
     pub fn cell(&self, cell: usize) -> &[T] {
-        &self.cells[cell]
+        if self.sealed {
+            &self.flat[self.starts[cell]..self.starts[cell + 1]]
+        } else {
+            &self.cells[cell]
+        }
     }
 
+    /// Adds an item to a cell (seen by queries once sealed).
     pub fn push(&mut self, cell: usize, item: T) {
         self.cells[cell].push(item);
+        self.sealed = false;
     }
 
+    /// Keeps only the items of a cell for which `keep` holds (seen by queries once sealed).
     pub fn retain(&mut self, cell: usize, keep: impl FnMut(&T) -> bool) {
         self.cells[cell].retain(keep);
+        self.sealed = false;
     }
 }
 
@@ -134,6 +162,9 @@ mod tests {
         assert!(!g.holds(far));
         assert_eq!(g.cell_of(far), g.cells.len() - 1);
         g.push(c, 7);
+        assert_eq!(g.cell(c), &[7], "unsealed: read from the edited list");
+        g.seal();
+        assert_eq!(g.cell(c), &[7]);
         let near = |x: f64, y: f64| Coord { x, y };
         assert_eq!(g.over(near(5.0, 52.0), near(5.6, 52.2)).count(), 1);
         assert_eq!(g.over(near(6.5, 52.0), near(7.0, 52.2)).count(), 0);
@@ -144,5 +175,9 @@ mod tests {
         assert!(!g.is_edge(c) && g.is_edge(0) && g.is_edge(g.cells.len() - 1));
         g.retain(c, |v| *v != 7);
         assert!(g.cell(c).is_empty());
+        g.push(c + 1, 8);
+        g.seal();
+        assert!(g.cell(c).is_empty());
+        assert_eq!(g.cell(c + 1), &[8]);
     }
 }

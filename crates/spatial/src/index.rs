@@ -136,14 +136,28 @@ impl<K: Copy + Eq + Hash + Ord> AreaIndex<K> {
     pub fn build(areas: impl IntoIterator<Item = (K, MultiPolygon<f64>)>) -> Self {
         let mut index = Self::default();
         for (key, area) in areas {
-            index.upsert(key, area);
+            index.forget(key);
+            index.insert(key, area);
         }
+        index.grid.seal();
         index
     }
 
     /// Sets (or replaces) the area of `key`.
     pub fn upsert(&mut self, key: K, area: MultiPolygon<f64>) {
-        self.remove(key);
+        self.forget(key);
+        self.insert(key, area);
+        self.grid.seal();
+    }
+
+    /// Forgets `key`.
+    pub fn remove(&mut self, key: K) {
+        self.forget(key);
+        self.grid.seal();
+    }
+
+    /// Files the pieces of `key`'s area (unsealed).
+    fn insert(&mut self, key: K, area: MultiPolygon<f64>) {
         let mut ids = Vec::new();
         for polygon in area {
             for piece in split_polygon(polygon, MAX_PIECE_VERTICES) {
@@ -177,8 +191,8 @@ impl<K: Copy + Eq + Hash + Ord> AreaIndex<K> {
         self.pieces_of.insert(key, ids);
     }
 
-    /// Forgets `key`.
-    pub fn remove(&mut self, key: K) {
+    /// Takes the pieces of `key` out (unsealed).
+    fn forget(&mut self, key: K) {
         let Some(ids) = self.pieces_of.remove(&key) else {
             return;
         };

@@ -340,6 +340,7 @@ impl<K: Copy + Eq + Hash> NearIndex<K> {
             pieces.push((slot, area));
         }
         index.areas = AreaIndex::build(pieces);
+        index.grid.seal();
         index
     }
 
@@ -379,6 +380,7 @@ impl<K: Copy + Eq + Hash> NearIndex<K> {
     pub fn upsert(&mut self, key: K, area: MultiPolygon<f64>) {
         self.remove(key);
         let slot = self.file(key, &area);
+        self.grid.seal();
         self.areas.upsert(slot, area);
     }
 
@@ -391,6 +393,7 @@ impl<K: Copy + Eq + Hash> NearIndex<K> {
         for cell in std::mem::take(&mut self.boundaries[slot as usize]).cells {
             self.grid.retain(cell, |r| r.slot != slot);
         }
+        self.grid.seal();
         self.areas.remove(slot);
         self.free.push(slot);
     }
