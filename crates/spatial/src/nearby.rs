@@ -253,32 +253,16 @@ fn chunks_of(area: &MultiPolygon<f64>) -> Vec<Box<[Coord<f64>]>> {
                 continue;
             };
             let mut run = vec![start];
-            let (mut lo, mut hi) = (start, start);
+            let mut bounds = (start, start);
             let mut push = |c: Coord<f64>, run: &mut Vec<Coord<f64>>| {
-                let (nlo, nhi) = (
-                    Coord {
-                        x: lo.x.min(c.x),
-                        y: lo.y.min(c.y),
-                    },
-                    Coord {
-                        x: hi.x.max(c.x),
-                        y: hi.y.max(c.y),
-                    },
-                );
-                let too_wide = nhi.x - nlo.x > CHUNK_MAX_LON || nhi.y - nlo.y > CHUNK_MAX_LAT;
+                let (lo, hi) = grow(bounds, c);
+                let too_wide = hi.x - lo.x > CHUNK_MAX_LON || hi.y - lo.y > CHUNK_MAX_LAT;
                 if run.len() > CHUNK_SEGMENTS || (too_wide && run.len() > 1) {
                     let last = run[run.len() - 1];
                     out.push(std::mem::replace(run, vec![last]).into_boxed_slice());
-                    lo = Coord {
-                        x: last.x.min(c.x),
-                        y: last.y.min(c.y),
-                    };
-                    hi = Coord {
-                        x: last.x.max(c.x),
-                        y: last.y.max(c.y),
-                    };
+                    bounds = grow((last, last), c);
                 } else {
-                    (lo, hi) = (nlo, nhi);
+                    bounds = (lo, hi);
                 }
                 run.push(c);
             };
@@ -308,18 +292,24 @@ fn chunks_of(area: &MultiPolygon<f64>) -> Vec<Box<[Coord<f64>]>> {
     out
 }
 
-fn record(slot: u32, chunk: u32, coords: &[Coord<f64>]) -> Record {
-    let (mut lo, mut hi) = (coords[0], coords[0]);
-    for c in coords {
-        lo = Coord {
+/// The box (`lo`, `hi`) grown to hold `c`.
+fn grow((lo, hi): (Coord<f64>, Coord<f64>), c: Coord<f64>) -> (Coord<f64>, Coord<f64>) {
+    (
+        Coord {
             x: lo.x.min(c.x),
             y: lo.y.min(c.y),
-        };
-        hi = Coord {
+        },
+        Coord {
             x: hi.x.max(c.x),
             y: hi.y.max(c.y),
-        };
-    }
+        },
+    )
+}
+
+fn record(slot: u32, chunk: u32, coords: &[Coord<f64>]) -> Record {
+    let (lo, hi) = coords
+        .iter()
+        .fold((coords[0], coords[0]), |b, c| grow(b, *c));
     Record {
         lo: [down(lo.x), down(lo.y)],
         hi: [up(hi.x), up(hi.y)],
