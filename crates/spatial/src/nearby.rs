@@ -325,7 +325,9 @@ impl<K: Copy + Eq + Hash> NearIndex<K> {
         let mut index = Self::default();
         let mut pieces = Vec::new();
         for (key, area) in areas {
-            index.remove(key);
+            if let Some(old) = index.forget(key) {
+                pieces.retain(|(slot, _)| *slot != old);
+            }
             let slot = index.file(key, &area);
             pieces.push((slot, area));
         }
@@ -368,24 +370,33 @@ impl<K: Copy + Eq + Hash> NearIndex<K> {
 
     /// Sets (or replaces) the area of `key`.
     pub fn upsert(&mut self, key: K, area: MultiPolygon<f64>) {
-        self.remove(key);
+        let old = self.forget(key);
         let slot = self.file(key, &area);
         self.grid.seal();
+        if let Some(old) = old.filter(|old| *old != slot) {
+            self.areas.remove(old);
+        }
         self.areas.upsert(slot, area);
     }
 
     /// Forgets `key`.
     pub fn remove(&mut self, key: K) {
-        let Some(slot) = self.slot_of.remove(&key) else {
-            return;
-        };
+        if let Some(slot) = self.forget(key) {
+            self.grid.seal();
+            self.areas.remove(slot);
+        }
+    }
+
+    /// Takes `key`'s boundary out of the grid (unsealed) and frees its slot, which it returns;
+    /// its pieces stay in `areas` for the caller to replace or remove.
+    fn forget(&mut self, key: K) -> Option<u32> {
+        let slot = self.slot_of.remove(&key)?;
         self.keys[slot as usize] = None;
         for cell in std::mem::take(&mut self.boundaries[slot as usize]).cells {
             self.grid.retain(cell, |r| r.slot != slot);
         }
-        self.grid.seal();
-        self.areas.remove(slot);
         self.free.push(slot);
+        Some(slot)
     }
 
     pub fn len(&self) -> usize {
@@ -747,6 +758,12 @@ mod tests {
         assert!(index.covering(5.07, 52.05).is_empty());
         assert_eq!(index.covering(7.05, 53.05), vec![2]);
         assert_eq!(all(&index, 7.05, 53.05, 0.0).items, vec![(2, 0.0)]);
+        // A key given twice to `build`: the last area counts.
+        let twice = NearIndex::build([(1u32, square(5.0, 52.0, 0.1)), (1, square(6.0, 52.0, 0.1))]);
+        assert_eq!(twice.len(), 1);
+        assert!(twice.covering(5.05, 52.05).is_empty());
+        assert_eq!(twice.covering(6.05, 52.05), vec![1]);
+        assert_eq!(all(&twice, 5.05, 52.05, 100.0).total, 1);
         // A freed slot is reused without mixing keys up.
         index.upsert(4, square(5.0, 52.0, 0.1));
         assert_eq!(index.covering(5.02, 52.05), vec![4]);
