@@ -112,10 +112,7 @@ impl Boundary {
             .step_by(RUN_EDGES)
             .enumerate()
         {
-            let b = &self.runs[runs as usize + k];
-            let dx = (b[0] - p.x).max(p.x - b[2]).max(0.0) * kx;
-            let dy = (b[1] - p.y).max(p.y - b[3]).max(0.0);
-            if dx * dx + dy * dy > best.min(out) {
+            if box_gap2(self.runs[runs as usize + k], p, kx) > best.min(out) {
                 continue;
             }
             let run = &coords[first..=(first + RUN_EDGES).min(coords.len() - 1)];
@@ -211,15 +208,17 @@ fn edges_distance2(coords: &[Coord<f64>], p: Coord<f64>, kx: f64) -> f64 {
     best
 }
 
-fn box_distance2(r: &Record, p: Coord<f64>, kx: f64) -> f64 {
-    let dx = (f64::from(r.lo[0]) - p.x)
-        .max(p.x - f64::from(r.hi[0]))
-        .max(0.0)
-        * kx;
-    let dy = (f64::from(r.lo[1]) - p.y)
-        .max(p.y - f64::from(r.hi[1]))
-        .max(0.0);
+/// Squared distance from `p` to the box [`min_x`, `max_x`] × [`min_y`, `max_y`], in the same
+/// frame as [`edges_distance2`] (0 inside).
+fn box_gap2([min_x, min_y, max_x, max_y]: [f64; 4], p: Coord<f64>, kx: f64) -> f64 {
+    let dx = (min_x - p.x).max(p.x - max_x).max(0.0) * kx;
+    let dy = (min_y - p.y).max(p.y - max_y).max(0.0);
     dx * dx + dy * dy
+}
+
+fn box_distance2(r: &Record, p: Coord<f64>, kx: f64) -> f64 {
+    let [lo, hi] = [r.lo, r.hi].map(|c| c.map(f64::from));
+    box_gap2([lo[0], lo[1], hi[0], hi[1]], p, kx)
 }
 
 /// An upper bound on the distance² from `p` to a chunk (up to the `f32` rounding): its first
@@ -478,14 +477,17 @@ impl<K: Copy + Eq + Hash> NearIndex<K> {
                 return 0.0;
             }
             let rect = self.grid.rect_of(cell);
-            let dx = (rect.min().x - CHUNK_MAX_LON / 2.0 - p.x)
-                .max(p.x - rect.max().x - CHUNK_MAX_LON / 2.0)
-                .max(0.0)
-                * kx;
-            let dy = (rect.min().y - CHUNK_MAX_LAT / 2.0 - p.y)
-                .max(p.y - rect.max().y - CHUNK_MAX_LAT / 2.0)
-                .max(0.0);
-            dx * dx + dy * dy
+            let (gx, gy) = (CHUNK_MAX_LON / 2.0, CHUNK_MAX_LAT / 2.0);
+            box_gap2(
+                [
+                    rect.min().x - gx,
+                    rect.min().y - gy,
+                    rect.max().x + gx,
+                    rect.max().y + gy,
+                ],
+                p,
+                kx,
+            )
         };
         let cells = self.grid.cells_over(min, max).filter(|c| reach(*c) <= r2);
         for record in cells.flat_map(|c| self.grid.cell(c)) {

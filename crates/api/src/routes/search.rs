@@ -351,7 +351,6 @@ pub async fn search(
         .geo
         .with_search(|index| index.nearby(query, |e| filter.matches(e)))?;
     let info = PageInfo::new(page, per_page, total as i64);
-    let page_items = found.iter();
     let mut response = HttpResponse::Ok();
     public_headers(&mut response, &etag);
     response.insert_header((
@@ -359,7 +358,8 @@ pub async fn search(
         info.link_header(req.path(), req.query_string()),
     ));
     if geojson {
-        let features: Vec<serde_json::Value> = page_items
+        let features: Vec<serde_json::Value> = found
+            .iter()
             .map(|(e, d)| {
                 serde_json::json!({
                     "type": "Feature",
@@ -373,7 +373,8 @@ pub async fn search(
             "type": "FeatureCollection", "features": features, "place": place, "radius_km": radius_km, "page": info,
         })));
     }
-    let items: Vec<Hit> = page_items
+    let items: Vec<Hit> = found
+        .iter()
         .map(|(e, d)| Hit {
             covers: *d == 0.0,
             distance_km: round3(*d),
