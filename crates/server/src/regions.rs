@@ -178,22 +178,32 @@ pub async fn import(
         Ok(())
     })
     .await?;
-    rederive_areas(url).await?;
+    if LAYERS_IN_SERVICE_AREAS.contains(&layer) {
+        rederive_areas(url).await?;
+    }
     tracing::info!(layer, regions = count, "region layer imported");
     Ok(count)
 }
 
-/// Recomputes the stored area of every network whose service area names regions.
+/// The layers whose codes a service area may name (`municipalities`, `postcodes`).
+const LAYERS_IN_SERVICE_AREAS: [&str; 2] = ["municipality", "pc4"];
+
+/// Recomputes the stored area of every network whose service area names regions. The layers
+/// are read only when there is such a network (a first import has none).
 async fn rederive_areas(url: &str) -> Result<()> {
     let pool = onconet_db::connect_pool(url, 2)?;
+    let mut conn = onconet_db::pool::get(&pool).await?;
+    let rows = onconet_db::networks::with_region_parts(&mut conn).await?;
+    if rows.is_empty() {
+        return Ok(());
+    }
     let geo = onconet_api::geography::GeoState::default();
-    for layer in ["municipality", "pc4"] {
+    for layer in LAYERS_IN_SERVICE_AREAS {
         geo.reload_layer(&pool, layer)
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
     }
-    let mut conn = onconet_db::pool::get(&pool).await?;
-    for row in onconet_db::networks::with_region_parts(&mut conn).await? {
+    for row in rows {
         let network = row.into_domain()?;
         match geo.derive_area(&network.profile.service_area) {
             Ok(area) => {
