@@ -79,18 +79,22 @@ impl SearchIndex {
         }
     }
 
-    /// The networks accepted by `accept` that cover the place or lie within the radius: how
-    /// many, and the requested window of them (covering ones first at 0 km, then nearest
-    /// first; equal distances by name).
+    /// The networks accepted by `accept` (all without one) that cover the place or lie within
+    /// the radius: how many, and the requested window of them (covering ones first at 0 km,
+    /// then nearest first; equal distances by name).
     pub fn nearby(
         &self,
         query: NearbyQuery,
-        accept: impl Fn(&SearchEntry) -> bool,
+        accept: Option<impl Fn(&SearchEntry) -> bool>,
     ) -> (usize, Vec<(Arc<SearchEntry>, f64)>) {
         let entry = |slot: u32| self.entries.get(slot as usize).and_then(Option::as_ref);
         let page = self.areas.nearby(
             query,
-            |slot| entry(slot).is_some_and(|e| accept(e)),
+            // Without a filter every indexed slot has an entry: no need to read it.
+            |slot| match &accept {
+                None => true,
+                Some(accept) => entry(slot).is_some_and(|e| accept(e)),
+            },
             |a, b| match (entry(a), entry(b)) {
                 (Some(a), Some(b)) => a.name.cmp(&b.name).then(a.id.cmp(&b.id)),
                 _ => a.cmp(&b),

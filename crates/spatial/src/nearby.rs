@@ -4,14 +4,15 @@
 //! - an [`AreaIndex`] of small pieces answers "which areas cover the point" exactly;
 //! - a uniform grid of *boundary chunks* answers distances. Every ring is cut into runs of at
 //!   most [`CHUNK_SEGMENTS`] consecutive edges, no wider or taller than a grid cell (long edges
-//!   are cut by points on them, which changes no distance), and each chunk is filed in the
-//!   [`Grid`] cell of its box's centre as a compact record: its box, first vertex and place. A
-//!   query reads the records of the cells around the place in order instead of chasing R-tree
-//!   nodes through memory.
+//!   are cut by points on them, which changes no distance), and each chunk belongs to the
+//!   [`Grid`] cell of its box's centre. The chunks of one area in one cell are filed there as
+//!   one compact record: their joint box, a vertex and where the chunks are. A query reads the
+//!   records of the cells around the place in order instead of chasing R-tree nodes through
+//!   memory.
 //!
-//! Outside an area, the distance to it is the distance to its boundary, and every chunk gives
-//! two cheap bounds: the distance to its box (lower), and to its first vertex or, because the
-//! chunk touches all four sides of its box, the nearest of the sides' farther ends (upper).
+//! Outside an area, the distance to it is the distance to its boundary, and every record gives
+//! two cheap bounds: the distance to its box (lower), and to its vertex or, because the chunks
+//! touch all four sides of their joint box, the nearest of the sides' farther ends (upper).
 //! A query needs exact distances only where the bounds cannot decide: for the areas that can
 //! rank within the requested page, and for the areas whose bounds straddle the radius. The
 //! others are counted from their bounds alone. So a page of 20 among 150 networks within 25 km
@@ -39,17 +40,17 @@ const CELL_LAT: f64 = 0.08;
 const CHUNK_MAX_LON: f64 = CELL_LON;
 const CHUNK_MAX_LAT: f64 = CELL_LAT;
 
-/// A boundary chunk as filed in a grid cell: its box, rounded outwards to `f32`, its first
-/// vertex, and where its vertices are (32 bytes a record, so a query streams through few cache
-/// lines).
+/// The chunks of one area in one grid cell: their joint box, rounded outwards to `f32`, a
+/// vertex of them, and which group of the area's chunks they are (32 bytes a record, so a
+/// query streams through few cache lines).
 #[derive(Debug, Clone, Copy)]
 struct Record {
     lo: [f32; 2],
     hi: [f32; 2],
-    /// The first vertex, rounded to `f32`.
+    /// The first vertex of the first chunk, rounded to `f32`.
     first: [f32; 2],
     slot: u32,
-    chunk: u32,
+    group: u32,
 }
 
 /// How far an `f32` box side may lie outside the true one, in degrees: one `f32` step near
@@ -67,15 +68,24 @@ fn up(v: f64) -> f32 {
     if f64::from(f) < v { f.next_up() } else { f }
 }
 
-/// One area's boundary: the vertices of all its chunks, chunk after chunk; per chunk where its
-/// vertices start and end and where the boxes of its runs of [`RUN_EDGES`] edges start; and the
-/// cells its records are in.
+/// One area's boundary: the vertices of all its chunks, chunk after chunk; per chunk its box,
+/// where its vertices start and end and where the boxes of its runs of [`RUN_EDGES`] edges
+/// start; per record (group) its range of chunks; and the cells its records are in.
 #[derive(Debug, Default)]
 struct Boundary {
     coords: Vec<Coord<f64>>,
-    chunks: Vec<(u32, u32, u32)>,
+    chunks: Vec<Chunk>,
     runs: Vec<[f64; 4]>,
+    groups: Vec<(u32, u32)>,
     cells: Vec<usize>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Chunk {
+    bbox: [f64; 4],
+    start: u32,
+    end: u32,
+    runs: u32,
 }
 
 /// Edges per run inside a chunk: the exact distance skips runs whose box is too far.
@@ -86,37 +96,47 @@ impl Boundary {
         let start = u32::try_from(self.coords.len()).unwrap_or(u32::MAX);
         let runs = u32::try_from(self.runs.len()).unwrap_or(u32::MAX);
         for first in (0..chunk.len().saturating_sub(1)).step_by(RUN_EDGES) {
-            let run = &chunk[first..=(first + RUN_EDGES).min(chunk.len() - 1)];
-            let mut b = [
-                f64::INFINITY,
-                f64::INFINITY,
-                f64::NEG_INFINITY,
-                f64::NEG_INFINITY,
-            ];
-            for c in run {
-                b = [b[0].min(c.x), b[1].min(c.y), b[2].max(c.x), b[3].max(c.y)];
-            }
-            self.runs.push(b);
+            self.runs.push(bbox(
+                &chunk[first..=(first + RUN_EDGES).min(chunk.len() - 1)],
+            ));
         }
         self.coords.extend_from_slice(chunk);
         let end = u32::try_from(self.coords.len()).unwrap_or(u32::MAX);
-        self.chunks.push((start, end, runs));
+        self.chunks.push(Chunk {
+            bbox: bbox(chunk),
+            start,
+            end,
+            runs,
+        });
     }
 
-    /// The distance² from `p` to chunk `i`, or infinity when it is surely more than `best`.
-    fn distance2(&self, i: u32, p: Coord<f64>, kx: f64, best: f64) -> f64 {
-        let (start, end, runs) = self.chunks[i as usize];
+    /// The distance² from `p` to the chunks of group `g`, or infinity when it is surely more
+    /// than `best`.
+    fn group_distance2(&self, g: u32, p: Coord<f64>, kx: f64, best: f64) -> f64 {
+        let (first, end) = self.groups[g as usize];
+        let mut out = f64::INFINITY;
+        for chunk in &self.chunks[first as usize..end as usize] {
+            if box_gap2(chunk.bbox, p, kx) <= least(best, out) {
+                out = least(out, self.distance2(chunk, p, kx, least(best, out)));
+            }
+        }
+        out
+    }
+
+    /// The distance² from `p` to a chunk, or infinity when it is surely more than `best`.
+    fn distance2(&self, chunk: &Chunk, p: Coord<f64>, kx: f64, best: f64) -> f64 {
+        let (start, end, runs) = (chunk.start, chunk.end, chunk.runs);
         let coords = &self.coords[start as usize..end as usize];
         let mut out = f64::INFINITY;
         for (k, first) in (0..coords.len().saturating_sub(1))
             .step_by(RUN_EDGES)
             .enumerate()
         {
-            if box_gap2(self.runs[runs as usize + k], p, kx) > best.min(out) {
+            if box_gap2(self.runs[runs as usize + k], p, kx) > least(best, out) {
                 continue;
             }
             let run = &coords[first..=(first + RUN_EDGES).min(coords.len() - 1)];
-            out = out.min(edges_distance2(run, p, kx));
+            out = least(out, edges_distance2(run, p, kx));
         }
         out
     }
@@ -184,6 +204,19 @@ struct Candidate {
 const NONE: u32 = u32::MAX;
 const SKIP: u32 = u32::MAX - 1;
 
+/// The smaller of two numbers that are never NaN here: one `minsd`, where `f64::min` also
+/// handles NaN (these run for every record and edge a query reads).
+#[inline(always)]
+fn least(a: f64, b: f64) -> f64 {
+    if a < b { a } else { b }
+}
+
+/// The larger of two numbers that are never NaN here (see [`least`]).
+#[inline(always)]
+fn most(a: f64, b: f64) -> f64 {
+    if a > b { a } else { b }
+}
+
 /// Squared distance, in degrees of latitude, from `p` to the edges through `coords`, in the
 /// frame where a degree of longitude is `kx` degrees of latitude.
 fn edges_distance2(coords: &[Coord<f64>], p: Coord<f64>, kx: f64) -> f64 {
@@ -197,12 +230,12 @@ fn edges_distance2(coords: &[Coord<f64>], p: Coord<f64>, kx: f64) -> f64 {
         let (dx, dy) = (b.0 - a.0, b.1 - a.1);
         let len2 = dx * dx + dy * dy;
         let t = if len2 > 0.0 {
-            (-(a.0 * dx + a.1 * dy) / len2).clamp(0.0, 1.0)
+            least(most(-(a.0 * dx + a.1 * dy) / len2, 0.0), 1.0)
         } else {
             0.0
         };
         let (cx, cy) = (a.0 + t * dx, a.1 + t * dy);
-        best = best.min(cx * cx + cy * cy);
+        best = least(best, cx * cx + cy * cy);
         a = b;
     }
     best
@@ -211,8 +244,8 @@ fn edges_distance2(coords: &[Coord<f64>], p: Coord<f64>, kx: f64) -> f64 {
 /// Squared distance from `p` to the box [`min_x`, `max_x`] × [`min_y`, `max_y`], in the same
 /// frame as [`edges_distance2`] (0 inside).
 fn box_gap2([min_x, min_y, max_x, max_y]: [f64; 4], p: Coord<f64>, kx: f64) -> f64 {
-    let dx = (min_x - p.x).max(p.x - max_x).max(0.0) * kx;
-    let dy = (min_y - p.y).max(p.y - max_y).max(0.0);
+    let dx = most(most(min_x - p.x, p.x - max_x), 0.0) * kx;
+    let dy = most(most(min_y - p.y, p.y - max_y), 0.0);
     dx * dx + dy * dy
 }
 
@@ -235,11 +268,10 @@ fn box_upper2(r: &Record, p: Coord<f64>, kx: f64) -> f64 {
         (f64::from(r.first[0]) - p.x) * kx,
         f64::from(r.first[1]) - p.y,
     );
-    (fx * fx + fy * fy)
-        .min(d00.max(d10))
-        .min(d10.max(d11))
-        .min(d11.max(d01))
-        .min(d01.max(d00))
+    least(
+        least(fx * fx + fy * fy, most(d00, d10)),
+        least(least(most(d10, d11), most(d11, d01)), most(d01, d00)),
+    )
 }
 
 /// The boundary chunks of `area`: every ring cut into runs of at most `CHUNK_SEGMENTS` edges
@@ -305,17 +337,26 @@ fn grow((lo, hi): (Coord<f64>, Coord<f64>), c: Coord<f64>) -> (Coord<f64>, Coord
     )
 }
 
-fn record(slot: u32, chunk: u32, coords: &[Coord<f64>]) -> Record {
-    let (lo, hi) = coords
-        .iter()
-        .fold((coords[0], coords[0]), |b, c| grow(b, *c));
-    Record {
-        lo: [down(lo.x), down(lo.y)],
-        hi: [up(hi.x), up(hi.y)],
-        first: [coords[0].x as f32, coords[0].y as f32],
-        slot,
-        chunk,
-    }
+/// The box [`min_x`, `min_y`, `max_x`, `max_y`] of some vertices (at least one).
+fn bbox(coords: &[Coord<f64>]) -> [f64; 4] {
+    coords.iter().fold(
+        [
+            f64::INFINITY,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::NEG_INFINITY,
+        ],
+        |b, c| [b[0].min(c.x), b[1].min(c.y), b[2].max(c.x), b[3].max(c.y)],
+    )
+}
+
+/// The cell a chunk belongs to: the one holding its box's centre.
+fn home_cell(grid: &Grid<Record>, chunk: &[Coord<f64>]) -> usize {
+    let [x0, y0, x1, y1] = bbox(chunk);
+    grid.cell_of(Coord {
+        x: (x0 + x1) / 2.0,
+        y: (y0 + y1) / 2.0,
+    })
 }
 
 impl<K: Copy + Eq + Hash> NearIndex<K> {
@@ -346,21 +387,47 @@ impl<K: Copy + Eq + Hash> NearIndex<K> {
             }
         };
         let mut boundary = Boundary::default();
-        for (i, chunk) in chunks_of(area).into_iter().enumerate() {
-            let record = record(slot, u32::try_from(i).unwrap_or(u32::MAX), &chunk);
-            let centre = Coord {
-                x: (f64::from(record.lo[0]) + f64::from(record.hi[0])) / 2.0,
-                y: (f64::from(record.lo[1]) + f64::from(record.hi[1])) / 2.0,
-            };
-            let cell = self.grid.cell_of(centre);
-            self.grid.push(cell, record);
+        let mut chunks: Vec<(usize, Box<[Coord<f64>]>)> = chunks_of(area)
+            .into_iter()
+            .map(|chunk| (home_cell(&self.grid, &chunk), chunk))
+            .collect();
+        chunks.sort_by_key(|(cell, _)| *cell);
+        for same_cell in chunks.chunk_by(|a, b| a.0 == b.0) {
+            let cell = same_cell[0].0;
+            let first = u32::try_from(boundary.chunks.len()).unwrap_or(u32::MAX);
+            for (_, chunk) in same_cell {
+                boundary.add_chunk(chunk);
+            }
+            let end = u32::try_from(boundary.chunks.len()).unwrap_or(u32::MAX);
+            let joint = boundary.chunks[first as usize..end as usize].iter().fold(
+                boundary.chunks[first as usize].bbox,
+                |b, c| {
+                    let c = c.bbox;
+                    [
+                        b[0].min(c[0]),
+                        b[1].min(c[1]),
+                        b[2].max(c[2]),
+                        b[3].max(c[3]),
+                    ]
+                },
+            );
+            let vertex = same_cell[0].1[0];
+            self.grid.push(
+                cell,
+                Record {
+                    lo: [down(joint[0]), down(joint[1])],
+                    hi: [up(joint[2]), up(joint[3])],
+                    first: [vertex.x as f32, vertex.y as f32],
+                    slot,
+                    group: u32::try_from(boundary.groups.len()).unwrap_or(u32::MAX),
+                },
+            );
+            boundary.groups.push((first, end));
             boundary.cells.push(cell);
-            boundary.add_chunk(&chunk);
         }
-        boundary.cells.sort_unstable();
-        boundary.cells.dedup();
         boundary.coords.shrink_to_fit();
         boundary.runs.shrink_to_fit();
+        boundary.chunks.shrink_to_fit();
         self.keys[slot as usize] = Some(key);
         self.boundaries[slot as usize] = boundary;
         self.slot_of.insert(key, slot);
@@ -513,8 +580,8 @@ impl<K: Copy + Eq + Hash> NearIndex<K> {
                 });
             }
             let c = &mut candidates[state[s] as usize];
-            c.lower = c.lower.min(lower);
-            c.upper = c.upper.min(box_upper2(record, p, kx));
+            c.lower = least(c.lower, lower);
+            c.upper = least(c.upper, box_upper2(record, p, kx));
             visited.push((lower, c.head, record));
             c.head = u32::try_from(visited.len() - 1).unwrap_or(NONE);
         }
@@ -532,8 +599,11 @@ impl<K: Copy + Eq + Hash> NearIndex<K> {
             while at != NONE {
                 let (lower, next, record) = visited[at as usize];
                 if lower <= best {
-                    computed = computed.min(boundary.distance2(record.chunk, p, kx, best));
-                    best = best.min(computed);
+                    computed = least(
+                        computed,
+                        boundary.group_distance2(record.group, p, kx, best),
+                    );
+                    best = least(best, computed);
                 }
                 at = next;
             }

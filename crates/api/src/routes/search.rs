@@ -250,6 +250,13 @@ struct EntryFilter {
 }
 
 impl EntryFilter {
+    fn is_empty(&self) -> bool {
+        self.types.is_empty()
+            && self.disciplines.is_empty()
+            && self.tumour_types.is_empty()
+            && self.lifecycles.is_empty()
+    }
+
     fn matches(&self, e: &SearchEntry) -> bool {
         (self.types.is_empty() || self.types.contains(&e.network_type))
             && (self.lifecycles.is_empty() || self.lifecycles.contains(&e.lifecycle))
@@ -347,9 +354,12 @@ pub async fn search(
         skip,
         take: usize::try_from(per_page).unwrap_or(0),
     };
-    let (total, found) = state
-        .geo
-        .with_search(|index| index.nearby(query, |e| filter.matches(e)))?;
+    let (total, found) = state.geo.with_search(|index| {
+        index.nearby(
+            query,
+            (!filter.is_empty()).then_some(|e: &SearchEntry| filter.matches(e)),
+        )
+    })?;
     let info = PageInfo::new(page, per_page, total as i64);
     let mut response = HttpResponse::Ok();
     public_headers(&mut response, &etag);
