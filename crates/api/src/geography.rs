@@ -50,6 +50,9 @@ pub struct SearchEntry {
 pub struct SearchIndex {
     areas: NearIndex<u32>,
     entries: Vec<Option<Arc<SearchEntry>>>,
+    /// Each slot's place in the order by name, then id (how equal distances are ordered),
+    /// kept apart so that sorting a page reads no entries.
+    rank: Vec<u32>,
     slots: HashMap<Uuid, u32>,
     free: Vec<u32>,
 }
@@ -69,6 +72,22 @@ impl SearchIndex {
         };
         self.areas.upsert(slot, area);
         self.entries[slot as usize] = Some(Arc::new(entry));
+        self.rerank();
+    }
+
+    fn rerank(&mut self) {
+        let mut order: Vec<(&str, Uuid, usize)> = self
+            .entries
+            .iter()
+            .enumerate()
+            .filter_map(|(slot, e)| e.as_ref().map(|e| (e.name.as_str(), e.id, slot)))
+            .collect();
+        order.sort_unstable();
+        let mut rank = vec![u32::MAX; self.entries.len()];
+        for (i, (_, _, slot)) in order.into_iter().enumerate() {
+            rank[slot] = u32::try_from(i).unwrap_or(u32::MAX);
+        }
+        self.rank = rank;
     }
 
     fn remove(&mut self, id: Uuid) {
@@ -76,6 +95,7 @@ impl SearchIndex {
             self.areas.remove(slot);
             self.entries[slot as usize] = None;
             self.free.push(slot);
+            self.rerank();
         }
     }
 
@@ -95,10 +115,7 @@ impl SearchIndex {
                 None => true,
                 Some(accept) => entry(slot).is_some_and(|e| accept(e)),
             },
-            |a, b| match (entry(a), entry(b)) {
-                (Some(a), Some(b)) => a.name.cmp(&b.name).then(a.id.cmp(&b.id)),
-                _ => a.cmp(&b),
-            },
+            |a, b| self.rank.get(a as usize).cmp(&self.rank.get(b as usize)),
         );
         let items = page
             .items

@@ -487,7 +487,8 @@ impl<K: Copy + Eq + Hash> NearIndex<K> {
     }
 
     /// The areas accepted by `accept` that cover the place or lie within the radius of it: how
-    /// many, and the requested window of them ordered by distance, then by `order`.
+    /// many, and the requested window of them ordered by distance, then by `order` (a total
+    /// order: keys it finds equal may come in any order).
     pub fn nearby(
         &self,
         query: NearbyQuery,
@@ -594,11 +595,26 @@ impl<K: Copy + Eq + Hash> NearIndex<K> {
             // the nearest; the nearest one is always computed.
             let bound = c.upper.sqrt() + F32_SLACK;
             let mut best = bound * bound;
+            // The record with the nearest box first: its distance usually rules the others out.
+            let mut nearest = c.head;
+            let mut at = c.head;
+            while at != NONE {
+                let (lower, next, _) = visited[at as usize];
+                if lower <= c.lower {
+                    nearest = at;
+                    break;
+                }
+                at = next;
+            }
             let mut computed = f64::INFINITY;
+            if let Some((_, _, record)) = visited.get(nearest as usize) {
+                computed = boundary.group_distance2(record.group, p, kx, best);
+                best = least(best, computed);
+            }
             let mut at = c.head;
             while at != NONE {
                 let (lower, next, record) = visited[at as usize];
-                if lower <= best {
+                if at != nearest && lower <= best {
                     computed = least(
                         computed,
                         boundary.group_distance2(record.group, p, kx, best),
@@ -640,8 +656,8 @@ impl<K: Copy + Eq + Hash> NearIndex<K> {
         }
         let total = covering.len() + near.len() + counted;
 
-        covering.sort_by(|a, b| order(*a, *b));
-        near.sort_by(|a, b| a.0.total_cmp(&b.0).then_with(|| order(a.1, b.1)));
+        covering.sort_unstable_by(|a, b| order(*a, *b));
+        near.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then_with(|| order(a.1, b.1)));
         let items = covering
             .into_iter()
             .map(|k| (k, 0.0))
