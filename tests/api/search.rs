@@ -100,6 +100,10 @@ async fn search_by_point_postcode_and_municipality() {
             && covering.contains(&"Sarcoompanel Noord"),
         "{covering:?}"
     );
+    // All at 0 km: ordered by name.
+    let mut by_name = covering.clone();
+    by_name.sort_unstable();
+    assert_eq!(covering, by_name);
     assert!(
         items
             .iter()

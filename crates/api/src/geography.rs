@@ -58,6 +58,24 @@ pub struct SearchIndex {
 }
 
 impl SearchIndex {
+    /// The index of many networks at once (one grid build, one ranking; a network given twice
+    /// keeps its last entry).
+    fn build(items: impl IntoIterator<Item = (SearchEntry, MultiPolygon<f64>)>) -> Self {
+        let mut index = SearchIndex::default();
+        let mut areas = Vec::new();
+        for (entry, area) in items {
+            let slot = *index.slots.entry(entry.id).or_insert_with(|| {
+                index.entries.push(None);
+                u32::try_from(index.entries.len() - 1).unwrap_or(u32::MAX)
+            });
+            index.entries[slot as usize] = Some(Arc::new(entry));
+            areas.push((slot, area));
+        }
+        index.areas = NearIndex::build(areas);
+        index.rerank();
+        index
+    }
+
     fn upsert(&mut self, entry: SearchEntry, area: MultiPolygon<f64>) {
         let slot = match self.slots.get(&entry.id) {
             Some(s) => *s,
@@ -266,13 +284,7 @@ impl GeoState {
             .map(|r| r.into_domain())
             .collect::<Result<Vec<_>, _>>()?;
         let index = tokio::task::spawn_blocking(move || {
-            let mut index = SearchIndex::default();
-            for n in &networks {
-                if let Some((entry, area)) = search_entry(n) {
-                    index.upsert(entry, area);
-                }
-            }
-            index
+            SearchIndex::build(networks.iter().filter_map(search_entry))
         })
         .await
         .map_err(ApiError::internal)?;
