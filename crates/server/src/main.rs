@@ -7,6 +7,11 @@ use onconet::{dev_keys, startup, telemetry};
 use onconet_db::embedded::EmbeddedPostgres;
 use onconet_domain::Role;
 
+/// mimalloc instead of the system allocator: a search allocates and frees a few buffers of
+/// tens of kB, and glibc's malloc spent about 5 % of its CPU time on them.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "onconet",
