@@ -80,6 +80,8 @@ struct Boundary {
     cells: Vec<usize>,
 }
 
+/// One chunk of a [`Boundary`]: its box, its vertices (`coords[start..end]`) and where the boxes
+/// of its runs start in `runs`.
 #[derive(Debug, Clone, Copy)]
 struct Chunk {
     bbox: [f64; 4],
