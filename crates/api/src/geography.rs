@@ -420,33 +420,49 @@ fn search_entry(n: &Network) -> Option<(SearchEntry, MultiPolygon<f64>)> {
     ))
 }
 
-/// Follows the change channel on a dedicated connection and applies every change; after a
-/// lost connection it reconnects and reloads everything (changes may have been missed).
-pub async fn follow_changes(url: String, pool: DbPool, geo: Arc<GeoState>) {
+/// A dedicated connection listening on the change channel. Open it before loading the state
+/// that [`follow_changes`] keeps in step: a change made between the load and the `LISTEN`
+/// would otherwise be missed until the next one (notifications wait on the connection until
+/// they are read).
+pub async fn listen_for_changes(
+    url: &str,
+) -> Result<diesel_async::AsyncPgConnection, Box<dyn std::error::Error + Send + Sync>> {
     use diesel_async::AsyncConnection;
+    let mut conn = diesel_async::AsyncPgConnection::establish(url).await?;
+    notify::listen(&mut conn).await?;
+    Ok(conn)
+}
+
+/// Follows the change channel on `listening` (from [`listen_for_changes`], opened before `geo`
+/// was loaded) and applies every change; after a lost connection it reconnects and reloads
+/// everything (changes may have been missed).
+pub async fn follow_changes(
+    url: String,
+    pool: DbPool,
+    geo: Arc<GeoState>,
+    listening: diesel_async::AsyncPgConnection,
+) {
     use futures_util::StreamExt;
-    let mut first = true;
+    let mut listening = Some(listening);
     loop {
-        let mut conn = match diesel_async::AsyncPgConnection::establish(&url).await {
-            Ok(c) => c,
-            Err(e) => {
-                tracing::warn!(error = %e, "change listener cannot connect; retrying");
-                tokio::time::sleep(std::time::Duration::from_secs(2)).await;
-                continue;
+        let mut conn = match listening.take() {
+            Some(conn) => conn,
+            None => {
+                let conn = match listen_for_changes(&url).await {
+                    Ok(c) => c,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "change listener cannot connect or LISTEN; retrying");
+                        tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+                        continue;
+                    }
+                };
+                for layer in LAYERS {
+                    let _ = geo.reload_layer(&pool, layer).await;
+                }
+                let _ = geo.reload_networks(&pool).await;
+                conn
             }
         };
-        if let Err(e) = notify::listen(&mut conn).await {
-            tracing::warn!(error = %e, "LISTEN failed; retrying");
-            tokio::time::sleep(std::time::Duration::from_secs(2)).await;
-            continue;
-        }
-        if !first {
-            for layer in LAYERS {
-                let _ = geo.reload_layer(&pool, layer).await;
-            }
-            let _ = geo.reload_networks(&pool).await;
-        }
-        first = false;
         let mut stream = std::pin::pin!(conn.notifications_stream());
         while let Some(item) = stream.next().await {
             let Ok(n) = item else { break };

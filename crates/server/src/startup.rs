@@ -135,6 +135,10 @@ impl Application {
                 .context("cannot import the reference regions")?;
         }
         let pool = onconet_db::connect_pool(&url, settings.db_pool_size)?;
+        // Listening before the load: no change can fall between the two.
+        let listening = onconet_api::geography::listen_for_changes(&url)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot listen for changes: {e}"))?;
         let geo = Arc::new(
             GeoState::load(&pool, settings.max_vertices)
                 .await
@@ -144,6 +148,7 @@ impl Application {
             url.clone(),
             pool.clone(),
             geo.clone(),
+            listening,
         ));
         let state = AppState {
             pool,
