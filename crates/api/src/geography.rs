@@ -64,10 +64,7 @@ impl SearchIndex {
         let mut index = SearchIndex::default();
         let mut areas = Vec::new();
         for (entry, area) in items {
-            let slot = *index.slots.entry(entry.id).or_insert_with(|| {
-                index.entries.push(None);
-                u32::try_from(index.entries.len() - 1).unwrap_or(u32::MAX)
-            });
+            let slot = index.slot_for(entry.id);
             index.entries[slot as usize] = Some(Arc::new(entry));
             areas.push((slot, area));
         }
@@ -76,18 +73,21 @@ impl SearchIndex {
         index
     }
 
+    /// The slot of network `id`, given a free or new one if it has none.
+    fn slot_for(&mut self, id: Uuid) -> u32 {
+        if let Some(slot) = self.slots.get(&id) {
+            return *slot;
+        }
+        let slot = self.free.pop().unwrap_or_else(|| {
+            self.entries.push(None);
+            u32::try_from(self.entries.len() - 1).unwrap_or(u32::MAX)
+        });
+        self.slots.insert(id, slot);
+        slot
+    }
+
     fn upsert(&mut self, entry: SearchEntry, area: MultiPolygon<f64>) {
-        let slot = match self.slots.get(&entry.id) {
-            Some(s) => *s,
-            None => {
-                let s = self.free.pop().unwrap_or_else(|| {
-                    self.entries.push(None);
-                    u32::try_from(self.entries.len() - 1).unwrap_or(u32::MAX)
-                });
-                self.slots.insert(entry.id, s);
-                s
-            }
-        };
+        let slot = self.slot_for(entry.id);
         self.areas.upsert(slot, area);
         self.entries[slot as usize] = Some(Arc::new(entry));
         self.rerank();

@@ -256,8 +256,9 @@ fn box_distance2(r: &Record, p: Coord<f64>, kx: f64) -> f64 {
     box_gap2([lo[0], lo[1], hi[0], hi[1]], p, kx)
 }
 
-/// An upper bound on the distance² from `p` to a chunk (up to the `f32` rounding): its first
-/// vertex, or, as the chunk touches every side of its tight box, the farther end of each side.
+/// An upper bound on the distance² from `p` to a record's chunks (up to the `f32` rounding):
+/// its vertex, or, as the chunks touch every side of their joint box, the farther end of each
+/// side.
 fn box_upper2(r: &Record, p: Coord<f64>, kx: f64) -> f64 {
     let (x0, x1) = (
         (f64::from(r.lo[0]) - p.x) * kx,
@@ -286,16 +287,16 @@ fn chunks_of(area: &MultiPolygon<f64>) -> Vec<Box<[Coord<f64>]>> {
                 continue;
             };
             let mut run = vec![start];
-            let mut bounds = (start, start);
+            let mut bounds = grow(EMPTY_BOX, &start);
             let mut push = |c: Coord<f64>, run: &mut Vec<Coord<f64>>| {
-                let (lo, hi) = grow(bounds, c);
-                let too_wide = hi.x - lo.x > CHUNK_MAX_LON || hi.y - lo.y > CHUNK_MAX_LAT;
+                let [x0, y0, x1, y1] = grow(bounds, &c);
+                let too_wide = x1 - x0 > CHUNK_MAX_LON || y1 - y0 > CHUNK_MAX_LAT;
                 if run.len() > CHUNK_SEGMENTS || (too_wide && run.len() > 1) {
                     let last = run[run.len() - 1];
                     out.push(std::mem::replace(run, vec![last]).into_boxed_slice());
-                    bounds = grow((last, last), c);
+                    bounds = grow(grow(EMPTY_BOX, &last), &c);
                 } else {
-                    bounds = (lo, hi);
+                    bounds = [x0, y0, x1, y1];
                 }
                 run.push(c);
             };
@@ -325,31 +326,22 @@ fn chunks_of(area: &MultiPolygon<f64>) -> Vec<Box<[Coord<f64>]>> {
     out
 }
 
-/// The box (`lo`, `hi`) grown to hold `c`.
-fn grow((lo, hi): (Coord<f64>, Coord<f64>), c: Coord<f64>) -> (Coord<f64>, Coord<f64>) {
-    (
-        Coord {
-            x: lo.x.min(c.x),
-            y: lo.y.min(c.y),
-        },
-        Coord {
-            x: hi.x.max(c.x),
-            y: hi.y.max(c.y),
-        },
-    )
+/// A box [`min_x`, `min_y`, `max_x`, `max_y`] that holds nothing.
+const EMPTY_BOX: [f64; 4] = [
+    f64::INFINITY,
+    f64::INFINITY,
+    f64::NEG_INFINITY,
+    f64::NEG_INFINITY,
+];
+
+/// The box `b` grown to hold `c`.
+fn grow(b: [f64; 4], c: &Coord<f64>) -> [f64; 4] {
+    [b[0].min(c.x), b[1].min(c.y), b[2].max(c.x), b[3].max(c.y)]
 }
 
-/// The box [`min_x`, `min_y`, `max_x`, `max_y`] of some vertices (at least one).
+/// The box of some vertices.
 fn bbox(coords: &[Coord<f64>]) -> [f64; 4] {
-    coords.iter().fold(
-        [
-            f64::INFINITY,
-            f64::INFINITY,
-            f64::NEG_INFINITY,
-            f64::NEG_INFINITY,
-        ],
-        |b, c| [b[0].min(c.x), b[1].min(c.y), b[2].max(c.x), b[3].max(c.y)],
-    )
+    coords.iter().fold(EMPTY_BOX, grow)
 }
 
 /// The cell a chunk belongs to: the one holding its box's centre.
@@ -401,17 +393,10 @@ impl<K: Copy + Eq + Hash> NearIndex<K> {
                 boundary.add_chunk(chunk);
             }
             let end = u32::try_from(boundary.chunks.len()).unwrap_or(u32::MAX);
-            let joint = boundary.chunks[first as usize..end as usize].iter().fold(
-                boundary.chunks[first as usize].bbox,
-                |b, c| {
-                    let c = c.bbox;
-                    [
-                        b[0].min(c[0]),
-                        b[1].min(c[1]),
-                        b[2].max(c[2]),
-                        b[3].max(c[3]),
-                    ]
-                },
+            // The group's chunks lie one after another in `coords`.
+            let joint = bbox(
+                &boundary.coords[boundary.chunks[first as usize].start as usize
+                    ..boundary.chunks[end as usize - 1].end as usize],
             );
             let vertex = same_cell[0].1[0];
             self.grid.push(
