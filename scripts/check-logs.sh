@@ -47,8 +47,8 @@ scan() {
     hits=$(grep -rnoiF -f <(patterns) "$dir" | sort -u || true)
     if [ -n "$hits" ]; then
         echo "check-logs: non-public contact data in the logs of $dir (file:line:value):" >&2
-        printf '%s\n' "$hits" | head -50 >&2
-        echo "check-logs: $(printf '%s\n' "$hits" | wc -l) hits" >&2
+        sed -n 1,50p <<<"$hits" >&2
+        echo "check-logs: $(wc -l <<<"$hits") hits" >&2
         return 1
     fi
     echo "check-logs: $lines lines in $files files ($requests request lines) hold no non-public contact data"
@@ -56,10 +56,12 @@ scan() {
 
 # The scanner must fail on a planted sentinel, on missing or short logs, and pass on clean ones.
 self_test() {
-    local tmp ok=1 sentinel
+    local tmp ok=1 all sentinel
     tmp=$(mktemp -d)
     trap 'rm -rf "$tmp"' RETURN
-    sentinel=$(patterns | head -1)
+    # Never `head` on a pipe here: under pipefail the writer can die of SIGPIPE (exit 141).
+    all=$(patterns)
+    sentinel=$(sed -n 1p <<<"$all")
     mkdir -p "$tmp/clean" "$tmp/leak" "$tmp/short"
     for i in $(seq 1 20); do
         echo "{\"message\":\"close\",\"span\":{\"http.status_code\":200,\"n\":$i}}"
@@ -72,7 +74,7 @@ self_test() {
     scan "$tmp/short" 10 >/dev/null 2>&1 && { echo "check-logs self-test: too few lines pass" >&2; ok=0; }
     scan "$tmp/missing" 10 >/dev/null 2>&1 && { echo "check-logs self-test: a missing folder passes" >&2; ok=0; }
     local digits
-    digits=$(patterns | grep -E '^[0-9]+$' | head -1 || true)
+    digits=$(grep -E '^[0-9]+$' <<<"$all" | sed -n 1p || true)
     if [ -n "$digits" ]; then
         cp "$tmp/clean/a.log" "$tmp/leak/a.log"
         echo "{\"message\":\"close\",\"detail\":\"invalid type: integer \`$digits\`\"}" >>"$tmp/leak/a.log"

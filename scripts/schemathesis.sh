@@ -34,8 +34,11 @@ status=${PIPESTATUS[0]}
 set -e
 # A request the server could not handle is logged as an error by onconet (malformed HTTP that
 # actix itself refuses is logged by actix_http and is the client's fault).
-if grep '"level":"ERROR"' "$DATA/server.log" | grep -q '"target":"onconet'; then
-  echo "the server logged errors during the run:"; grep '"level":"ERROR"' "$DATA/server.log" | grep '"target":"onconet' | head -20
+# (No `grep -q` or `head` at the end of a pipe: under pipefail the writer's SIGPIPE would turn
+# "found" into "not found".)
+errors=$(grep '"level":"ERROR"' "$DATA/server.log" | grep '"target":"onconet' || true)
+if [ -n "$errors" ]; then
+  echo "the server logged $(wc -l <<<"$errors") errors during the run (first 20):"; sed -n 1,20p <<<"$errors"
   status=1
 fi
 line=$(grep -E '[0-9]+ generated, ' "$DATA/st.log" | tail -1)

@@ -28,7 +28,7 @@ start_server() {
   BASE=""
   for _ in $(seq 1 600); do
     kill -0 "$SERVER_PID" 2>/dev/null || { cat "$WORK/serve.log" >&2; die "the server did not start"; }
-    BASE="$(grep -o 'http://127\.0\.0\.1:[0-9]*' "$WORK/serve.log" | head -n 1 || true)"
+    BASE="$(grep -m 1 -o 'http://127\.0\.0\.1:[0-9]*' "$WORK/serve.log" || true)"
     [ -n "$BASE" ] && curl -fsS "$BASE/readyz" >/dev/null 2>&1 && break
     BASE=""
     sleep 0.2
