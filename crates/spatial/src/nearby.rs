@@ -14,9 +14,10 @@
 //! two cheap bounds: the distance to its box (lower), and to its vertex or, because the chunks
 //! touch all four sides of their joint box, the nearest of the sides' farther ends (upper).
 //! A query needs exact distances only where the bounds cannot decide: for the areas that can
-//! rank within the requested page, and for the areas whose bounds straddle the radius. The
-//! others are counted from their bounds alone. So a page of 20 among 150 networks within 25 km
-//! costs a few dozen exact chunk distances.
+//! rank within the requested page, and for the areas whose bounds straddle the radius (there
+//! the first chunk found within the radius decides). The others are counted from their bounds
+//! alone. So a page of 20 among 150 networks within 25 km costs a few dozen exact chunk
+//! distances. Radius 0 asks for the covering areas alone: the grid is not read.
 //!
 //! Distances are measured in a local equirectangular frame around the query point (one degree
 //! of longitude is cos(lat) degrees of latitude; error well under 1 % within 100 km). Boxes,
@@ -123,6 +124,16 @@ impl Boundary {
             }
         }
         out
+    }
+
+    /// Whether some chunk of group `g` comes within distance² `r2` of `p`.
+    fn group_within(&self, g: u32, p: Coord<f64>, kx: f64, r2: f64) -> bool {
+        let (first, end) = self.groups[g as usize];
+        self.chunks[first as usize..end as usize]
+            .iter()
+            .any(|chunk| {
+                box_gap2(chunk.bbox, p, kx) <= r2 && self.distance2(chunk, p, kx, r2) <= r2
+            })
     }
 
     /// The distance² from `p` to a chunk, or infinity when it is surely more than `best`.
@@ -504,6 +515,44 @@ impl<K: Copy + Eq + Hash> NearIndex<K> {
                 covering.push(k);
             }
         }
+        // Outside every covering area the distance is more than 0, so radius 0 asks for the
+        // covering areas alone.
+        let need = skip.saturating_add(take).saturating_sub(covering.len());
+        let (mut near, counted) = if r2 > 0.0 {
+            self.around(p, kx, r, &mut state, need, &accept)
+        } else {
+            (Vec::new(), 0)
+        };
+        let total = covering.len() + near.len() + counted;
+
+        covering.sort_unstable_by(|a, b| order(*a, *b));
+        near.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then_with(|| order(a.1, b.1)));
+        let items = covering
+            .into_iter()
+            .map(|k| (k, 0.0))
+            .chain(
+                near.into_iter()
+                    .map(|(d2, k)| (k, d2.sqrt() * KM_PER_DEGREE)),
+            )
+            .skip(skip)
+            .take(take)
+            .collect();
+        NearbyPage { total, items }
+    }
+
+    /// The accepted areas not marked in `state` (covering ones are [`SKIP`]) that lie within
+    /// `r` (degrees of latitude) of `p`: the nearest `need` or more of them with their
+    /// distance², ties included, and how many others.
+    fn around(
+        &self,
+        p: Coord<f64>,
+        kx: f64,
+        r: f64,
+        state: &mut [u32],
+        need: usize,
+        accept: &impl Fn(K) -> bool,
+    ) -> (Vec<(f64, K)>, usize) {
+        let (lon, lat, r2) = (p.x, p.y, r * r);
         // Upper bounds carry the f32 rounding of the boxes: a candidate is surely within the
         // radius when its upper bound² is at most this.
         let sure2 = if r > F32_SLACK {
@@ -615,7 +664,6 @@ impl<K: Copy + Eq + Hash> NearIndex<K> {
         // Exact distances, nearest lower bound first, until no other candidate can rank among
         // the first `need` (ties included); the rest only need to be counted.
         candidates.sort_unstable_by(|a, b| a.lower.total_cmp(&b.lower));
-        let need = skip.saturating_add(take).saturating_sub(covering.len());
         let mut near: Vec<(f64, K)> = Vec::new();
         let mut largest = BinaryHeap::<TotalF64>::new();
         let mut counted = 0usize;
@@ -636,26 +684,25 @@ impl<K: Copy + Eq + Hash> NearIndex<K> {
                 }
             }
         }
+        // Whether a candidate lies within the radius: its first chunk that does says so.
+        let within = |c: &Candidate| -> bool {
+            let boundary = &self.boundaries[c.slot as usize];
+            let mut at = c.head;
+            while at != NONE {
+                let (lower, next, record) = visited[at as usize];
+                if lower <= r2 && boundary.group_within(record.group, p, kx, r2) {
+                    return true;
+                }
+                at = next;
+            }
+            false
+        };
         for c in &candidates[rest..] {
-            if c.upper <= sure2 || exact(c) <= r2 {
+            if c.upper <= sure2 || within(c) {
                 counted += 1;
             }
         }
-        let total = covering.len() + near.len() + counted;
-
-        covering.sort_unstable_by(|a, b| order(*a, *b));
-        near.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then_with(|| order(a.1, b.1)));
-        let items = covering
-            .into_iter()
-            .map(|k| (k, 0.0))
-            .chain(
-                near.into_iter()
-                    .map(|(d2, k)| (k, d2.sqrt() * KM_PER_DEGREE)),
-            )
-            .skip(skip)
-            .take(take)
-            .collect();
-        NearbyPage { total, items }
+        (near, counted)
     }
 }
 
