@@ -135,6 +135,9 @@ cpu_ticks() { awk '{ print $14 + $15 + $16 + $17 }' "/proc/$1/stat"; }
 per_op_us() { # ticks, operations
   awk -v t="$1" -v n="$2" -v hz="$CLK_TCK" 'BEGIN { if (n > 0) printf "%.1f", t * 1e6 / hz / n; else print "n/a" }'
 }
+ratio() { # rate, PostGIS rate
+  awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'
+}
 run_wrk() { # duration, paths file
   local t0
   t0="$(cpu_ticks "$SERVER_PID")"
@@ -170,7 +173,7 @@ PG_TPS="$(sed -n 's/^tps = \([0-9.]*\) (without initial connection time)/\1/p' "
 sleep 1
 PG_CPU_US="$(per_op_us $(( $(cpu_ticks "$POSTMASTER_PID") - pg_t0 )) "$(awk '/actually processed/ {print $NF}' "$WORK/pgbench.out")")"
 echo "PostgreSQL CPU per query: $PG_CPU_US us (user + system, all backends)"
-RATIO="$(awk -v a="$API_RPS" -v b="$PG_TPS" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }')"
+RATIO="$(ratio "$API_RPS" "$PG_TPS")"
 
 VARIANT_LINES=()
 if [ "$VARIANTS" = 1 ]; then
@@ -188,7 +191,12 @@ if [ "$VARIANTS" = 1 ]; then
     step "wrk variant: $v (10 s)"
     busy_before "wrk $v"
     run_wrk 10 "$WORK/paths-variant.txt"
-    VARIANT_LINES+=("  wrk variant $v: $WRK_RPS req/s, server CPU $WRK_CPU_US us per request")
+    line="  wrk variant $v: $WRK_RPS req/s, server CPU $WRK_CPU_US us per request"
+    if [ "$v" != healthz ]; then
+      # radius_km=0 asks exactly pgbench's question: which areas cover the point.
+      line="$line; ratio to PostGIS $(ratio "$WRK_RPS" "$PG_TPS")"
+    fi
+    VARIANT_LINES+=("$line")
   done
 fi
 
