@@ -1,9 +1,12 @@
-//! The binary with its embedded PostgreSQL: data survives a restart, SIGTERM stops cleanly.
+//! The binary with its embedded PostgreSQL: data survives a restart, SIGTERM stops cleanly
+//! (exit 0, the database stopped, no warning or error logged on the way down).
 
 use onconet_test_support::{fixtures::full_network, logs, workspace_dir};
 use serde_json::Value;
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
 use std::time::Duration;
 
 pub(crate) fn onconet_binary() -> std::path::PathBuf {
@@ -21,11 +24,16 @@ pub(crate) fn onconet_binary() -> std::path::PathBuf {
 
 /// A running `onconet serve`; stopped with SIGTERM when dropped, so a failing test leaves no
 /// server (and no PostgreSQL) behind.
-struct Server(Option<Child>);
+struct Server {
+    child: Option<Child>,
+    /// Its log lines so far, read from its stderr by `reader`, which ends with the process.
+    log: Arc<Mutex<Vec<String>>>,
+    reader: Option<JoinHandle<()>>,
+}
 
 impl Drop for Server {
     fn drop(&mut self) {
-        if let Some(child) = self.0.take() {
+        if let Some(child) = self.child.take() {
             let _ = sigterm_and_wait(child);
         }
     }
@@ -52,33 +60,65 @@ fn serve(binary: &std::path::Path, data_dir: &std::path::Path) -> (Server, Strin
         .spawn()
         .expect("spawn onconet serve");
     let stderr = child.stderr.take().expect("stderr");
-    let server = Server(Some(child));
     let (tx, rx) = std::sync::mpsc::channel();
     // Its log goes to the test logs (scripts/check-logs.sh reads them); the start-up line
     // tells the URL.
-    let mut log = logs::file("onconet-serve");
-    std::thread::spawn(move || {
+    let mut file = logs::file("onconet-serve");
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let lines = log.clone();
+    let reader = std::thread::spawn(move || {
         for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            let _ = writeln!(log, "{line}");
+            let _ = writeln!(file, "{line}");
             if let Ok(v) = serde_json::from_str::<Value>(&line)
                 && v["message"] == "onconet is listening"
             {
                 let _ = tx.send(v["url"].as_str().unwrap_or_default().to_owned());
             }
+            lines.lock().expect("log lines").push(line);
         }
     });
+    let server = Server {
+        child: Some(child),
+        log,
+        reader: Some(reader),
+    };
     let url = rx
         .recv_timeout(Duration::from_secs(120))
         .expect("the server did not start");
     (server, url)
 }
 
+/// SIGTERM: the server exits with 0 and logs no warning or error on the way down (before,
+/// the change listener reported the embedded database stopping as a lost connection).
 fn terminate(mut server: Server) {
-    let child = server.0.take().expect("running");
+    let child = server.child.take().expect("running");
+    let before = server.log.lock().expect("log lines").len();
     let status = sigterm_and_wait(child).expect("wait");
+    if let Some(reader) = server.reader.take() {
+        reader.join().expect("log reader");
+    }
     assert!(
         status.success(),
         "onconet serve exits cleanly on SIGTERM: {status:?}"
+    );
+    let log = server.log.lock().expect("log lines");
+    let shutdown = &log[before..];
+    assert!(
+        shutdown
+            .iter()
+            .any(|l| l.contains("embedded PostgreSQL stopped")),
+        "the shutdown was logged: {shutdown:#?}"
+    );
+    let faults: Vec<&String> = shutdown
+        .iter()
+        .filter(|l| {
+            serde_json::from_str::<Value>(l)
+                .is_ok_and(|v| v["level"] == "WARN" || v["level"] == "ERROR")
+        })
+        .collect();
+    assert!(
+        faults.is_empty(),
+        "warnings or errors on shutdown: {faults:#?}"
     );
 }
 

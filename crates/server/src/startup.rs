@@ -117,6 +117,8 @@ pub async fn authenticator(auth: &AuthSettings, data: &DataSettings) -> Result<A
 pub struct Application {
     port: u16,
     server: Server,
+    /// Tasks that use the database; stopped before it is.
+    background: Vec<tokio::task::JoinHandle<()>>,
     pub database: Database,
 }
 
@@ -144,12 +146,12 @@ impl Application {
                 .await
                 .map_err(|e| anyhow::anyhow!("cannot load the geography: {e}"))?,
         );
-        tokio::spawn(onconet_api::geography::follow_changes(
+        let mut background = vec![tokio::spawn(onconet_api::geography::follow_changes(
             url.clone(),
             pool.clone(),
             geo.clone(),
             listening,
-        ));
+        ))];
         let state = AppState {
             pool,
             vocabularies: Arc::new(Vocabularies::builtin()),
@@ -161,9 +163,13 @@ impl Application {
                 .await
                 .context("cannot load the demo networks")?;
         }
-        tokio::spawn(onconet_api::coverage::keep_overlays_current(state.clone()));
+        background.push(tokio::spawn(onconet_api::coverage::keep_overlays_current(
+            state.clone(),
+        )));
         if settings.daily_snapshot {
-            tokio::spawn(onconet_api::coverage::snapshot_daily(state.clone()));
+            background.push(tokio::spawn(onconet_api::coverage::snapshot_daily(
+                state.clone(),
+            )));
         }
         let ops = onconet_api::Ops::new(settings.rate_limit_per_second, settings.rate_limit_burst)
             .map_err(anyhow::Error::msg)?;
@@ -180,6 +186,7 @@ impl Application {
         Ok(Self {
             port,
             server: server.run(),
+            background,
             database,
         })
     }
@@ -188,10 +195,17 @@ impl Application {
         self.port
     }
 
-    /// Serves until SIGTERM or Ctrl-C (in-flight requests finish), then stops the embedded
+    /// Serves until SIGTERM or Ctrl-C (in-flight requests finish), then stops the background
+    /// tasks (so that none of them reports the database going away as a fault) and the embedded
     /// database if this process started it.
     pub async fn run_until_stopped(mut self) -> Result<()> {
         let result = self.server.await;
+        for task in &self.background {
+            task.abort();
+        }
+        for task in self.background.drain(..) {
+            let _ = task.await;
+        }
         self.database.close();
         result.context("the HTTP server failed")
     }
