@@ -106,6 +106,20 @@ async fn public_rate_limit_answers_429_and_recovers() {
         .expect("seconds");
     assert!((1..=2).contains(&retry));
     assert_eq!(limited.headers()["ratelimit-remaining"], "0");
+    // A made-up or malformed token is no way around the limit: it counts as anonymous.
+    for authorization in [
+        "Bearer not-a-token",
+        "Bearer ",
+        "Basic b25jb25ldDpvbmNvbmV0",
+    ] {
+        let r = app
+            .get("/v1/vocabularies")
+            .header("Authorization", authorization)
+            .send()
+            .await
+            .expect("get");
+        assert_eq!(r.status(), 429, "{authorization}");
+    }
     // Authenticated callers are not limited by the public limit, and the server stays responsive.
     let staff = app
         .get("/v1/vocabularies")

@@ -11,7 +11,7 @@
 use crate::error::ApiError;
 use actix_web::dev::Payload;
 use actix_web::http::header;
-use actix_web::{FromRequest, HttpRequest, web};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use futures_util::future::{BoxFuture, Either, LocalBoxFuture};
 use jsonwebtoken::{Algorithm, DecodingKey, Header, Validation, decode, decode_header};
 use onconet_domain::{Actor, Role};
@@ -322,8 +322,18 @@ pub struct RequireActor(pub Actor);
 type ActorFuture<T> =
     Either<Ready<Result<T, ApiError>>, LocalBoxFuture<'static, Result<T, ApiError>>>;
 
-fn actor_from(req: &HttpRequest) -> ActorFuture<Option<Actor>> {
+/// The caller of a request whose token the rate limiter has already verified, kept in the
+/// request's extensions so that the extractors do not verify it again.
+#[derive(Debug, Clone)]
+pub(crate) struct Verified(pub Actor);
+
+/// The caller named by the request's bearer token: `None` without an `Authorization` header, an
+/// error (401) for a malformed, invalid or expired token.
+pub(crate) fn actor_from(req: &HttpRequest) -> ActorFuture<Option<Actor>> {
     let done = |r| Either::Left(ready(r));
+    if let Some(Verified(actor)) = req.extensions().get::<Verified>() {
+        return done(Ok(Some(actor.clone())));
+    }
     let Some(value) = req.headers().get(header::AUTHORIZATION) else {
         return done(Ok(None));
     };

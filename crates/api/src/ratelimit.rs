@@ -1,13 +1,16 @@
 //! Rate limiting of anonymous (public) requests per client address: a GCRA bucket per IP
 //! (`governor`), answered with 429, `Retry-After` and `RateLimit-*` headers when exceeded.
-//! Requests with a bearer token are not limited here (they are authenticated and few).
+//! Requests with a valid bearer token are not limited (they are authenticated and few); the
+//! token is verified here, once, and its caller handed on to the extractors. A request with an
+//! invalid token counts as anonymous, so a made-up `Authorization` header is no way around the
+//! limit.
 
 use crate::error::ApiError;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
-use actix_web::web;
+use actix_web::{HttpMessage, web};
 use governor::clock::{Clock, DefaultClock};
 use governor::middleware::StateInformationMiddleware;
 use governor::state::keyed::DefaultKeyedStateStore;
@@ -57,7 +60,10 @@ pub async fn limit(
     let Some(rl) = req.app_data::<web::Data<RateLimit>>().cloned() else {
         return next.call(req).await;
     };
-    if req.headers().contains_key(header::AUTHORIZATION) {
+    if req.headers().contains_key(header::AUTHORIZATION)
+        && let Ok(Some(actor)) = crate::auth::actor_from(req.request()).await
+    {
+        req.extensions_mut().insert(crate::auth::Verified(actor));
         return next.call(req).await;
     }
     let Some(ip) = req.peer_addr().map(|a| a.ip()) else {
