@@ -106,6 +106,14 @@ async fn public_rate_limit_answers_429_and_recovers() {
         .expect("seconds");
     assert!((1..=2).contains(&retry));
     assert_eq!(limited.headers()["ratelimit-remaining"], "0");
+    // Without trusted proxies, X-Forwarded-For is the client's own word and changes nothing.
+    let r = app
+        .get("/v1/vocabularies")
+        .header("X-Forwarded-For", "198.51.100.77")
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(r.status(), 429);
     // A made-up or malformed token is no way around the limit: it counts as anonymous.
     for authorization in [
         "Bearer not-a-token",
@@ -137,4 +145,46 @@ async fn public_rate_limit_answers_429_and_recovers() {
             .status(),
         200
     );
+}
+
+/// Behind a trusted reverse proxy, each client (by `X-Forwarded-For`) has its own bucket, and a
+/// client cannot pick another's by writing the header itself.
+#[tokio::test(flavor = "multi_thread")]
+async fn rate_limit_behind_a_trusted_proxy_goes_by_forwarded_client() {
+    let app = spawn_app_with(|s| {
+        s.rate_limit_per_second = 1;
+        s.rate_limit_burst = 2;
+        // The test client connects from 127.0.0.1: it plays the proxy.
+        s.trusted_proxies = "127.0.0.0/8, 10.0.0.0/8".parse().expect("proxies");
+    })
+    .await;
+    let get = |xff: &'static str| {
+        app.get("/v1/vocabularies")
+            .header("X-Forwarded-For", xff)
+            .send()
+    };
+    // A bucket is fresh when a request leaves all but one of the burst (a second later it may
+    // have gained a token, never the whole burst back: the assertions hold on a slow machine).
+    let fresh = |r: &reqwest::Response| {
+        r.status() == 200
+            && r.headers()
+                .get("ratelimit-remaining")
+                .is_some_and(|v| v == "1")
+    };
+    let mut first = Vec::new();
+    for _ in 0..4 {
+        first.push(get("198.51.100.1").await.expect("get").status().as_u16());
+    }
+    assert!(
+        first.contains(&429),
+        "the first client's burst was exceeded: {first:?}"
+    );
+    // Another client behind the same proxy is not affected.
+    assert!(fresh(&get("198.51.100.2").await.expect("get")));
+    // Through a second trusted proxy, still the first client.
+    assert!(!fresh(&get("198.51.100.1, 10.0.0.5").await.expect("get")));
+    // The first client writing someone else's address in front keeps its own bucket.
+    assert!(!fresh(
+        &get("203.0.113.50, 198.51.100.1").await.expect("get")
+    ));
 }

@@ -176,8 +176,13 @@ pub struct Ops {
 }
 
 impl Ops {
-    /// `per_second` = 0 turns rate limiting off.
-    pub fn new(per_second: u32, burst: u32) -> Result<Self, String> {
+    /// `per_second` = 0 turns rate limiting off; `trusted` are the reverse proxies whose
+    /// `X-Forwarded-For` names the client.
+    pub fn new(
+        per_second: u32,
+        burst: u32,
+        trusted: ratelimit::TrustedProxies,
+    ) -> Result<Self, String> {
         let metrics = actix_web_prom::PrometheusMetricsBuilder::new("onconet")
             .mask_unmatched_patterns("UNMATCHED")
             .exclude("/metrics")
@@ -188,7 +193,7 @@ impl Ops {
             .map_err(|e| e.to_string())?;
         Ok(Self {
             metrics,
-            rate_limit: ratelimit::RateLimit::new(per_second, burst).map(Arc::new),
+            rate_limit: ratelimit::RateLimit::new(per_second, burst, trusted).map(Arc::new),
         })
     }
 }

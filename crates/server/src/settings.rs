@@ -61,6 +61,11 @@ pub struct ServeSettings {
     /// Burst of anonymous requests per client address.
     #[arg(long, env = "ONCONET_RATE_LIMIT_BURST", default_value_t = 100)]
     pub rate_limit_burst: u32,
+    /// Reverse proxies in front (addresses or CIDR networks, comma-separated) whose
+    /// `X-Forwarded-For` names the client for the rate limit (default: none, the TCP peer is
+    /// the client).
+    #[arg(long, env = "ONCONET_TRUSTED_PROXIES", default_value = "")]
+    pub trusted_proxies: onconet_api::ratelimit::TrustedProxies,
     /// Largest number of database connections.
     #[arg(long, env = "ONCONET_DB_POOL_SIZE", default_value_t = 16)]
     pub db_pool_size: usize,

@@ -171,8 +171,12 @@ impl Application {
                 state.clone(),
             )));
         }
-        let ops = onconet_api::Ops::new(settings.rate_limit_per_second, settings.rate_limit_burst)
-            .map_err(anyhow::Error::msg)?;
+        let ops = onconet_api::Ops::new(
+            settings.rate_limit_per_second,
+            settings.rate_limit_burst,
+            settings.trusted_proxies.clone(),
+        )
+        .map_err(anyhow::Error::msg)?;
         let listener = TcpListener::bind(&settings.bind)
             .with_context(|| format!("cannot listen on {}", settings.bind))?;
         let port = listener.local_addr()?.port();

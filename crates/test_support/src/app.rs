@@ -100,6 +100,7 @@ fn settings_for(database_url: &str, data_dir: &std::path::Path) -> ServeSettings
         daily_snapshot: false,
         rate_limit_per_second: 0,
         rate_limit_burst: 0,
+        trusted_proxies: Default::default(),
         db_pool_size: 4,
         workers: Some(1),
         data: DataSettings {
