@@ -121,6 +121,34 @@ struct Found<'a> {
     page: PageInfo,
 }
 
+/// A network found at distance `d` (km).
+fn hit(e: &SearchEntry, d: f64) -> Hit<'_> {
+    Hit {
+        covers: d == 0.0,
+        distance_km: round3(d),
+        network: &e.public_json,
+    }
+}
+
+/// A found network as a GeoJSON Feature: its area, with the [`Hit`] as properties.
+#[derive(Serialize)]
+struct Feature<'a> {
+    r#type: &'static str,
+    id: uuid::Uuid,
+    geometry: &'a RawValue,
+    properties: Hit<'a>,
+}
+
+/// The GeoJSON answer: a FeatureCollection with the search's place, radius and page.
+#[derive(Serialize)]
+struct FoundFeatures<'a> {
+    r#type: &'static str,
+    features: Vec<Feature<'a>>,
+    place: &'a PlaceResponse,
+    radius_km: f64,
+    page: PageInfo,
+}
+
 fn parse_number(name: &str, value: &str) -> ApiResult<f64> {
     value
         .trim()
@@ -367,50 +395,58 @@ pub async fn search(
         header::LINK,
         info.link_header(req.path(), req.query_string()),
     ));
+    // Written once into a buffer of about the right size (the profiles and areas, serialised
+    // in advance, are most of it).
     if geojson {
-        let features: Vec<serde_json::Value> = found
+        let features: Vec<Feature> = found
             .iter()
-            .map(|(e, d)| {
-                serde_json::json!({
-                    "type": "Feature",
-                    "id": e.id,
-                    "geometry": &*e.area_json,
-                    "properties": {"covers": *d == 0.0, "distance_km": round3(*d), "network": &*e.public_json},
-                })
+            .map(|(e, d)| Feature {
+                r#type: "Feature",
+                id: e.id,
+                geometry: &e.area_json,
+                properties: hit(e, *d),
             })
             .collect();
-        return Ok(response.content_type(GEO_JSON).json(serde_json::json!({
-            "type": "FeatureCollection", "features": features, "place": place, "radius_km": radius_km, "page": info,
-        })));
-    }
-    let items: Vec<Hit> = found
-        .iter()
-        .map(|(e, d)| Hit {
-            covers: *d == 0.0,
-            distance_km: round3(*d),
-            network: &e.public_json,
-        })
-        .collect();
-    // Written once into a buffer of about the right size (the profiles are most of it).
-    let size = 1024
-        + items
+        let size = features
             .iter()
-            .map(|h| h.network.get().len() + 64)
+            .map(|f| f.geometry.get().len() + f.properties.network.get().len() + 128)
             .sum::<usize>();
-    let mut body = Vec::with_capacity(size);
-    serde_json::to_writer(
-        &mut body,
+        let body = json_body(
+            &FoundFeatures {
+                r#type: "FeatureCollection",
+                features,
+                place: &place,
+                radius_km,
+                page: info,
+            },
+            size,
+        )?;
+        return Ok(response.content_type(GEO_JSON).body(body));
+    }
+    let items: Vec<Hit> = found.iter().map(|(e, d)| hit(e, *d)).collect();
+    let size = items
+        .iter()
+        .map(|h| h.network.get().len() + 64)
+        .sum::<usize>();
+    let body = json_body(
         &Found {
             place: &place,
             radius_km,
             items,
             page: info,
         },
-    )
-    .map_err(ApiError::internal)?;
+        size,
+    )?;
     Ok(response
         .content_type(actix_web::http::header::ContentType::json())
         .body(body))
+}
+
+/// `value` as JSON, in a buffer sized for `size` bytes of items plus the rest of the answer.
+fn json_body(value: &impl Serialize, size: usize) -> ApiResult<Vec<u8>> {
+    let mut body = Vec::with_capacity(1024 + size);
+    serde_json::to_writer(&mut body, value).map_err(ApiError::internal)?;
+    Ok(body)
 }
 
 fn round3(v: f64) -> f64 {
