@@ -17,8 +17,8 @@
 # Everything it starts it stops; it talks only to 127.0.0.1 and the cluster's Unix socket.
 # Knobs (environment): BENCH_SEED, BENCH_NETWORKS, BENCH_DURATION (s), BENCH_CONNECTIONS,
 # BENCH_THREADS, BENCH_CHECK_POINTS, BENCH_OPENLOOP_RATE, BENCH_OPENLOOP_DURATION (s),
-# BENCH_VARIANTS (1: also short wrk runs with radius_km=0 and per_page=1), BENCH_KEEP (1: keep
-# the data dir), ONCONET_REFERENCE_DATA (the CBS data folder).
+# BENCH_VARIANTS (1: also short wrk runs with radius_km=0, per_page=1, GeoJSON and /healthz),
+# BENCH_KEEP (1: keep the data dir), ONCONET_REFERENCE_DATA (the CBS data folder).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -178,13 +178,15 @@ RATIO="$(ratio "$API_RPS" "$PG_TPS")"
 VARIANT_LINES=()
 if [ "$VARIANTS" = 1 ]; then
   # Where the time goes: the same load without the 25 km neighbourhood, with one result per
-  # page, both, and GET /healthz (the HTTP stack alone).
-  for v in "radius_km=0" "per_page=1" "radius_km=0 per_page=1" "healthz"; do
+  # page, both, as GeoJSON (each network's area too), and GET /healthz (the HTTP stack alone).
+  for v in "radius_km=0" "per_page=1" "radius_km=0 per_page=1" "format=geojson" "healthz"; do
     args=()
     case "$v" in *radius_km=0*) args+=(--radius-km 0) ;; esac
     case "$v" in *per_page=1*) args+=(--per-page 1) ;; esac
     if [ "$v" = healthz ]; then
       echo /healthz >"$WORK/paths-variant.txt"
+    elif [ "$v" = format=geojson ]; then
+      sed 's/$/\&format=geojson/' "$WORK/paths.txt" >"$WORK/paths-variant.txt"
     else
       "$BENCH" points --seed 7 --count 10000 "${args[@]}" --out "$WORK/paths-variant.txt"
     fi
@@ -192,7 +194,7 @@ if [ "$VARIANTS" = 1 ]; then
     busy_before "wrk $v"
     run_wrk 10 "$WORK/paths-variant.txt"
     line="  wrk variant $v: $WRK_RPS req/s, server CPU $WRK_CPU_US us per request"
-    if [ "$v" != healthz ]; then
+    if [ "$v" != healthz ] && [ "$v" != format=geojson ]; then
       # radius_km=0 asks exactly pgbench's question: which areas cover the point.
       line="$line; ratio to PostGIS $(ratio "$WRK_RPS" "$PG_TPS")"
     fi
