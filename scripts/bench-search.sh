@@ -155,9 +155,10 @@ head -n 1 "$WORK/paths.txt"
 busy_before "wrk"
 BENCH_PATHS="$WORK/paths.txt" timeout 30 wrk -t"$THREADS" -c"$CONNECTIONS" -d3s \
   -s scripts/bench/search.lua "$BASE" >/dev/null 2>&1 || true # warm-up, not counted
-run_wrk "$DURATION" "$WORK/paths.txt"
+with_steal "wrk" run_wrk "$DURATION" "$WORK/paths.txt"
 API_RPS="$WRK_RPS"
 API_CPU_US="$WRK_CPU_US"
+API_STEAL="$STEAL"
 
 step "pgbench: ST_Covers on the ST_Subdivide'd areas; -c$CONNECTIONS -j$THREADS -T$DURATION -M prepared"
 grep -v '^--' scripts/bench/pgbench-covers.sql
@@ -165,9 +166,13 @@ busy_before "pgbench"
 # Backends exit when pgbench disconnects; the postmaster reaps them and adds up their CPU time.
 POSTMASTER_PID="$(head -n 1 "$DATA/pg/postmaster.pid")"
 pg_t0="$(cpu_ticks "$POSTMASTER_PID")"
-timeout $(( DURATION + 60 )) "$PGBENCH" -n -M prepared -c "$CONNECTIONS" -j "$THREADS" -T "$DURATION" \
-  -f scripts/bench/pgbench-covers.sql "$POSTGIS_URL" >"$WORK/pgbench.out" 2>&1 ||
-  { cat "$WORK/pgbench.out" >&2; die "pgbench failed"; }
+run_pgbench() {
+  timeout $(( DURATION + 60 )) "$PGBENCH" -n -M prepared -c "$CONNECTIONS" -j "$THREADS" -T "$DURATION" \
+    -f scripts/bench/pgbench-covers.sql "$POSTGIS_URL" >"$WORK/pgbench.out" 2>&1 ||
+    { cat "$WORK/pgbench.out" >&2; die "pgbench failed"; }
+}
+with_steal "pgbench" run_pgbench
+PG_STEAL="$STEAL"
 grep -E '^(number of (clients|threads|transactions actually processed|failed)|latency average|tps)' "$WORK/pgbench.out"
 PG_TPS="$(sed -n 's/^tps = \([0-9.]*\) (without initial connection time)/\1/p' "$WORK/pgbench.out")"
 sleep 1
@@ -192,8 +197,8 @@ if [ "$VARIANTS" = 1 ]; then
     fi
     step "wrk variant: $v (10 s)"
     busy_before "wrk $v"
-    run_wrk 10 "$WORK/paths-variant.txt"
-    line="  wrk variant $v: $WRK_RPS req/s, server CPU $WRK_CPU_US us per request"
+    with_steal "wrk $v" run_wrk 10 "$WORK/paths-variant.txt"
+    line="  wrk variant $v: $WRK_RPS req/s, server CPU $WRK_CPU_US us per request, steal $STEAL %"
     if [ "$v" != healthz ] && [ "$v" != format=geojson ]; then
       # radius_km=0 asks exactly pgbench's question: which areas cover the point.
       line="$line; ratio to PostGIS $(ratio "$WRK_RPS" "$PG_TPS")"
@@ -214,8 +219,8 @@ ACHIEVED="$(sed -n 's/^RESULT openloop .* achieved=\([0-9]*\) .*/\1/p' "$WORK/op
 step "summary ($(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'))"
 cat <<EOF
 registry: $published published networks ($NETWORKS SYNTHETIC, seed $SEED)
-/v1/search (wrk -t$THREADS -c$CONNECTIONS, ${DURATION}s, default radius): $API_RPS req/s   (target >= 30000); server CPU $API_CPU_US us per request
-PostGIS ST_Covers on subdivided areas (pgbench, same -c/-j/-T):  $PG_TPS tps; PostgreSQL CPU $PG_CPU_US us per query
+/v1/search (wrk -t$THREADS -c$CONNECTIONS, ${DURATION}s, default radius): $API_RPS req/s   (target >= 30000); server CPU $API_CPU_US us per request; steal $API_STEAL %
+PostGIS ST_Covers on subdivided areas (pgbench, same -c/-j/-T):  $PG_TPS tps; PostgreSQL CPU $PG_CPU_US us per query; steal $PG_STEAL %
 ratio API / PostGIS: $RATIO   (target >= 2.5)
 open loop at $OPENLOOP_RATE req/s (achieved $ACHIEVED): p99 $P99 ms   (target <= 5)
 $CHECK_LINE on $CHECK_POINTS points   (target: 0)

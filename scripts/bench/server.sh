@@ -18,6 +18,29 @@ busy_before() { # label
   if [ "$pct" -ge 10 ]; then BUSY_NOTES+=("$1: machine $pct % busy with other work just before"); fi
 }
 
+# Steal time between two `cpu` lines of /proc/stat, in % of all CPU time between them: time the
+# hypervisor gave to other guests. A run on a busy host is slower for reasons not in this code,
+# and says so here.
+steal_pct() { # earlier line, later line
+  awk -v a="$1" -v b="$2" 'BEGIN {
+    split(a, x); split(b, y); t = 0
+    for (i = 2; i <= 9; i++) t += y[i] - x[i]
+    printf "%d", (t > 0 ? 100 * (y[9] - x[9]) / t : 0)
+  }'
+}
+
+# Runs a measured command and notes the steal time during it in STEAL (and in BUSY_NOTES when
+# it is 5 % or more).
+with_steal() { # label, command...
+  local label=$1 before
+  shift
+  before="$(head -n 1 /proc/stat)"
+  "$@"
+  STEAL="$(steal_pct "$before" "$(head -n 1 /proc/stat)")"
+  echo "steal during $label: $STEAL % of CPU time"
+  if [ "$STEAL" -ge 5 ]; then BUSY_NOTES+=("$label: the host took $STEAL % of CPU time (steal) during the run"); fi
+}
+
 # Starts `onconet serve` on a free port of 127.0.0.1 with the per-client rate limit off (all load
 # comes from one address: the benchmarks measure the API, not the limiter) and waits until it is
 # ready. Sets SERVER_PID, BASE (its URL) and DB_URL (its embedded PostgreSQL).
