@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Fails when the logs of a test run hold non-public contact data: the PRIVATE-SENTINEL marker
 # or a value of a PRIVATE_* constant of crates/test_support/src/fixtures.rs (also a phone number
-# as bare digits), in any file of the log folder. Also fails when the folder holds too few lines,
+# as bare digits), in any file of the log folder; or who asked: a client address or user agent
+# (`http.client_ip`, `http.user_agent`). Also fails when the folder holds too few lines,
 # or no request lines, to mean anything, and first proves on planted logs that it can fail.
 #
 #   scripts/check-logs.sh            # checks $ONCONET_TEST_LOG_DIR, default target/test-logs
@@ -51,7 +52,14 @@ scan() {
         echo "check-logs: $(wc -l <<<"$hits") hits" >&2
         return 1
     fi
-    echo "check-logs: $lines lines in $files files ($requests request lines) hold no non-public contact data"
+    # Who asked is never recorded (DESIGN: public endpoints never record who asked).
+    who=$(grep -rlE '"http\.(client_ip|user_agent)"' "$dir" || true)
+    if [ -n "$who" ]; then
+        echo "check-logs: client addresses or user agents in the logs of $dir:" >&2
+        printf '%s\n' "$who" >&2
+        return 1
+    fi
+    echo "check-logs: $lines lines in $files files ($requests request lines) hold no non-public contact data and no client address"
 }
 
 # The scanner must fail on a planted sentinel, on missing or short logs, and pass on clean ones.
@@ -72,6 +80,10 @@ self_test() {
     scan "$tmp/clean" 10 >/dev/null 2>&1 || { echo "check-logs self-test: clean logs fail" >&2; ok=0; }
     scan "$tmp/leak" 10 >/dev/null 2>&1 && { echo "check-logs self-test: a planted sentinel passes" >&2; ok=0; }
     scan "$tmp/short" 10 >/dev/null 2>&1 && { echo "check-logs self-test: too few lines pass" >&2; ok=0; }
+    mkdir -p "$tmp/who"
+    cp "$tmp/clean/a.log" "$tmp/who/a.log"
+    echo '{"message":"close","span":{"http.client_ip":"192.0.2.1","http.status_code":200}}' >>"$tmp/who/a.log"
+    scan "$tmp/who" 10 >/dev/null 2>&1 && { echo "check-logs self-test: a client address passes" >&2; ok=0; }
     scan "$tmp/missing" 10 >/dev/null 2>&1 && { echo "check-logs self-test: a missing folder passes" >&2; ok=0; }
     local digits
     digits=$(grep -E '^[0-9]+$' <<<"$all" | sed -n 1p || true)
@@ -80,7 +92,7 @@ self_test() {
         echo "{\"message\":\"close\",\"detail\":\"invalid type: integer \`$digits\`\"}" >>"$tmp/leak/a.log"
         scan "$tmp/leak" 10 >/dev/null 2>&1 && { echo "check-logs self-test: a phone number as digits passes" >&2; ok=0; }
     fi
-    [ "$ok" = 1 ] && echo "check-logs self-test: a planted sentinel, a bare phone number, short and missing logs all fail; clean logs pass"
+    [ "$ok" = 1 ] && echo "check-logs self-test: a planted sentinel, a bare phone number, a client address, short and missing logs all fail; clean logs pass"
     [ "$ok" = 1 ]
 }
 
