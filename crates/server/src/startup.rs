@@ -183,7 +183,9 @@ impl Application {
         let mut server =
             HttpServer::new(move || onconet_api::app(state.clone(), auth.clone(), ops.clone()))
                 .listen(listener)?
-                .shutdown_timeout(10);
+                .shutdown_timeout(10)
+                // SIGTERM and Ctrl-C are handled in `run_until_stopped`.
+                .disable_signals();
         if let Some(workers) = settings.workers {
             server = server.workers(workers);
         }
@@ -199,18 +201,54 @@ impl Application {
         self.port
     }
 
-    /// Serves until SIGTERM or Ctrl-C (in-flight requests finish), then stops the background
-    /// tasks (so that none of them reports the database going away as a fault) and the embedded
-    /// database if this process started it.
+    /// Serves until SIGTERM or Ctrl-C. Then, in this order: the background tasks stop (while
+    /// the HTTP workers still run: a database connection a worker opened lives on that
+    /// worker's runtime, so a task using it after the worker stopped would fail and say so),
+    /// in-flight requests finish, and the embedded database stops if this process started it.
     pub async fn run_until_stopped(mut self) -> Result<()> {
-        let result = self.server.await;
-        for task in &self.background {
+        let handle = self.server.handle();
+        let tasks: Vec<_> = self.background.drain(..).collect();
+        let aborts: Vec<_> = tasks.iter().map(|t| t.abort_handle()).collect();
+        let on_signal = tokio::spawn(async move {
+            shutdown_signal().await;
+            tracing::info!("stopping: background tasks, then the HTTP server");
+            stop_tasks(tasks).await;
+            handle.stop(true).await;
+        });
+        let result = (&mut self.server).await;
+        on_signal.abort();
+        // Also when the server stopped without a signal.
+        for task in aborts {
             task.abort();
-        }
-        for task in self.background.drain(..) {
-            let _ = task.await;
         }
         self.database.close();
         result.context("the HTTP server failed")
+    }
+}
+
+/// Stops `tasks` and waits until they have.
+async fn stop_tasks(tasks: Vec<tokio::task::JoinHandle<()>>) {
+    for task in &tasks {
+        task.abort();
+    }
+    for task in tasks {
+        let _ = task.await;
+    }
+}
+
+/// SIGTERM or Ctrl-C (SIGINT).
+async fn shutdown_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    match signal(SignalKind::terminate()) {
+        Ok(mut term) => {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot listen for SIGTERM; only Ctrl-C stops the server");
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }
