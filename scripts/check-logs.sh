@@ -31,7 +31,7 @@ patterns() {
 
 # scan DIR MIN_LINES: 0 when DIR holds enough log lines, request lines, and no pattern.
 scan() {
-    local dir=$1 min=$2 files lines requests hits
+    local dir=$1 min=$2 files lines requests hits who
     if [ ! -d "$dir" ]; then
         echo "check-logs: no log folder $dir (did the Rust tests run?)" >&2
         return 1

@@ -4,11 +4,10 @@
 //! span (method, route, target, status, error, request id), which the subscriber prints when it
 //! closes. It never holds the client's address or user agent: the registry does not record
 //! who asked (`scripts/check-logs.sh` fails on either in the test logs). Otherwise — the
-//! production default —
-//! a request that changes something gets a lean span holding only its request id (which its
-//! revision also records), so that whatever is logged while serving it (errors log
-//! themselves, see [`crate::error`]) names the request; reads get none, as nothing else would
-//! name them. The full span costs about half of an otherwise empty request's CPU time (its
+//! production default — a request that changes something gets a lean span holding only its
+//! request id (which its revision also records), so that whatever is logged while serving it
+//! (errors log themselves, see [`crate::error`]) names the request; reads get none, as nothing
+//! else would name them. The full span costs about half of an otherwise empty request's CPU time (its
 //! fields are formatted as JSON when it opens, and parsed and rewritten when the status is
 //! recorded); even the lean one costs a search about 5 %.
 

@@ -201,9 +201,9 @@ impl Application {
         self.port
     }
 
-    /// Serves until SIGTERM or Ctrl-C. Then, in this order: the background tasks stop (while
-    /// the HTTP workers still run: a database connection a worker opened lives on that
-    /// worker's runtime, so a task using it after the worker stopped would fail and say so),
+    /// Serves until SIGTERM or Ctrl-C. Then, in this order: the background tasks stop while
+    /// the HTTP workers still run (once a change applied at SIGTERM failed in the listener,
+    /// most likely on a pooled connection that a stopped worker had opened on its runtime),
     /// in-flight requests finish, and the embedded database stops if this process started it.
     pub async fn run_until_stopped(mut self) -> Result<()> {
         let handle = self.server.handle();
