@@ -95,6 +95,31 @@ pub fn redacted(url: &SecretString) -> String {
 mod tests {
     use super::*;
 
+    #[derive(clap::Parser)]
+    struct Serve {
+        #[command(flatten)]
+        settings: ServeSettings,
+    }
+
+    #[test]
+    fn trusted_proxies_are_checked_when_parsed() {
+        use clap::Parser;
+        let parse = |value: &str| Serve::try_parse_from(["serve", "--trusted-proxies", value]);
+        let ok = parse("10.0.0.0/8, 192.0.2.7").expect("valid proxies");
+        assert_eq!(
+            ok.settings.trusted_proxies,
+            "10.0.0.0/8,192.0.2.7".parse().expect("valid")
+        );
+        for bad in ["proxy.example", "10.0.0.0/33", "10.0.0.0/8,,300.1.1.1"] {
+            let err = parse(bad).err().expect("refused").to_string();
+            assert!(err.contains("--trusted-proxies"), "{bad}: {err}");
+            assert!(
+                err.contains("is not an IP address or a CIDR network"),
+                "{bad}: {err}"
+            );
+        }
+    }
+
     #[test]
     fn passwords_are_redacted() {
         let url = SecretString::from("postgresql://app:hunter2@db.example:5432/onconet");
