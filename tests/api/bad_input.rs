@@ -74,6 +74,29 @@ async fn expect_problem(response: reqwest::Response, case: &Case) {
         });
         assert!(listed, "{}: expected {field} in {body}", case.what);
     }
+    // Each problem is listed once, in words a person reads (not a rule's internal name).
+    let errors = body["errors"].as_array().cloned().unwrap_or_default();
+    let mut places: Vec<String> = errors
+        .iter()
+        .map(|e| format!("{}{}", e["pointer"], e["parameter"]))
+        .collect();
+    places.sort();
+    let listed = places.len();
+    places.dedup();
+    assert_eq!(
+        places.len(),
+        listed,
+        "{}: a field listed twice: {body}",
+        case.what
+    );
+    for e in &errors {
+        let detail = e["detail"].as_str().unwrap_or("");
+        assert!(
+            !detail.is_empty() && !detail.contains("fails `"),
+            "{}: unclear detail in {body}",
+            case.what
+        );
+    }
 }
 
 async fn post_json(app: &TestApp, body: &Value) -> reqwest::Response {

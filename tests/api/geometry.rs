@@ -31,87 +31,108 @@ async fn bad_geometry_is_refused_with_the_reason() {
             json!({"geometry": {"type": "Point", "coordinates": [5.0, 52.0]}}),
             "/service_area/geometry",
             "not_a_polygon",
+            "not Point",
         ),
         (
             "unclosed ring",
             json!({"geometry": {"type": "Polygon", "coordinates": [[[5.0, 52.0], [5.1, 52.0], [5.1, 52.1], [5.0, 52.1]]]}}),
             "/service_area/geometry",
             "unclosed_ring",
+            "ring 0 is not closed",
         ),
         (
             "too few points",
             json!({"geometry": {"type": "Polygon", "coordinates": [[[5.0, 52.0], [5.1, 52.0], [5.0, 52.0]]]}}),
             "/service_area/geometry",
             "too_few_points",
+            "ring 0 has 3 positions",
         ),
         (
             "self-intersection",
             json!({"geometry": {"type": "Polygon", "coordinates": [[[5.0, 52.0], [5.1, 52.1], [5.1, 52.0], [5.0, 52.1], [5.0, 52.0]]]}}),
             "/service_area/geometry",
             "self_intersection",
+            "exterior ring has a self-intersection",
         ),
         (
             "hole outside its shell",
             json!({"geometry": {"type": "Polygon", "coordinates": [square(5.0, 52.0, 0.1)[0], square(6.0, 52.0, 0.1)[0]]}}),
             "/service_area/geometry",
             "hole_outside_shell",
+            "interior ring at index 0 is not contained",
         ),
         (
             "overlapping parts",
             json!({"geometry": {"type": "MultiPolygon", "coordinates": [square(5.0, 52.0, 0.1), square(5.05, 52.0, 0.1)]}}),
             "/service_area/geometry",
             "overlapping_polygons",
+            "polygons at indices 0 and 1 overlap",
         ),
         (
             "outside the Netherlands",
             json!({"geometry": {"type": "Polygon", "coordinates": square(13.3, 52.5, 0.1)}}),
             "/service_area/geometry",
             "outside_netherlands",
+            "ring 0, position 0 (13.3, 52.5) lies outside",
         ),
         (
             "lat/lon swapped",
             json!({"geometry": {"type": "Polygon", "coordinates": square(52.0, 5.0, 0.1)}}),
             "/service_area/geometry",
             "outside_netherlands",
+            "ring 0, position 0 (52, 5) lies outside",
         ),
         (
             "coordinates not numbers",
             json!({"geometry": {"type": "Polygon", "coordinates": [[["5", "52"]]]}}),
             "/service_area/geometry",
             "invalid_coordinates",
+            "ring 0, position 0 is not [longitude, latitude]",
         ),
         (
             "too many vertices",
             json!({"geometry": {"type": "Polygon", "coordinates": [many]}}),
             "/service_area/geometry",
             "too_many_vertices",
+            "at most 50",
         ),
         (
             "unknown municipality",
             json!({"municipalities": ["GM9999"]}),
             "/service_area/municipalities/0",
             "unknown_region",
+            "`GM9999` is not a known municipality code",
         ),
         (
             "unknown postcode area",
             json!({"postcodes": ["1000"]}),
             "/service_area/postcodes/0",
             "unknown_region",
+            "`1000` is not a known pc4 code",
         ),
         (
             "circle too large",
             json!({"circles": [{"lat": 52.0, "lon": 5.0, "radius_km": 150}]}),
             "/service_area/circles/0/radius_km",
             "out_of_range",
+            "at most 100",
         ),
         (
             "unknown part",
             json!({"wkt": "POLYGON(...)"}),
             "/service_area/wkt",
             "unknown_field",
+            "wkt",
+        ),
+        (
+            "circle centred outside the Netherlands",
+            json!({"circles": [{"lat": 52.5, "lon": 13.4, "radius_km": 5}]}),
+            "/service_area/circles/0",
+            "outside_netherlands",
+            "the centre (13.4, 52.5) lies outside the Netherlands",
         ),
     ];
-    for (what, area, pointer, code) in cases {
+    for (what, area, pointer, code, detail) in cases {
         let r = app.create_network(&with_area(area)).await;
         assert_eq!(r.status(), 422, "{what}");
         assert_eq!(
@@ -120,11 +141,19 @@ async fn bad_geometry_is_refused_with_the_reason() {
             "{what}"
         );
         let body: Value = r.json().await.expect("json");
+        // The problem names what is wrong and where: the pointer, and in the detail the ring
+        // and position (or the code) at fault.
         let listed = body["errors"].as_array().is_some_and(|e| {
-            e.iter()
-                .any(|e| e["pointer"] == pointer && e["code"] == code)
+            e.iter().any(|e| {
+                e["pointer"] == pointer
+                    && e["code"] == code
+                    && e["detail"].as_str().is_some_and(|d| d.contains(detail))
+            })
         });
-        assert!(listed, "{what}: expected {pointer} {code} in {body}");
+        assert!(
+            listed,
+            "{what}: expected {pointer} {code} `{detail}` in {body}"
+        );
     }
     // A NaN cannot even be written in JSON: the body is malformed.
     let nan = app
@@ -137,6 +166,21 @@ async fn bad_geometry_is_refused_with_the_reason() {
         .await
         .expect("post");
     assert_eq!(nan.status(), 400);
+    // Nor an infinity: 1e999 is not a number JSON readers can hold.
+    let infinite = app
+        .client
+        .post(app.url("/v1/networks"))
+        .bearer_auth(&app.staff_token)
+        .header("Content-Type", "application/json")
+        .body(r#"{"name": "x", "type": "oncology_care_network", "scale": "local", "service_area": {"circles": [{"lat": 1e999, "lon": 5, "radius_km": 1}]}}"#)
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(infinite.status(), 400);
+    assert_eq!(
+        infinite.headers()["content-type"],
+        "application/problem+json"
+    );
     assert_eq!(app.db_fingerprint().await, before);
 }
 

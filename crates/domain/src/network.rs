@@ -345,21 +345,36 @@ pub struct GeoPoint {
     pub lon: f64,
 }
 
+/// A latitude in degrees (WGS84), -90 to 90.
+pub fn parse_latitude(lat: f64) -> Result<f64, InvalidValue> {
+    if lat.is_finite() && (-90.0..=90.0).contains(&lat) {
+        Ok(lat)
+    } else {
+        Err(InvalidValue::new(
+            "out_of_range",
+            "latitude must be between -90 and 90",
+        ))
+    }
+}
+
+/// A longitude in degrees (WGS84), -180 to 180.
+pub fn parse_longitude(lon: f64) -> Result<f64, InvalidValue> {
+    if lon.is_finite() && (-180.0..=180.0).contains(&lon) {
+        Ok(lon)
+    } else {
+        Err(InvalidValue::new(
+            "out_of_range",
+            "longitude must be between -180 and 180",
+        ))
+    }
+}
+
 impl GeoPoint {
     pub fn parse(lat: f64, lon: f64) -> Result<Self, InvalidValue> {
-        if !lat.is_finite() || !(-90.0..=90.0).contains(&lat) {
-            return Err(InvalidValue::new(
-                "out_of_range",
-                "latitude must be between -90 and 90",
-            ));
-        }
-        if !lon.is_finite() || !(-180.0..=180.0).contains(&lon) {
-            return Err(InvalidValue::new(
-                "out_of_range",
-                "longitude must be between -180 and 180",
-            ));
-        }
-        Ok(Self { lat, lon })
+        Ok(Self {
+            lat: parse_latitude(lat)?,
+            lon: parse_longitude(lon)?,
+        })
     }
 }
 
@@ -436,20 +451,26 @@ pub struct Circle {
 impl Circle {
     pub fn parse(lat: f64, lon: f64, radius_km: f64) -> Result<Self, InvalidValue> {
         let p = GeoPoint::parse(lat, lon)?;
-        if !radius_km.is_finite() || radius_km <= 0.0 || radius_km > limits::CIRCLE_RADIUS_KM {
-            return Err(InvalidValue::new(
+        Ok(Self {
+            lat: p.lat,
+            lon: p.lon,
+            radius_km: Self::parse_radius(radius_km)?,
+        })
+    }
+
+    /// A circle's radius in km: more than 0, at most [`limits::CIRCLE_RADIUS_KM`].
+    pub fn parse_radius(radius_km: f64) -> Result<f64, InvalidValue> {
+        if radius_km.is_finite() && radius_km > 0.0 && radius_km <= limits::CIRCLE_RADIUS_KM {
+            Ok(radius_km)
+        } else {
+            Err(InvalidValue::new(
                 "out_of_range",
                 format!(
                     "radius_km must be greater than 0 and at most {}",
                     limits::CIRCLE_RADIUS_KM
                 ),
-            ));
+            ))
         }
-        Ok(Self {
-            lat: p.lat,
-            lon: p.lon,
-            radius_km,
-        })
     }
 }
 

@@ -21,4 +21,4 @@ pub use geodesy::{area_km2, circle};
 pub use index::AreaIndex;
 pub use nearby::{NearIndex, NearbyPage, NearbyQuery};
 pub use regions::{Region, RegionLayer};
-pub use validate::{GeometryError, NL_BBOX, parse_area, validate_geojson};
+pub use validate::{GeometryError, NL_BBOX, outside_netherlands, parse_area, validate_geojson};

@@ -8,6 +8,18 @@ use std::fmt;
 /// waters, as (min lon, min lat, max lon, max lat) in WGS84 degrees.
 pub const NL_BBOX: (f64, f64, f64, f64) = (3.0, 50.6, 7.6, 53.8);
 
+/// Whether a WGS84 position lies in [`NL_BBOX`]; when it does not, why (the same words as a
+/// geometry position outside it).
+pub fn outside_netherlands(lon: f64, lat: f64) -> Option<String> {
+    let (min_lon, min_lat, max_lon, max_lat) = NL_BBOX;
+    if (min_lon..=max_lon).contains(&lon) && (min_lat..=max_lat).contains(&lat) {
+        return None;
+    }
+    Some(format!(
+        "({lon}, {lat}) lies outside the Netherlands (longitude {min_lon}–{max_lon}, latitude {min_lat}–{max_lat})"
+    ))
+}
+
 /// Most vertices one service-area geometry may have.
 pub const DEFAULT_MAX_VERTICES: usize = 100_000;
 
@@ -178,7 +190,6 @@ fn parse_ring(
         return None;
     };
     let mut coords = Vec::with_capacity(positions.len());
-    let (min_lon, min_lat, max_lon, max_lat) = NL_BBOX;
     for (i, position) in positions.iter().enumerate() {
         let numbers = position
             .as_array()
@@ -198,12 +209,10 @@ fn parse_ring(
             ));
             return None;
         }
-        if !(min_lon..=max_lon).contains(&lon) || !(min_lat..=max_lat).contains(&lat) {
+        if let Some(why) = outside_netherlands(lon, lat) {
             errors.push(GeometryError::new(
                 "outside_netherlands",
-                format!(
-                    "{where_r}, position {i} ({lon}, {lat}) lies outside the Netherlands (longitude {min_lon}–{max_lon}, latitude {min_lat}–{max_lat}; GeoJSON order is [longitude, latitude])"
-                ),
+                format!("{where_r}, position {i} {why}; GeoJSON order is [longitude, latitude]"),
             ));
             return None;
         }

@@ -6,7 +6,8 @@ use onconet_domain::{
     Agb, Circle, Contact, ContactRole, Email, FieldErrors, Financing, GeoPoint, Kvk, Lifecycle,
     Link, LinkKind, LocalizedText, Member, MemberKind, Network, NetworkProfile, NetworkType,
     OrgCode, Phone, QualityAttestation, RegistryState, Scale, ServiceArea, Vocabularies, Website,
-    limits, parse_municipality_code, parse_optional_text, parse_pc4, parse_text,
+    limits, parse_latitude, parse_longitude, parse_municipality_code, parse_optional_text,
+    parse_pc4, parse_text,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -73,10 +74,10 @@ pub struct ContactBody {
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema, Validate)]
 #[serde(deny_unknown_fields)]
 pub struct LocationBody {
-    #[validate(range(min = -90.0, max = 90.0))]
+    /// Latitude, -90 to 90.
     #[schema(example = 53.2194)]
     pub lat: f64,
-    #[validate(range(min = -180.0, max = 180.0))]
+    /// Longitude, -180 to 180.
     #[schema(example = 6.5665)]
     pub lon: f64,
 }
@@ -126,12 +127,13 @@ pub struct LinkBody {
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema, Validate)]
 #[serde(deny_unknown_fields)]
 pub struct CircleBody {
-    #[validate(range(min = -90.0, max = 90.0))]
+    /// Latitude of the centre, in the Netherlands' box (50.6 to 53.8).
+    #[schema(example = 52.09)]
     pub lat: f64,
-    #[validate(range(min = -180.0, max = 180.0))]
+    /// Longitude of the centre, in the Netherlands' box (3.0 to 7.6).
+    #[schema(example = 5.12)]
     pub lon: f64,
     /// Radius in kilometres (greater than 0, at most 100).
-    #[validate(range(exclusive_min = 0.0, max = 100.0))]
     #[schema(example = 15.0)]
     pub radius_km: f64,
 }
@@ -264,6 +266,32 @@ fn default_lifecycle() -> Lifecycle {
     Lifecycle::InFormation
 }
 
+/// What a `validator` rule without its own message asks for, in words: "length must be at
+/// most 200", "must be at least 1 and at most 10".
+fn describe(e: &validator::ValidationError) -> String {
+    let bound = |name: &str| e.params.get(name).map(ToString::to_string);
+    let limits: Vec<String> = [
+        ("min", "at least"),
+        ("exclusive_min", "greater than"),
+        ("max", "at most"),
+        ("exclusive_max", "less than"),
+        ("equal", "exactly"),
+    ]
+    .iter()
+    .filter_map(|(name, words)| bound(name).map(|b| format!("{words} {b}")))
+    .collect();
+    let subject = if e.code == "length" {
+        "length must be"
+    } else {
+        "must be"
+    };
+    if limits.is_empty() {
+        format!("fails the `{}` rule", e.code)
+    } else {
+        format!("{subject} {}", limits.join(" and "))
+    }
+}
+
 /// Renders `validator`'s nested errors as JSON pointers.
 pub fn validation_params(errors: &ValidationErrors) -> Vec<InvalidParam> {
     fn walk(errors: &ValidationErrors, prefix: &str, out: &mut Vec<InvalidParam>) {
@@ -272,19 +300,11 @@ pub fn validation_params(errors: &ValidationErrors) -> Vec<InvalidParam> {
             match kind {
                 ValidationErrorsKind::Field(list) => {
                     for e in list {
-                        let detail =
-                            e.message
-                                .as_ref()
-                                .map(ToString::to_string)
-                                .unwrap_or_else(|| {
-                                    let params: Vec<String> = e
-                                        .params
-                                        .iter()
-                                        .filter(|(k, _)| *k != "value")
-                                        .map(|(k, v)| format!("{k} {v}"))
-                                        .collect();
-                                    format!("fails `{}` ({})", e.code, params.join(", "))
-                                });
+                        let detail = e
+                            .message
+                            .as_ref()
+                            .map(ToString::to_string)
+                            .unwrap_or_else(|| describe(e));
                         let code = match e.code.as_ref() {
                             "length" => "invalid_length",
                             "range" => "out_of_range",
@@ -459,7 +479,14 @@ impl NetworkBody {
                     };
                     let location = match m.location {
                         None => Some(None),
-                        Some(l) => e.check("location", GeoPoint::parse(l.lat, l.lon)).map(Some),
+                        Some(l) => e.in_key("location", |e| {
+                            let lat = e.check("lat", parse_latitude(l.lat));
+                            let lon = e.check("lon", parse_longitude(l.lon));
+                            Some(Some(GeoPoint {
+                                lat: lat?,
+                                lon: lon?,
+                            }))
+                        }),
                     };
                     if let (Some(name), Some(discipline), Some(agb), Some(kvk), Some(location)) =
                         (name, discipline, agb, kvk, location)
@@ -504,7 +531,15 @@ impl NetworkBody {
                     .enumerate()
                     .filter_map(|(i, c)| {
                         e.in_index(i, |e| {
-                            e.check_here(Circle::parse(c.lat, c.lon, c.radius_km))
+                            let lat = e.check("lat", parse_latitude(c.lat));
+                            let lon = e.check("lon", parse_longitude(c.lon));
+                            let radius_km = e.check("radius_km", Circle::parse_radius(c.radius_km));
+                            let (lat, lon, radius_km) = (lat?, lon?, radius_km?);
+                            if let Some(why) = onconet_spatial::outside_netherlands(lon, lat) {
+                                e.add("outside_netherlands", format!("the centre {why}"));
+                                return None;
+                            }
+                            Some(Circle { lat, lon, radius_km })
                         })
                     })
                     .collect::<Vec<_>>()
