@@ -464,6 +464,40 @@ async fn bad_bodies_are_refused_and_change_nothing() {
         },
     )
     .await;
+    // serde reads a struct from an array of its fields in order; the API takes objects only.
+    expect_problem(
+        raw(
+            r#"["positional", "oncology_care_network", "local"]"#,
+            "application/json",
+        )
+        .await
+        .expect("post"),
+        &Case {
+            what: "the fields as an array",
+            status: 422,
+            field: Some(""),
+        },
+    )
+    .await;
+    let encoded = app
+        .client
+        .post(app.url("/v1/networks"))
+        .bearer_auth(&app.staff_token)
+        .header("Content-Type", "application/json")
+        .header("Content-Encoding", "br")
+        .body(minimal_network("x").to_string())
+        .send()
+        .await
+        .expect("post");
+    expect_problem(
+        encoded,
+        &Case {
+            what: "a Content-Encoding",
+            status: 415,
+            field: None,
+        },
+    )
+    .await;
     let huge = json!({"name": "x", "type": "oncology_care_network", "scale": "local", "description": {"nl": "x".repeat(1024 * 1024 + 10)}});
     expect_problem(
         post_json(&app, &huge).await,

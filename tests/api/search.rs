@@ -276,6 +276,13 @@ async fn bad_places_are_problems() {
         ("lat=52&lon=5&radius_km=101", 422, Some("radius_km")),
         ("lat=52&lon=5&radius_km=-1", 422, Some("radius_km")),
         ("postcode=12", 400, Some("postcode")),
+        // Digits that are not ASCII (fullwidth, Arabic-Indic) once panicked a worker.
+        (
+            "postcode=%EF%BC%99%EF%BC%97%EF%BC%91%EF%BC%91",
+            400,
+            Some("postcode"),
+        ),
+        ("postcode=9%D9%A7%D9%A1%D9%A1", 400, Some("postcode")),
         ("postcode=1000", 404, None),
         ("municipality=GM9999", 404, None),
         ("municipality=Groningen", 400, Some("municipality")),
@@ -301,6 +308,9 @@ async fn bad_places_are_problems() {
             "{query}"
         );
         let body: Value = r.json().await.expect("json");
+        if status == 422 {
+            assert_eq!(body["title"], "A query parameter is not valid", "{query}");
+        }
         if let Some(p) = parameter {
             assert!(
                 body["errors"]

@@ -114,6 +114,8 @@ pub enum ApiError {
     PreconditionRequired,
     /// 429: too many requests from this client.
     TooManyRequests { retry_after: u64, limit: u32 },
+    /// 501: a request method HTTP does not define.
+    NotImplemented(String),
     /// 503: a dependency (the database) is unavailable.
     Unavailable(String),
     /// 500: a bug or an outage; the cause is logged, not sent.
@@ -173,6 +175,16 @@ impl ApiError {
                 "unsupported-media-type",
                 "Unsupported content type",
             ),
+            // A GET has no body: out-of-range query parameters are named as such.
+            Validation(errors)
+                if !errors.is_empty() && errors.iter().all(|e| e.pointer.is_none()) =>
+            {
+                (
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "validation-failed",
+                    "A query parameter is not valid",
+                )
+            }
             Validation(_) => (
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "validation-failed",
@@ -192,6 +204,11 @@ impl ApiError {
                 StatusCode::TOO_MANY_REQUESTS,
                 "rate-limited",
                 "Too many requests",
+            ),
+            NotImplemented(_) => (
+                StatusCode::NOT_IMPLEMENTED,
+                "not-implemented",
+                "Method not implemented",
             ),
             Unavailable(_) => (
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -217,6 +234,7 @@ impl ApiError {
             | NotAcceptable(d)
             | Conflict(d)
             | UnsupportedMediaType(d)
+            | NotImplemented(d)
             | Unavailable(d) => (Some(d.clone()), vec![]),
             PreconditionFailed { current_etag } => (
                 Some(format!(

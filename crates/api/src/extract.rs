@@ -39,6 +39,15 @@ pub async fn read_body(
             )));
         }
     }
+    // The body is read as sent: a compressed one would only fail later as "not JSON".
+    if let Some(encoding) = req.headers().get(header::CONTENT_ENCODING) {
+        let encoding = encoding.to_str().unwrap_or("").trim();
+        if !encoding.eq_ignore_ascii_case("identity") {
+            return Err(ApiError::UnsupportedMediaType(
+                "Content-Encoding is not supported: send the body uncompressed".into(),
+            ));
+        }
+    }
     if let Some(len) = req
         .headers()
         .get(header::CONTENT_LENGTH)
@@ -75,6 +84,15 @@ pub fn parse_json_value(body: &[u8]) -> Result<serde_json::Value, ApiError> {
 /// first field that does not fit (wrong type, unknown field, unknown enum value, bad UUID or
 /// date).
 pub fn from_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, ApiError> {
+    // serde would also read a struct from an array of its fields in order; the contract says
+    // object.
+    if !value.is_object() {
+        return Err(ApiError::Validation(vec![InvalidParam::pointer(
+            "",
+            "invalid_type",
+            "the body must be a JSON object",
+        )]));
+    }
     serde_path_to_error::deserialize(value).map_err(|e| {
         let pointer = pointer_of(e.path());
         let inner = e.into_inner();

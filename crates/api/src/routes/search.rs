@@ -169,6 +169,11 @@ pub fn pc4_of(postcode: &str) -> Option<String> {
         .filter(|c| !c.is_whitespace())
         .collect::<String>()
         .to_ascii_uppercase();
+    // ASCII only: other digits and letters (`９７１１`, `٩٧١١`) are no Dutch postcode, and
+    // splitting them at byte 4 would cut a character.
+    if !compact.is_ascii() {
+        return None;
+    }
     let (digits, letters) = compact.split_at(compact.len().min(4));
     let ok = digits.len() == 4
         && digits.chars().all(|c| c.is_ascii_digit())
@@ -578,7 +583,19 @@ mod tests {
         assert_eq!(pc4_of("9713").as_deref(), Some("9713"));
         assert_eq!(pc4_of("9713AB").as_deref(), Some("9713"));
         assert_eq!(pc4_of(" 9713 ab ").as_deref(), Some("9713"));
-        for bad in ["0713", "971", "97133", "9713A", "9713 SS", "abcd", ""] {
+        for bad in [
+            "0713",
+            "971",
+            "97133",
+            "9713A",
+            "9713 SS",
+            "abcd",
+            "",
+            "９７１１",
+            "9٧١١",
+            "9713ÄB",
+            "é713",
+        ] {
             assert_eq!(pc4_of(bad), None, "{bad}");
         }
     }
