@@ -112,5 +112,52 @@ async fn every_documented_operation_is_routed() {
         .await
         .expect("request");
     assert_eq!(r.status(), 405);
-    assert_eq!(r.headers()["allow"], "GET, POST");
+    assert_eq!(r.headers()["allow"], "GET, HEAD, POST");
+}
+
+/// HEAD is answered wherever GET is: the same status and headers, no body (RFC 9110 §9.1).
+/// A method HTTP does not define gets 501 and leaves no trace in the metrics.
+#[tokio::test(flavor = "multi_thread")]
+async fn head_is_get_without_a_body_and_made_up_methods_get_501() {
+    let app = spawn_app().await;
+    for path in [
+        "/healthz",
+        "/v1/networks",
+        "/v1/regions/municipality/GM0014",
+        "/widget/onconet-finder.js",
+    ] {
+        let get = app.get(path).send().await.expect("get");
+        let head = app.client.head(app.url(path)).send().await.expect("head");
+        assert_eq!(head.status(), get.status(), "{path}");
+        assert_eq!(head.status(), 200, "{path}");
+        for name in ["content-type", "content-length", "etag"] {
+            assert_eq!(
+                head.headers().get(name),
+                get.headers().get(name),
+                "{path}: {name}"
+            );
+        }
+        assert!(head.bytes().await.expect("body").is_empty(), "{path}");
+    }
+    let invented = reqwest::Method::from_bytes(b"XKQZZY").expect("method");
+    let r = app
+        .client
+        .request(invented, app.url("/healthz"))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(r.status(), 501);
+    assert_eq!(r.headers()["content-type"], "application/problem+json");
+    let metrics = app
+        .get("/metrics")
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        !metrics.contains("XKQZZY"),
+        "the made-up method is a series"
+    );
 }

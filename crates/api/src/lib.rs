@@ -7,6 +7,7 @@ pub mod dto;
 pub mod error;
 pub mod extract;
 pub mod geography;
+pub mod methods;
 pub mod openapi;
 pub mod ratelimit;
 pub mod request_span;
@@ -122,6 +123,10 @@ impl KnownRoutes {
                         })
                     })
                     .unwrap_or_default();
+                // HEAD is answered wherever GET is (see `methods`).
+                if methods.iter().any(|m| m == "GET") {
+                    methods.push("HEAD".into());
+                }
                 methods.sort();
                 (actix_web::dev::ResourceDef::new(path.as_str()), methods)
             })
@@ -245,5 +250,6 @@ pub fn app(
         .wrap(actix_web::middleware::from_fn(ratelimit::limit))
         .wrap(cors())
         .wrap(ops.metrics.clone())
+        .wrap(actix_web::middleware::from_fn(methods::normalise))
         .wrap(tracing_actix_web::TracingLogger::<request_span::RequestSpan>::new())
 }
