@@ -125,6 +125,20 @@ async fn bad_geometry_is_refused_with_the_reason() {
             "wkt",
         ),
         (
+            "positions on a line",
+            json!({"geometry": {"type": "Polygon", "coordinates": [[[5.0, 52.0], [5.1, 52.0], [5.2, 52.0], [5.0, 52.0]]]}}),
+            "/service_area/geometry",
+            "zero_area",
+            "encloses no area",
+        ),
+        (
+            "circle too small",
+            json!({"circles": [{"lat": 52.0, "lon": 5.0, "radius_km": 5e-324}]}),
+            "/service_area/circles/0/radius_km",
+            "out_of_range",
+            "at least 0.1",
+        ),
+        (
             "circle centred outside the Netherlands",
             json!({"circles": [{"lat": 52.5, "lon": 13.4, "radius_km": 5}]}),
             "/service_area/circles/0",

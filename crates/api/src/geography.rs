@@ -10,7 +10,7 @@ use onconet_db::notify::{self, Change};
 use onconet_domain::{Lifecycle, Network, NetworkType, RegistryState, ServiceArea};
 use onconet_spatial::geojson_io::{canonical, multipolygon_from_geojson, multipolygon_to_geojson};
 use onconet_spatial::{
-    NearIndex, NearbyQuery, Region, RegionLayer, area_km2, circle, parse_area, union_all,
+    NearIndex, NearbyQuery, Region, RegionLayer, area_km2, circle, parse_service_area, union_all,
 };
 use serde_json::value::RawValue;
 use std::collections::HashMap;
@@ -358,7 +358,7 @@ impl GeoState {
             return Err(ApiError::Validation(errors));
         }
         if let Some(geometry) = &area.geometry {
-            let parsed = parse_area(geometry, self.max_vertices).map_err(|e| {
+            let parsed = parse_service_area(geometry, self.max_vertices).map_err(|e| {
                 ApiError::Validation(
                     e.into_iter()
                         .map(|e| {

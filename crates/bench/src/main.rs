@@ -9,12 +9,14 @@
 //! - `points` writes the seeded search paths that `wrk` picks from;
 //! - `overlay` runs the coverage engine alone (no HTTP, no database) on a `synth` registry;
 //! - `nearby` runs the search index alone the same way;
+//! - `geometry` times the service-area check on the largest inputs the vertex limit allows;
 //! - `openloop` is a constant-rate (wrk2-style) load generator that reports latency measured
 //!   from each request's scheduled send time.
 //!
 //! Everything here talks only to 127.0.0.1 and to a PostgreSQL Unix socket.
 
 mod check;
+mod geometry;
 mod load;
 mod nearby;
 mod openloop;
@@ -55,6 +57,8 @@ enum Command {
     /// The search index alone on a synth registry: time per query at seeded random points
     /// (no HTTP, no database).
     Nearby(nearby::NearbyArgs),
+    /// The service-area check alone on large generated geometries, timed.
+    Geometry(geometry::GeometryArgs),
     /// Constant-rate open-loop load against 127.0.0.1, latency corrected for coordinated
     /// omission.
     Openloop(openloop::OpenLoopArgs),
@@ -80,6 +84,7 @@ fn main() -> Result<()> {
         Command::Points(args) => points::run(&args),
         Command::Overlay(args) => overlay::run(&args),
         Command::Nearby(args) => nearby::run(&args),
+        Command::Geometry(args) => geometry::run(&args),
         Command::Load(args) => runtime(2)?.block_on(load::run(args)),
         Command::Export(args) => runtime(2)?.block_on(check::export(args)),
         Command::Check(args) => runtime(2)?.block_on(check::check(args)),

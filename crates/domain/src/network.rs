@@ -128,6 +128,8 @@ pub mod limits {
     pub const MEMBERS: usize = 1_000;
     pub const AREA_CODES: usize = 5_000;
     pub const CIRCLE_RADIUS_KM: f64 = 100.0;
+    /// Smallest circle radius: 100 m (a smaller one encloses next to nothing).
+    pub const CIRCLE_MIN_RADIUS_KM: f64 = 0.1;
 }
 
 /// A trimmed, non-empty text of at most `max` characters without control characters.
@@ -458,15 +460,17 @@ impl Circle {
         })
     }
 
-    /// A circle's radius in km: more than 0, at most [`limits::CIRCLE_RADIUS_KM`].
+    /// A circle's radius in km: [`limits::CIRCLE_MIN_RADIUS_KM`] to
+    /// [`limits::CIRCLE_RADIUS_KM`].
     pub fn parse_radius(radius_km: f64) -> Result<f64, InvalidValue> {
-        if radius_km.is_finite() && radius_km > 0.0 && radius_km <= limits::CIRCLE_RADIUS_KM {
+        if (limits::CIRCLE_MIN_RADIUS_KM..=limits::CIRCLE_RADIUS_KM).contains(&radius_km) {
             Ok(radius_km)
         } else {
             Err(InvalidValue::new(
                 "out_of_range",
                 format!(
-                    "radius_km must be greater than 0 and at most {}",
+                    "radius_km must be at least {} and at most {}",
+                    limits::CIRCLE_MIN_RADIUS_KM,
                     limits::CIRCLE_RADIUS_KM
                 ),
             ))
@@ -803,6 +807,8 @@ mod tests {
         assert!(parse_pc4("0123").is_err());
         assert!(parse_pc4("9711").is_ok());
         assert!(Circle::parse(52.0, 5.0, 0.0).is_err());
+        assert!(Circle::parse(52.0, 5.0, 5e-324).is_err());
+        assert!(Circle::parse(52.0, 5.0, 0.1).is_ok());
         assert!(Circle::parse(52.0, 5.0, 101.0).is_err());
         assert!(Circle::parse(f64::NAN, 5.0, 10.0).is_err());
         assert!(GeoPoint::parse(91.0, 5.0).is_err());

@@ -21,4 +21,6 @@ pub use geodesy::{area_km2, circle};
 pub use index::AreaIndex;
 pub use nearby::{NearIndex, NearbyPage, NearbyQuery};
 pub use regions::{Region, RegionLayer};
-pub use validate::{GeometryError, NL_BBOX, outside_netherlands, parse_area, validate_geojson};
+pub use validate::{
+    GeometryError, NL_BBOX, outside_netherlands, parse_area, parse_service_area, validate_geojson,
+};

@@ -133,7 +133,7 @@ pub struct CircleBody {
     /// Longitude of the centre, in the Netherlands' box (3.0 to 7.6).
     #[schema(example = 5.12)]
     pub lon: f64,
-    /// Radius in kilometres (greater than 0, at most 100).
+    /// Radius in kilometres, 0.1 to 100.
     #[schema(example = 15.0)]
     pub radius_km: f64,
 }

@@ -3,7 +3,7 @@
 use crate::dto::network::NetworkBody;
 use crate::error::{ApiError, ApiResult, InvalidParam};
 use crate::extract::{IfMatch, etag};
-use crate::geography::GeoState;
+use crate::geography::{DerivedArea, GeoState};
 use chrono::Utc;
 use diesel_async::AsyncConnection;
 use diesel_async::AsyncPgConnection;
@@ -12,14 +12,17 @@ use onconet_db::notify::{self, Change};
 use onconet_db::{networks as q, revisions};
 use onconet_domain::changes::diff;
 use onconet_domain::workflow::check_transition;
-use onconet_domain::{Actor, Network, NetworkProfile, RegistryState, Role, Vocabularies};
+use onconet_domain::{
+    Actor, Network, NetworkProfile, RegistryState, Role, ServiceArea, Vocabularies,
+};
+use std::sync::Arc;
 use uuid::Uuid;
 
 /// Who is writing, under which request (kept in the revision), with which geography.
 pub struct WriteContext<'a> {
     pub actor: &'a Actor,
     pub request_id: Option<String>,
-    pub geo: &'a GeoState,
+    pub geo: &'a Arc<GeoState>,
 }
 
 impl From<diesel::result::Error> for ApiError {
@@ -171,11 +174,37 @@ async fn lock_editable(
     Ok(current)
 }
 
+/// Checks a body against every rule (`NetworkBody::into_profile`) on the blocking pool: a large
+/// service-area geometry takes from milliseconds up to about 2 s at the vertex limit
+/// (`onconet-bench geometry`), which on an HTTP worker would hold every request queued there.
+async fn checked_profile(
+    body: NetworkBody,
+    id: Uuid,
+    vocabularies: &Arc<Vocabularies>,
+    geo: &Arc<GeoState>,
+) -> ApiResult<NetworkProfile> {
+    let (vocabularies, max_vertices) = (Arc::clone(vocabularies), geo.max_vertices());
+    tokio::task::spawn_blocking(move || {
+        body.into_profile(Some(id), &vocabularies, max_vertices)
+            .map_err(ApiError::Validation)
+    })
+    .await
+    .map_err(ApiError::internal)?
+}
+
+/// The derived area of a service area (the union of its parts), on the blocking pool too.
+async fn derived_area(geo: &Arc<GeoState>, area: &ServiceArea) -> ApiResult<Option<DerivedArea>> {
+    let (geo, area) = (Arc::clone(geo), area.clone());
+    tokio::task::spawn_blocking(move || geo.derive_area(&area))
+        .await
+        .map_err(ApiError::internal)?
+}
+
 /// Creates a network as a draft.
 pub async fn create(
     conn: &mut AsyncPgConnection,
     ctx: &WriteContext<'_>,
-    vocabularies: &Vocabularies,
+    vocabularies: &Arc<Vocabularies>,
     body: NetworkBody,
     demo: bool,
 ) -> ApiResult<Network> {
@@ -191,11 +220,9 @@ pub async fn create(
         body.ros_org = actor.org.clone();
     }
     let id = Uuid::now_v7();
-    let profile = body
-        .into_profile(Some(id), vocabularies, ctx.geo.max_vertices())
-        .map_err(ApiError::Validation)?;
+    let profile = checked_profile(body, id, vocabularies, ctx.geo).await?;
     check_may_edit(actor, &profile)?;
-    let area = ctx.geo.derive_area(&profile.service_area)?;
+    let area = derived_area(ctx.geo, &profile.service_area).await?;
     let columns = ProfileColumns::from_profile(&profile, area.map(|a| (a.geojson, a.area_km2)))?;
     let network = conn
         .transaction::<_, ApiError, _>(async |conn| {
@@ -224,7 +251,7 @@ pub async fn create(
 pub async fn update(
     conn: &mut AsyncPgConnection,
     ctx: &WriteContext<'_>,
-    vocabularies: &Vocabularies,
+    vocabularies: &Arc<Vocabularies>,
     id: Uuid,
     if_match: &IfMatch,
     patch: serde_json::Value,
@@ -272,9 +299,7 @@ pub async fn update(
                 .map_err(ApiError::internal)?;
             json_patch::merge(&mut doc, &patch);
             let body: NetworkBody = crate::extract::from_value(doc)?;
-            let profile = body
-                .into_profile(Some(id), vocabularies, ctx.geo.max_vertices())
-                .map_err(ApiError::Validation)?;
+            let profile = checked_profile(body, id, vocabularies, ctx.geo).await?;
             // An adviser cannot hand a network over to another ROS.
             check_may_edit(actor, &profile)?;
             if profile == current.profile {
@@ -285,8 +310,8 @@ pub async fn update(
             let area = if profile.service_area == current.profile.service_area {
                 current.area.clone().zip(current.area_km2)
             } else {
-                ctx.geo
-                    .derive_area(&profile.service_area)?
+                derived_area(ctx.geo, &profile.service_area)
+                    .await?
                     .map(|a| (a.geojson, a.area_km2))
             };
             let columns = ProfileColumns::from_profile(&profile, area)?;
