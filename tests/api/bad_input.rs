@@ -711,3 +711,46 @@ async fn nul_bytes_are_refused_not_stored() {
     let n: Value = r.json().await.expect("json");
     assert!(n["service_area"]["geometry"].get("crs").is_none());
 }
+
+/// A body that stops arriving gets a 408 problem once `BODY_TIMEOUT` has passed (actix itself
+/// times out only the head), and the write it was for does not happen.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_body_that_stops_arriving_is_answered_408() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = spawn_app().await;
+    let before = app.db_fingerprint().await;
+    let host = app.address.trim_start_matches("http://").to_owned();
+    let mut stream = tokio::net::TcpStream::connect(&host)
+        .await
+        .expect("connect");
+    let head = format!(
+        "POST /v1/networks HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{{\"name\"",
+        app.staff_token
+    );
+    stream.write_all(head.as_bytes()).await.expect("send");
+    let mut answer = Vec::new();
+    let mut buf = [0u8; 4096];
+    // The server answers and closes; a generous bound keeps a broken server from hanging the
+    // suite (it is not a timing assertion).
+    let read = tokio::time::timeout(std::time::Duration::from_secs(120), async {
+        loop {
+            match stream.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => {
+                    answer.extend_from_slice(&buf[..n]);
+                    if answer.windows(4).any(|w| w == b"\r\n\r\n")
+                        && String::from_utf8_lossy(&answer).contains("request-timeout")
+                    {
+                        break;
+                    }
+                }
+            }
+        }
+    })
+    .await;
+    assert!(read.is_ok(), "no answer to a stalled body");
+    let text = String::from_utf8_lossy(&answer);
+    assert!(text.starts_with("HTTP/1.1 408"), "{text}");
+    assert!(text.contains("application/problem+json"), "{text}");
+    assert_eq!(app.db_fingerprint().await, before);
+}

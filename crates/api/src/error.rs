@@ -100,6 +100,8 @@ pub enum ApiError {
     MethodNotAllowed { allow: String },
     /// 406: no acceptable representation.
     NotAcceptable(String),
+    /// 408: the request body did not arrive in time.
+    RequestTimeout(String),
     /// 409: conflicts with the current state of the resource.
     Conflict(String),
     /// 412: `If-Match` does not match the current ETag.
@@ -154,6 +156,11 @@ impl ApiError {
                 StatusCode::NOT_ACCEPTABLE,
                 "not-acceptable",
                 "No acceptable representation",
+            ),
+            RequestTimeout(_) => (
+                StatusCode::REQUEST_TIMEOUT,
+                "request-timeout",
+                "The request body did not arrive in time",
             ),
             Conflict(_) => (
                 StatusCode::CONFLICT,
@@ -233,6 +240,7 @@ impl ApiError {
             | NotFound(d)
             | NotAcceptable(d)
             | Conflict(d)
+            | RequestTimeout(d)
             | UnsupportedMediaType(d)
             | NotImplemented(d)
             | Unavailable(d) => (Some(d.clone()), vec![]),
