@@ -559,6 +559,12 @@ async fn bad_bodies_are_refused_and_change_nothing() {
         )
         .await;
     }
+    // A long id is not echoed back whole.
+    let long = format!("/v1/networks/{}", "a".repeat(20_000));
+    let r = app.get(&long).send().await.expect("get");
+    assert_eq!(r.status(), 404);
+    let text = r.text().await.expect("text");
+    assert!(text.len() < 1_000, "{} bytes", text.len());
 
     // Bad patches.
     let path = app.url(&format!("/v1/networks/{existing_id}"));

@@ -124,6 +124,15 @@ pub enum ApiError {
     Internal(String),
 }
 
+/// `text` cut to `max` characters (with "…"), for echoing what a client sent in a detail: a
+/// 60 kB path should not come back as a 60 kB problem.
+pub fn abbreviated(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text.to_owned(),
+    }
+}
+
 impl ApiError {
     pub fn bad_parameter(name: &str, code: &str, detail: impl Into<String>) -> Self {
         let param = InvalidParam::parameter(name, code, detail);
@@ -362,3 +371,13 @@ impl From<Vec<FieldError>> for ApiError {
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn abbreviated_cuts_at_characters() {
+        assert_eq!(super::abbreviated("abc", 3), "abc");
+        assert_eq!(super::abbreviated("abcd", 3), "abc…");
+        assert_eq!(super::abbreviated("éééé", 2), "éé…");
+    }
+}

@@ -147,7 +147,7 @@ async fn not_found(
     Err(ApiError::NotFound(format!(
         "no route for {} {}",
         req.method(),
-        req.path()
+        error::abbreviated(req.path(), 200)
     )))
 }
 

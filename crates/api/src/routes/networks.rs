@@ -227,8 +227,12 @@ pub async fn list_networks(
 }
 
 fn parse_id(raw: &str) -> ApiResult<Uuid> {
-    Uuid::parse_str(raw)
-        .map_err(|_| ApiError::NotFound(format!("`{raw}` is not a network id (a UUID)")))
+    Uuid::parse_str(raw).map_err(|_| {
+        ApiError::NotFound(format!(
+            "`{}` is not a network id (a UUID)",
+            crate::error::abbreviated(raw, 64)
+        ))
+    })
 }
 
 fn network_response(
