@@ -111,7 +111,7 @@ step "synthetic registry (seed $SEED, $NETWORKS networks)"
 "$BENCH" synth --seed "$SEED" --count "$NETWORKS" --reference-data "$REF" --out "$WORK/synth.jsonl"
 TOKEN="$("$ONCONET" token --role iknl_staff --data-dir "$DATA")"
 ONCONET_TOKEN="$TOKEN" "$BENCH" load --url "$BASE" --concurrency 8 "$WORK/synth.jsonl"
-# Wait until the search index holds every published network.
+# How many networks the registry publishes (the check below compares the search index with them).
 published="$(curl -fsS "$BASE/v1/networks?per_page=1" | sed -n 's/.*"total_items":\([0-9]*\).*/\1/p')"
 echo "published networks: $published"
 
