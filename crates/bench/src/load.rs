@@ -31,7 +31,7 @@ pub fn local_base(url: &str) -> Result<reqwest::Url> {
     }
 }
 
-async fn send(request: reqwest::RequestBuilder, what: &str) -> Result<Value> {
+pub async fn send(request: reqwest::RequestBuilder, what: &str) -> Result<Value> {
     let response = request
         .send()
         .await
@@ -47,7 +47,7 @@ async fn send(request: reqwest::RequestBuilder, what: &str) -> Result<Value> {
     serde_json::from_str(&body).with_context(|| format!("{what}: the answer is not JSON"))
 }
 
-fn version_of(v: &Value, what: &str) -> Result<i64> {
+pub fn version_of(v: &Value, what: &str) -> Result<i64> {
     v["version"]
         .as_i64()
         .with_context(|| format!("{what}: no `version` in the answer"))

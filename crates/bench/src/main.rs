@@ -9,6 +9,8 @@
 //! - `points` writes the seeded search paths that `wrk` picks from;
 //! - `overlay` runs the coverage engine alone (no HTTP, no database) on a `synth` registry;
 //! - `nearby` runs the search index alone the same way;
+//! - `propagation` measures how soon a change is found by `/v1/search`, on the writing server
+//!   and on a second process on the same database;
 //! - `geometry` times the service-area check on the largest inputs the vertex limit allows;
 //! - `openloop` is a constant-rate (wrk2-style) load generator that reports latency measured
 //!   from each request's scheduled send time.
@@ -22,6 +24,7 @@ mod nearby;
 mod openloop;
 mod overlay;
 mod points;
+mod propagation;
 mod registry;
 mod synth;
 
@@ -57,6 +60,9 @@ enum Command {
     /// The search index alone on a synth registry: time per query at seeded random points
     /// (no HTTP, no database).
     Nearby(nearby::NearbyArgs),
+    /// How soon a create, an edit and an archiving are found by `/v1/search`, on the writing
+    /// server and on a second server process using the same database.
+    Propagation(propagation::PropagationArgs),
     /// The service-area check alone on large generated geometries, timed.
     Geometry(geometry::GeometryArgs),
     /// Constant-rate open-loop load against 127.0.0.1, latency corrected for coordinated
@@ -86,6 +92,7 @@ fn main() -> Result<()> {
         Command::Nearby(args) => nearby::run(&args),
         Command::Geometry(args) => geometry::run(&args),
         Command::Load(args) => runtime(2)?.block_on(load::run(args)),
+        Command::Propagation(args) => runtime(2)?.block_on(propagation::run(args)),
         Command::Export(args) => runtime(2)?.block_on(check::export(args)),
         Command::Check(args) => runtime(2)?.block_on(check::check(args)),
         Command::Openloop(args) => {
