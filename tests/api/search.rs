@@ -421,3 +421,137 @@ async fn changes_reach_every_instance() {
     assert_eq!(r.status(), 200);
     until_visible(&app, &peer, "lat=52.3702&lon=4.8952", |v| !has(v)).await;
 }
+
+/// Even-odd ray casting over the rings of a GeoJSON Polygon or MultiPolygon: the independent
+/// point-in-polygon reference, written here apart from the server's geometry code.
+fn ray_cast_covers(geometry: &Value, lon: f64, lat: f64) -> bool {
+    let polygons: Vec<&Value> = match geometry["type"].as_str() {
+        Some("Polygon") => vec![&geometry["coordinates"]],
+        Some("MultiPolygon") => geometry["coordinates"]
+            .as_array()
+            .map(|a| a.iter().collect())
+            .unwrap_or_default(),
+        _ => Vec::new(),
+    };
+    polygons.iter().any(|rings| {
+        let mut inside = false;
+        for ring in rings.as_array().into_iter().flatten() {
+            let points: Vec<(f64, f64)> = ring
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|p| Some((p[0].as_f64()?, p[1].as_f64()?)))
+                .collect();
+            for w in points.windows(2) {
+                let ((x1, y1), (x2, y2)) = (w[0], w[1]);
+                if (y1 > lat) != (y2 > lat) && lon < x1 + (lat - y1) * (x2 - x1) / (y2 - y1) {
+                    inside = !inside;
+                }
+            }
+        }
+        inside
+    })
+}
+
+/// Issue 3: the covering networks of `/v1/search` agree exactly with an independent
+/// point-in-polygon test on 1,000 seeded points, over areas of every kind (municipalities,
+/// postcodes, a polygon with a hole, a MultiPolygon, circles and mixes).
+#[tokio::test(flavor = "multi_thread")]
+async fn covering_networks_agree_with_ray_casting_on_1000_points() {
+    let app = spawn_app().await;
+    let square = |x0: f64, y0: f64, x1: f64, y1: f64| {
+        json!([[x0, y0], [x1, y0], [x1, y1], [x0, y1], [x0, y0]])
+    };
+    let mut areas = vec![
+        json!({"municipalities": ["GM0344"]}),
+        json!({"municipalities": ["GM0307", "GM0310"]}),
+        json!({"municipalities": ["GM0356", "GM0321"]}),
+        json!({"postcodes": ["3511", "3512", "3581"]}),
+        json!({"geometry": {"type": "Polygon", "coordinates": [
+            square(5.0, 52.0, 5.2, 52.15), square(5.08, 52.06, 5.12, 52.09)]}}),
+        json!({"geometry": {"type": "MultiPolygon", "coordinates": [
+            [square(5.25, 51.98, 5.3, 52.02)], [square(5.32, 52.2, 5.4, 52.24)]]}}),
+        json!({"circles": [{"lat": 52.1, "lon": 5.3, "radius_km": 6}, {"lat": 52.0, "lon": 5.0, "radius_km": 4}]}),
+        json!({"municipalities": ["GM0355"], "circles": [{"lat": 52.2, "lon": 5.2, "radius_km": 3}]}),
+    ];
+    for i in 0..12 {
+        let f = f64::from(i);
+        areas.push(json!({"circles": [{
+            "lat": 51.97 + (f * 0.37) % 0.26,
+            "lon": 4.97 + (f * 0.61) % 0.46,
+            "radius_km": 2.0 + f % 6.0,
+        }]}));
+    }
+    let mut networks = Vec::new();
+    for (i, area) in areas.into_iter().enumerate() {
+        let published = app
+            .create_published(&network(
+                &format!("Gebied {i}"),
+                "oncology_care_network",
+                area,
+                json!([]),
+                json!([]),
+            ))
+            .await;
+        let id = published["id"].as_str().expect("id").to_owned();
+        let feature: Value = app
+            .get(&format!("/v1/networks/{id}"))
+            .header("Accept", "application/geo+json")
+            .send()
+            .await
+            .expect("feature")
+            .json()
+            .await
+            .expect("json");
+        networks.push((id, feature["geometry"].clone()));
+    }
+    let mut seed: u64 = 1;
+    let mut next = || {
+        seed = seed
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (seed >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let (mut covered, mut several, mut mismatches) = (0, 0, Vec::new());
+    for _ in 0..1000 {
+        let (lat, lon) = (51.95 + next() * 0.3, 4.95 + next() * 0.5);
+        let answer = search(
+            &app,
+            &app.address,
+            &format!("lat={lat}&lon={lon}&radius_km=0&per_page=100"),
+        )
+        .await;
+        let mut found: Vec<String> = answer["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .filter(|h| h["covers"] == true)
+            .filter_map(|h| h["network"]["id"].as_str().map(str::to_owned))
+            .collect();
+        let mut expected: Vec<String> = networks
+            .iter()
+            .filter(|(_, g)| ray_cast_covers(g, lon, lat))
+            .map(|(id, _)| id.clone())
+            .collect();
+        found.sort();
+        expected.sort();
+        if found != expected {
+            mismatches.push(format!(
+                "({lat}, {lon}): search {found:?}, ray casting {expected:?}"
+            ));
+        }
+        covered += usize::from(!expected.is_empty());
+        several += usize::from(expected.len() > 1);
+    }
+    assert!(
+        mismatches.is_empty(),
+        "{} of 1000 differ: {:?}",
+        mismatches.len(),
+        &mismatches[..mismatches.len().min(5)]
+    );
+    // Enough covered and overlapping points for the agreement to mean something.
+    assert!(
+        covered >= 300 && several >= 50,
+        "{covered} covered, {several} by several"
+    );
+}

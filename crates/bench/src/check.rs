@@ -345,6 +345,10 @@ pub async fn check(args: CheckArgs) -> Result<()> {
             outcomes.len()
         );
     }
+    // With nothing covered, "no mismatch" would prove nothing.
+    if covered == 0 || areas == 0 {
+        bail!("no point is covered by any network ({areas} areas): the check proves nothing");
+    }
     if outcomes.len() < 1000 {
         println!("check: note: fewer than 1,000 points were asked for");
     }
