@@ -218,6 +218,72 @@ async fn search_by_point_postcode_and_municipality() {
         .await
         .expect("preflight");
     assert!(preflight.status().is_success(), "{}", preflight.status());
+
+    // A write changes the answer's ETag: the old one no longer gets 304.
+    app.create_published(&network(
+        "Nieuw in Groningen",
+        "oncology_care_network",
+        json!({"municipalities": ["GM0014"]}),
+        json!([]),
+        json!([]),
+    ))
+    .await;
+    let after = app
+        .client
+        .get(format!("{base}/v1/search?postcode=9713"))
+        .header("If-None-Match", &etag)
+        .send()
+        .await
+        .expect("search");
+    assert_eq!(after.status(), 200);
+    assert_ne!(after.headers()["etag"].to_str().expect("etag"), etag);
+}
+
+/// The details of the place and the filters: postcode forms, 1012 in Amsterdam, the default
+/// radius of 25 km, the lifecycle filter.
+#[tokio::test(flavor = "multi_thread")]
+async fn search_places_radius_and_lifecycle() {
+    let app = spawn_app().await;
+    registry(&app).await;
+    let base = app.address.clone();
+    let plain = names(&search(&app, &base, "postcode=9713").await);
+    assert!(!plain.is_empty());
+    assert_eq!(names(&search(&app, &base, "postcode=9713AB").await), plain);
+    let dam = search(&app, &base, "postcode=1012").await;
+    assert_eq!(dam["place"]["municipality"]["name"], "Amsterdam");
+    assert_eq!(dam["place"]["province"]["name"], "Noord-Holland");
+
+    // 30 km north of the centre of the 12 km Haren circle: about 18 km from its edge. Found
+    // with the default radius (25 km), not within 10 km.
+    let north = "lat=53.44&lon=6.60";
+    let default = search(&app, &base, north).await;
+    assert_eq!(default["radius_km"], 25.0);
+    let haren = default["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|h| h["network"]["name"] == "Rondom Haren")
+        .unwrap_or_else(|| panic!("not found: {default}"));
+    assert!(
+        haren["distance_km"]
+            .as_f64()
+            .is_some_and(|d| (17.0..19.0).contains(&d)),
+        "{haren}"
+    );
+    assert!(
+        !names(&search(&app, &base, &format!("{north}&radius_km=10")).await)
+            .contains(&"Rondom Haren".to_owned())
+    );
+
+    // Every registry network is active.
+    assert_eq!(
+        names(&search(&app, &base, "postcode=9713&lifecycle=active").await),
+        plain
+    );
+    assert_eq!(
+        search(&app, &base, "postcode=9713&lifecycle=in_formation,inactive").await["items"],
+        json!([])
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
