@@ -2,7 +2,7 @@
 //! united into one area; region imports are all or nothing.
 
 use onconet_test_support::fixtures::minimal_network;
-use onconet_test_support::{reference_data, spawn_app, spawn_app_with, workspace_dir};
+use onconet_test_support::{spawn_app, spawn_app_with, spawn_peer, workspace_dir};
 use serde_json::{Value, json};
 
 fn with_area(area: Value) -> Value {
@@ -303,13 +303,57 @@ async fn a_bad_region_file_leaves_the_old_layer() {
         .await
         .expect("json");
     assert_eq!(list["page"]["total_items"], 342, "the old layer stays");
-    // A good re-import of provinces replaces the layer and the server follows.
+    // In the database too: a new instance loads the layer from there.
+    let (peer, _running) = spawn_peer(&app).await;
+    let total = |base: String| {
+        let client = app.client.clone();
+        async move {
+            let list: Value = client
+                .get(format!("{base}/v1/regions/province?per_page=1"))
+                .send()
+                .await
+                .expect("get")
+                .json()
+                .await
+                .expect("json");
+            list["page"]["total_items"].clone()
+        }
+    };
+    let peer_list: Value = app
+        .client
+        .get(format!("{peer}/v1/regions/municipality?per_page=1"))
+        .send()
+        .await
+        .expect("get")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        peer_list["page"]["total_items"], 342,
+        "the old layer is stored"
+    );
+    assert_eq!(total(app.address.clone()).await, 12);
+
+    // A good re-import replaces the layer (12 provinces → 2), and both running instances follow
+    // without a restart.
+    let two = dir.path().join("two.geojson");
+    std::fs::write(
+        &two,
+        json!({"type": "FeatureCollection", "features": [
+            {"type": "Feature", "properties": {"code": "PV90", "name": "West"},
+             "geometry": {"type": "Polygon", "coordinates": square(4.0, 52.0, 0.5)}},
+            {"type": "Feature", "properties": {"code": "PV91", "name": "Oost"},
+             "geometry": {"type": "Polygon", "coordinates": square(6.0, 52.0, 0.5)}}
+        ]})
+        .to_string(),
+    )
+    .expect("write");
     let out = std::process::Command::new(env!("CARGO"))
         .args([
             "run", "--quiet", "-p", "onconet", "--bin", "onconet", "--", "regions", "import",
             "--layer", "province",
         ])
-        .arg(reference_data().join("provincies-2024-simplified.geojson"))
+        .arg(&two)
         .env("DATABASE_URL", app.db.url())
         .current_dir(workspace_dir())
         .output()
@@ -319,4 +363,24 @@ async fn a_bad_region_file_leaves_the_old_layer() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    // Bounded only to keep a broken build from hanging the suite; not a timing assertion.
+    let started = std::time::Instant::now();
+    for base in [app.address.clone(), peer.clone()] {
+        while total(base.clone()).await != 2 {
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(30),
+                "{base} did not pick up the new layer"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+    let west: Value = app
+        .get("/v1/regions/province/PV90")
+        .send()
+        .await
+        .expect("get")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(west["name"], "West");
 }
