@@ -128,6 +128,24 @@ async fn conditional_get_answers_304() {
         .await
         .expect("get");
     assert_eq!(again.status(), 304);
+    assert!(
+        first.headers()["vary"]
+            .to_str()
+            .is_ok_and(|v| v.split(',').any(|h| h.trim() == "Accept"))
+    );
+    // The GeoJSON Feature is another representation with a validator of its own: the JSON
+    // profile's ETag does not confirm a cached Feature, the Feature's does.
+    let feature = |tag: &str| {
+        app.get(&path)
+            .header("Accept", "application/geo+json")
+            .header("If-None-Match", tag)
+            .send()
+    };
+    let geo = feature(&etag).await.expect("get");
+    assert_eq!(geo.status(), 200);
+    let geo_etag = etag_of(&geo);
+    assert_ne!(geo_etag, etag);
+    assert_eq!(feature(&geo_etag).await.expect("get").status(), 304);
 }
 
 #[tokio::test(flavor = "multi_thread")]

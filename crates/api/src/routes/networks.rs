@@ -235,6 +235,11 @@ fn parse_id(raw: &str) -> ApiResult<Uuid> {
     })
 }
 
+/// The ETag of a network's GeoJSON Feature: its version, marked apart from the JSON profile's.
+fn geojson_etag(version: i64) -> String {
+    format!("\"v{version}-geo\"")
+}
+
 fn network_response(
     status: actix_web::http::StatusCode,
     n: &onconet_domain::Network,
@@ -242,6 +247,7 @@ fn network_response(
 ) -> HttpResponse {
     HttpResponse::build(status)
         .insert_header((header::ETAG, etag(n.version)))
+        .insert_header((header::VARY, "Accept"))
         .insert_header((
             header::CACHE_CONTROL,
             if private {
@@ -278,13 +284,21 @@ pub async fn get_network(
     let id = parse_id(&path)?;
     let mut conn = onconet_db::pool::get(&state.pool).await?;
     let (network, private) = service::load_visible(&mut conn, id, actor.0.as_ref()).await?;
-    let tag = etag(network.version);
+    let geojson = crate::extract::accepts(&req, crate::routes::regions::GEO_JSON);
+    // The Feature is another representation, so another strong validator (RFC 9110 8.8.3):
+    // a cached JSON profile must not be confirmed as the Feature. If-Match takes the JSON one.
+    let tag = if geojson {
+        geojson_etag(network.version)
+    } else {
+        etag(network.version)
+    };
     if if_none_match(&req, &tag) {
         return Ok(HttpResponse::NotModified()
             .insert_header((header::ETAG, tag))
+            .insert_header((header::VARY, "Accept"))
             .finish());
     }
-    if crate::extract::accepts(&req, crate::routes::regions::GEO_JSON) {
+    if geojson {
         let feature = serde_json::json!({
             "type": "Feature",
             "id": network.id,
