@@ -56,12 +56,36 @@ async fn layers_list_and_single_regions() {
         groningen["area_km2"]
     );
 
-    let feature = app
+    // A single region carries an ETag, one per representation, and answers 304 to it.
+    let json_tag = app
         .get("/v1/regions/municipality/GM0014")
-        .header("Accept", "application/geo+json")
+        .send()
+        .await
+        .expect("get")
+        .headers()["etag"]
+        .to_str()
+        .expect("etag")
+        .to_owned();
+    let unchanged = app
+        .get("/v1/regions/municipality/GM0014")
+        .header("If-None-Match", &json_tag)
         .send()
         .await
         .expect("get");
+    assert_eq!(unchanged.status(), 304);
+    let feature = app
+        .get("/v1/regions/municipality/GM0014")
+        .header("Accept", "application/geo+json")
+        .header("If-None-Match", &json_tag)
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(
+        feature.status(),
+        200,
+        "the JSON tag does not confirm the Feature"
+    );
+    assert_ne!(feature.headers()["etag"].to_str().expect("etag"), json_tag);
     assert_eq!(feature.headers()["content-type"], "application/geo+json");
     let feature: Value = feature.json().await.expect("json");
     assert_eq!(feature["type"], "Feature");

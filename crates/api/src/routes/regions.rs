@@ -156,7 +156,9 @@ pub async fn list_regions(
     ),
     responses(
         (status = 200, description = "The region (a GeoJSON Feature with `Accept: application/geo+json` or `format=geojson`)",
-            content((RegionResponse = "application/json"), (Object = "application/geo+json"))),
+            content((RegionResponse = "application/json"), (Object = "application/geo+json")),
+            headers(("ETag" = String, description = "Changes when the registry's geography does"))),
+        (status = 304, description = "Not modified since the ETag in If-None-Match"),
         (status = 400, description = "A query parameter is invalid", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such layer or region", body = Problem, content_type = "application/problem+json"),
     )
@@ -180,17 +182,30 @@ pub async fn get_region(
     let region = layer
         .get(&code)
         .ok_or_else(|| ApiError::NotFound(format!("no {layer_name} with code `{code}`")))?;
+    let geojson = crate::extract::want_geojson(&req, query.get("format").map(String::as_str))?;
+    // Weak: it follows every change of the geography (layers and networks), not just this
+    // region's, which is rare enough.
+    let tag = format!(
+        "W/\"{:x}-{}\"",
+        state.geo.generation(),
+        if geojson { "geo" } else { "json" }
+    );
+    if crate::extract::if_none_match(&req, tag.trim_start_matches("W/")) {
+        return Ok(HttpResponse::NotModified()
+            .insert_header((header::ETAG, tag))
+            .insert_header((header::VARY, "Accept"))
+            .finish());
+    }
     let mut response = HttpResponse::Ok();
     response
+        .insert_header((header::ETAG, tag))
         .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
         .insert_header((header::VARY, "Accept"));
-    Ok(
-        if crate::extract::want_geojson(&req, query.get("format").map(String::as_str))? {
-            response
-                .content_type(GEO_JSON)
-                .json(feature(region, &layer_name))
-        } else {
-            response.json(RegionResponse::new(region))
-        },
-    )
+    Ok(if geojson {
+        response
+            .content_type(GEO_JSON)
+            .json(feature(region, &layer_name))
+    } else {
+        response.json(RegionResponse::new(region))
+    })
 }
