@@ -116,9 +116,10 @@ async fn every_documented_operation_is_routed() {
 }
 
 /// HEAD is answered wherever GET is: the same status and headers, no body (RFC 9110 §9.1).
-/// A method HTTP does not define gets 501 and leaves no trace in the metrics.
+/// Any other method gets 405 with `Allow` (404 off the documented paths), and a made-up one
+/// leaves no trace in the metrics.
 #[tokio::test(flavor = "multi_thread")]
-async fn head_is_get_without_a_body_and_made_up_methods_get_501() {
+async fn head_is_get_without_a_body_and_other_methods_get_405() {
     let app = spawn_app().await;
     for path in [
         "/healthz",
@@ -139,15 +140,25 @@ async fn head_is_get_without_a_body_and_made_up_methods_get_501() {
         }
         assert!(head.bytes().await.expect("body").is_empty(), "{path}");
     }
-    let invented = reqwest::Method::from_bytes(b"XKQZZY").expect("method");
-    let r = app
-        .client
-        .request(invented, app.url("/healthz"))
-        .send()
-        .await
-        .expect("request");
-    assert_eq!(r.status(), 501);
-    assert_eq!(r.headers()["content-type"], "application/problem+json");
+    for (method, path, status) in [
+        ("XKQZZY", "/healthz", 405),
+        ("QUERY", "/v1/search", 405),
+        ("PUT", "/v1/networks", 405),
+        ("XKQZZY", "/nowhere", 404),
+    ] {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+        let r = app
+            .client
+            .request(method.clone(), app.url(path))
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(r.status(), status, "{method} {path}");
+        assert_eq!(r.headers()["content-type"], "application/problem+json");
+        if status == 405 {
+            assert!(r.headers().contains_key("allow"), "{method} {path}");
+        }
+    }
     let metrics = app
         .get("/metrics")
         .send()

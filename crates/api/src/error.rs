@@ -116,8 +116,6 @@ pub enum ApiError {
     PreconditionRequired,
     /// 429: too many requests from this client.
     TooManyRequests { retry_after: u64, limit: u32 },
-    /// 501: a request method HTTP does not define.
-    NotImplemented(String),
     /// 503: a dependency (the database) is unavailable.
     Unavailable(String),
     /// 500: a bug or an outage; the cause is logged, not sent.
@@ -221,11 +219,6 @@ impl ApiError {
                 "rate-limited",
                 "Too many requests",
             ),
-            NotImplemented(_) => (
-                StatusCode::NOT_IMPLEMENTED,
-                "not-implemented",
-                "Method not implemented",
-            ),
             Unavailable(_) => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 "unavailable",
@@ -251,7 +244,6 @@ impl ApiError {
             | Conflict(d)
             | RequestTimeout(d)
             | UnsupportedMediaType(d)
-            | NotImplemented(d)
             | Unavailable(d) => (Some(d.clone()), vec![]),
             PreconditionFailed { current_etag } => (
                 Some(format!(

@@ -99,7 +99,7 @@ fn query_error(err: actix_web::error::QueryPayloadError, _: &HttpRequest) -> act
 }
 
 /// The documented paths with the methods each answers, to tell 405 from 404.
-struct KnownRoutes(Vec<(actix_web::dev::ResourceDef, Vec<String>)>);
+pub(crate) struct KnownRoutes(Vec<(actix_web::dev::ResourceDef, Vec<String>)>);
 
 const HTTP_METHODS: [&str; 8] = [
     "get", "put", "post", "delete", "options", "head", "patch", "trace",
@@ -135,20 +135,26 @@ impl KnownRoutes {
     }
 }
 
+impl KnownRoutes {
+    /// Why no route answers `method` on `path`: 405 with the methods it has, or 404.
+    pub(crate) fn refusal(&self, method: &actix_web::http::Method, path: &str) -> ApiError {
+        match self.0.iter().find(|(def, _)| def.is_match(path)) {
+            Some((_, methods)) => ApiError::MethodNotAllowed {
+                allow: methods.join(", "),
+            },
+            None => ApiError::NotFound(format!(
+                "no route for {method} {}",
+                error::abbreviated(path, 200)
+            )),
+        }
+    }
+}
+
 async fn not_found(
     req: HttpRequest,
     known: web::Data<KnownRoutes>,
 ) -> Result<HttpResponse, ApiError> {
-    if let Some((_, methods)) = known.0.iter().find(|(def, _)| def.is_match(req.path())) {
-        return Err(ApiError::MethodNotAllowed {
-            allow: methods.join(", "),
-        });
-    }
-    Err(ApiError::NotFound(format!(
-        "no route for {} {}",
-        req.method(),
-        error::abbreviated(req.path(), 200)
-    )))
+    Err(known.refusal(req.method(), req.path()))
 }
 
 /// Any site may read the public API from a browser (no credentials); writes are not
