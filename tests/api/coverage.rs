@@ -318,15 +318,19 @@ async fn discipline_matrix_and_trend() {
             .as_f64()
             .is_some_and(|a| a > 190.0)
     );
-    assert_eq!(
-        app.get("/v1/coverage/disciplines?discipline=physiotherapy")
+    // The matrix takes no discipline, format or threshold; the problem names the one given.
+    for name in ["discipline=physiotherapy", "format=csv", "min_coverage=0.5"] {
+        let r = app
+            .get(&format!("/v1/coverage/disciplines?{name}"))
             .bearer_auth(&app.staff_token)
             .send()
             .await
-            .expect("m")
-            .status(),
-        400
-    );
+            .expect("m");
+        assert_eq!(r.status(), 400, "{name}");
+        let problem: Value = r.json().await.expect("json");
+        let parameter = name.split('=').next().unwrap_or_default();
+        assert_eq!(problem["errors"][0]["parameter"], parameter, "{problem}");
+    }
 
     // No snapshot yet: an empty series. Take one on demand, then it is there.
     let empty: Value = app

@@ -544,12 +544,17 @@ pub async fn get_discipline_matrix(
     actor: RequireActor,
 ) -> ApiResult<HttpResponse> {
     require_staff(&actor)?;
-    if query.discipline.is_some()
-        || query.format.as_deref().is_some_and(|f| f != "json")
-        || query.min_coverage.is_some()
-    {
+    let given = [
+        ("discipline", query.discipline.is_some()),
+        (
+            "format",
+            query.format.as_deref().is_some_and(|f| f != "json"),
+        ),
+        ("min_coverage", query.min_coverage.is_some()),
+    ];
+    if let Some((name, _)) = given.iter().find(|(_, given)| *given) {
         return Err(ApiError::bad_parameter(
-            "discipline",
+            name,
             "not_allowed",
             "the matrix covers every discipline as JSON; leave out discipline, min_coverage and format",
         ));
