@@ -59,14 +59,55 @@ where
     } else {
         FmtSpan::NONE
     };
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
     let builder = tracing_subscriber::fmt()
         .with_env_filter(config.filter)
         .with_span_events(spans)
         .with_writer(writer);
     if config.json {
-        builder.json().flatten_event(true).try_init()
+        builder
+            .json()
+            .flatten_event(true)
+            .finish()
+            .with(ClientStreamErrors)
+            .try_init()?;
     } else {
-        builder.compact().try_init()
+        builder
+            .compact()
+            .finish()
+            .with(ClientStreamErrors)
+            .try_init()?;
+    }
+    Ok(())
+}
+
+/// Leaves out actix-http's ERROR "stream error: …", which it logs for every request it cannot
+/// parse (a URI over its limit, a malformed header): the client's fault, already answered with
+/// a 400, and anyone could fill the error log with them. Its other errors stay.
+struct ClientStreamErrors;
+
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for ClientStreamErrors {
+    fn event_enabled(
+        &self,
+        event: &tracing::Event<'_>,
+        _: tracing_subscriber::layer::Context<'_, S>,
+    ) -> bool {
+        let meta = event.metadata();
+        if *meta.level() != tracing::Level::ERROR || !meta.target().starts_with("actix_http::h1") {
+            return true;
+        }
+        struct Message(bool);
+        impl tracing::field::Visit for Message {
+            fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+                if field.name() == "message" {
+                    self.0 = format!("{value:?}").starts_with("stream error:");
+                }
+            }
+        }
+        let mut message = Message(false);
+        event.record(&mut message);
+        !message.0
     }
 }
 
@@ -74,4 +115,47 @@ where
 pub fn init() {
     // Already initialised (tests start several apps in one process): keep the first.
     let _ = try_init(LogConfig::from_env(), std::io::stderr);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::{Arc, Mutex};
+    use tracing_subscriber::layer::SubscriberExt;
+
+    #[derive(Clone, Default)]
+    struct Buffer(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Buffer {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            if let Ok(mut b) = self.0.lock() {
+                b.extend_from_slice(bytes);
+            }
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn client_stream_errors_are_left_out_other_errors_stay() {
+        let buffer = Buffer::default();
+        let out = buffer.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || out.clone())
+            .json()
+            .finish()
+            .with(ClientStreamErrors);
+        tracing::subscriber::with_default(subscriber, || {
+            tracing::error!(target: "actix_http::h1::dispatcher", "stream error: {}", "URI error: uri too long");
+            tracing::error!(target: "actix_http::h1::dispatcher", "Internal server error: unexpected eof");
+            tracing::error!(target: "onconet_api::error", "stream error: ours stays");
+        });
+        let text = String::from_utf8(buffer.0.lock().map(|b| b.clone()).unwrap_or_default())
+            .unwrap_or_default();
+        assert!(!text.contains("uri too long"), "{text}");
+        assert!(text.contains("unexpected eof"), "{text}");
+        assert!(text.contains("ours stays"), "{text}");
+    }
 }
