@@ -485,6 +485,55 @@ async fn advisers_work_within_their_own_ros() {
         .await
         .expect("patch");
     assert_eq!(other.status(), 404);
+    // Each adviser lists the drafts of their own ROS, and no others'.
+    let names = |v: Value| -> Vec<String> {
+        v["items"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|n| n["name"].as_str().unwrap_or("").to_owned())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let zuid = app
+        .client
+        .post(app.url("/v1/networks"))
+        .bearer_auth(&app.other_adviser_token)
+        .json(&minimal_network("Netwerk van ROS Zuid"))
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(zuid.status(), 201);
+    let drafts = |token: &str| {
+        app.get("/v1/networks?state=draft,submitted")
+            .bearer_auth(token)
+            .send()
+    };
+    let noord: Value = drafts(&app.adviser_token)
+        .await
+        .expect("list")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(names(noord), ["Netwerk van ROS Noord"]);
+    let zuid: Value = drafts(&app.other_adviser_token)
+        .await
+        .expect("list")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(names(zuid), ["Netwerk van ROS Zuid"]);
+    let all: Value = drafts(&app.staff_token)
+        .await
+        .expect("list")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        names(all),
+        ["Netwerk van ROS Noord", "Netwerk van ROS Zuid"]
+    );
     // Nor can an adviser create for another ROS, or hand theirs over.
     let foreign = app.client.post(app.url("/v1/networks")).bearer_auth(&app.adviser_token)
         .json(&json!({"name": "x", "type": "oncology_care_network", "scale": "local", "ros_org": "ros-zuid"})).send().await.expect("post");

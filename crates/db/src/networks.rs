@@ -31,6 +31,8 @@ pub struct NetworkFilter {
     pub modified_after: Option<DateTime<Utc>>,
     /// Meets (or does not meet) all LOPPSOZ criteria.
     pub qualified: Option<bool>,
+    /// Only networks supported by this ROS.
+    pub ros_org: Option<String>,
     /// Published, and last verified before this instant (or never).
     pub verified_before: Option<DateTime<Utc>>,
 }
@@ -92,6 +94,9 @@ fn filtered(filter: &NetworkFilter) -> networks::BoxedQuery<'static, Pg> {
     }
     if let Some(q) = filter.qualified {
         query = query.filter(n::qualified.eq(q));
+    }
+    if let Some(org) = &filter.ros_org {
+        query = query.filter(n::ros_org.eq(org.clone()));
     }
     if let Some(before) = filter.verified_before {
         query = query.filter(

@@ -11,7 +11,9 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use chrono::{DateTime, Utc};
 use onconet_db::networks::{NetworkFilter, PageRequest};
-use onconet_domain::{Lifecycle, NetworkType, RegistryState, parse_code, parse_municipality_code};
+use onconet_domain::{
+    Actor, Lifecycle, NetworkType, RegistryState, Role, parse_code, parse_municipality_code,
+};
 use serde::Deserialize;
 use tracing_actix_web::RequestId;
 use utoipa::IntoParams;
@@ -47,7 +49,8 @@ pub struct ListNetworksQuery {
     #[param(schema_with = crate::dto::schema::lifecycle_list, style = Form, explode = false)]
     pub lifecycle: Option<String>,
     /// Registry states, comma-separated (any of; default `published`). Other states than
-    /// `published` need a token and show what the caller may see.
+    /// `published` need a token: IKNL staff and admins see every network, a ROS adviser only
+    /// those of their own ROS (in every state asked for).
     #[param(schema_with = crate::dto::schema::state_list, style = Form, explode = false)]
     pub state: Option<String>,
     /// Only networks changed after this RFC 3339 time.
@@ -68,16 +71,32 @@ pub struct ListNetworksQuery {
 }
 
 impl ListNetworksQuery {
-    fn into_filter(self, state: &AppState, staff: bool) -> ApiResult<(NetworkFilter, PageRequest)> {
+    /// The filter for `viewer`: networks that are not published are listed for IKNL staff and
+    /// admins, and for a ROS adviser those of their own ROS only.
+    fn into_filter(
+        self,
+        state: &AppState,
+        viewer: Option<&Actor>,
+    ) -> ApiResult<(NetworkFilter, PageRequest)> {
+        let staff = service::is_staff(viewer);
         let v = &state.vocabularies;
         let (page, per_page) = parse_paging(self.page.as_deref(), self.per_page.as_deref())?;
         let states = crate::extract::parse_list("state", self.state.as_deref(), |s| {
             s.parse::<RegistryState>()
         })?;
+        let mut ros_org = None;
         if states.iter().any(|s| *s != RegistryState::Published) && !staff {
-            return Err(ApiError::Forbidden(
-                "only IKNL staff and admins may list networks that are not published".into(),
-            ));
+            match viewer
+                .filter(|a| a.has(Role::RosAdviser))
+                .and_then(|a| a.org.clone())
+            {
+                Some(org) => ros_org = Some(org),
+                None => {
+                    return Err(ApiError::Forbidden(
+                        "only IKNL staff, admins and ROS advisers (for their own ROS) may list networks that are not published".into(),
+                    ));
+                }
+            }
         }
         let modified_after = match self.modified_after.as_deref() {
             None => None,
@@ -176,6 +195,7 @@ impl ListNetworksQuery {
                 ),
             },
             modified_after,
+            ros_org,
         };
         Ok((filter, PageRequest { page, per_page }))
     }
@@ -191,7 +211,7 @@ impl ListNetworksQuery {
             headers(("Link" = String, description = "RFC 8288 pagination links"))),
         (status = 400, description = "A query parameter is invalid", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "The bearer token is invalid", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Listing unpublished networks needs IKNL staff", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Listing unpublished networks needs IKNL staff, an admin or a ROS adviser (their own ROS)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/networks")]
@@ -201,13 +221,19 @@ pub async fn list_networks(
     query: crate::extract::Query<ListNetworksQuery>,
     actor: MaybeActor,
 ) -> ApiResult<HttpResponse> {
-    let staff = service::is_staff(actor.0.as_ref());
-    let (filter, page) = query.into_inner().into_filter(&state, staff)?;
+    let viewer = actor.0.as_ref();
+    let (filter, page) = query.into_inner().into_filter(&state, viewer)?;
     let mut conn = onconet_db::pool::get(&state.pool).await?;
     let (rows, total) = onconet_db::networks::list(&mut conn, &filter, page).await?;
     let items = rows
         .into_iter()
-        .map(|r| r.into_domain().map(|n| NetworkResponse::new(&n, staff)))
+        .map(|r| {
+            r.into_domain().map(|n| {
+                let private =
+                    viewer.is_some_and(|a| a.can_view_private(n.profile.ros_org.as_ref()));
+                NetworkResponse::new(&n, private)
+            })
+        })
         .collect::<Result<Vec<_>, _>>()?;
     let info = PageInfo::new(page.page, page.per_page, total);
     Ok(HttpResponse::Ok()
