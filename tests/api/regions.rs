@@ -1,6 +1,6 @@
 //! `/v1/regions`: the imported CBS layers.
 
-use onconet_test_support::spawn_app;
+use onconet_test_support::{reference_data, spawn_app, workspace_dir};
 use serde_json::Value;
 
 #[tokio::test(flavor = "multi_thread")]
@@ -44,10 +44,9 @@ async fn layers_list_and_single_regions() {
         .await
         .expect("json");
     assert_eq!(groningen["name"], "Groningen");
-    assert_eq!(
-        groningen["population"], 243_768,
-        "population from the CBS 2024 CSV"
-    );
+    // The 2024 CSV and the GeoJSON agree here; the_population_file_wins_over_the_geojson
+    // tells them apart.
+    assert_eq!(groningen["population"], 243_768);
     assert!(
         groningen["area_km2"]
             .as_f64()
@@ -115,5 +114,59 @@ async fn layers_list_and_single_regions() {
             "application/problem+json",
             "{path}"
         );
+    }
+}
+
+/// `--population` wins over the file's own figures: the 2023 CSV gives Groningen 238,147
+/// inhabitants where the GeoJSON (and the 2024 CSV the suite imports) say 243,768.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_population_file_wins_over_the_geojson() {
+    let app = spawn_app().await;
+    let population = || async {
+        let groningen: Value = app
+            .get("/v1/regions/municipality/GM0014")
+            .send()
+            .await
+            .expect("get")
+            .json()
+            .await
+            .expect("json");
+        groningen["population"].clone()
+    };
+    assert_eq!(population().await, 243_768);
+    let out = std::process::Command::new(env!("CARGO"))
+        .args([
+            "run",
+            "--quiet",
+            "-p",
+            "onconet",
+            "--bin",
+            "onconet",
+            "--",
+            "regions",
+            "import",
+            "--layer",
+            "municipality",
+        ])
+        .arg(reference_data().join("gemeenten-2024-simplified.geojson"))
+        .arg("--population")
+        .arg(reference_data().join("bevolking-gemeenten-2023.csv"))
+        .env("DATABASE_URL", app.db.url())
+        .current_dir(workspace_dir())
+        .output()
+        .expect("onconet regions import");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The server follows through LISTEN/NOTIFY; bounded only so a broken build cannot hang.
+    let started = std::time::Instant::now();
+    while population().await != 238_147 {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(30),
+            "the new population never showed"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
 }
