@@ -327,6 +327,42 @@ async fn here_answers_everything_for_a_place() {
         .expect("json");
     assert_eq!(nowhere["care_networks"], json!([]));
     assert_eq!(nowhere["regional_network"], Value::Null);
+
+    // Regional networks nest: the smallest covering one is `regional_network`, and the list
+    // runs from small to large whatever the names. Without a tumour type every panel is listed.
+    app.create_published(&network(
+        "Aaa Groot",
+        "regional_oncology_network",
+        json!({"municipalities": ["GM0014", "GM0106", "GM0080", "GM0034"]}),
+        json!([]),
+        json!([]),
+    ))
+    .await;
+    app.create_published(&network(
+        "Zzz Stad",
+        "regional_oncology_network",
+        json!({"circles": [{"lat": 53.2194, "lon": 6.5665, "radius_km": 3}]}),
+        json!([]),
+        json!([]),
+    ))
+    .await;
+    let nested: Value = app
+        .get("/v1/here?postcode=9713")
+        .send()
+        .await
+        .expect("here")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(nested["regional_network"]["name"], "Zzz Stad");
+    let order: Vec<&str> = nested["regional_networks"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .filter_map(|n| n["name"].as_str())
+        .collect();
+    assert_eq!(order, ["Zzz Stad", "Regio Noord", "Aaa Groot"]);
+    assert_eq!(nested["expert_panels"][0]["name"], "Sarcoompanel Noord");
 }
 
 #[tokio::test(flavor = "multi_thread")]
