@@ -6,6 +6,7 @@
 //! - `export` copies every published network's derived area into a PostGIS table;
 //! - `check` compares the covering networks of `/v1/search` with PostGIS `ST_Covers` on random
 //!   points;
+//! - `areas` compares the region areas a server computed with the data file's `area_km2`;
 //! - `points` writes the seeded search paths that `wrk` picks from;
 //! - `overlay` runs the coverage engine alone (no HTTP, no database) on a `synth` registry;
 //! - `nearby` runs the search index alone the same way;
@@ -17,6 +18,7 @@
 //!
 //! Everything here talks only to 127.0.0.1 and to a PostgreSQL Unix socket.
 
+mod areas;
 mod check;
 mod geometry;
 mod load;
@@ -52,6 +54,8 @@ enum Command {
     Export(check::ExportArgs),
     /// Compare `/v1/search` (radius 0) with PostGIS `ST_Covers` on seeded random points.
     Check(check::CheckArgs),
+    /// Compare the areas a server serves for a region layer with the data file's `area_km2`.
+    Areas(areas::AreasArgs),
     /// Write seeded `/v1/search` paths, one a line (for wrk's Lua script).
     Points(points::PointsArgs),
     /// The coverage engine alone on a synth registry: overlay build and one report per
@@ -92,6 +96,7 @@ fn main() -> Result<()> {
         Command::Nearby(args) => nearby::run(&args),
         Command::Geometry(args) => geometry::run(&args),
         Command::Load(args) => runtime(2)?.block_on(load::run(args)),
+        Command::Areas(args) => runtime(2)?.block_on(areas::run(args)),
         Command::Propagation(args) => runtime(2)?.block_on(propagation::run(args)),
         Command::Export(args) => runtime(2)?.block_on(check::export(args)),
         Command::Check(args) => runtime(2)?.block_on(check::check(args)),
