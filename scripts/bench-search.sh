@@ -107,8 +107,8 @@ for _ in $(seq 1 300); do
 done
 curl -fsS "$BASE/v1/regions/pc4/9713" >/dev/null || die "the server did not pick up the region layers"
 
-# Issue 3: the areas the server computed agree with the data's within 0.5 % (municipalities;
-# PC4 too, beyond the API's rounding to 0.001 km²).
+# Issue 3: the areas the server computed agree with the data's within 0.5 % (municipalities,
+# and PC4 too).
 step "region areas against the data file"
 areas_status=0
 { "$BENCH" areas --url "$BASE" "$REF/gemeenten-2024.geojson" &&

@@ -24,7 +24,8 @@ pub struct RegionResponse {
     pub name: String,
     /// Inhabitants, where known.
     pub population: Option<i64>,
-    /// Geodesic area in km².
+    /// Geodesic area in km², to the m² (6 decimals: the smallest PC4 areas are a few thousand
+    /// m², where 3 decimals would be off by several %).
     pub area_km2: f64,
     /// A point inside the region, `[lon, lat]`.
     pub interior_point: [f64; 2],
@@ -36,10 +37,15 @@ impl RegionResponse {
             code: r.code.clone(),
             name: r.name.clone(),
             population: r.population,
-            area_km2: (r.area_km2 * 1000.0).round() / 1000.0,
+            area_km2: to_square_metre(r.area_km2),
             interior_point: [r.interior.x(), r.interior.y()],
         }
     }
+}
+
+/// km² rounded to the m².
+fn to_square_metre(km2: f64) -> f64 {
+    (km2 * 1e6).round() / 1e6
 }
 
 fn feature(r: &Region, layer: &str) -> serde_json::Value {
@@ -48,7 +54,7 @@ fn feature(r: &Region, layer: &str) -> serde_json::Value {
         "id": r.code,
         "geometry": multipolygon_to_geojson(&r.area),
         "properties": {"layer": layer, "code": r.code, "name": r.name, "population": r.population,
-                        "area_km2": (r.area_km2 * 1000.0).round() / 1000.0},
+                        "area_km2": to_square_metre(r.area_km2)},
     })
 }
 
