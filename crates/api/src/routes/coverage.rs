@@ -161,11 +161,25 @@ fn require_staff(actor: &RequireActor) -> ApiResult<()> {
 
 /// Parses `as_of`: a date means the end of that day (UTC); it must not be in the future.
 fn parse_as_of(value: &str) -> ApiResult<DateTime<Utc>> {
-    let at = if let Ok(date) = NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d") {
+    let value = value.trim();
+    // RFC 3339's full-date: four digits for the year (chrono's %Y also reads `-2026` and
+    // `+12026`).
+    let full_date = value.len() == 10
+        && value.bytes().enumerate().all(|(i, b)| {
+            if i == 4 || i == 7 {
+                b == b'-'
+            } else {
+                b.is_ascii_digit()
+            }
+        });
+    let date = full_date
+        .then(|| NaiveDate::parse_from_str(value, "%Y-%m-%d").ok())
+        .flatten();
+    let at = if let Some(date) = date {
         date.and_time(NaiveTime::from_hms_opt(23, 59, 59).unwrap_or_default())
             .and_utc()
     } else {
-        DateTime::parse_from_rfc3339(value.trim())
+        DateTime::parse_from_rfc3339(value)
             .map_err(|_| {
                 ApiError::bad_parameter(
                     "as_of",
