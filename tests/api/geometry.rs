@@ -384,3 +384,124 @@ async fn a_bad_region_file_leaves_the_old_layer() {
         .expect("json");
     assert_eq!(west["name"], "West");
 }
+
+/// Re-importing a layer re-derives the areas of the networks that name its regions, and the
+/// running server's search follows.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_reimported_layer_reshapes_the_networks_that_name_it() {
+    let app = spawn_app().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let import = |side: f64| {
+        let file = dir.path().join(format!("municipalities-{side}.geojson"));
+        std::fs::write(
+            &file,
+            json!({"type": "FeatureCollection", "features": [
+                {"type": "Feature", "properties": {"code": "GM9001", "name": "Proef"},
+                 "geometry": {"type": "Polygon", "coordinates": square(5.0, 52.0, side)}},
+                {"type": "Feature", "properties": {"code": "GM9002", "name": "Elders"},
+                 "geometry": {"type": "Polygon", "coordinates": square(6.0, 52.0, 0.1)}}
+            ]})
+            .to_string(),
+        )
+        .expect("write");
+        let out = std::process::Command::new(env!("CARGO"))
+            .args([
+                "run",
+                "--quiet",
+                "-p",
+                "onconet",
+                "--bin",
+                "onconet",
+                "--",
+                "regions",
+                "import",
+                "--layer",
+                "municipality",
+            ])
+            .arg(&file)
+            .env("DATABASE_URL", app.db.url())
+            .current_dir(workspace_dir())
+            .output()
+            .expect("onconet regions import");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    // Bounded only so that a broken build cannot hang the suite; not a timing assertion.
+    let until = |what: &'static str| {
+        let started = std::time::Instant::now();
+        move || {
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(30),
+                "{what} never showed"
+            );
+        }
+    };
+    import(0.1);
+    let check = until("the imported layer");
+    loop {
+        let list: Value = app
+            .get("/v1/regions/municipality?per_page=1")
+            .send()
+            .await
+            .expect("get")
+            .json()
+            .await
+            .expect("json");
+        if list["page"]["total_items"] == 2 {
+            break;
+        }
+        check();
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let network = app
+        .create_published(&with_area(json!({"municipalities": ["GM9001"]})))
+        .await;
+    let id = network["id"].as_str().expect("id").to_owned();
+    let small = network["area_km2"].as_f64().expect("area_km2");
+    let outside_the_old = "/v1/search?lat=52.15&lon=5.15&radius_km=0";
+    let covers = |body: &Value| {
+        body["items"]
+            .as_array()
+            .is_some_and(|items| items.iter().any(|h| h["network"]["id"] == id.as_str()))
+    };
+    let before: Value = app
+        .get(outside_the_old)
+        .send()
+        .await
+        .expect("search")
+        .json()
+        .await
+        .expect("json");
+    assert!(!covers(&before));
+
+    // Twice the side: four times the area, and the search finds it in the new part.
+    import(0.2);
+    let check = until("the re-derived area");
+    loop {
+        let now: Value = app
+            .get(&format!("/v1/networks/{id}"))
+            .send()
+            .await
+            .expect("get")
+            .json()
+            .await
+            .expect("json");
+        let found: Value = app
+            .get(outside_the_old)
+            .send()
+            .await
+            .expect("search")
+            .json()
+            .await
+            .expect("json");
+        let ratio = now["area_km2"].as_f64().unwrap_or(0.0) / small;
+        if (ratio - 4.0).abs() < 0.05 && covers(&found) {
+            break;
+        }
+        check();
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
