@@ -275,6 +275,35 @@ async fn search_places_radius_and_lifecycle() {
             .contains(&"Rondom Haren".to_owned())
     );
 
+    let twice: Value = app
+        .get("/v1/search?postcode=9713&per_page=1&per_page=2")
+        .send()
+        .await
+        .expect("search")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(twice["errors"][0]["code"], "repeated", "{twice}");
+    // A list parameter may be repeated instead of comma-separated.
+    assert_eq!(
+        names(
+            &search(
+                &app,
+                &base,
+                "postcode=9713&type=expert_panel&type=oncology_care_network"
+            )
+            .await
+        ),
+        names(
+            &search(
+                &app,
+                &base,
+                "postcode=9713&type=expert_panel,oncology_care_network"
+            )
+            .await
+        )
+    );
+
     // Every registry network is active.
     assert_eq!(
         names(&search(&app, &base, "postcode=9713&lifecycle=active").await),
@@ -378,6 +407,9 @@ async fn bad_places_are_problems() {
         ("lat=52&lon=5&radius_km=101", 422, Some("radius_km")),
         ("lat=52&lon=5&radius_km=-1", 422, Some("radius_km")),
         ("postcode=12", 400, Some("postcode")),
+        // A parameter that takes one value, given twice, is named as such.
+        ("postcode=9713&per_page=1&per_page=2", 400, Some("per_page")),
+        ("lat=53.2&lat=53.3&lon=6.5", 400, Some("lat")),
         // Digits that are not ASCII (fullwidth, Arabic-Indic) once panicked a worker.
         (
             "postcode=%EF%BC%99%EF%BC%97%EF%BC%91%EF%BC%91",

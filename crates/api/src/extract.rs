@@ -277,20 +277,33 @@ impl<T> std::ops::Deref for Query<T> {
 }
 
 /// The pairs of a query string, in order of first appearance, a repeated key's values joined
-/// with commas.
-pub fn query_pairs(query: &str) -> Vec<(String, String)> {
+/// with commas; and the keys that were repeated.
+pub fn query_pairs(query: &str) -> (Vec<(String, String)>, Vec<String>) {
     let mut pairs: Vec<(String, String)> = Vec::new();
+    let mut repeated: Vec<String> = Vec::new();
     for (k, v) in url::form_urlencoded::parse(query.as_bytes()) {
         match pairs.iter_mut().find(|(key, _)| *key == k) {
-            Some((_, existing)) => {
+            Some((key, existing)) => {
                 existing.push(',');
                 existing.push_str(&v);
+                if !repeated.contains(key) {
+                    repeated.push(key.clone());
+                }
             }
             None => pairs.push((k.into_owned(), v.into_owned())),
         }
     }
-    pairs
+    (pairs, repeated)
 }
+
+/// The query parameters of a query struct that take a list (comma-separated or repeated). Any
+/// other parameter given more than once is refused by [`Query`], naming it: joined with commas
+/// it would only fail later as a malformed value.
+pub trait ListParams {
+    const LISTS: &'static [&'static str] = &[];
+}
+
+impl ListParams for std::collections::HashMap<String, String> {}
 
 /// A query parameter's value: a string, and present (so `Option<String>` fields get `Some`).
 struct QueryValue(String);
@@ -327,15 +340,21 @@ impl<'de> serde::Deserializer<'de> for QueryValue {
     }
 }
 
-impl<T: DeserializeOwned> actix_web::FromRequest for Query<T> {
+impl<T: DeserializeOwned + ListParams> actix_web::FromRequest for Query<T> {
     type Error = ApiError;
     type Future = std::future::Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        let (pairs, repeated) = query_pairs(req.query_string());
+        if let Some(key) = repeated.iter().find(|k| !T::LISTS.contains(&k.as_str())) {
+            return std::future::ready(Err(ApiError::bad_parameter(
+                key,
+                "repeated",
+                "given more than once; it takes one value",
+            )));
+        }
         let pairs = serde::de::value::MapDeserializer::<_, serde::de::value::Error>::new(
-            query_pairs(req.query_string())
-                .into_iter()
-                .map(|(k, v)| (k, QueryValue(v))),
+            pairs.into_iter().map(|(k, v)| (k, QueryValue(v))),
         );
         std::future::ready(
             serde_path_to_error::deserialize(pairs)

@@ -25,6 +25,8 @@ pub struct ChangesQuery {
     pub limit: Option<String>,
 }
 
+impl crate::extract::ListParams for ChangesQuery {}
+
 /// A network as it was published by a change.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct FeedNetwork {

@@ -57,6 +57,11 @@ pub struct CoverageQuery {
     pub format: Option<String>,
 }
 
+impl crate::extract::ListParams for CoverageQuery {
+    const LISTS: &'static [&'static str] =
+        &["type", "discipline", "tumour_type", "lifecycle", "exclude"];
+}
+
 /// Figures of one region.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RegionCoverageResponse {
@@ -636,6 +641,8 @@ pub struct TrendQuery {
     #[param(value_type = Option<chrono::NaiveDate>)]
     pub to: Option<String>,
 }
+
+impl crate::extract::ListParams for TrendQuery {}
 
 /// One day of the national series.
 #[derive(Debug, Serialize, ToSchema)]

@@ -70,6 +70,11 @@ pub struct ListNetworksQuery {
     pub per_page: Option<String>,
 }
 
+impl crate::extract::ListParams for ListNetworksQuery {
+    const LISTS: &'static [&'static str] =
+        &["type", "discipline", "tumour_type", "lifecycle", "state"];
+}
+
 impl ListNetworksQuery {
     /// The filter for `viewer`: networks that are not published are listed for IKNL staff and
     /// admins, and for a ROS adviser those of their own ROS only.

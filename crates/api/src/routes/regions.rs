@@ -73,6 +73,8 @@ pub struct RegionsQuery {
     pub format: Option<String>,
 }
 
+impl crate::extract::ListParams for RegionsQuery {}
+
 fn layer_of(
     state: &AppState,
     layer: &str,

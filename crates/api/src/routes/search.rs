@@ -64,6 +64,10 @@ pub struct SearchQuery {
     pub format: Option<String>,
 }
 
+impl crate::extract::ListParams for SearchQuery {
+    const LISTS: &'static [&'static str] = &["type", "discipline", "tumour_type", "lifecycle"];
+}
+
 /// The place a search is about.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct PlaceResponse {
@@ -478,6 +482,8 @@ pub struct HereQuery {
     #[param(schema_with = crate::dto::schema::tumour_type)]
     pub tumour_type: Option<String>,
 }
+
+impl crate::extract::ListParams for HereQuery {}
 
 /// Everything there is for one place.
 #[derive(Debug, Serialize, ToSchema)]
