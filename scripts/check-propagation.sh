@@ -33,11 +33,7 @@ cleanup() {
   status=$?
   trap - EXIT INT TERM
   # The peer first: the first server owns the embedded PostgreSQL and stops it.
-  if [ -n "$PEER_PID" ] && kill -0 "$PEER_PID" 2>/dev/null; then
-    kill -TERM "$PEER_PID" 2>/dev/null || true
-    for _ in $(seq 1 100); do kill -0 "$PEER_PID" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$PEER_PID" 2>/dev/null || true
-  fi
+  stop_pid "$PEER_PID"
   stop_server
   rm -rf "$WORK"
   exit "$status"
@@ -48,19 +44,9 @@ trap 'exit 130' INT TERM
 step "first server (data dir $DATA)"
 start_server
 step "second server process on the same database"
-ONCONET_RATE_LIMIT_PER_SECOND=0 "$ONCONET" serve --bind 127.0.0.1:0 --workers 2 --data-dir "$DATA" \
-  >"$WORK/peer.out" 2>"$WORK/peer.log" &
-PEER_PID=$!
-PEER=""
-for _ in $(seq 1 600); do
-  kill -0 "$PEER_PID" 2>/dev/null || { cat "$WORK/peer.log" >&2; die "the second server did not start"; }
-  PEER="$(grep -m 1 -o 'http://127\.0\.0\.1:[0-9]*' "$WORK/peer.log" || true)"
-  [ -n "$PEER" ] && curl -fsS "$PEER/readyz" >/dev/null 2>&1 && break
-  PEER=""
-  sleep 0.2
-done
-[ -n "$PEER" ] || die "the second server did not become ready within 2 minutes"
-echo "second server: $PEER (pid $PEER_PID)"
+start_onconet peer
+PEER_PID=$STARTED_PID
+PEER=$STARTED_URL
 
 step "propagation: writes on $BASE, searches on both"
 TOKEN="$("$ONCONET" token --role iknl_staff --data-dir "$DATA")"

@@ -41,34 +41,48 @@ with_steal() { # label, command...
   if [ "$STEAL" -ge 5 ]; then BUSY_NOTES+=("$label: the host took $STEAL % of CPU time (steal) during the run"); fi
 }
 
-# Starts `onconet serve` on a free port of 127.0.0.1 with the per-client rate limit off (all load
-# comes from one address: the benchmarks measure the API, not the limiter) and waits until it is
-# ready. Sets SERVER_PID, BASE (its URL) and DB_URL (its embedded PostgreSQL).
-start_server() {
+# Starts `onconet serve` on a free port of 127.0.0.1 and the data dir DATA, with the per-client
+# rate limit off (all load comes from one address: the benchmarks measure the API, not the
+# limiter), its output in $WORK/NAME.out and .log, and waits until it is ready. Sets STARTED_PID
+# and STARTED_URL. A second process on the same DATA uses the PostgreSQL the first started.
+start_onconet() { # name
   ONCONET_RATE_LIMIT_PER_SECOND=0 "$ONCONET" serve --bind 127.0.0.1:0 --workers 2 --data-dir "$DATA" \
-    >"$WORK/serve.out" 2>"$WORK/serve.log" &
-  SERVER_PID=$!
-  BASE=""
+    >"$WORK/$1.out" 2>"$WORK/$1.log" &
+  STARTED_PID=$!
+  STARTED_URL=""
   for _ in $(seq 1 600); do
-    kill -0 "$SERVER_PID" 2>/dev/null || { cat "$WORK/serve.log" >&2; die "the server did not start"; }
-    BASE="$(grep -m 1 -o 'http://127\.0\.0\.1:[0-9]*' "$WORK/serve.log" || true)"
-    [ -n "$BASE" ] && curl -fsS "$BASE/readyz" >/dev/null 2>&1 && break
-    BASE=""
+    kill -0 "$STARTED_PID" 2>/dev/null || { cat "$WORK/$1.log" >&2; die "$1: the server did not start"; }
+    STARTED_URL="$(grep -m 1 -o 'http://127\.0\.0\.1:[0-9]*' "$WORK/$1.log" || true)"
+    [ -n "$STARTED_URL" ] && curl -fsS "$STARTED_URL/readyz" >/dev/null 2>&1 && break
+    STARTED_URL=""
     sleep 0.2
   done
-  [ -n "$BASE" ] || die "the server did not become ready within 2 minutes"
-  echo "server: $BASE (pid $SERVER_PID)"
+  [ -n "$STARTED_URL" ] || die "$1: the server did not become ready within 2 minutes"
+  echo "$1: $STARTED_URL (pid $STARTED_PID)"
+}
+
+# Stops a process with SIGTERM, then SIGKILL after 10 s.
+stop_pid() { # pid
+  if [ -n "${1:-}" ] && kill -0 "$1" 2>/dev/null; then
+    kill -TERM "$1" 2>/dev/null || true
+    for _ in $(seq 1 100); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$1" 2>/dev/null || true
+  fi
+}
+
+# The server under test (start_onconet "serve"): sets SERVER_PID, BASE (its URL) and DB_URL
+# (its embedded PostgreSQL).
+start_server() {
+  start_onconet serve
+  SERVER_PID=$STARTED_PID
+  BASE=$STARTED_URL
   DB_URL="$("$ONCONET" db status --data-dir "$DATA" | sed -n 's/^running: //p')"
   [ -n "$DB_URL" ] || die "the embedded PostgreSQL is not running"
 }
 
 # Stops the server (SIGTERM, then SIGKILL after 10 s) and, after a failure too, its cluster.
 stop_server() {
-  if [ -n "${SERVER_PID:-}" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
-    kill -TERM "$SERVER_PID" 2>/dev/null || true
-    for _ in $(seq 1 100); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$SERVER_PID" 2>/dev/null || true
-  fi
+  stop_pid "${SERVER_PID:-}"
   # The server stops the cluster it started; make sure of it after a failure too.
   [ -d "$DATA" ] && "$ONCONET" db stop --data-dir "$DATA" >/dev/null 2>&1 || true
 }

@@ -2,7 +2,7 @@
 //! united into one area; region imports are all or nothing.
 
 use onconet_test_support::fixtures::minimal_network;
-use onconet_test_support::{spawn_app, spawn_app_with, spawn_peer, workspace_dir};
+use onconet_test_support::{TestApp, eventually, spawn_app, spawn_app_with, spawn_peer};
 use serde_json::{Value, json};
 
 fn with_area(area: Value) -> Value {
@@ -253,126 +253,100 @@ async fn parts_are_united_into_one_area() {
     );
 }
 
+/// A region file of `(code, name, ring)` features.
+fn write_regions(path: &std::path::Path, features: &[(&str, &str, Value)]) {
+    let features: Vec<Value> = features
+        .iter()
+        .map(|(code, name, coordinates)| {
+            json!({"type": "Feature", "properties": {"code": code, "name": name},
+                   "geometry": {"type": "Polygon", "coordinates": coordinates}})
+        })
+        .collect();
+    std::fs::write(
+        path,
+        json!({"type": "FeatureCollection", "features": features}).to_string(),
+    )
+    .expect("write");
+}
+
+/// `total_items` of a region layer on the server at `base`.
+async fn layer_size(app: &TestApp, base: &str, layer: &str) -> Value {
+    let list: Value = app
+        .client
+        .get(format!("{base}/v1/regions/{layer}?per_page=1"))
+        .send()
+        .await
+        .expect("get")
+        .json()
+        .await
+        .expect("json");
+    list["page"]["total_items"].clone()
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_bad_region_file_leaves_the_old_layer() {
     let app = spawn_app().await;
     let dir = tempfile::tempdir().expect("tempdir");
     let bad = dir.path().join("bad.geojson");
-    std::fs::write(
+    write_regions(
         &bad,
-        json!({"type": "FeatureCollection", "features": [
-            {"type": "Feature", "properties": {"code": "GM0001", "name": "Goed"},
-             "geometry": {"type": "Polygon", "coordinates": square(5.0, 52.0, 0.1)}},
-            {"type": "Feature", "properties": {"code": "GM0002", "name": "Kapot"},
-             "geometry": {"type": "Polygon", "coordinates": [[[5.0, 52.0], [5.1, 52.1], [5.1, 52.0], [5.0, 52.1], [5.0, 52.0]]]}}
-        ]})
-        .to_string(),
-    )
-    .expect("write");
-    let out = std::process::Command::new(env!("CARGO"))
-        .args([
-            "run",
-            "--quiet",
-            "-p",
-            "onconet",
-            "--bin",
-            "onconet",
-            "--",
-            "regions",
-            "import",
-            "--layer",
-            "municipality",
-        ])
-        .arg(&bad)
-        .env("DATABASE_URL", app.db.url())
-        .current_dir(workspace_dir())
-        .output()
-        .expect("onconet regions import");
+        &[
+            ("GM0001", "Goed", square(5.0, 52.0, 0.1)),
+            (
+                "GM0002",
+                "Kapot",
+                json!([[
+                    [5.0, 52.0],
+                    [5.1, 52.1],
+                    [5.1, 52.0],
+                    [5.0, 52.1],
+                    [5.0, 52.0]
+                ]]),
+            ),
+        ],
+    );
+    let out = app.import_regions("municipality", &bad, None);
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         stderr.contains("feature 1") && stderr.contains("self-intersection"),
         "{stderr}"
     );
-    let list: Value = app
-        .get("/v1/regions/municipality?per_page=1")
-        .send()
-        .await
-        .expect("get")
-        .json()
-        .await
-        .expect("json");
-    assert_eq!(list["page"]["total_items"], 342, "the old layer stays");
+    assert_eq!(
+        layer_size(&app, &app.address, "municipality").await,
+        342,
+        "the old layer stays"
+    );
     // In the database too: a new instance loads the layer from there.
     let (peer, _running) = spawn_peer(&app).await;
-    let total = |base: String| {
-        let client = app.client.clone();
-        async move {
-            let list: Value = client
-                .get(format!("{base}/v1/regions/province?per_page=1"))
-                .send()
-                .await
-                .expect("get")
-                .json()
-                .await
-                .expect("json");
-            list["page"]["total_items"].clone()
-        }
-    };
-    let peer_list: Value = app
-        .client
-        .get(format!("{peer}/v1/regions/municipality?per_page=1"))
-        .send()
-        .await
-        .expect("get")
-        .json()
-        .await
-        .expect("json");
     assert_eq!(
-        peer_list["page"]["total_items"], 342,
+        layer_size(&app, &peer, "municipality").await,
+        342,
         "the old layer is stored"
     );
-    assert_eq!(total(app.address.clone()).await, 12);
+    assert_eq!(layer_size(&app, &app.address, "province").await, 12);
 
     // A good re-import replaces the layer (12 provinces → 2), and both running instances follow
     // without a restart.
     let two = dir.path().join("two.geojson");
-    std::fs::write(
+    write_regions(
         &two,
-        json!({"type": "FeatureCollection", "features": [
-            {"type": "Feature", "properties": {"code": "PV90", "name": "West"},
-             "geometry": {"type": "Polygon", "coordinates": square(4.0, 52.0, 0.5)}},
-            {"type": "Feature", "properties": {"code": "PV91", "name": "Oost"},
-             "geometry": {"type": "Polygon", "coordinates": square(6.0, 52.0, 0.5)}}
-        ]})
-        .to_string(),
-    )
-    .expect("write");
-    let out = std::process::Command::new(env!("CARGO"))
-        .args([
-            "run", "--quiet", "-p", "onconet", "--bin", "onconet", "--", "regions", "import",
-            "--layer", "province",
-        ])
-        .arg(&two)
-        .env("DATABASE_URL", app.db.url())
-        .current_dir(workspace_dir())
-        .output()
-        .expect("onconet regions import");
+        &[
+            ("PV90", "West", square(4.0, 52.0, 0.5)),
+            ("PV91", "Oost", square(6.0, 52.0, 0.5)),
+        ],
+    );
+    let out = app.import_regions("province", &two, None);
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    // Bounded only to keep a broken build from hanging the suite; not a timing assertion.
-    let started = std::time::Instant::now();
     for base in [app.address.clone(), peer.clone()] {
-        while total(base.clone()).await != 2 {
-            assert!(
-                started.elapsed() < std::time::Duration::from_secs(30),
-                "{base} did not pick up the new layer"
-            );
-            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-        }
+        eventually("the new province layer", || async {
+            layer_size(&app, &base, "province").await == 2
+        })
+        .await;
     }
     let west: Value = app
         .get("/v1/regions/province/PV90")
@@ -393,94 +367,49 @@ async fn a_reimported_layer_reshapes_the_networks_that_name_it() {
     let dir = tempfile::tempdir().expect("tempdir");
     let import = |side: f64| {
         let file = dir.path().join(format!("municipalities-{side}.geojson"));
-        std::fs::write(
+        write_regions(
             &file,
-            json!({"type": "FeatureCollection", "features": [
-                {"type": "Feature", "properties": {"code": "GM9001", "name": "Proef"},
-                 "geometry": {"type": "Polygon", "coordinates": square(5.0, 52.0, side)}},
-                {"type": "Feature", "properties": {"code": "GM9002", "name": "Elders"},
-                 "geometry": {"type": "Polygon", "coordinates": square(6.0, 52.0, 0.1)}}
-            ]})
-            .to_string(),
-        )
-        .expect("write");
-        let out = std::process::Command::new(env!("CARGO"))
-            .args([
-                "run",
-                "--quiet",
-                "-p",
-                "onconet",
-                "--bin",
-                "onconet",
-                "--",
-                "regions",
-                "import",
-                "--layer",
-                "municipality",
-            ])
-            .arg(&file)
-            .env("DATABASE_URL", app.db.url())
-            .current_dir(workspace_dir())
-            .output()
-            .expect("onconet regions import");
+            &[
+                ("GM9001", "Proef", square(5.0, 52.0, side)),
+                ("GM9002", "Elders", square(6.0, 52.0, 0.1)),
+            ],
+        );
+        let out = app.import_regions("municipality", &file, None);
         assert!(
             out.status.success(),
             "{}",
             String::from_utf8_lossy(&out.stderr)
         );
     };
-    // Bounded only so that a broken build cannot hang the suite; not a timing assertion.
-    let until = |what: &'static str| {
-        let started = std::time::Instant::now();
-        move || {
-            assert!(
-                started.elapsed() < std::time::Duration::from_secs(30),
-                "{what} never showed"
-            );
-        }
-    };
     import(0.1);
-    let check = until("the imported layer");
-    loop {
-        let list: Value = app
-            .get("/v1/regions/municipality?per_page=1")
-            .send()
-            .await
-            .expect("get")
-            .json()
-            .await
-            .expect("json");
-        if list["page"]["total_items"] == 2 {
-            break;
-        }
-        check();
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
+    eventually("the imported layer", || async {
+        layer_size(&app, &app.address, "municipality").await == 2
+    })
+    .await;
     let network = app
         .create_published(&with_area(json!({"municipalities": ["GM9001"]})))
         .await;
     let id = network["id"].as_str().expect("id").to_owned();
     let small = network["area_km2"].as_f64().expect("area_km2");
-    let outside_the_old = "/v1/search?lat=52.15&lon=5.15&radius_km=0";
-    let covers = |body: &Value| {
-        body["items"]
+    // Whether the search finds the network at a point in the larger square only.
+    let found_outside_the_old = || async {
+        let found: Value = app
+            .get("/v1/search?lat=52.15&lon=5.15&radius_km=0")
+            .send()
+            .await
+            .expect("search")
+            .json()
+            .await
+            .expect("json");
+        found["items"]
             .as_array()
             .is_some_and(|items| items.iter().any(|h| h["network"]["id"] == id.as_str()))
     };
-    let before: Value = app
-        .get(outside_the_old)
-        .send()
-        .await
-        .expect("search")
-        .json()
-        .await
-        .expect("json");
-    assert!(!covers(&before));
+    assert!(!found_outside_the_old().await);
 
     // Twice the side: four times the area, and the search finds it in the new part.
     import(0.2);
-    let check = until("the re-derived area");
-    loop {
+    eventually("the re-derived area", || async {
         let now: Value = app
             .get(&format!("/v1/networks/{id}"))
             .send()
@@ -489,19 +418,8 @@ async fn a_reimported_layer_reshapes_the_networks_that_name_it() {
             .json()
             .await
             .expect("json");
-        let found: Value = app
-            .get(outside_the_old)
-            .send()
-            .await
-            .expect("search")
-            .json()
-            .await
-            .expect("json");
         let ratio = now["area_km2"].as_f64().unwrap_or(0.0) / small;
-        if (ratio - 4.0).abs() < 0.05 && covers(&found) {
-            break;
-        }
-        check();
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
+        (ratio - 4.0).abs() < 0.05 && found_outside_the_old().await
+    })
+    .await;
 }

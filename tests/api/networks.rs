@@ -11,6 +11,18 @@ fn etag_of(r: &reqwest::Response) -> String {
     r.headers()["etag"].to_str().expect("etag").to_owned()
 }
 
+/// The names of a list answer's items, in order.
+fn names(v: Value) -> Vec<String> {
+    v["items"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|n| n["name"].as_str().unwrap_or("").to_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn full_profile_round_trip() {
     let app = spawn_app().await;
@@ -201,16 +213,6 @@ async fn filters_and_pagination() {
         .await;
     assert_eq!(draft.status(), 201);
 
-    let names = |v: Value| -> Vec<String> {
-        v["items"]
-            .as_array()
-            .map(|a| {
-                a.iter()
-                    .map(|n| n["name"].as_str().unwrap_or("").to_owned())
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
     let list = |q: &str| {
         let url = format!("/v1/networks{q}");
         let req = app.get(&url);
@@ -486,16 +488,6 @@ async fn advisers_work_within_their_own_ros() {
         .expect("patch");
     assert_eq!(other.status(), 404);
     // Each adviser lists the drafts of their own ROS, and no others'.
-    let names = |v: Value| -> Vec<String> {
-        v["items"]
-            .as_array()
-            .map(|a| {
-                a.iter()
-                    .map(|n| n["name"].as_str().unwrap_or("").to_owned())
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
     let zuid = app
         .client
         .post(app.url("/v1/networks"))

@@ -1,6 +1,6 @@
 //! `/v1/regions`: the imported CBS layers.
 
-use onconet_test_support::{reference_data, spawn_app, workspace_dir};
+use onconet_test_support::{eventually, reference_data, spawn_app};
 use serde_json::Value;
 
 #[tokio::test(flavor = "multi_thread")]
@@ -134,39 +134,20 @@ async fn the_population_file_wins_over_the_geojson() {
         groningen["population"].clone()
     };
     assert_eq!(population().await, 243_768);
-    let out = std::process::Command::new(env!("CARGO"))
-        .args([
-            "run",
-            "--quiet",
-            "-p",
-            "onconet",
-            "--bin",
-            "onconet",
-            "--",
-            "regions",
-            "import",
-            "--layer",
-            "municipality",
-        ])
-        .arg(reference_data().join("gemeenten-2024-simplified.geojson"))
-        .arg("--population")
-        .arg(reference_data().join("bevolking-gemeenten-2023.csv"))
-        .env("DATABASE_URL", app.db.url())
-        .current_dir(workspace_dir())
-        .output()
-        .expect("onconet regions import");
+    let data = reference_data();
+    let out = app.import_regions(
+        "municipality",
+        &data.join("gemeenten-2024-simplified.geojson"),
+        Some(&data.join("bevolking-gemeenten-2023.csv")),
+    );
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    // The server follows through LISTEN/NOTIFY; bounded only so a broken build cannot hang.
-    let started = std::time::Instant::now();
-    while population().await != 238_147 {
-        assert!(
-            started.elapsed() < std::time::Duration::from_secs(30),
-            "the new population never showed"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
+    // The server follows through LISTEN/NOTIFY.
+    eventually("the new population", || async {
+        population().await == 238_147
+    })
+    .await;
 }

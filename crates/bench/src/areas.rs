@@ -33,20 +33,16 @@ pub async fn run(args: AreasArgs) -> Result<()> {
     let text = std::fs::read_to_string(&args.file)
         .with_context(|| format!("cannot read {}", args.file.display()))?;
     let data: Value = serde_json::from_str(&text).context("the file is not JSON")?;
+    // The file read as `onconet regions import` reads it (code property names and all).
     let expected: HashMap<String, f64> = data["features"]
         .as_array()
         .context("no features")?
         .iter()
-        .filter_map(|f| {
-            let p = &f["properties"];
-            let code = ["code", "statcode", "pc4", "postcode"]
-                .iter()
-                .find_map(|k| match &p[*k] {
-                    Value::String(s) => Some(s.clone()),
-                    Value::Number(n) => Some(n.to_string()),
-                    _ => None,
-                })?;
-            Some((code, p["area_km2"].as_f64()?))
+        .enumerate()
+        .filter_map(|(i, f)| {
+            let region =
+                onconet_spatial::geojson_io::parse_region_feature(i, f, usize::MAX).ok()?;
+            Some((region.code, region.source_area_km2?))
         })
         .collect();
     if expected.is_empty() {

@@ -317,8 +317,8 @@ fn touching_pairs(polygons: &[Polygon<f64>]) -> Vec<(usize, usize)> {
             ))
         })
         .collect();
-    let tree = RTree::bulk_load(boxes.clone());
-    let mut pairs: Vec<(usize, usize)> = boxes
+    let tree = RTree::bulk_load(boxes);
+    let mut pairs: Vec<(usize, usize)> = tree
         .iter()
         .flat_map(|a| {
             tree.locate_in_envelope_intersecting(&a.envelope())

@@ -47,6 +47,29 @@ impl TestApp {
             .await
             .unwrap_or_else(|e| panic!("request failed: {e}"))
     }
+
+    /// Runs `onconet regions import --layer LAYER FILE [--population CSV]` on this app's
+    /// database in a process of its own, as an operator would while the app runs.
+    pub fn import_regions(
+        &self,
+        layer: &str,
+        file: &std::path::Path,
+        population: Option<&std::path::Path>,
+    ) -> std::process::Output {
+        let mut command = std::process::Command::new(env!("CARGO"));
+        command
+            .args(["run", "--quiet", "-p", "onconet", "--bin", "onconet", "--"])
+            .args(["regions", "import", "--layer", layer])
+            .arg(file);
+        if let Some(csv) = population {
+            command.arg("--population").arg(csv);
+        }
+        command
+            .env("DATABASE_URL", self.db.url())
+            .current_dir(crate::workspace_dir())
+            .output()
+            .unwrap_or_else(|e| panic!("onconet regions import: {e}"))
+    }
 }
 
 fn mint(dir: &std::path::Path, roles: &[Role], org: Option<&str>, sub: &str) -> Result<String> {

@@ -25,6 +25,23 @@ pub fn reference_data() -> std::path::PathBuf {
         .unwrap_or_else(|| workspace_dir().join("../shared/data/nl"))
 }
 
+/// Waits until `check` holds, asking every 20 ms. The 30 s bound only keeps a broken build
+/// from hanging the suite; it is not a timing assertion.
+pub async fn eventually<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let started = std::time::Instant::now();
+    while !check().await {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(30),
+            "{what} never showed"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
 /// The workspace root.
 pub fn workspace_dir() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")

@@ -10,6 +10,7 @@ use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::accepts;
 use crate::geography::LAYERS;
 use crate::routes::regions::GEO_JSON;
+use crate::routes::regions::to_square_metre;
 use crate::state::AppState;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
@@ -123,18 +124,14 @@ fn r3(v: f64) -> f64 {
     (v * 1000.0).round() / 1000.0
 }
 
-fn r6(v: f64) -> f64 {
-    (v * 1e6).round() / 1e6
-}
-
 fn region_response(r: &RegionCoverage) -> RegionCoverageResponse {
     RegionCoverageResponse {
         code: r.code.clone(),
         name: r.name.clone(),
         population: r.population,
         // To the m², like `/v1/regions`: the smallest PC4 areas are a few thousand m².
-        area_km2: r6(r.area_km2),
-        covered_km2: r6(r.covered_km2),
+        area_km2: to_square_metre(r.area_km2),
+        covered_km2: to_square_metre(r.covered_km2),
         coverage: (r.coverage * 1e6).round() / 1e6,
         covered_population: r.covered_population.map(|p| p.round() as i64),
         networks: r.networks,

@@ -43,8 +43,8 @@ impl RegionResponse {
     }
 }
 
-/// km² rounded to the m².
-fn to_square_metre(km2: f64) -> f64 {
+/// km² rounded to the m²: how region areas are given (here and in coverage rows).
+pub(crate) fn to_square_metre(km2: f64) -> f64 {
     (km2 * 1e6).round() / 1e6
 }
 
