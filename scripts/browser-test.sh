@@ -106,8 +106,9 @@ step=$SECONDS
 deadline=$((SECONDS + READY_TIMEOUT))
 until curl -fsS -o /dev/null "$URL/readyz" 2>/dev/null; do
   if ! kill -0 "$SERVER_PID" 2>/dev/null; then
-    log "the server exited before it was ready; its log:"
+    log "the server exited before it was ready; its log, then PostgreSQL's:"
     tail -n 40 "$DATA_DIR/server.log" >&2
+    tail -n 30 "$DATA_DIR/log/postgres.log" >&2 2>/dev/null || true
     SERVER_PID=""
     exit 1
   fi

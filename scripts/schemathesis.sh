@@ -22,7 +22,8 @@ cleanup() { kill -TERM "$SERVER" 2>/dev/null || true; wait "$SERVER" 2>/dev/null
 trap cleanup EXIT
 for _ in $(seq 1 120); do
   curl -sf "http://127.0.0.1:$PORT/readyz" > /dev/null && break
-  kill -0 "$SERVER" 2>/dev/null || { cat "$DATA/server.log"; exit 1; }
+  kill -0 "$SERVER" 2>/dev/null || {
+    cat "$DATA/server.log"; echo "PostgreSQL's log:"; tail -n 30 "$DATA/log/postgres.log" 2>/dev/null; exit 1; }
   sleep 1
 done
 TOKEN=$(./target/debug/onconet token --role admin --data-dir "$DATA")

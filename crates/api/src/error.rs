@@ -299,8 +299,13 @@ impl ApiError {
     }
 }
 
+/// For logs and start-up failures, never sent to a client (responses use [`ApiError::problem`]):
+/// a 500 shows its cause, which its problem document leaves out.
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let ApiError::Internal(cause) = self {
+            return write!(f, "500 internal error: {cause}");
+        }
         let p = self.problem();
         write!(f, "{} {}", p.status, p.detail.unwrap_or(p.title))
     }
@@ -371,5 +376,16 @@ mod tests {
         assert_eq!(super::abbreviated("abc", 3), "abc");
         assert_eq!(super::abbreviated("abcd", 3), "abc…");
         assert_eq!(super::abbreviated("éééé", 2), "éé…");
+    }
+
+    #[test]
+    fn a_500_shows_its_cause_in_logs_but_not_to_clients() {
+        let e = super::ApiError::internal("connection reset by peer");
+        assert_eq!(
+            e.to_string(),
+            "500 internal error: connection reset by peer"
+        );
+        let sent = serde_json::to_string(&e.problem()).unwrap();
+        assert!(!sent.contains("connection reset"), "{sent}");
     }
 }

@@ -14,6 +14,27 @@ use secrecy::{ExposeSecret, SecretString};
 use std::net::TcpListener;
 use std::sync::Arc;
 
+/// Attempts at reading the regions and networks at start-up before giving up.
+const GEOGRAPHY_ATTEMPTS: u32 = 3;
+
+/// The regions and the search index, read from the database. A failed read is tried again
+/// (twice, a second apart, each failure logged with its cause): one query that fails while
+/// the database is busy or restarting should not stop the server from starting.
+async fn load_geography(pool: &onconet_db::DbPool, max_vertices: usize) -> Result<GeoState> {
+    let mut attempt = 1;
+    loop {
+        match GeoState::load(pool, max_vertices).await {
+            Ok(geo) => return Ok(geo),
+            Err(e) if attempt < GEOGRAPHY_ATTEMPTS => {
+                tracing::warn!(error = %e, attempt, "cannot load the geography; trying again");
+                attempt += 1;
+                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+            }
+            Err(e) => anyhow::bail!("cannot load the geography ({attempt} attempts): {e}"),
+        }
+    }
+}
+
 /// A database to talk to, and the embedded cluster behind it if we started one.
 pub struct Database {
     pub url: SecretString,
@@ -141,11 +162,7 @@ impl Application {
         let listening = onconet_api::geography::listen_for_changes(&url)
             .await
             .map_err(|e| anyhow::anyhow!("cannot listen for changes: {e}"))?;
-        let geo = Arc::new(
-            GeoState::load(&pool, settings.max_vertices)
-                .await
-                .map_err(|e| anyhow::anyhow!("cannot load the geography: {e}"))?,
-        );
+        let geo = Arc::new(load_geography(&pool, settings.max_vertices).await?);
         let mut background = vec![tokio::spawn(onconet_api::geography::follow_changes(
             url.clone(),
             pool.clone(),
