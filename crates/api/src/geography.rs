@@ -9,9 +9,7 @@ use onconet_db::DbPool;
 use onconet_db::notify::{self, Change};
 use onconet_domain::{Lifecycle, Network, NetworkType, RegistryState, ServiceArea};
 use onconet_spatial::geojson_io::{canonical, multipolygon_from_geojson, multipolygon_to_geojson};
-use onconet_spatial::{
-    NearIndex, NearbyQuery, Region, RegionLayer, area_km2, circle, parse_service_area, union_all,
-};
+use onconet_spatial::{NearIndex, NearbyQuery, Region, RegionLayer, area_km2, circle, union_all};
 use serde_json::value::RawValue;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -325,7 +323,8 @@ impl GeoState {
 
     /// Derives one MultiPolygon from a service area's parts: the named municipalities and PC4
     /// areas, the given geometry and the circles, united. `None` for an empty service area.
-    /// Unknown codes are reported by JSON pointer.
+    /// Unknown codes are reported by JSON pointer (a layer can change after a profile was
+    /// checked); the geometry is taken as checked.
     pub fn derive_area(&self, area: &ServiceArea) -> Result<Option<DerivedArea>, ApiError> {
         if area.is_empty() {
             return Ok(None);
@@ -358,16 +357,10 @@ impl GeoState {
             return Err(ApiError::Validation(errors));
         }
         if let Some(geometry) = &area.geometry {
-            let parsed = parse_service_area(geometry, self.max_vertices).map_err(|e| {
-                ApiError::Validation(
-                    e.into_iter()
-                        .map(|e| {
-                            InvalidParam::pointer("/service_area/geometry", e.code(), e.to_string())
-                        })
-                        .collect(),
-                )
-            })?;
-            parts.push(parsed);
+            // Checked when the profile was made (`NetworkBody::into_profile`, the only way in),
+            // so read here without checking it a second time: at the vertex limit the check is
+            // most of a write's time.
+            parts.push(multipolygon_from_geojson(geometry));
         }
         for c in &area.circles {
             parts.push(MultiPolygon::new(vec![circle(
