@@ -73,3 +73,84 @@ async fn one_winner_per_round() {
         "every accepted change, and nothing else, in order"
     );
 }
+
+/// A site that follows `/v1/changes` while writers commit in parallel receives every change:
+/// the cursor never moves past a change that commits later with a smaller number. Fails when
+/// revisions are numbered before their turn to commit (then a follower misses some).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_feed_follower_misses_no_change_under_parallel_writers() {
+    let app = spawn_app().await;
+    const WRITERS: usize = 6;
+    const EDITS: usize = 20;
+    let mut networks = Vec::new();
+    for w in 0..WRITERS {
+        networks.push(
+            app.create_published(&minimal_network(&format!("Volger {w}")))
+                .await,
+        );
+    }
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let writers = networks.iter().map(|n| {
+        let id = n["id"].as_str().expect("id").to_owned();
+        let mut version = n["version"].as_i64().expect("version");
+        let app = &app;
+        async move {
+            for e in 0..EDITS {
+                let r = app
+                    .client
+                    .patch(app.url(&format!("/v1/networks/{id}")))
+                    .bearer_auth(&app.staff_token)
+                    .header("If-Match", format!("\"v{version}\""))
+                    .json(&json!({"description": {"nl": format!("wijziging {e}")}}))
+                    .send()
+                    .await
+                    .expect("patch");
+                assert_eq!(r.status(), 200);
+                version += 1;
+            }
+        }
+    });
+    let follower = async {
+        let mut seen = Vec::new();
+        let mut cursor = 0;
+        loop {
+            let finished = done.load(std::sync::atomic::Ordering::SeqCst);
+            let page: Value = app
+                .get(&format!("/v1/changes?since={cursor}&limit=500"))
+                .send()
+                .await
+                .expect("feed")
+                .json()
+                .await
+                .expect("json");
+            let items = page["items"].as_array().expect("items");
+            seen.extend(items.iter().map(|i| i["cursor"].as_i64().expect("cursor")));
+            cursor = page["next"].as_i64().expect("next");
+            if finished && items.is_empty() {
+                return seen;
+            }
+        }
+    };
+    let write_all = async {
+        futures_util::future::join_all(writers).await;
+        done.store(true, std::sync::atomic::Ordering::SeqCst);
+    };
+    let ((), seen) = tokio::join!(write_all, follower);
+    let all: Value = app
+        .get("/v1/changes?limit=500")
+        .send()
+        .await
+        .expect("feed")
+        .json()
+        .await
+        .expect("json");
+    let all: Vec<i64> = all["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|i| i["cursor"].as_i64().expect("cursor"))
+        .collect();
+    assert_eq!(all.len(), WRITERS * (EDITS + 1), "published + every edit");
+    let missed: Vec<&i64> = all.iter().filter(|c| !seen.contains(c)).collect();
+    assert!(missed.is_empty(), "the follower missed {missed:?}");
+}

@@ -127,7 +127,26 @@ async fn a_full_story_through_history_and_the_feed() {
         403
     );
 
-    // The feed: published, then updated; after archiving, unpublished.
+    // The feed carries the current public profile, never a private contact.
+    let text = app
+        .get("/v1/changes")
+        .send()
+        .await
+        .expect("feed")
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        PRIVATE.iter().all(|p| !text.contains(p)),
+        "no private contact in the feed"
+    );
+    assert!(
+        text.contains("coordinator@example.nl"),
+        "public contacts are there"
+    );
+    assert!(text.contains("Nieuwe naam") && !text.contains("Groningen-Stad\""));
+
+    // Published, then updated; after archiving, unpublished, and no entry carries the profile.
     let archive = step(&app.staff_token, "archived", 4)
         .await
         .expect("archive");
@@ -147,14 +166,11 @@ async fn a_full_story_through_history_and_the_feed() {
         .filter_map(|c| c["kind"].as_str())
         .collect();
     assert_eq!(kinds, ["published", "updated", "unpublished"]);
-    let text = feed.to_string();
     assert!(
-        PRIVATE.iter().all(|p| !text.contains(p)),
-        "no private contact in the feed"
-    );
-    assert!(
-        text.contains("coordinator@example.nl"),
-        "public contacts are there"
+        feed["items"]
+            .as_array()
+            .is_some_and(|i| i.iter().all(|c| c["network"].is_null())),
+        "{feed}"
     );
     let next = feed["next"].as_i64().expect("next");
     let rest: Value = app
@@ -318,4 +334,38 @@ async fn no_public_response_carries_private_contacts() {
         .await
         .expect("text");
     assert!(private.iter().all(|s| staff.contains(s)));
+}
+
+/// A contact withdrawn from the public leaves the change feed at once, also from the entries
+/// made while it was public (a syncing site gets the profile as it is now).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_withdrawn_contact_leaves_the_feed() {
+    let app = spawn_app().await;
+    let n = app.create_published(&full_network()).await;
+    let id = n["id"].as_str().expect("id");
+    let feed = || async {
+        app.get("/v1/changes")
+            .send()
+            .await
+            .expect("feed")
+            .text()
+            .await
+            .expect("text")
+    };
+    assert!(feed().await.contains("coordinator@example.nl"));
+    let mut contacts = n["contacts"].clone();
+    contacts[0]["public"] = json!(false);
+    let r = app
+        .client
+        .patch(app.url(&format!("/v1/networks/{id}")))
+        .bearer_auth(&app.staff_token)
+        .header("If-Match", format!("\"v{}\"", n["version"]))
+        .json(&json!({"contacts": contacts}))
+        .send()
+        .await
+        .expect("patch");
+    assert_eq!(r.status(), 200);
+    let text = feed().await;
+    assert!(!text.contains("coordinator@example.nl"), "{text}");
+    assert!(!text.contains("Anna de Vries"), "{text}");
 }

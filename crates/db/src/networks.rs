@@ -214,6 +214,22 @@ pub async fn update_state(
     .optional()?)
 }
 
+/// Those of `ids` that are published now.
+pub async fn published_among(
+    conn: &mut AsyncPgConnection,
+    ids: &[Uuid],
+) -> Result<Vec<NetworkRow>, DbError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(networks::table
+        .filter(networks::id.eq_any(ids.to_vec()))
+        .filter(networks::state.eq("published"))
+        .select(NetworkRow::as_select())
+        .load(conn)
+        .await?)
+}
+
 /// Which of `ids` exist.
 pub async fn existing_ids(
     conn: &mut AsyncPgConnection,

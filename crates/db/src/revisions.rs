@@ -7,7 +7,20 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
+/// The advisory lock that numbers revisions in the order they commit.
+const COMMIT_ORDER_LOCK: i64 = 0x6f6e_636f_6e65; // "oncone"
+
+/// Records a revision, inside the caller's transaction. Revision ids are the change feed's
+/// cursor, so they must be given in the order the revisions become visible: were two writers
+/// to take ids 7 and 8 and 8 commit first, a site syncing from the feed would move its cursor
+/// past 7 before 7 exists, and never see it. The transaction-level lock taken here, before the
+/// id, is held until the caller commits; the revision is the last thing a write records, so
+/// writers only wait on each other for the commit itself.
 pub async fn insert(conn: &mut AsyncPgConnection, new: &NewRevision) -> Result<(), DbError> {
+    diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
+        .bind::<diesel::sql_types::Int8, _>(COMMIT_ORDER_LOCK)
+        .execute(conn)
+        .await?;
     diesel::insert_into(network_revisions::table)
         .values(new.clone())
         .execute(conn)
@@ -58,8 +71,6 @@ pub struct FeedRow {
     pub state: String,
     #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
     pub previous_state: Option<String>,
-    #[diesel(sql_type = diesel::sql_types::Jsonb)]
-    pub snapshot: serde_json::Value,
     #[diesel(sql_type = diesel::sql_types::Timestamptz)]
     pub created_at: chrono::DateTime<chrono::Utc>,
 }
@@ -72,8 +83,8 @@ pub async fn public_feed(
     limit: i64,
 ) -> Result<Vec<FeedRow>, DbError> {
     Ok(diesel::sql_query(
-        "SELECT id, network_id, version, state, previous_state, snapshot, created_at FROM (
-             SELECT id, network_id, version, state, snapshot, created_at,
+        "SELECT id, network_id, version, state, previous_state, created_at FROM (
+             SELECT id, network_id, version, state, created_at,
                     lag(state) OVER (PARTITION BY network_id ORDER BY version) AS previous_state
                FROM network_revisions
          ) r

@@ -8,8 +8,9 @@ use crate::state::AppState;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, web};
 use chrono::{DateTime, Utc};
-use onconet_domain::{NetworkProfile, RegistryState};
+use onconet_domain::RegistryState;
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
@@ -27,10 +28,11 @@ pub struct ChangesQuery {
 
 impl crate::extract::ListParams for ChangesQuery {}
 
-/// A network as it was published by a change.
-#[derive(Debug, Serialize, ToSchema)]
+/// A network's public profile as it is now.
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct FeedNetwork {
     pub id: Uuid,
+    /// Its current version (the change's own is the entry's `version`).
     pub version: i64,
     #[serde(flatten)]
     pub profile: NetworkFields,
@@ -47,7 +49,9 @@ pub struct ChangeEntry {
     pub kind: String,
     pub version: i64,
     pub at: DateTime<Utc>,
-    /// The public profile after the change (absent when unpublished).
+    /// The network's public profile as it is now: what a syncing site should show. Absent when
+    /// it is no longer published (a later entry says `unpublished`). Now, not as it was at the
+    /// change, so that a contact withdrawn from the public, or erased, leaves the feed at once.
     pub network: Option<FeedNetwork>,
 }
 
@@ -102,27 +106,31 @@ pub async fn list_changes(
     };
     let mut conn = onconet_db::pool::get(&state.pool).await?;
     let rows = onconet_db::revisions::public_feed(&mut conn, since, limit).await?;
-    let mut next = since;
+    let mut ids: Vec<Uuid> = rows.iter().map(|r| r.network_id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let mut current: HashMap<Uuid, FeedNetwork> = HashMap::new();
+    for row in onconet_db::networks::published_among(&mut conn, &ids).await? {
+        let n = row.into_domain()?;
+        current.insert(
+            n.id,
+            FeedNetwork {
+                id: n.id,
+                version: n.version,
+                profile: NetworkBody::from_profile(&n.profile.public_view()).into(),
+            },
+        );
+    }
+    drop(conn);
+    let next = rows.last().map_or(since, |r| r.id.max(since));
     let items: Vec<ChangeEntry> = rows
         .into_iter()
         .map(|r| {
-            next = next.max(r.id);
             let published = r.state == RegistryState::Published.as_str();
             let kind = match (published, r.previous_state.as_deref() == Some("published")) {
                 (true, true) => "updated",
                 (true, false) => "published",
                 _ => "unpublished",
-            };
-            let network = if published {
-                serde_json::from_value::<NetworkProfile>(r.snapshot)
-                    .ok()
-                    .map(|p| FeedNetwork {
-                        id: r.network_id,
-                        version: r.version,
-                        profile: NetworkBody::from_profile(&p.public_view()).into(),
-                    })
-            } else {
-                None
             };
             ChangeEntry {
                 cursor: r.id,
@@ -130,7 +138,10 @@ pub async fn list_changes(
                 kind: kind.into(),
                 version: r.version,
                 at: r.created_at,
-                network,
+                network: published
+                    .then(|| current.get(&r.network_id))
+                    .flatten()
+                    .cloned(),
             }
         })
         .collect();
