@@ -369,3 +369,41 @@ async fn a_withdrawn_contact_leaves_the_feed() {
     assert!(!text.contains("coordinator@example.nl"), "{text}");
     assert!(!text.contains("Anna de Vries"), "{text}");
 }
+
+/// Erasing one contact leaves the others whole: a shared address stays theirs, a name that
+/// contains the erased one is not touched, and the network can be edited afterwards.
+#[tokio::test(flavor = "multi_thread")]
+async fn erasing_a_contact_leaves_the_others_whole() {
+    let app = spawn_app().await;
+    let mut body = full_network();
+    body["contacts"] = json!([
+        {"role": "coordinator", "name": "Anna de Vries", "email": "info@netwerk.nl", "phone": "+31 50 123 4567", "public": true},
+        {"role": "chair", "name": "Anna", "email": "info@netwerk.nl", "phone": null, "public": false}
+    ]);
+    let n = app.create_published(&body).await;
+    let id = n["id"].as_str().expect("id");
+    let erased = app
+        .client
+        .post(app.url(&format!("/v1/networks/{id}/contacts/1/erasure")))
+        .bearer_auth(&app.admin_token)
+        .header("If-Match", format!("\"v{}\"", n["version"]))
+        .send()
+        .await
+        .expect("erase");
+    assert_eq!(erased.status(), 200);
+    let after: Value = erased.json().await.expect("json");
+    assert_eq!(
+        after["contacts"],
+        json!([{"role": "coordinator", "name": "Anna de Vries", "email": "info@netwerk.nl", "phone": "+31 50 123 4567", "public": true}])
+    );
+    let r = app
+        .client
+        .patch(app.url(&format!("/v1/networks/{id}")))
+        .bearer_auth(&app.staff_token)
+        .header("If-Match", format!("\"v{}\"", after["version"]))
+        .json(&json!({"website": "https://netwerk.nl"}))
+        .send()
+        .await
+        .expect("patch");
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap_or_default());
+}

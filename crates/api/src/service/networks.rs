@@ -432,11 +432,27 @@ pub async fn erase_contact(
             .collect();
             let mut profile = current.profile.clone();
             profile.contacts.remove(index);
-            // The same data in free text (a description naming the person) goes too.
+            // What another contact still uses (a shared info@ address, a practice's phone) is
+            // that contact's data too: it stays, or erasing one would break the other.
+            let secrets: Vec<String> = secrets
+                .into_iter()
+                .filter(|s| {
+                    !profile.contacts.iter().any(|c| {
+                        c.name == *s
+                            || c.email.as_ref().is_some_and(|e| e.as_str() == s)
+                            || c.phone.as_ref().is_some_and(|p| p.as_str() == s)
+                    })
+                })
+                .collect();
+            // The same data in free text (a description naming the person) goes too; the
+            // other contacts are left as they are ("Anna" erased is no reason to touch
+            // "Anna de Vries").
+            let others = std::mem::take(&mut profile.contacts);
             let mut doc = serde_json::to_value(&profile).map_err(ApiError::internal)?;
             onconet_domain::changes::erase_strings(&mut doc, &secrets);
-            let profile: NetworkProfile =
+            let mut profile: NetworkProfile =
                 serde_json::from_value(doc).map_err(ApiError::internal)?;
+            profile.contacts = others;
             let columns =
                 ProfileColumns::from_profile(&profile, current.area.clone().zip(current.area_km2))?;
             let updated = q::update_profile(conn, id, current.version, &columns)
