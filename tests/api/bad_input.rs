@@ -716,6 +716,28 @@ async fn nul_bytes_are_refused_not_stored() {
     assert_eq!(r.status(), 201);
     let n: Value = r.json().await.expect("json");
     assert!(n["service_area"]["geometry"].get("crs").is_none());
+    // A transition's reason is text like any other (it was a 500 from PostgreSQL's jsonb).
+    let id = n["id"].as_str().expect("id");
+    for (reason, status) in [
+        ("a\u{0}b", 422),
+        ("a\u{7}b", 422),
+        ("regel 1\nregel 2", 200),
+    ] {
+        let r = app
+            .client
+            .post(app.url(&format!("/v1/networks/{id}/transitions")))
+            .bearer_auth(&app.staff_token)
+            .header("If-Match", "\"v1\"")
+            .json(&json!({"to": "submitted", "reason": reason}))
+            .send()
+            .await
+            .expect("transition");
+        assert_eq!(r.status(), status, "{reason:?}");
+        if status == 422 {
+            let problem: Value = r.json().await.expect("json");
+            assert_eq!(problem["errors"][0]["pointer"], "/reason", "{problem}");
+        }
+    }
 }
 
 /// A body that stops arriving gets a 408 problem once `BODY_TIMEOUT` has passed (actix itself

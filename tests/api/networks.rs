@@ -284,14 +284,21 @@ async fn filters_and_pagination() {
         .await
         .expect("json");
     assert_eq!(names(staff), ["Delta concept"]);
-    assert_eq!(
-        app.get("/v1/networks?state=draft")
+    for path in [
+        "/v1/networks?state=draft",
+        "/v1/networks?verification_overdue=true",
+    ] {
+        let anonymous = app.get(path).send().await.expect("list");
+        assert_eq!(anonymous.status(), 401, "{path}: no token");
+        assert!(anonymous.headers().contains_key("www-authenticate"));
+        let adviser = app
+            .get(path)
+            .bearer_auth(app.token(&[onconet_domain::Role::RosAdviser], None, "zonder-ros"))
             .send()
             .await
-            .expect("list")
-            .status(),
-        403
-    );
+            .expect("list");
+        assert_eq!(adviser.status(), 403, "{path}: an adviser without a ROS");
+    }
 
     // Pagination: envelope and Link header.
     let page = app

@@ -801,7 +801,16 @@ pub struct TransitionRequest {
     /// The state to move to.
     #[schema(schema_with = crate::dto::schema::registry_state)]
     pub to: RegistryState,
-    /// Why (kept in the history; useful when sending back to draft).
+    /// Why (kept in the history; useful when sending back to draft). At most 1,000
+    /// characters, no control characters but line breaks and tabs.
     #[serde(default)]
     pub reason: Option<String>,
+}
+
+impl TransitionRequest {
+    /// The reason, trimmed (`None` when empty), or a 422 naming `/reason`.
+    pub fn checked_reason(&self) -> Result<Option<String>, InvalidParam> {
+        parse_optional_text(self.reason.as_deref(), limits::NOTE)
+            .map_err(|e| InvalidParam::pointer("/reason", e.code, e.message))
+    }
 }

@@ -96,6 +96,11 @@ impl ListNetworksQuery {
                 .and_then(|a| a.org.clone())
             {
                 Some(org) => ros_org = Some(org),
+                None if viewer.is_none() => {
+                    return Err(ApiError::Unauthorized(
+                        "a bearer token is required to list networks that are not published".into(),
+                    ));
+                }
                 None => {
                     return Err(ApiError::Forbidden(
                         "only IKNL staff, admins and ROS advisers (for their own ROS) may list networks that are not published".into(),
@@ -154,6 +159,11 @@ impl ListNetworksQuery {
         };
         let qualified = flag("qualified", self.qualified.as_deref())?;
         let overdue = flag("verification_overdue", self.verification_overdue.as_deref())?;
+        if overdue.is_some() && viewer.is_none() {
+            return Err(ApiError::Unauthorized(
+                "a bearer token is required to list overdue verifications".into(),
+            ));
+        }
         if overdue.is_some() && !staff {
             return Err(ApiError::Forbidden(
                 "only IKNL staff and admins may list overdue verifications".into(),
@@ -215,7 +225,7 @@ impl ListNetworksQuery {
         (status = 200, description = "One page of networks; `Link` has first/prev/next/last", body = ListResponse<NetworkResponse>,
             headers(("Link" = String, description = "RFC 8288 pagination links"))),
         (status = 400, description = "A query parameter is invalid", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "The bearer token is invalid", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "The bearer token is invalid, or none was sent for unpublished networks or overdue verifications", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Listing unpublished networks needs IKNL staff, an admin or a ROS adviser (their own ROS)", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -498,17 +508,13 @@ pub async fn transition_network(
     let id = parse_id(&path)?;
     let body = read_body(&req, payload, &["application/json"]).await?;
     let body: TransitionRequest = from_value(parse_json_value(&body)?)?;
+    let reason = body
+        .checked_reason()
+        .map_err(|e| ApiError::Validation(vec![e]))?;
     let mut conn = onconet_db::pool::get(&state.pool).await?;
     let ctx = write_context(&actor, &request_id, &state);
-    let network = service::transition(
-        &mut conn,
-        &ctx,
-        id,
-        &IfMatch::parse(&req),
-        body.to,
-        body.reason,
-    )
-    .await?;
+    let network =
+        service::transition(&mut conn, &ctx, id, &IfMatch::parse(&req), body.to, reason).await?;
     Ok(network_response(
         actix_web::http::StatusCode::OK,
         &network,
