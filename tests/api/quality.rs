@@ -50,6 +50,43 @@ async fn qualification_is_shown_and_filterable() {
         .expect("patch");
     let patched: Value = r.json().await.expect("json");
     assert_eq!(patched["qualification"]["qualified"], true);
+
+    // The network's own ROS adviser edits it, but attests nothing: IKNL does.
+    let id = n["id"].as_str().expect("id");
+    let adviser_patch = |body: Value, version: &Value| {
+        app.client
+            .patch(app.url(&format!("/v1/networks/{id}")))
+            .bearer_auth(&app.adviser_token)
+            .header("If-Match", format!("\"v{version}\""))
+            .json(&body)
+            .send()
+    };
+    let refused = adviser_patch(
+        json!({"quality": {"non_profit": false}}),
+        &patched["version"],
+    )
+    .await
+    .expect("patch");
+    assert_eq!(refused.status(), 403);
+    let r = adviser_patch(
+        json!({"website": "https://netwerk.example.nl"}),
+        &patched["version"],
+    )
+    .await
+    .expect("patch");
+    assert_eq!(r.status(), 200, "other fields, quality untouched");
+    let mut attested = minimal_network("Zelf beoordeeld");
+    attested["ros_org"] = json!("ros-noord");
+    attested["quality"] = json!({"written_vision": true});
+    let r = app
+        .client
+        .post(app.url("/v1/networks"))
+        .bearer_auth(&app.adviser_token)
+        .json(&attested)
+        .send()
+        .await
+        .expect("create");
+    assert_eq!(r.status(), 403);
     app.create_published(&minimal_network("Nog niet gekwalificeerd"))
         .await;
 
@@ -127,6 +164,7 @@ async fn networks_not_verified_for_a_year_are_flagged() {
             .await
             .expect("list")
             .status(),
-        403
+        401,
+        "no token"
     );
 }

@@ -161,7 +161,8 @@ pub struct ServiceAreaBody {
     pub circles: Vec<CircleBody>,
 }
 
-/// The LOPPSOZ criteria that IKNL attests (the others are computed from the profile).
+/// The LOPPSOZ criteria that IKNL attests (the others are computed from the profile). Only IKNL
+/// staff and admins may set or change them; anyone else gets 403 unless they leave them as they are.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct QualityBody {

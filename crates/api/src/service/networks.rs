@@ -13,7 +13,8 @@ use onconet_db::{networks as q, revisions};
 use onconet_domain::changes::diff;
 use onconet_domain::workflow::check_transition;
 use onconet_domain::{
-    Actor, Network, NetworkProfile, RegistryState, Role, ServiceArea, Vocabularies,
+    Actor, Network, NetworkProfile, QualityAttestation, RegistryState, Role, ServiceArea,
+    Vocabularies,
 };
 use std::sync::Arc;
 use uuid::Uuid;
@@ -105,6 +106,22 @@ fn check_may_edit(actor: &Actor, profile: &NetworkProfile) -> ApiResult<()> {
     } else {
         Err(ApiError::Forbidden(
             "ROS advisers may only edit networks of their own ROS (ros_org)".into(),
+        ))
+    }
+}
+
+/// The LOPPSOZ criteria that no data decides are IKNL's to attest: anyone else must leave them
+/// as they are (`before`; unset on a new network).
+fn check_may_attest(
+    actor: &Actor,
+    before: Option<&QualityAttestation>,
+    after: &QualityAttestation,
+) -> ApiResult<()> {
+    if actor.is_registry_staff() || before.cloned().unwrap_or_default() == *after {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden(
+            "only IKNL staff and admins attest the quality criteria (`quality`); leave it out or unchanged".into(),
         ))
     }
 }
@@ -222,6 +239,7 @@ pub async fn create(
     let id = Uuid::now_v7();
     let profile = checked_profile(body, id, vocabularies, ctx.geo).await?;
     check_may_edit(actor, &profile)?;
+    check_may_attest(actor, None, &profile.quality)?;
     let area = derived_area(ctx.geo, &profile.service_area).await?;
     let columns = ProfileColumns::from_profile(&profile, area.map(|a| (a.geojson, a.area_km2)))?;
     let network = conn
@@ -300,8 +318,9 @@ pub async fn update(
             json_patch::merge(&mut doc, &patch);
             let body: NetworkBody = crate::extract::from_value(doc)?;
             let profile = checked_profile(body, id, vocabularies, ctx.geo).await?;
-            // An adviser cannot hand a network over to another ROS.
+            // An adviser cannot hand a network over to another ROS, nor attest its quality.
             check_may_edit(actor, &profile)?;
+            check_may_attest(actor, Some(&current.profile.quality), &profile.quality)?;
             if profile == current.profile {
                 return Ok(current);
             }
