@@ -154,3 +154,58 @@ async fn a_feed_follower_misses_no_change_under_parallel_writers() {
     let missed: Vec<&i64> = all.iter().filter(|c| !seen.contains(c)).collect();
     assert!(missed.is_empty(), "the follower missed {missed:?}");
 }
+
+/// Two networks made each other's parent at the same moment: PostgreSQL breaks the deadlock
+/// of their foreign keys by failing one; that one is a 409 to send again, never a 500, and no
+/// cycle is stored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn crossed_parents_at_once_give_way_with_409() {
+    let app = spawn_app().await;
+    let mut statuses = Vec::new();
+    for round in 0..8 {
+        let a: Value = app
+            .create_network(&minimal_network(&format!("A{round}")))
+            .await
+            .json()
+            .await
+            .expect("json");
+        let b: Value = app
+            .create_network(&minimal_network(&format!("B{round}")))
+            .await
+            .json()
+            .await
+            .expect("json");
+        let set_parent = |child: &Value, parent: &Value| {
+            app.client
+                .patch(app.url(&format!(
+                    "/v1/networks/{}",
+                    child["id"].as_str().expect("id")
+                )))
+                .bearer_auth(&app.staff_token)
+                .header("If-Match", "\"v1\"")
+                .json(&json!({"parent_id": parent["id"]}))
+                .send()
+        };
+        let (ra, rb) = tokio::join!(set_parent(&a, &b), set_parent(&b, &a));
+        let (ra, rb) = (ra.expect("patch"), rb.expect("patch"));
+        let pair = [ra.status().as_u16(), rb.status().as_u16()];
+        for r in [ra, rb] {
+            if r.status() == 409 {
+                let problem: Value = r.json().await.expect("json");
+                assert!(
+                    problem["detail"]
+                        .as_str()
+                        .is_some_and(|d| d.contains("send the request again")),
+                    "{problem}"
+                );
+            }
+        }
+        // 409 when they deadlocked, 422 (a cycle) when one went first; never both through.
+        assert!(
+            pair.iter().all(|s| [200, 409, 422].contains(s)) && pair != [200, 200],
+            "round {round}: {pair:?}"
+        );
+        statuses.push(pair);
+    }
+    eprintln!("statuses per round: {statuses:?}");
+}

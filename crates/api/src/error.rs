@@ -356,6 +356,12 @@ impl From<DbError> for ApiError {
                 tracing::error!(cause = %cause, "database unavailable");
                 ApiError::Unavailable("the database is unavailable; try again shortly".into())
             }
+            e if e.is_concurrency_conflict() => {
+                tracing::warn!(cause = %e, "a write gave way to a concurrent one");
+                ApiError::Conflict(
+                    "a concurrent change to a related network got in the way; send the request again".into(),
+                )
+            }
             other => ApiError::Internal(other.to_string()),
         }
     }

@@ -15,6 +15,23 @@ pub enum DbError {
 }
 
 impl DbError {
+    /// PostgreSQL gave up on the transaction because a concurrent one got in its way (a
+    /// deadlock it broke, or a serialization failure): nobody's fault, worth trying again.
+    pub fn is_concurrency_conflict(&self) -> bool {
+        use diesel::result::{DatabaseErrorKind, Error};
+        match self {
+            DbError::Query(Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _)) => {
+                true
+            }
+            // SQLSTATE 40P01 has no kind of its own; the embedded cluster runs in the C
+            // locale, and a configured server's messages are English unless set otherwise.
+            DbError::Query(Error::DatabaseError(_, info)) => {
+                info.message().starts_with("deadlock detected")
+            }
+            _ => false,
+        }
+    }
+
     /// A unique or foreign-key violation (the caller decides whether that is a conflict).
     pub fn is_constraint_violation(&self) -> bool {
         use diesel::result::{DatabaseErrorKind, Error};
