@@ -252,6 +252,20 @@ async fn search_places_radius_and_lifecycle() {
     let dam = search(&app, &base, "postcode=1012").await;
     assert_eq!(dam["place"]["municipality"]["name"], "Amsterdam");
     assert_eq!(dam["place"]["province"]["name"], "Noord-Holland");
+    // Postcode areas whose own interior point lies in water (1095, 1086: the IJ) or in a
+    // Belgian enclave (5111, Baarle) still resolve to the municipality they mostly lie in.
+    for (pc4, municipality) in [
+        ("1095", "Amsterdam"),
+        ("1086", "Amsterdam"),
+        ("5111", "Baarle-Nassau"),
+    ] {
+        let found = search(&app, &base, &format!("postcode={pc4}")).await;
+        assert_eq!(
+            found["place"]["municipality"]["name"], municipality,
+            "{pc4}: {}",
+            found["place"]
+        );
+    }
 
     // 30 km north of the centre of the 12 km Haren circle: about 18 km from its edge. Found
     // with the default radius (25 km), not within 10 km.

@@ -20,7 +20,7 @@ pub use area::union_all;
 pub use geodesy::{area_km2, circle};
 pub use index::AreaIndex;
 pub use nearby::{NearIndex, NearbyPage, NearbyQuery};
-pub use regions::{Region, RegionLayer};
+pub use regions::{Region, RegionLayer, anchor_within};
 pub use validate::{
     GeometryError, NL_BBOX, outside_netherlands, parse_area, parse_service_area, validate_geojson,
 };

@@ -3,7 +3,7 @@
 
 use crate::geodesy::area_km2;
 use crate::index::AreaIndex;
-use geo::{InteriorPoint, MultiPolygon, Point};
+use geo::{BooleanOps, BoundingRect, InteriorPoint, MultiPolygon, Point};
 use std::collections::HashMap;
 
 #[derive(Debug, Clone)]
@@ -98,6 +98,26 @@ impl RegionLayer {
     }
 }
 
+/// The point a search for `region` starts from: its interior point, unless that falls outside
+/// every region of `land` (a PC4 area's point in water or in a foreign enclave, a hole in the
+/// municipality layer). Then a point inside the largest part of `region` that `land` covers,
+/// so that the place resolves to the municipality the region mostly lies in.
+pub fn anchor_within(region: &Region, land: &RegionLayer) -> Point<f64> {
+    let p = region.interior;
+    if land.is_empty() || land.at(p.x(), p.y()).is_some() {
+        return p;
+    }
+    let Some(bbox) = region.area.bounding_rect() else {
+        return p;
+    };
+    land.regions_meeting(bbox)
+        .into_iter()
+        .map(|i| region.area.intersection(&land.regions()[i].area))
+        .filter_map(|part| part.interior_point().map(|at| (area_km2(&part), at)))
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map_or(p, |(_, at)| at)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -124,5 +144,29 @@ mod tests {
         assert!(layer.at(6.0, 52.05).is_none());
         let a = layer.get("GM0001").map(|r| r.area_km2).unwrap_or_default();
         assert!((a - 76.0).abs() < 1.0, "{a}");
+    }
+
+    #[test]
+    fn a_postcode_in_water_is_anchored_on_its_largest_land() {
+        let strip = |x0: f64, x1: f64| {
+            MultiPolygon::new(vec![Rect::new((x0, 52.0), (x1, 52.1)).to_polygon()])
+        };
+        // Water from 5.04 to 5.13 holds the postcode's own interior point (5.1).
+        let land = RegionLayer::new(vec![
+            Region::new("GM0001".into(), "Klein".into(), None, strip(4.9, 5.04)),
+            Region::new("GM0002".into(), "Groot".into(), None, strip(5.13, 5.3)),
+        ]);
+        let pc4 = Region::new("1095".into(), "1095".into(), None, strip(5.0, 5.2));
+        assert!(land.at(pc4.interior.x(), pc4.interior.y()).is_none());
+        let anchor = anchor_within(&pc4, &land);
+        assert_eq!(
+            land.at(anchor.x(), anchor.y()).map(|r| r.code.as_str()),
+            Some("GM0002"),
+            "{anchor:?}"
+        );
+        // On land already: the interior point itself.
+        let dry = Region::new("1000".into(), "1000".into(), None, strip(5.15, 5.25));
+        assert_eq!(anchor_within(&dry, &land), dry.interior);
+        assert_eq!(anchor_within(&pc4, &RegionLayer::default()), pc4.interior);
     }
 }

@@ -251,7 +251,9 @@ fn resolve_place(
         let area = layer
             .get(&pc4)
             .ok_or_else(|| ApiError::NotFound(format!("postcode area {pc4} is not known")))?;
-        (area.interior.x(), area.interior.y(), Some(pc4))
+        let land = state.geo.layer("municipality").unwrap_or_default();
+        let at = onconet_spatial::anchor_within(area, &land);
+        (at.x(), at.y(), Some(pc4))
     } else {
         let code = parse_municipality_code(municipality.unwrap_or_default())
             .map_err(|e| ApiError::bad_parameter("municipality", e.code, e.message))?;
