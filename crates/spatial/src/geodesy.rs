@@ -2,9 +2,33 @@
 
 use geo::{Destination, Geodesic, GeodesicArea, MultiPolygon, Point, Polygon};
 
-/// Mean length of one degree of latitude in km (and of longitude at the equator), for local,
-/// short-range distance estimates.
-pub const KM_PER_DEGREE: f64 = 111.195;
+/// WGS84: equatorial radius in km and first eccentricity squared.
+const WGS84_A_KM: f64 = 6378.137;
+const WGS84_E2: f64 = 6.694_379_990_14e-3;
+
+/// The WGS84 ellipsoid's local scale at one latitude, for short-range distances in an
+/// equirectangular frame around a place: positions in degrees, longitudes multiplied by
+/// `lon_factor`, distances in degrees of latitude times `km_per_degree`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LocalScale {
+    /// Length of one degree of latitude here, in km (the meridian's radius of curvature).
+    pub km_per_degree: f64,
+    /// Length of one degree of longitude here, in degrees of latitude (`N cos φ / M`).
+    pub lon_factor: f64,
+}
+
+impl LocalScale {
+    pub fn at(lat: f64) -> Self {
+        let phi = lat.clamp(-89.9, 89.9).to_radians();
+        let w2 = 1.0 - WGS84_E2 * phi.sin().powi(2);
+        let m = WGS84_A_KM * (1.0 - WGS84_E2) / (w2 * w2.sqrt());
+        let n = WGS84_A_KM / w2.sqrt();
+        Self {
+            km_per_degree: m.to_radians(),
+            lon_factor: (n * phi.cos() / m).max(0.01),
+        }
+    }
+}
 
 /// Geodesic area in km² (WGS84 ellipsoid), whatever the ring orientation.
 ///
@@ -48,6 +72,64 @@ pub fn distance_km(a: Point<f64>, b: Point<f64>) -> f64 {
 mod tests {
     use super::*;
     use geo::{Contains, MultiPolygon};
+
+    /// The largest relative error of the local frame against geodesics of `km`, from places
+    /// all over the Netherlands in every direction.
+    fn worst_local_error(km: f64, scale_at: impl Fn(f64) -> LocalScale) -> f64 {
+        use geo::Distance;
+        let mut worst = 0.0f64;
+        for i in 0..40 {
+            let (lat, lon) = (
+                50.75 + 2.8 * f64::from(i) / 39.0,
+                3.4 + 3.8 * f64::from(i % 7) / 6.0,
+            );
+            let scale = scale_at(lat);
+            for b in 0..36 {
+                let from = Point::new(lon, lat);
+                let to = Geodesic.destination(from, f64::from(b) * 10.0, km * 1000.0);
+                let dx = (to.x() - lon) * scale.lon_factor;
+                let dy = to.y() - lat;
+                let flat = dx.hypot(dy) * scale.km_per_degree;
+                let true_km = Geodesic.distance(from, to) / 1000.0;
+                worst = worst.max((flat / true_km - 1.0).abs());
+            }
+        }
+        worst
+    }
+
+    #[test]
+    fn the_local_frame_agrees_with_geodesics() {
+        let (near, far) = (
+            worst_local_error(25.0, LocalScale::at),
+            worst_local_error(100.0, LocalScale::at),
+        );
+        let sphere = |lat: f64| LocalScale {
+            km_per_degree: 111.195,
+            lon_factor: lat.to_radians().cos(),
+        };
+        let (near_sphere, far_sphere) = (
+            worst_local_error(25.0, sphere),
+            worst_local_error(100.0, sphere),
+        );
+        eprintln!(
+            "local frame vs geodesic: {:.4} % at 25 km, {:.4} % at 100 km (on a sphere: {:.4} %, {:.4} %)",
+            near * 100.0,
+            far * 100.0,
+            near_sphere * 100.0,
+            far_sphere * 100.0
+        );
+        assert!(near < 0.0011, "{near}");
+        assert!(far < 0.0045, "{far}");
+        assert!(near < near_sphere && far < far_sphere);
+        // The sphere of 6,371 km (111.195 km a degree, cos φ for longitude) was 0.3 % short
+        // east-west at 52°N.
+        let s = LocalScale::at(52.0);
+        assert!((s.km_per_degree - 111.266).abs() < 0.01, "{s:?}");
+        assert!(
+            (s.lon_factor * s.km_per_degree - 68.677).abs() < 0.01,
+            "{s:?}"
+        );
+    }
 
     #[test]
     fn a_one_degree_cell_at_52n_has_the_known_area() {
