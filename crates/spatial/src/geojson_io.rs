@@ -1,7 +1,7 @@
 //! GeoJSON (RFC 7946) in and out: region FeatureCollections and MultiPolygon documents.
 
 use crate::validate::{GeometryError, parse_area};
-use geo::{Coord, LineString, MultiPolygon, Polygon};
+use geo::{Coord, LineString, MultiPolygon, Polygon, Winding};
 use serde_json::{Value, json};
 
 /// Rounds to 7 decimals (about 1 cm), the precision areas are stored and indexed at.
@@ -9,23 +9,27 @@ fn round7(v: f64) -> f64 {
     (v * 1e7).round() / 1e7
 }
 
-fn ring_json(ring: &LineString<f64>) -> Value {
-    Value::Array(
-        ring.0
-            .iter()
-            .map(|c| json!([round7(c.x), round7(c.y)]))
-            .collect(),
-    )
+/// A ring's positions, wound counter-clockwise (`ccw`) or clockwise, whatever its own order.
+fn ring_json(ring: &LineString<f64>, ccw: bool) -> Value {
+    let position = |c: &Coord<f64>| json!([round7(c.x), round7(c.y)]);
+    let positions: Vec<Value> = if ring.is_ccw() == ccw {
+        ring.0.iter().map(position).collect()
+    } else {
+        ring.0.iter().rev().map(position).collect()
+    };
+    Value::Array(positions)
 }
 
-/// A GeoJSON MultiPolygon geometry (coordinates rounded to 7 decimals).
+/// A GeoJSON MultiPolygon geometry (coordinates rounded to 7 decimals), wound as RFC 7946
+/// §3.1.6 asks of producers: exterior rings counter-clockwise, holes clockwise. (The parts come
+/// from CBS files and boolean operations in either order.)
 pub fn multipolygon_to_geojson(area: &MultiPolygon<f64>) -> Value {
     let polygons: Vec<Value> = area
         .0
         .iter()
         .map(|p| {
-            let mut rings = vec![ring_json(p.exterior())];
-            rings.extend(p.interiors().iter().map(ring_json));
+            let mut rings = vec![ring_json(p.exterior(), true)];
+            rings.extend(p.interiors().iter().map(|r| ring_json(r, false)));
             Value::Array(rings)
         })
         .collect();
@@ -192,6 +196,23 @@ mod tests {
         let out = multipolygon_to_geojson(&mp);
         assert_eq!(out["type"], "MultiPolygon");
         assert_eq!(multipolygon_from_geojson(&out), mp);
+    }
+
+    #[test]
+    fn rings_are_written_in_the_order_rfc_7946_asks() {
+        // Exterior clockwise, hole counter-clockwise: both the wrong way round.
+        let v = json!({"type": "Polygon", "coordinates": [
+            [[5.0, 52.0], [5.0, 52.3], [5.3, 52.3], [5.3, 52.0], [5.0, 52.0]],
+            [[5.1, 52.1], [5.2, 52.1], [5.2, 52.2], [5.1, 52.2], [5.1, 52.1]]
+        ]});
+        let out = multipolygon_to_geojson(&multipolygon_from_geojson(&v));
+        let written = multipolygon_from_geojson(&out);
+        let p = &written.0[0];
+        assert!(p.exterior().is_ccw(), "{out}");
+        assert!(p.interiors()[0].is_cw(), "{out}");
+        assert_eq!(out["coordinates"][0][0][0], json!([5.0, 52.0]));
+        // Already right: unchanged.
+        assert_eq!(multipolygon_to_geojson(&written), out);
     }
 
     #[test]
