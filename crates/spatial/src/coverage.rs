@@ -53,7 +53,8 @@ fn polygon_km2(p: &Polygon<f64>) -> f64 {
 pub struct CoverageOptions {
     /// Gap polygons smaller than this (km²) are dropped: slivers along shared borders.
     pub sliver_km2: f64,
-    /// A network reaches a region when it covers at least this much of it (km²).
+    /// A network reaches a region when it covers at least this much of it (km²), or half of
+    /// a region smaller than twice this.
     pub reach_km2: f64,
 }
 
@@ -367,7 +368,9 @@ impl<K: Copy + Eq + Hash + Ord + Send + Sync> Overlay<K> {
             if !matches(k) {
                 continue;
             }
-            if cell.area_km2 >= options.reach_km2 {
+            // Border slivers do not reach a region; covering a region smaller than the
+            // threshold (PC4 6421 is 0.0056 km²) does.
+            if cell.is_full() || cell.area_km2 >= options.reach_km2.min(region.area_km2 / 2.0) {
                 networks += 1;
             }
             if cell.is_full() {
@@ -651,6 +654,30 @@ mod tests {
         assert_eq!(report.summary.uncovered_regions, 3);
         assert_eq!(report.summary.population, 6000);
         assert_eq!(report.summary.covered_population, 0.0);
+    }
+
+    #[test]
+    fn a_network_covering_a_tiny_region_reaches_it() {
+        // 0.0005° square at 52°N: about 0.002 km², under the 0.01 km² that border slivers need.
+        let tiny = Arc::new(RegionLayer::new(vec![Region::new(
+            "6421".into(),
+            "Klein".into(),
+            Some(15),
+            square(5.0, 52.0, 0.0005),
+        )]));
+        let overlay = Overlay::build(tiny.clone(), vec![(1, Arc::new(square(4.99, 51.99, 0.02)))]);
+        let report = overlay.report(&|_| true, &CoverageOptions::default());
+        let r = by_code(&report, "6421");
+        assert!(
+            r.area_km2 < CoverageOptions::default().reach_km2,
+            "{}",
+            r.area_km2
+        );
+        assert_eq!((r.coverage, r.networks), (1.0, 1));
+        // A sliver of it is still no reach.
+        let edge = Overlay::build(tiny, vec![(1, Arc::new(square(5.00049, 52.0, 0.02)))]);
+        let r = edge.report(&|_| true, &CoverageOptions::default()).regions[0].clone();
+        assert_eq!(r.networks, 0, "{}", r.covered_km2);
     }
 
     #[test]

@@ -77,7 +77,8 @@ pub struct RegionCoverageResponse {
     pub coverage: f64,
     /// `population × coverage`, rounded.
     pub covered_population: Option<i64>,
-    /// Matching networks that reach the region (overlap ≥ 0.01 km²).
+    /// Matching networks that reach the region (overlap ≥ 0.01 km², or ≥ half of a region smaller
+    /// than 0.02 km²).
     pub networks: u32,
 }
 
