@@ -232,3 +232,42 @@ async fn role_org_route_matrix() {
         assert_eq!(got, want, "{who:?}");
     }
 }
+
+/// An adviser's `org` claim is a ROS code whatever its case; one that can be no ROS code is a
+/// 403 that says so, not a 422 about a field the caller never sent.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_org_claim_is_read_case_insensitively() {
+    let app = spawn_app().await;
+    let mut without_org = body();
+    without_org.as_object_mut().map(|b| b.remove("ros_org"));
+    let create = |token: String| {
+        app.client
+            .post(app.url("/v1/networks"))
+            .bearer_auth(token)
+            .json(&without_org)
+            .send()
+    };
+    let upper = app.token(
+        &[onconet_domain::Role::RosAdviser],
+        Some("ROS-Noord"),
+        "adviser-upper",
+    );
+    let r = create(upper).await.expect("create");
+    assert_eq!(r.status(), 201);
+    let n: Value = r.json().await.expect("json");
+    assert_eq!(n["ros_org"], "ros-noord");
+    let odd = app.token(
+        &[onconet_domain::Role::RosAdviser],
+        Some("ROS Noord!"),
+        "adviser-odd",
+    );
+    let r = create(odd).await.expect("create");
+    assert_eq!(r.status(), 403);
+    let problem: Value = r.json().await.expect("json");
+    assert!(
+        problem["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("`org` claim")),
+        "{problem}"
+    );
+}

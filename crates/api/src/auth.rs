@@ -307,7 +307,11 @@ fn check(token: &str, head: &Header, key: &CachedKey) -> Result<Actor, ApiError>
         sub: claims.sub,
         name: claims.name,
         roles,
-        org: claims.org,
+        // ROS codes are lowercase; an identity provider may spell them otherwise.
+        org: claims
+            .org
+            .map(|o| o.trim().to_ascii_lowercase())
+            .filter(|o| !o.is_empty()),
     })
 }
 

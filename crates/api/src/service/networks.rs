@@ -234,6 +234,14 @@ pub async fn create(
     let mut body = body;
     // An adviser's network belongs to their ROS unless they say otherwise (and they may not).
     if !actor.is_registry_staff() && body.ros_org.is_none() {
+        if let Some(org) = &actor.org
+            && onconet_domain::OrgCode::parse(org).is_err()
+        {
+            return Err(ApiError::Forbidden(format!(
+                "the `org` claim of your token (`{}`) is not a ROS code (2–64 lowercase letters, digits, '-' or '_'); ask your identity provider to fix it",
+                crate::error::abbreviated(org, 64)
+            )));
+        }
         body.ros_org = actor.org.clone();
     }
     let id = Uuid::now_v7();
