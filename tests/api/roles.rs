@@ -271,3 +271,94 @@ async fn the_org_claim_is_read_case_insensitively() {
         "{problem}"
     );
 }
+
+/// A draft of another ROS is unknown to an adviser also as a parent or link: the answer is the
+/// same as for an id never used. A `hospital_network` link must lead to a hospital-led network.
+#[tokio::test(flavor = "multi_thread")]
+async fn references_follow_what_the_editor_may_see() {
+    let app = spawn_app().await;
+    let post = |token: &str, body: Value| {
+        app.client
+            .post(app.url("/v1/networks"))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+    };
+    let zuid_draft: Value = post(
+        &app.other_adviser_token,
+        json!({"name": "Concept Zuid", "type": "oncology_care_network", "scale": "local"}),
+    )
+    .await
+    .expect("create")
+    .json()
+    .await
+    .expect("json");
+    let noord_draft: Value = post(&app.adviser_token, body())
+        .await
+        .expect("create")
+        .json()
+        .await
+        .expect("json");
+    let never = "0190a000-0000-7000-8000-000000000000";
+    let refer = |parent: &Value| {
+        let mut b = body();
+        b.as_object_mut().map(|o| o.remove("ros_org"));
+        b["parent_id"] = parent.clone();
+        b
+    };
+    let zuid_id = zuid_draft["id"].as_str().unwrap_or("-").to_owned();
+    let problem_of = async |r: reqwest::Response| {
+        assert_eq!(r.status(), 422);
+        let p: Value = r.json().await.expect("json");
+        (
+            p["errors"][0]["code"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+            p["errors"][0]["detail"]
+                .as_str()
+                .unwrap_or_default()
+                .replace(never, "ID")
+                .replace(&zuid_id, "ID"),
+        )
+    };
+    let hidden = problem_of(
+        post(&app.adviser_token, refer(&zuid_draft["id"]))
+            .await
+            .expect("create"),
+    )
+    .await;
+    let unknown = problem_of(
+        post(&app.adviser_token, refer(&json!(never)))
+            .await
+            .expect("create"),
+    )
+    .await;
+    assert_eq!(
+        hidden, unknown,
+        "a hidden draft looks like no network at all"
+    );
+    assert_eq!(hidden.0, "unknown_network");
+    let own = post(&app.adviser_token, refer(&noord_draft["id"]))
+        .await
+        .expect("create");
+    assert_eq!(own.status(), 201, "their own ROS's draft is fine");
+    let staff = post(&app.staff_token, refer(&zuid_draft["id"]))
+        .await
+        .expect("create");
+    assert_eq!(staff.status(), 201, "staff see every network");
+
+    // Criterion 8 counts hospital_network links: one to a care network is refused.
+    let mut linked = body();
+    linked["links"] = json!([{"network_id": noord_draft["id"], "kind": "hospital_network"}]);
+    let r = post(&app.staff_token, linked.clone())
+        .await
+        .expect("create");
+    assert_eq!(r.status(), 422);
+    let p: Value = r.json().await.expect("json");
+    assert_eq!(p["errors"][0]["pointer"], "/links/0/network_id", "{p}");
+    assert_eq!(p["errors"][0]["code"], "not_a_hospital_network", "{p}");
+    linked["links"][0]["kind"] = json!("other");
+    let r = post(&app.staff_token, linked).await.expect("create");
+    assert_eq!(r.status(), 201);
+}

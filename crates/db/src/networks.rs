@@ -230,6 +230,26 @@ pub async fn published_among(
         .await?)
 }
 
+/// What a write needs to know of the networks it refers to: id, registry state, ROS and type.
+pub async fn referenced(
+    conn: &mut AsyncPgConnection,
+    ids: &[Uuid],
+) -> Result<Vec<(Uuid, String, Option<String>, String)>, DbError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(networks::table
+        .filter(networks::id.eq_any(ids.to_vec()))
+        .select((
+            networks::id,
+            networks::state,
+            networks::ros_org,
+            networks::network_type,
+        ))
+        .load(conn)
+        .await?)
+}
+
 /// Which of `ids` exist.
 pub async fn existing_ids(
     conn: &mut AsyncPgConnection,

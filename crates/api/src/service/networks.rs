@@ -13,8 +13,8 @@ use onconet_db::{networks as q, revisions};
 use onconet_domain::changes::diff;
 use onconet_domain::workflow::check_transition;
 use onconet_domain::{
-    Actor, Network, NetworkProfile, QualityAttestation, RegistryState, Role, ServiceArea,
-    Vocabularies,
+    Actor, LinkKind, Network, NetworkProfile, NetworkType, OrgCode, QualityAttestation,
+    RegistryState, Role, ServiceArea, Vocabularies,
 };
 use std::sync::Arc;
 use uuid::Uuid;
@@ -55,18 +55,36 @@ pub fn not_found(id: Uuid) -> ApiError {
     ApiError::NotFound(format!("no network with id {id}"))
 }
 
-/// Referenced networks (parent, links) must exist, and the parent chain must not loop.
+/// The networks a profile refers to (its parent and links) must exist *for the actor*: a
+/// draft of another ROS is as unknown to an adviser as an id that was never used, here as on
+/// `GET /v1/networks/{id}`, so neither can tell the two apart. No parent may close a cycle, and
+/// a `hospital_network` link must lead to a hospital-led network (LOPPSOZ criterion 8 counts
+/// it as structural contact with hospitals).
 async fn check_references(
     conn: &mut AsyncPgConnection,
+    actor: &Actor,
     self_id: Uuid,
     profile: &NetworkProfile,
 ) -> ApiResult<()> {
     let mut wanted: Vec<Uuid> = profile.links.iter().map(|l| l.network_id).collect();
     wanted.extend(profile.parent_id);
-    let existing = q::existing_ids(conn, &wanted).await?;
+    let known: std::collections::HashMap<Uuid, NetworkType> = q::referenced(conn, &wanted)
+        .await?
+        .into_iter()
+        .filter(|(_, state, ros_org, _)| {
+            state == RegistryState::Published.as_str()
+                || actor.can_view_private(
+                    ros_org
+                        .as_deref()
+                        .and_then(|o| OrgCode::parse(o).ok())
+                        .as_ref(),
+                )
+        })
+        .filter_map(|(id, _, _, t)| Some((id, t.parse::<NetworkType>().ok()?)))
+        .collect();
     let mut errors = Vec::new();
     if let Some(parent) = profile.parent_id {
-        if !existing.contains(&parent) {
+        if !known.contains_key(&parent) {
             errors.push(InvalidParam::pointer(
                 "/parent_id",
                 "unknown_network",
@@ -81,12 +99,23 @@ async fn check_references(
         }
     }
     for (i, link) in profile.links.iter().enumerate() {
-        if !existing.contains(&link.network_id) {
-            errors.push(InvalidParam::pointer(
+        match known.get(&link.network_id) {
+            None => errors.push(InvalidParam::pointer(
                 format!("/links/{i}/network_id"),
                 "unknown_network",
                 format!("no network with id {}", link.network_id),
-            ));
+            )),
+            Some(NetworkType::OncologyCareNetwork) if link.kind == LinkKind::HospitalNetwork => {
+                errors.push(InvalidParam::pointer(
+                    format!("/links/{i}/network_id"),
+                    "not_a_hospital_network",
+                    format!(
+                        "a `hospital_network` link leads to a regional oncology network, a tumour group or an expert panel; {} is an oncology care network",
+                        link.network_id
+                    ),
+                ));
+            }
+            Some(_) => {}
         }
     }
     if errors.is_empty() {
@@ -252,7 +281,7 @@ pub async fn create(
     let columns = ProfileColumns::from_profile(&profile, area.map(|a| (a.geojson, a.area_km2)))?;
     let network = conn
         .transaction::<_, ApiError, _>(async |conn| {
-            check_references(conn, id, &profile).await?;
+            check_references(conn, actor, id, &profile).await?;
             let row = q::insert(
                 conn,
                 &NewNetwork {
@@ -332,7 +361,7 @@ pub async fn update(
             if profile == current.profile {
                 return Ok(current);
             }
-            check_references(conn, id, &profile).await?;
+            check_references(conn, actor, id, &profile).await?;
             let before = snapshot(&current)?;
             let area = if profile.service_area == current.profile.service_area {
                 current.area.clone().zip(current.area_km2)
