@@ -29,11 +29,15 @@ fmt: ## Check formatting
 lint: ## Clippy with warnings as errors
 	$(CARGO) clippy --locked --workspace --all-targets -- -D warnings
 
-check: ## The domain crate stays free of HTTP and SQL
-	@if $(CARGO) tree --locked -p onconet_domain -e normal | grep -E '^.*(actix-web|diesel|utoipa) ' ; then \
-	  echo "onconet_domain must not depend on actix-web, diesel or utoipa" >&2; exit 1; fi
-	@if $(CARGO) tree --locked -p onconet_spatial -e normal | grep -E '^.*(actix-web|diesel|utoipa) ' ; then \
-	  echo "onconet_spatial must not depend on actix-web, diesel or utoipa" >&2; exit 1; fi
+check: ## The architecture: domain and spatial free of HTTP and SQL, the registry free of HTTP, the HTTP adapter free of SQL
+	@for crate in onconet_domain onconet_spatial; do \
+	  if $(CARGO) tree --locked -p $$crate -e normal | grep -E '^.*(actix-web|diesel|utoipa) ' ; then \
+	    echo "$$crate must not depend on actix-web, diesel or utoipa" >&2; exit 1; fi; done
+	@if $(CARGO) tree --locked -p onconet_registry -e normal | grep -E '^.*(actix-web|actix-http|utoipa) ' ; then \
+	  echo "onconet_registry (the use cases) must not depend on actix or utoipa" >&2; exit 1; fi
+	@if $(CARGO) tree --locked -p onconet_api -e normal --depth 1 | grep -E '^.*(onconet_db|diesel|diesel-async) ' ; then \
+	  echo "onconet_api must not call the database directly: go through onconet_registry" >&2; exit 1; fi
+	@echo "architecture: domain, spatial < registry (no HTTP) < api (no SQL)"
 
 unit: ## All Rust tests against a real PostgreSQL (stopped afterwards); their logs go to target/test-logs
 	@rm -rf "$(TEST_LOG_DIR)"; status=0; $(CARGO) test --locked --workspace || status=$$?; \

@@ -360,7 +360,7 @@ async fn a_bad_region_file_leaves_the_old_layer() {
 }
 
 /// Re-importing a layer re-derives the areas of the networks that name its regions, and the
-/// running server's search follows.
+/// running server's search follows; a changed area is a new version (ETag, history, feed).
 #[tokio::test(flavor = "multi_thread")]
 async fn a_reimported_layer_reshapes_the_networks_that_name_it() {
     let app = spawn_app().await;
@@ -422,4 +422,61 @@ async fn a_reimported_layer_reshapes_the_networks_that_name_it() {
         (ratio - 4.0).abs() < 0.05 && found_outside_the_old().await
     })
     .await;
+
+    // What the network covers changed, so its version did: a new ETag, a revision saying why,
+    // and an entry in the change feed for the sites that sync.
+    let version = network["version"].as_i64().expect("version");
+    let after = app
+        .get(&format!("/v1/networks/{id}"))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(
+        after.headers().get("etag").and_then(|v| v.to_str().ok()),
+        Some(format!("\"v{}\"", version + 1).as_str())
+    );
+    let history: Value = app
+        .get(&format!("/v1/networks/{id}/history"))
+        .bearer_auth(&app.staff_token)
+        .send()
+        .await
+        .expect("history")
+        .json()
+        .await
+        .expect("json");
+    let last = history["items"]
+        .as_array()
+        .and_then(|items| items.last())
+        .expect("a revision");
+    assert_eq!(last["action"], "area_rederived", "{last}");
+    assert_eq!(last["version"], version + 1);
+    assert_eq!(last["changes"][0]["field"], "area_km2", "{last}");
+    // The API rounds area_km2 to 0.001 km²; the revision keeps it whole.
+    assert!((last["changes"][0]["old"].as_f64().unwrap_or_default() - small).abs() < 1e-3);
+    let feed: Value = app
+        .get("/v1/changes?since=0&limit=500")
+        .send()
+        .await
+        .expect("feed")
+        .json()
+        .await
+        .expect("json");
+    let entry = feed["items"]
+        .as_array()
+        .and_then(|items| items.iter().rev().find(|e| e["network_id"] == id.as_str()))
+        .expect("a feed entry");
+    assert_eq!(entry["kind"], "updated", "{entry}");
+    assert_eq!(entry["version"], version + 1, "{entry}");
+
+    // The same layer once more changes no area: no new version.
+    import(0.2);
+    let again: Value = app
+        .get(&format!("/v1/networks/{id}"))
+        .send()
+        .await
+        .expect("get")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(again["version"], version + 1, "{again}");
 }

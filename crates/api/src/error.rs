@@ -5,7 +5,6 @@
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
-use onconet_db::DbError;
 use onconet_domain::FieldError;
 use serde::Serialize;
 use std::fmt;
@@ -122,14 +121,7 @@ pub enum ApiError {
     Internal(String),
 }
 
-/// `text` cut to `max` characters (with "…"), for echoing what a client sent in a detail: a
-/// 60 kB path should not come back as a 60 kB problem.
-pub fn abbreviated(text: &str, max: usize) -> String {
-    match text.char_indices().nth(max) {
-        Some((at, _)) => format!("{}…", &text[..at]),
-        None => text.to_owned(),
-    }
-}
+pub use onconet_registry::networks::abbreviated;
 
 impl ApiError {
     pub fn bad_parameter(name: &str, code: &str, detail: impl Into<String>) -> Self {
@@ -349,20 +341,64 @@ impl ResponseError for ApiError {
     }
 }
 
-impl From<DbError> for ApiError {
-    fn from(e: DbError) -> Self {
+impl From<onconet_registry::Invalid> for InvalidParam {
+    fn from(e: onconet_registry::Invalid) -> Self {
+        Self {
+            pointer: e.pointer,
+            parameter: e.parameter,
+            code: e.code,
+            detail: e.detail,
+        }
+    }
+}
+
+impl From<InvalidParam> for onconet_registry::Invalid {
+    fn from(e: InvalidParam) -> Self {
+        Self {
+            pointer: e.pointer,
+            parameter: e.parameter,
+            code: e.code,
+            detail: e.detail,
+        }
+    }
+}
+
+/// The one mapping from what a use case says to the status code a client gets.
+impl From<onconet_registry::Error> for ApiError {
+    fn from(e: onconet_registry::Error) -> Self {
+        use onconet_registry::Error as E;
+        let params = |errors: Vec<onconet_registry::Invalid>| {
+            errors.into_iter().map(InvalidParam::from).collect()
+        };
         match e {
-            DbError::Pool(cause) => {
-                tracing::error!(cause = %cause, "database unavailable");
-                ApiError::Unavailable("the database is unavailable; try again shortly".into())
+            E::BadRequest { detail, errors } => ApiError::BadRequest {
+                detail,
+                errors: params(errors),
+            },
+            E::Invalid(errors) => ApiError::Validation(params(errors)),
+            E::Unauthenticated(d) => ApiError::Unauthorized(d),
+            E::Forbidden(d) => ApiError::Forbidden(d),
+            E::NotFound(d) => ApiError::NotFound(d),
+            E::Conflict(d) => ApiError::Conflict(d),
+            E::Stale { current_version } => ApiError::PreconditionFailed {
+                current_etag: crate::extract::etag(current_version),
+            },
+            E::PreconditionRequired => ApiError::PreconditionRequired,
+            E::Unavailable(d) => ApiError::Unavailable(d),
+            E::Internal(cause) => ApiError::Internal(cause),
+        }
+    }
+}
+
+/// Back into the registry's words, for a front-end part the registry calls (a document read
+/// back after a merge patch): a client error stays one, anything else is internal.
+impl From<ApiError> for onconet_registry::Error {
+    fn from(e: ApiError) -> Self {
+        match e {
+            ApiError::Validation(errors) => {
+                onconet_registry::Error::Invalid(errors.into_iter().map(Into::into).collect())
             }
-            e if e.is_concurrency_conflict() => {
-                tracing::warn!(cause = %e, "a write gave way to a concurrent one");
-                ApiError::Conflict(
-                    "a concurrent change to a related network got in the way; send the request again".into(),
-                )
-            }
-            other => ApiError::Internal(other.to_string()),
+            other => onconet_registry::Error::Internal(other.to_string()),
         }
     }
 }

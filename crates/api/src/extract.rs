@@ -6,6 +6,7 @@ use actix_web::HttpRequest;
 use actix_web::http::header;
 use actix_web::web::{Bytes, Payload};
 use futures_util::StreamExt;
+use onconet_registry::Precondition;
 use serde::de::DeserializeOwned;
 
 /// Largest request body accepted (1 MiB).
@@ -188,44 +189,28 @@ pub fn etag(version: i64) -> String {
     format!("\"v{version}\"")
 }
 
-/// The entity tags of an `If-Match` header, read before any await so handlers stay `Send`.
-#[derive(Debug, Clone, Default)]
-pub struct IfMatch(Vec<String>);
-
-impl IfMatch {
-    pub fn parse(req: &HttpRequest) -> Self {
-        Self(
-            req.headers()
-                .get_all(header::IF_MATCH)
-                .filter_map(|v| v.to_str().ok())
-                .flat_map(|v| v.split(','))
-                .map(str::trim)
-                .filter(|v| !v.is_empty())
-                .map(str::to_owned)
-                .collect(),
-        )
+/// The version a change is meant for, from `If-Match` (read before any await so handlers
+/// stay `Send`): absent, or only `*` (which would not protect against lost updates), states
+/// none; each strong tag `"v<n>"` names version n; weak tags never match.
+pub fn if_match(req: &HttpRequest) -> Precondition {
+    let tags: Vec<&str> = req
+        .headers()
+        .get_all(header::IF_MATCH)
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .collect();
+    Precondition {
+        stated: tags.iter().any(|t| *t != "*"),
+        versions: tags.iter().filter_map(|t| version_of(t)).collect(),
     }
+}
 
-    /// An `If-Match` with exactly these tags (for in-process callers such as the demo loader).
-    pub fn from_tags(tags: Vec<String>) -> Self {
-        Self(tags)
-    }
-
-    /// Checks against the current version: 428 when absent (or `*`, which would not protect
-    /// against lost updates), 412 when no listed tag matches (weak tags never match).
-    pub fn check(&self, current_version: i64) -> Result<(), ApiError> {
-        let current = etag(current_version);
-        if self.0.iter().all(|v| v == "*") {
-            return Err(ApiError::PreconditionRequired);
-        }
-        if self.0.contains(&current) {
-            Ok(())
-        } else {
-            Err(ApiError::PreconditionFailed {
-                current_etag: current,
-            })
-        }
-    }
+/// The version of a strong ETag exactly as [`etag`] makes it (`"v01"` is none).
+fn version_of(tag: &str) -> Option<i64> {
+    let version: i64 = tag.strip_prefix("\"v")?.strip_suffix('"')?.parse().ok()?;
+    (etag(version) == tag).then_some(version)
 }
 
 /// Whether `If-None-Match` lists the current ETag (so a 304 can be sent).
@@ -372,32 +357,6 @@ impl<T: DeserializeOwned + ListParams> actix_web::FromRequest for Query<T> {
     }
 }
 
-/// Parses a list parameter (comma-separated, or repeated: see [`Query`]) item by item; an
-/// empty item is refused like any other bad one.
-pub fn parse_list<T>(
-    name: &str,
-    value: Option<&str>,
-    parse: impl Fn(&str) -> Result<T, onconet_domain::error::InvalidValue>,
-) -> Result<Vec<T>, ApiError> {
-    let Some(value) = value else {
-        return Ok(Vec::new());
-    };
-    value
-        .split(',')
-        .map(str::trim)
-        .map(|item| {
-            if item.is_empty() {
-                return Err(ApiError::bad_parameter(
-                    name,
-                    "empty",
-                    "a list item is empty",
-                ));
-            }
-            parse(item).map_err(|e| ApiError::bad_parameter(name, e.code, e.message))
-        })
-        .collect()
-}
-
 /// Whether to answer GeoJSON: `format=geojson`, or `Accept: application/geo+json` without a
 /// `format`; any other `format` than `json`/`geojson` is a 400.
 pub fn want_geojson(req: &HttpRequest, format: Option<&str>) -> Result<bool, ApiError> {
@@ -420,35 +379,34 @@ mod tests {
 
     #[test]
     fn if_match_rules() {
-        let check_if_match = |req: &HttpRequest, v| IfMatch::parse(req).check(v);
+        use onconet_registry::Error;
+        let check = |req: &HttpRequest, v| if_match(req).check(v);
         let req = TestRequest::default().to_http_request();
-        assert!(matches!(
-            check_if_match(&req, 1),
-            Err(ApiError::PreconditionRequired)
-        ));
+        assert!(matches!(check(&req, 1), Err(Error::PreconditionRequired)));
         let req = TestRequest::default()
             .insert_header(("If-Match", "*"))
             .to_http_request();
-        assert!(matches!(
-            check_if_match(&req, 1),
-            Err(ApiError::PreconditionRequired)
-        ));
+        assert!(matches!(check(&req, 1), Err(Error::PreconditionRequired)));
         let req = TestRequest::default()
             .insert_header(("If-Match", "\"v1\""))
             .to_http_request();
-        assert!(check_if_match(&req, 1).is_ok());
+        assert!(check(&req, 1).is_ok());
         assert!(matches!(
-            check_if_match(&req, 2),
-            Err(ApiError::PreconditionFailed { .. })
+            check(&req, 2),
+            Err(Error::Stale { current_version: 2 })
         ));
         let req = TestRequest::default()
             .insert_header(("If-Match", "W/\"v1\""))
             .to_http_request();
-        assert!(check_if_match(&req, 1).is_err());
+        assert!(matches!(check(&req, 1), Err(Error::Stale { .. })));
         let req = TestRequest::default()
             .insert_header(("If-Match", "\"v0\", \"v2\""))
             .to_http_request();
-        assert!(check_if_match(&req, 2).is_ok());
+        assert!(check(&req, 2).is_ok());
+        let req = TestRequest::default()
+            .insert_header(("If-Match", "\"v1x\", \"x\""))
+            .to_http_request();
+        assert!(matches!(check(&req, 1), Err(Error::Stale { .. })));
     }
 
     #[test]

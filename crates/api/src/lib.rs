@@ -1,19 +1,17 @@
-//! onconet's HTTP API: actix handlers, request/response types, authentication, the error
-//! format and the OpenAPI document.
+//! onconet's HTTP adapter: routes, request/response types and their OpenAPI schemas,
+//! extractors, authentication, the error format and the OpenAPI document. Handlers parse,
+//! call one operation of the registry (`onconet_registry`), and shape the answer; this
+//! crate does not talk to the database.
 
 pub mod auth;
-pub mod coverage;
 pub mod dto;
 pub mod error;
 pub mod extract;
-pub mod geography;
 pub mod methods;
 pub mod openapi;
 pub mod ratelimit;
 pub mod request_span;
 pub mod routes;
-pub mod service;
-pub mod state;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
@@ -24,7 +22,7 @@ use utoipa::OpenApi;
 use utoipa_actix_web::{AppExt, UtoipaApp, scope};
 
 pub use auth::{Authenticator, VerificationKey};
-pub use state::AppState;
+pub use onconet_registry::Registry;
 
 /// Mounts every documented route. Both the server and [`openapi`] go through here, so the
 /// document cannot drift from the routes.
@@ -212,7 +210,7 @@ impl Ops {
 /// The whole application: API routes, `/openapi.json`, `/docs`, shared state, error handlers,
 /// CORS, metrics, rate limiting and request logging.
 pub fn app(
-    state: AppState,
+    registry: Registry,
     auth: Arc<Authenticator>,
     ops: Ops,
 ) -> App<
@@ -244,7 +242,7 @@ pub fn app(
         .app_data(web::Data::new(Arc::new(utoipa_swagger_ui::Config::new([
             "/openapi.json",
         ]))))
-        .app_data(web::Data::new(state))
+        .app_data(web::Data::new(registry))
         .app_data(web::Data::new(auth))
         .app_data(web::Data::new(ops.metrics.registry.clone()))
         .app_data(web::QueryConfig::default().error_handler(query_error))

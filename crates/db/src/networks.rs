@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 /// Filters of the network list; every non-empty list narrows the result.
 #[derive(Debug, Clone, Default)]
-pub struct NetworkFilter {
+pub struct ListFilter {
     /// Any of these registry states.
     pub states: Vec<String>,
     /// Case-insensitive substring of the name or either description.
@@ -58,7 +58,7 @@ pub fn like_pattern(text: &str) -> String {
     out
 }
 
-fn filtered(filter: &NetworkFilter) -> networks::BoxedQuery<'static, Pg> {
+fn filtered(filter: &ListFilter) -> networks::BoxedQuery<'static, Pg> {
     use networks::dsl as n;
     let mut query = n::networks.into_boxed();
     if !filter.states.is_empty() {
@@ -111,7 +111,7 @@ fn filtered(filter: &NetworkFilter) -> networks::BoxedQuery<'static, Pg> {
 /// One page of networks matching `filter`, ordered by name, and the total number of matches.
 pub async fn list(
     conn: &mut AsyncPgConnection,
-    filter: &NetworkFilter,
+    filter: &ListFilter,
     page: PageRequest,
 ) -> Result<(Vec<NetworkRow>, i64), DbError> {
     use networks::dsl as n;
@@ -327,19 +327,32 @@ pub async fn with_region_parts(conn: &mut AsyncPgConnection) -> Result<Vec<Netwo
         .await?)
 }
 
-/// Stores a re-derived area without touching the version (the profile did not change).
-pub async fn set_area(
+/// Stores a re-derived area of network `id` if it is still at `expected_version`, and bumps
+/// the version: the profile is the same, but what the network covers is not, so ETags and the
+/// change feed must follow. `None` when the version moved on.
+pub async fn update_area(
     conn: &mut AsyncPgConnection,
     id: Uuid,
+    expected_version: i64,
     area: Option<serde_json::Value>,
     area_km2: Option<f64>,
-) -> Result<(), DbError> {
+) -> Result<Option<NetworkRow>, DbError> {
     use networks::dsl as n;
-    diesel::update(n::networks.find(id))
-        .set((n::area.eq(area), n::area_km2.eq(area_km2)))
-        .execute(conn)
-        .await?;
-    Ok(())
+    Ok(diesel::update(
+        n::networks
+            .filter(n::id.eq(id))
+            .filter(n::version.eq(expected_version)),
+    )
+    .set((
+        n::area.eq(area),
+        n::area_km2.eq(area_km2),
+        n::version.eq(n::version + 1),
+        n::updated_at.eq(diesel::dsl::now),
+    ))
+    .returning(NetworkRow::as_returning())
+    .get_result(conn)
+    .await
+    .optional()?)
 }
 
 #[cfg(test)]

@@ -24,3 +24,10 @@ pub fn connect_pool(url: &str, max_size: usize) -> Result<DbPool, DbError> {
 pub async fn get(pool: &DbPool) -> Result<PooledConnection, DbError> {
     pool.get().await.map_err(|e| DbError::Pool(e.to_string()))
 }
+
+/// Whether the server answers on `conn` (`SELECT 1`).
+pub async fn ping(conn: &mut AsyncPgConnection) -> Result<(), DbError> {
+    use diesel_async::RunQueryDsl;
+    diesel::sql_query("SELECT 1").execute(conn).await?;
+    Ok(())
+}

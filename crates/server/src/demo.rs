@@ -2,11 +2,9 @@
 //! networks of every type over real municipalities, published through the real use cases.
 
 use anyhow::{Context, Result};
-use onconet_api::AppState;
 use onconet_api::dto::network::NetworkBody;
-use onconet_api::extract::IfMatch;
-use onconet_api::service::networks::{self as service, WriteContext};
 use onconet_domain::{Actor, RegistryState, Role};
+use onconet_registry::{Author, Precondition, Registry};
 use serde_json::json;
 
 fn demo_networks() -> Vec<serde_json::Value> {
@@ -77,9 +75,8 @@ fn demo_networks() -> Vec<serde_json::Value> {
 }
 
 /// Loads the demo networks once (skipped when any demo network exists).
-pub async fn load(state: &AppState) -> Result<()> {
-    let mut conn = onconet_db::pool::get(&state.pool).await?;
-    if onconet_db::networks::has_demo(&mut conn).await? {
+pub async fn load(registry: &Registry) -> Result<()> {
+    if registry.has_demo().await? {
         tracing::info!("demo networks already loaded");
         return Ok(());
     }
@@ -89,21 +86,19 @@ pub async fn load(state: &AppState) -> Result<()> {
         roles: vec![Role::Admin],
         org: None,
     };
-    let ctx = WriteContext {
+    let ctx = Author {
         actor: &actor,
         request_id: None,
-        geo: &state.geo,
     };
     let count = demo_networks().len();
     for doc in demo_networks() {
         let body: NetworkBody =
             serde_json::from_value(doc).context("demo network does not parse")?;
-        let network = match service::create(&mut conn, &ctx, &state.vocabularies, body, true).await
-        {
+        let network = match registry.create(&ctx, body, true).await {
             Ok(n) => n,
             // Without the reference regions (no ONCONET_REFERENCE_DATA), the networks that name
             // municipalities cannot be placed; the others still load.
-            Err(onconet_api::error::ApiError::Validation(errors))
+            Err(onconet_registry::Error::Invalid(errors))
                 if errors.iter().all(|e| e.code == "unknown_region") =>
             {
                 tracing::warn!("a demo network needs the reference regions; skipped");
@@ -113,8 +108,8 @@ pub async fn load(state: &AppState) -> Result<()> {
         };
         let mut version = network.version;
         for to in [RegistryState::Submitted, RegistryState::Published] {
-            let if_match = IfMatch::from_tags(vec![onconet_api::extract::etag(version)]);
-            let moved = service::transition(&mut conn, &ctx, network.id, &if_match, to, None)
+            let moved = registry
+                .transition(&ctx, network.id, &Precondition::version(version), to, None)
                 .await
                 .map_err(|e| anyhow::anyhow!("demo network not published: {}", e))?;
             version = moved.version;

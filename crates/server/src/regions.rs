@@ -178,51 +178,22 @@ pub async fn import(
         Ok(())
     })
     .await?;
-    if LAYERS_IN_SERVICE_AREAS.contains(&layer) {
+    if onconet_registry::regions::LAYERS_IN_SERVICE_AREAS.contains(&layer) {
         rederive_areas(url).await?;
     }
     tracing::info!(layer, regions = count, "region layer imported");
     Ok(count)
 }
 
-/// The layers whose codes a service area may name (`municipalities`, `postcodes`).
-const LAYERS_IN_SERVICE_AREAS: [&str; 2] = ["municipality", "pc4"];
-
-/// Recomputes the stored area of every network whose service area names regions. The layers
-/// are read only when there is such a network (a first import has none).
+/// Re-derives the areas of networks that name regions (a version and a revision each whose
+/// area changes; see [`onconet_registry::regions::rederive_areas`]).
 async fn rederive_areas(url: &str) -> Result<()> {
     let pool = onconet_db::connect_pool(url, 2)?;
-    let mut conn = onconet_db::pool::get(&pool).await?;
-    let rows = onconet_db::networks::with_region_parts(&mut conn).await?;
-    if rows.is_empty() {
-        return Ok(());
-    }
-    let geo = onconet_api::geography::GeoState::default();
-    for layer in LAYERS_IN_SERVICE_AREAS {
-        geo.reload_layer(&pool, layer)
-            .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
-    }
-    for row in rows {
-        let network = row.into_domain()?;
-        match geo.derive_area(&network.profile.service_area) {
-            Ok(area) => {
-                let (json, km2) = match area {
-                    Some(a) => (Some(a.geojson), Some(a.area_km2)),
-                    None => (None, None),
-                };
-                onconet_db::networks::set_area(&mut conn, network.id, json, km2).await?;
-                notify::notify(&mut conn, &Change::Network(network.id)).await?;
-            }
-            Err(e) => {
-                tracing::warn!(network = %network.id, error = %e, "area kept: its regions are not in the new layer")
-            }
-        }
-    }
+    onconet_registry::regions::rederive_areas(&pool).await?;
     Ok(())
 }
 
-pub const LAYERS: [&str; 3] = onconet_api::geography::LAYERS;
+pub const LAYERS: [&str; 3] = onconet_registry::LAYERS;
 
 /// The reference files of each layer in `ONCONET_REFERENCE_DATA`.
 pub fn reference_files(detailed: bool) -> [(&'static str, &'static str, Option<&'static str>); 3] {

@@ -6,10 +6,9 @@ use crate::{demo, dev_keys, jwks};
 use actix_web::HttpServer;
 use actix_web::dev::Server;
 use anyhow::{Context, Result};
-use onconet_api::geography::GeoState;
-use onconet_api::{AppState, Authenticator};
+use onconet_api::Authenticator;
 use onconet_db::embedded::EmbeddedPostgres;
-use onconet_domain::Vocabularies;
+use onconet_registry::{GeoState, Registry};
 use secrecy::{ExposeSecret, SecretString};
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -23,7 +22,7 @@ const GEOGRAPHY_ATTEMPTS: u32 = 3;
 async fn load_geography(pool: &onconet_db::DbPool, max_vertices: usize) -> Result<GeoState> {
     let mut attempt = 1;
     loop {
-        match GeoState::load(pool, max_vertices).await {
+        match GeoState::load(pool, max_vertices, onconet_api::dto::network::public_json).await {
             Ok(geo) => return Ok(geo),
             Err(e) if attempt < GEOGRAPHY_ATTEMPTS => {
                 tracing::warn!(error = %e, attempt, "cannot load the geography; trying again");
@@ -159,34 +158,25 @@ impl Application {
         }
         let pool = onconet_db::connect_pool(&url, settings.db_pool_size)?;
         // Listening before the load: no change can fall between the two.
-        let listening = onconet_api::geography::listen_for_changes(&url)
+        let listening = onconet_registry::geography::listen_for_changes(&url)
             .await
             .map_err(|e| anyhow::anyhow!("cannot listen for changes: {e}"))?;
         let geo = Arc::new(load_geography(&pool, settings.max_vertices).await?);
-        let mut background = vec![tokio::spawn(onconet_api::geography::follow_changes(
+        let mut background = vec![tokio::spawn(onconet_registry::geography::follow_changes(
             url.clone(),
             pool.clone(),
             geo.clone(),
             listening,
         ))];
-        let state = AppState {
-            pool,
-            vocabularies: Arc::new(Vocabularies::builtin()),
-            geo,
-            coverage: Arc::default(),
-        };
+        let registry = Registry::new(pool, geo);
         if settings.demo {
-            demo::load(&state)
+            demo::load(&registry)
                 .await
                 .context("cannot load the demo networks")?;
         }
-        background.push(tokio::spawn(onconet_api::coverage::keep_overlays_current(
-            state.clone(),
-        )));
+        background.push(tokio::spawn(registry.clone().keep_overlays_current()));
         if settings.daily_snapshot {
-            background.push(tokio::spawn(onconet_api::coverage::snapshot_daily(
-                state.clone(),
-            )));
+            background.push(tokio::spawn(registry.clone().snapshot_daily()));
         }
         let ops = onconet_api::Ops::new(
             settings.rate_limit_per_second,
@@ -198,7 +188,7 @@ impl Application {
             .with_context(|| format!("cannot listen on {}", settings.bind))?;
         let port = listener.local_addr()?.port();
         let mut server =
-            HttpServer::new(move || onconet_api::app(state.clone(), auth.clone(), ops.clone()))
+            HttpServer::new(move || onconet_api::app(registry.clone(), auth.clone(), ops.clone()))
                 .listen(listener)?
                 .shutdown_timeout(10)
                 // SIGTERM and Ctrl-C are handled in `run_until_stopped`.

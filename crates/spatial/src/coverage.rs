@@ -322,6 +322,17 @@ impl<K: Copy + Eq + Hash + Ord + Send + Sync> Overlay<K> {
         stats
     }
 
+    /// Whether the overlay holds exactly `areas` (the same objects, as `sync` leaves them), so
+    /// that [`Overlay::sync`] would change nothing: a reader can tell without the write lock.
+    pub fn in_step(&self, areas: &[(K, Arc<MultiPolygon<f64>>)]) -> bool {
+        areas.len() == self.networks.len()
+            && areas.iter().all(|(k, area)| {
+                self.networks
+                    .get(k)
+                    .is_some_and(|p| Arc::ptr_eq(&p.area, area))
+            })
+    }
+
     fn remove(&mut self, k: K) {
         if let Some(placed) = self.networks.remove(&k) {
             for i in placed.regions {
@@ -612,13 +623,18 @@ mod tests {
             vec![(1u32, a.clone()), (2, Arc::new(square(5.2, 52.0, 0.1)))],
         );
         let before = overlay.generations().to_vec();
-        // The same geometry as a new object: nothing to compute.
-        let stats = overlay.sync(vec![
+        // The same geometry as a new object: nothing to compute, and afterwards a reader sees
+        // the overlay in step with those objects.
+        let same = vec![
             (1, Arc::new((*a).clone())),
             (2, Arc::new(square(5.2, 52.0, 0.1))),
-        ]);
+        ];
+        assert!(!overlay.in_step(&same));
+        let stats = overlay.sync(same.clone());
         assert_eq!(stats, SyncStats::default());
         assert_eq!(overlay.generations(), before.as_slice());
+        assert!(overlay.in_step(&same));
+        assert!(!overlay.in_step(&same[..1]));
         // Network 1 grows into the middle region; network 2 goes.
         let stats = overlay.sync(vec![(1, Arc::new(square(5.0, 52.0, 0.15)))]);
         assert_eq!(

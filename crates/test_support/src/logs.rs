@@ -10,7 +10,7 @@ use std::sync::{Arc, OnceLock};
 
 /// The filter of the test logs: verbose for our own crates, so request spans and their fields
 /// are in.
-pub const FILTER: &str = "info,onconet=debug,onconet_api=debug,onconet_db=debug,onconet_domain=debug,onconet_spatial=debug,onconet_test_support=debug";
+pub const FILTER: &str = "info,onconet=debug,onconet_api=debug,onconet_registry=debug,onconet_db=debug,onconet_domain=debug,onconet_spatial=debug,onconet_test_support=debug";
 
 /// The folder of this run's logs: `ONCONET_TEST_LOG_DIR` (relative to the workspace) or
 /// `target/test-logs`.

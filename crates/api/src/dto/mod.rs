@@ -1,7 +1,8 @@
-//! Request and response types: serde + utoipa + validator. Conversions to the domain happen
-//! here, once; handlers only see domain values.
+//! Request and response types: serde for the wire, utoipa for the OpenAPI document,
+//! validator for the shape of request bodies.
 
 pub mod network;
 pub mod page;
+pub mod query;
 pub mod schema;
 pub mod vocabulary;

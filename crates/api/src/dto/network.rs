@@ -9,6 +9,7 @@ use onconet_domain::{
     limits, parse_latitude, parse_longitude, parse_municipality_code, parse_optional_text,
     parse_pc4, parse_text,
 };
+use onconet_registry::{CheckedProfile, ProfileDocument};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -331,19 +332,19 @@ pub fn validation_params(errors: &ValidationErrors) -> Vec<InvalidParam> {
 
 impl NetworkBody {
     /// Validates the shape (`validator`) and every domain rule, reporting all problems at once,
-    /// each by JSON pointer.
-    /// `max_vertices` bounds the size of a service-area polygon.
-    pub fn into_profile(
+    /// each by JSON pointer; the service-area geometry comes back parsed, so a write reads it
+    /// once. `max_vertices` bounds the size of a service-area polygon.
+    pub fn into_checked(
         self,
         self_id: Option<Uuid>,
         vocabularies: &Vocabularies,
         max_vertices: usize,
-    ) -> Result<NetworkProfile, Vec<InvalidParam>> {
+    ) -> Result<CheckedProfile, Vec<InvalidParam>> {
         let mut shape = match self.validate() {
             Ok(()) => Vec::new(),
             Err(e) => validation_params(&e),
         };
-        let profile = match self.parse(self_id, vocabularies, max_vertices) {
+        let (profile, geometry) = match self.parse(self_id, vocabularies, max_vertices) {
             Ok(p) => p,
             Err(errors) => {
                 for e in errors.into_vec() {
@@ -358,9 +359,13 @@ impl NetworkBody {
         if !shape.is_empty() {
             return Err(shape);
         }
-        profile
-            .check(self_id, vocabularies)
-            .map_err(|errors| errors.into_iter().map(InvalidParam::from).collect())
+        let profile = profile.check(self_id, vocabularies).map_err(|errors| {
+            errors
+                .into_iter()
+                .map(InvalidParam::from)
+                .collect::<Vec<_>>()
+        })?;
+        Ok(CheckedProfile { profile, geometry })
     }
 
     fn parse(
@@ -368,8 +373,9 @@ impl NetworkBody {
         self_id: Option<Uuid>,
         v: &Vocabularies,
         max_vertices: usize,
-    ) -> Result<NetworkProfile, FieldErrors> {
+    ) -> Result<(NetworkProfile, Option<geo::MultiPolygon<f64>>), FieldErrors> {
         let _ = self_id;
+        let mut geometry = None;
         let mut e = FieldErrors::new();
         let name = e.check("name", parse_text(&self.name, limits::NAME));
         let description = e.in_key("description", |e| LocalizedText {
@@ -547,8 +553,13 @@ impl NetworkBody {
             });
             if let Some(g) = &a.geometry {
                 e.in_key("geometry", |e| {
-                    for err in onconet_spatial::validate_geojson(g, max_vertices) {
-                        e.add(err.code(), err.to_string());
+                    match onconet_spatial::validate::parse_service_area(g, max_vertices) {
+                        Ok(parsed) => geometry = Some(parsed),
+                        Err(errors) => {
+                            for err in errors {
+                                e.add(err.code(), err.to_string());
+                            }
+                        }
                     }
                 });
             }
@@ -584,24 +595,27 @@ impl NetworkBody {
             })
             .collect();
         match name {
-            Some(name) if e.is_empty() => Ok(NetworkProfile {
-                name,
-                network_type: self.network_type,
-                scale: self.scale,
-                parent_id: self.parent_id,
-                lifecycle: self.lifecycle,
-                description,
-                website,
-                disciplines: self.disciplines,
-                tumour_types: self.tumour_types,
-                financing,
-                contacts,
-                members,
-                links,
-                ros_org,
-                service_area,
-                quality,
-            }),
+            Some(name) if e.is_empty() => Ok((
+                NetworkProfile {
+                    name,
+                    network_type: self.network_type,
+                    scale: self.scale,
+                    parent_id: self.parent_id,
+                    lifecycle: self.lifecycle,
+                    description,
+                    website,
+                    disciplines: self.disciplines,
+                    tumour_types: self.tumour_types,
+                    financing,
+                    contacts,
+                    members,
+                    links,
+                    ros_org,
+                    service_area,
+                    quality,
+                },
+                geometry,
+            )),
             _ => Err(e),
         }
     }
@@ -741,8 +755,42 @@ impl QualificationResponse {
     }
 }
 
-/// How long a publication stays verified.
-pub const VERIFICATION_VALID_DAYS: i64 = 365;
+pub use onconet_registry::networks::VERIFICATION_VALID_DAYS;
+
+/// The HTTP body is how the registry's use cases see a profile document: checked by
+/// [`NetworkBody::into_checked`], shown and read back for merge patches.
+impl ProfileDocument for NetworkBody {
+    fn check(
+        self,
+        id: Uuid,
+        vocabularies: &Vocabularies,
+        max_vertices: usize,
+    ) -> Result<CheckedProfile, Vec<onconet_registry::Invalid>> {
+        self.into_checked(Some(id), vocabularies, max_vertices)
+            .map_err(|errors| errors.into_iter().map(Into::into).collect())
+    }
+
+    fn document(profile: &NetworkProfile) -> serde_json::Value {
+        serde_json::to_value(NetworkBody::from_profile(profile)).unwrap_or_default()
+    }
+
+    fn from_document(document: serde_json::Value) -> onconet_registry::Result<Self> {
+        Ok(crate::extract::from_value(document)?)
+    }
+
+    fn ros_org(&self) -> Option<&str> {
+        self.ros_org.as_deref()
+    }
+
+    fn set_ros_org(&mut self, org: Option<String>) {
+        self.ros_org = org;
+    }
+}
+
+/// The public document of a published network as the search index keeps it (serialised once).
+pub fn public_json(n: &Network) -> Option<Box<serde_json::value::RawValue>> {
+    serde_json::value::to_raw_value(&NetworkResponse::new(n, false)).ok()
+}
 
 /// A network as the registry returns it.
 #[derive(Debug, Clone, Serialize, ToSchema)]

@@ -4,13 +4,12 @@
 use crate::auth::MaybeActor;
 use crate::dto::network::{NetworkBody, NetworkFields};
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::state::AppState;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, web};
 use chrono::{DateTime, Utc};
-use onconet_domain::RegistryState;
+use onconet_registry::Registry;
+use onconet_registry::feed::ChangePage;
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
@@ -75,74 +74,34 @@ pub struct ChangesResponse {
 #[get("/changes")]
 pub async fn list_changes(
     req: HttpRequest,
-    state: web::Data<AppState>,
+    registry: web::Data<Registry>,
     query: crate::extract::Query<ChangesQuery>,
 ) -> ApiResult<HttpResponse> {
-    let since = match query.since.as_deref() {
-        None => 0,
-        Some(s) => s
-            .trim()
-            .parse::<i64>()
-            .ok()
-            .filter(|s| *s >= 0)
-            .ok_or_else(|| {
-                ApiError::bad_parameter(
-                    "since",
-                    "invalid_type",
-                    "must be a cursor (a non-negative integer)",
-                )
-            })?,
-    };
-    let limit = match query.limit.as_deref() {
-        None => 100,
-        Some(l) => l
-            .trim()
-            .parse::<i64>()
-            .ok()
-            .filter(|l| (1..=500).contains(l))
-            .ok_or_else(|| {
-                ApiError::bad_parameter("limit", "out_of_range", "must be from 1 to 500")
-            })?,
-    };
-    let mut conn = onconet_db::pool::get(&state.pool).await?;
-    let rows = onconet_db::revisions::public_feed(&mut conn, since, limit).await?;
-    let mut ids: Vec<Uuid> = rows.iter().map(|r| r.network_id).collect();
-    ids.sort_unstable();
-    ids.dedup();
-    let mut current: HashMap<Uuid, FeedNetwork> = HashMap::new();
-    for row in onconet_db::networks::published_among(&mut conn, &ids).await? {
-        let n = row.into_domain()?;
-        current.insert(
-            n.id,
-            FeedNetwork {
+    // Unparseable numbers fall out of range, where the registry names them.
+    let since = query
+        .since
+        .as_deref()
+        .map_or(Some(0), |s| s.trim().parse::<i64>().ok())
+        .unwrap_or(-1);
+    let limit = query
+        .limit
+        .as_deref()
+        .map_or(Some(100), |l| l.trim().parse::<i64>().ok())
+        .unwrap_or(0);
+    let ChangePage { items, next } = registry.changes(since, limit).await?;
+    let items: Vec<ChangeEntry> = items
+        .into_iter()
+        .map(|c| ChangeEntry {
+            cursor: c.cursor,
+            network_id: c.network_id,
+            kind: c.kind.as_str().into(),
+            version: c.version,
+            at: c.at,
+            network: c.network.map(|n| FeedNetwork {
                 id: n.id,
                 version: n.version,
-                profile: NetworkBody::from_profile(&n.profile.public_view()).into(),
-            },
-        );
-    }
-    drop(conn);
-    let next = rows.last().map_or(since, |r| r.id.max(since));
-    let items: Vec<ChangeEntry> = rows
-        .into_iter()
-        .map(|r| {
-            let published = r.state == RegistryState::Published.as_str();
-            let kind = match (published, r.previous_state.as_deref() == Some("published")) {
-                (true, true) => "updated",
-                (true, false) => "published",
-                _ => "unpublished",
-            };
-            ChangeEntry {
-                cursor: r.id,
-                network_id: r.network_id,
-                kind: kind.into(),
-                version: r.version,
-                at: r.created_at,
-                network: published
-                    .then(|| current.get(&r.network_id))
-                    .flatten()
-                    .cloned(),
-            }
+                profile: NetworkBody::from_profile(&n.profile).into(),
+            }),
         })
         .collect();
     Ok(HttpResponse::Ok()
@@ -172,7 +131,8 @@ pub struct FieldChangeResponse {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RevisionResponse {
     pub version: i64,
-    /// `created`, `updated`, `transition` or `erased` (personal data removed).
+    /// `created`, `updated`, `transition`, `erased` (personal data removed) or
+    /// `area_rederived` (a region layer was imported again and the derived area changed).
     pub action: String,
     pub at: DateTime<Utc>,
     pub actor: Actor,
@@ -206,30 +166,14 @@ pub struct HistoryResponse {
 )]
 #[get("/networks/{id}/history")]
 pub async fn get_history(
-    state: web::Data<AppState>,
+    registry: web::Data<Registry>,
     path: web::Path<String>,
     actor: MaybeActor,
 ) -> ApiResult<HttpResponse> {
     let id = Uuid::parse_str(&path)
         .map_err(|_| ApiError::NotFound(format!("`{path}` is not a network id (a UUID)")))?;
-    let Some(actor) = actor.0 else {
-        return Err(ApiError::Unauthorized(
-            "the history is for editors: send a bearer token".into(),
-        ));
-    };
-    let mut conn = onconet_db::pool::get(&state.pool).await?;
-    let network = onconet_db::networks::find(&mut conn, id)
-        .await?
-        .ok_or_else(|| crate::service::networks::not_found(id))?
-        .into_domain()?;
-    if !actor.can_view_private(network.profile.ros_org.as_ref()) {
-        return Err(if network.state == RegistryState::Published {
-            ApiError::Forbidden("the history is for the network's editors and IKNL staff".into())
-        } else {
-            crate::service::networks::not_found(id)
-        });
-    }
-    let items = onconet_db::revisions::for_network(&mut conn, id)
+    let items = registry
+        .history(id, actor.0.as_ref())
         .await?
         .into_iter()
         .map(|r| RevisionResponse {

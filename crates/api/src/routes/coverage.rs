@@ -2,65 +2,79 @@
 //! SVG map. For IKNL staff and admins.
 
 use crate::auth::RequireActor;
-use crate::coverage::{
-    CoverageFilter, Universe, cache_key, check_exclude, current_members, members_as_of,
-    published_areas,
-};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::accepts;
-use crate::geography::LAYERS;
 use crate::routes::regions::GEO_JSON;
 use crate::routes::regions::to_square_metre;
-use crate::state::AppState;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
-use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
-use onconet_domain::{Lifecycle, NetworkType, Role, parse_code};
-use onconet_spatial::coverage::{CoverageOptions, CoverageReport, CoverageSummary, RegionCoverage};
+use chrono::{DateTime, NaiveDate, Utc};
+use onconet_registry::Registry;
+use onconet_registry::reports::{
+    Coverage, CoverageParams, CoverageRequest, SNAPSHOT_LAYER, SnapshotRow,
+};
+use onconet_spatial::coverage::{CoverageOptions, CoverageSummary, RegionCoverage};
 use onconet_spatial::geojson_io::multipolygon_to_geojson;
 use onconet_spatial::map::{MapRegion, choropleth_svg};
 use serde::{Deserialize, Serialize};
-use std::sync::Arc;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct CoverageQuery {
-    /// `municipality` (default), `province` or `pc4`.
-    #[param(schema_with = crate::dto::schema::layer)]
-    pub layer: Option<String>,
-    /// Network types that count, comma-separated (any of; default `oncology_care_network`).
-    #[serde(rename = "type")]
-    #[param(rename = "type", schema_with = crate::dto::schema::network_type_list, style = Form, explode = false)]
-    pub network_type: Option<String>,
-    /// Disciplines a network must offer, comma-separated (all of).
-    #[param(schema_with = crate::dto::schema::discipline_list, style = Form, explode = false)]
-    pub discipline: Option<String>,
-    /// Tumour types a network must cover, comma-separated (all of).
-    #[param(schema_with = crate::dto::schema::tumour_type_list, style = Form, explode = false)]
-    pub tumour_type: Option<String>,
-    /// Lifecycles that count, comma-separated (default `active`).
-    #[param(schema_with = crate::dto::schema::lifecycle_list, style = Form, explode = false)]
-    pub lifecycle: Option<String>,
-    /// Network ids to leave out (what-if), comma-separated.
-    #[param(schema_with = crate::dto::schema::uuid_list, style = Form, explode = false)]
-    pub exclude: Option<String>,
-    /// List only regions with coverage below this (0–1); the summary stays national.
-    #[param(value_type = Option<f64>, minimum = 0, maximum = 1)]
-    pub min_coverage: Option<String>,
-    /// The registry as it was at the end of this date (`YYYY-MM-DD`) or at this RFC 3339 time.
-    #[param(value_type = Option<chrono::NaiveDate>, example = "2026-01-01")]
-    pub as_of: Option<String>,
-    /// `json`, `geojson`, `csv` or `svg` (otherwise by `Accept`).
-    #[param(pattern = "^(json|geojson|csv|svg)$")]
-    pub format: Option<String>,
+crate::dto::query::filtered_query! {
+    lists ["exclude"];
+    /// A coverage request: the layer, what-if, the moment, the format; and the network filter.
+    pub struct CoverageQuery {
+        /// `municipality` (default), `province` or `pc4`.
+        #[param(schema_with = crate::dto::schema::layer)]
+        pub layer: Option<String>,
+        /// Network ids to leave out (what-if), comma-separated.
+        #[param(schema_with = crate::dto::schema::uuid_list, style = Form, explode = false)]
+        pub exclude: Option<String>,
+        /// List only regions with coverage below this (0–1); the summary stays national.
+        #[param(value_type = Option<f64>, minimum = 0, maximum = 1)]
+        pub min_coverage: Option<String>,
+        /// The registry as it was at the end of this date (`YYYY-MM-DD`) or at this RFC 3339 time.
+        #[param(value_type = Option<chrono::NaiveDate>, example = "2026-01-01")]
+        pub as_of: Option<String>,
+        /// `json`, `geojson`, `csv` or `svg` (otherwise by `Accept`).
+        #[param(pattern = "^(json|geojson|csv|svg)$")]
+        pub format: Option<String>,
+    }
 }
 
-impl crate::extract::ListParams for CoverageQuery {
-    const LISTS: &'static [&'static str] =
-        &["type", "discipline", "tumour_type", "lifecycle", "exclude"];
+impl CoverageQuery {
+    /// The request for the registry.
+    fn request(&self, registry: &Registry) -> ApiResult<CoverageRequest> {
+        Ok(CoverageRequest::parse(
+            CoverageParams {
+                filter: self.filter_params(),
+                layer: self.layer.as_deref(),
+                exclude: self.exclude.as_deref(),
+                as_of: self.as_of.as_deref(),
+            },
+            &registry.vocabularies,
+        )?)
+    }
+
+    /// `min_coverage`: 0 to 1.
+    fn min_coverage(&self) -> ApiResult<Option<f64>> {
+        self.min_coverage
+            .as_deref()
+            .map(|m| {
+                m.trim()
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|m| (0.0..=1.0).contains(m))
+                    .ok_or_else(|| {
+                        ApiError::bad_parameter(
+                            "min_coverage",
+                            "out_of_range",
+                            "must be a number from 0 to 1",
+                        )
+                    })
+            })
+            .transpose()
+    }
 }
 
 /// Figures of one region.
@@ -153,158 +167,7 @@ fn summary_response(s: &CoverageSummary) -> CoverageSummaryResponse {
 }
 
 fn require_staff(actor: &RequireActor) -> ApiResult<()> {
-    if actor.0.has(Role::IknlStaff) || actor.0.has(Role::Admin) {
-        Ok(())
-    } else {
-        Err(ApiError::Forbidden(
-            "coverage reports are for IKNL staff and admins".into(),
-        ))
-    }
-}
-
-/// Parses `as_of`: a date means the end of that day (UTC); it must not be in the future.
-fn parse_as_of(value: &str) -> ApiResult<DateTime<Utc>> {
-    let value = value.trim();
-    // RFC 3339's full-date: four digits for the year (chrono's %Y also reads `-2026` and
-    // `+12026`).
-    let full_date = value.len() == 10
-        && value.bytes().enumerate().all(|(i, b)| {
-            if i == 4 || i == 7 {
-                b == b'-'
-            } else {
-                b.is_ascii_digit()
-            }
-        });
-    let date = full_date
-        .then(|| NaiveDate::parse_from_str(value, "%Y-%m-%d").ok())
-        .flatten();
-    let at = if let Some(date) = date {
-        date.and_time(NaiveTime::from_hms_opt(23, 59, 59).unwrap_or_default())
-            .and_utc()
-    } else {
-        DateTime::parse_from_rfc3339(value)
-            .map_err(|_| {
-                ApiError::bad_parameter(
-                    "as_of",
-                    "invalid_format",
-                    "use YYYY-MM-DD or an RFC 3339 time",
-                )
-            })?
-            .with_timezone(&Utc)
-    };
-    let today_end = Utc::now()
-        .date_naive()
-        .and_time(NaiveTime::from_hms_opt(23, 59, 59).unwrap_or_default())
-        .and_utc();
-    if at > today_end {
-        return Err(ApiError::bad_parameter(
-            "as_of",
-            "in_future",
-            "as_of must not be in the future",
-        ));
-    }
-    Ok(at.min(Utc::now()))
-}
-
-pub struct Parsed {
-    pub layer: String,
-    pub filter: CoverageFilter,
-    pub min_coverage: Option<f64>,
-    pub as_of: Option<DateTime<Utc>>,
-}
-
-pub fn parse_query(state: &AppState, q: &CoverageQuery) -> ApiResult<Parsed> {
-    let layer = q.layer.clone().unwrap_or_else(|| "municipality".into());
-    if !LAYERS.contains(&layer.as_str()) {
-        return Err(ApiError::bad_parameter(
-            "layer",
-            "unknown_code",
-            format!("`{layer}` is not municipality, province or pc4"),
-        ));
-    }
-    let v = &state.vocabularies;
-    let mut types = crate::extract::parse_list("type", q.network_type.as_deref(), |s| {
-        s.parse::<NetworkType>()
-    })?;
-    if types.is_empty() {
-        types.push(NetworkType::OncologyCareNetwork);
-    }
-    let mut lifecycles = crate::extract::parse_list("lifecycle", q.lifecycle.as_deref(), |s| {
-        s.parse::<Lifecycle>()
-    })?;
-    if lifecycles.is_empty() {
-        lifecycles.push(Lifecycle::Active);
-    }
-    let min_coverage = match q.min_coverage.as_deref() {
-        None => None,
-        Some(m) => Some(
-            m.trim()
-                .parse::<f64>()
-                .ok()
-                .filter(|m| (0.0..=1.0).contains(m))
-                .ok_or_else(|| {
-                    ApiError::bad_parameter(
-                        "min_coverage",
-                        "out_of_range",
-                        "must be a number from 0 to 1",
-                    )
-                })?,
-        ),
-    };
-    Ok(Parsed {
-        layer,
-        filter: CoverageFilter {
-            types,
-            disciplines: crate::extract::parse_list("discipline", q.discipline.as_deref(), |s| {
-                parse_code(&v.disciplines, s)
-            })?,
-            tumour_types: crate::extract::parse_list(
-                "tumour_type",
-                q.tumour_type.as_deref(),
-                |s| parse_code(&v.tumour_types, s),
-            )?,
-            lifecycles,
-            exclude: crate::extract::parse_list("exclude", q.exclude.as_deref(), |s| {
-                Uuid::parse_str(s).map_err(|_| {
-                    onconet_domain::error::InvalidValue::new(
-                        "invalid_format",
-                        format!("`{s}` is not a network id"),
-                    )
-                })
-            })?,
-        },
-        min_coverage,
-        as_of: q.as_of.as_deref().map(parse_as_of).transpose()?,
-    })
-}
-
-/// Computes (or takes from the cache) the report for a parsed query.
-pub async fn compute(
-    state: &AppState,
-    p: &Parsed,
-) -> ApiResult<(Arc<CoverageReport>, usize, crate::coverage::CacheOutcome)> {
-    check_exclude(&state.pool, &p.filter.exclude).await?;
-    let layer = state.geo.layer(&p.layer).unwrap_or_default();
-    let (members, universe) = match p.as_of {
-        None => (
-            current_members(&state.geo, &p.filter)?,
-            Universe::Current(published_areas(&state.geo)?),
-        ),
-        Some(at) => (
-            members_as_of(&state.pool, &state.geo, &p.filter, at).await?,
-            Universe::Past,
-        ),
-    };
-    let count = members.len();
-    let key = cache_key(&p.filter, &p.layer, p.as_of);
-    let cache = state.coverage.clone();
-    let layer_name = p.layer.clone();
-    let (report, outcome) = tokio::task::spawn_blocking(move || {
-        cache.report(&key, &layer_name, layer, members, universe)
-    })
-    .await
-    .map_err(ApiError::internal)??;
-    Ok((report, count, outcome))
+    Ok(onconet_registry::reports::require_staff(&actor.0)?)
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -366,31 +229,37 @@ fn csv_field(s: &str) -> String {
 #[get("/coverage")]
 pub async fn get_coverage(
     req: HttpRequest,
-    state: web::Data<AppState>,
+    registry: web::Data<Registry>,
     query: crate::extract::Query<CoverageQuery>,
     actor: RequireActor,
 ) -> ApiResult<HttpResponse> {
     require_staff(&actor)?;
-    let parsed = parse_query(&state, &query)?;
+    let parsed = query.request(&registry)?;
+    let min_coverage = query.min_coverage()?;
     let format = format_of(&req, query.format.as_deref())?;
-    let (report, networks, outcome) = compute(&state, &parsed).await?;
+    let Coverage {
+        report,
+        layer,
+        networks,
+        outcome,
+    } = registry.coverage(&parsed).await?;
     let shown: Vec<&RegionCoverage> = report
         .regions
         .iter()
-        .filter(|r| parsed.min_coverage.is_none_or(|m| r.coverage < m))
+        .filter(|r| min_coverage.is_none_or(|m| r.coverage < m))
         .collect();
     let mut response = HttpResponse::Ok();
     response
-        .insert_header(("X-Coverage-Cache", outcome.header()))
+        .insert_header(("X-Coverage-Cache", outcome.label()))
         .insert_header((header::CACHE_CONTROL, "private, no-cache"))
         .insert_header((header::VARY, "Accept"));
-    let f = &parsed.filter;
+    let f = &parsed.filter.networks;
     let filter = CoverageFilterResponse {
         types: f.types.iter().map(|t| t.as_str().to_owned()).collect(),
         discipline: f.disciplines.clone(),
         tumour_type: f.tumour_types.clone(),
         lifecycle: f.lifecycles.iter().map(|l| l.as_str().to_owned()).collect(),
-        exclude: f.exclude.clone(),
+        exclude: parsed.filter.exclude.clone(),
     };
     Ok(match format {
         Format::Json => response.json(CoverageResponse {
@@ -402,7 +271,6 @@ pub async fn get_coverage(
             regions: shown.iter().map(|r| region_response(r)).collect(),
         }),
         Format::GeoJson => {
-            let layer = state.geo.layer(&parsed.layer).unwrap_or_default();
             let features: Vec<serde_json::Value> = shown
                 .iter()
                 .map(|r| {
@@ -453,7 +321,6 @@ pub async fn get_coverage(
                 .body(out)
         }
         Format::Svg => {
-            let layer = state.geo.layer(&parsed.layer).unwrap_or_default();
             let regions: Vec<MapRegion<'_>> = report
                 .regions
                 .iter()
@@ -519,37 +386,13 @@ pub struct MatrixRow {
     pub coverage: std::collections::BTreeMap<String, f64>,
 }
 
-/// The filter of the discipline matrix: as for `/v1/coverage`, without `discipline`.
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct MatrixQuery {
-    /// `municipality` (default), `province` or `pc4`.
-    #[param(schema_with = crate::dto::schema::layer)]
-    pub layer: Option<String>,
-    /// Network types that count (any of; default `oncology_care_network`).
-    #[serde(rename = "type")]
-    #[param(rename = "type", schema_with = crate::dto::schema::network_type_list)]
-    pub network_type: Option<String>,
-    /// Tumour types a network must cover (all of).
-    #[param(schema_with = crate::dto::schema::tumour_type_list)]
-    pub tumour_type: Option<String>,
-    /// Lifecycles that count (default `active`).
-    #[param(schema_with = crate::dto::schema::lifecycle_list)]
-    pub lifecycle: Option<String>,
-    /// Network ids to leave out (what-if).
-    #[param(schema_with = crate::dto::schema::uuid_list)]
-    pub exclude: Option<String>,
-    /// The registry as it was at the end of this date.
-    #[param(value_type = Option<chrono::NaiveDate>)]
-    pub as_of: Option<String>,
-}
-
 /// Region × discipline: for every discipline of the vocabulary, the share of each region
-/// covered by matching networks offering it.
+/// covered by matching networks offering it. The parameters are those of `/v1/coverage`, but
+/// `discipline`, `min_coverage` and `format` are refused (400): the matrix covers every
+/// discipline, as JSON.
 #[utoipa::path(
     tag = "coverage",
-    params(MatrixQuery),
+    params(CoverageQuery),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The matrix", body = DisciplineMatrixResponse),
@@ -561,7 +404,7 @@ pub struct MatrixQuery {
 )]
 #[get("/coverage/disciplines")]
 pub async fn get_discipline_matrix(
-    state: web::Data<AppState>,
+    registry: web::Data<Registry>,
     query: crate::extract::Query<CoverageQuery>,
     actor: RequireActor,
 ) -> ApiResult<HttpResponse> {
@@ -581,15 +424,10 @@ pub async fn get_discipline_matrix(
             "the matrix covers every discipline as JSON; leave out discipline, min_coverage and format",
         ));
     }
-    let parsed = parse_query(&state, &query)?;
-    let codes: Vec<String> = state
-        .vocabularies
-        .disciplines
-        .codes()
-        .map(str::to_owned)
-        .collect();
-    let layer = state.geo.layer(&parsed.layer).unwrap_or_default();
-    let mut rows: Vec<MatrixRow> = layer
+    let parsed = query.request(&registry)?;
+    let matrix = registry.discipline_matrix(&parsed).await?;
+    let mut rows: Vec<MatrixRow> = matrix
+        .layer
         .regions()
         .iter()
         .map(|r| MatrixRow {
@@ -600,21 +438,14 @@ pub async fn get_discipline_matrix(
         })
         .collect();
     let mut summary = std::collections::BTreeMap::new();
-    for code in &codes {
-        let mut p = Parsed {
-            layer: parsed.layer.clone(),
-            filter: parsed.filter.clone(),
-            min_coverage: None,
-            as_of: parsed.as_of,
-        };
-        p.filter.disciplines = vec![code.clone()];
-        let (report, _, _) = compute(&state, &p).await?;
+    for (code, report) in matrix.disciplines.iter().zip(&matrix.reports) {
         for (row, r) in rows.iter_mut().zip(report.regions.iter()) {
             row.coverage
                 .insert(code.clone(), (r.coverage * 1e6).round() / 1e6);
         }
         summary.insert(code.clone(), summary_response(&report.summary));
     }
+    let codes = matrix.disciplines;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "private, no-cache"))
         .json(DisciplineMatrixResponse {
@@ -663,7 +494,7 @@ pub struct TrendResponse {
     pub points: Vec<TrendPoint>,
 }
 
-fn point(r: &onconet_db::snapshots::SnapshotRow) -> TrendPoint {
+fn point(r: &SnapshotRow) -> TrendPoint {
     TrendPoint {
         day: r.day,
         networks: r.networks,
@@ -699,18 +530,12 @@ fn point(r: &onconet_db::snapshots::SnapshotRow) -> TrendPoint {
 )]
 #[get("/coverage/trend")]
 pub async fn get_trend(
-    state: web::Data<AppState>,
+    registry: web::Data<Registry>,
     query: crate::extract::Query<TrendQuery>,
     actor: RequireActor,
 ) -> ApiResult<HttpResponse> {
     require_staff(&actor)?;
-    let discipline = match query.discipline.as_deref() {
-        None => None,
-        Some(d) => Some(
-            parse_code(&state.vocabularies.disciplines, d.trim())
-                .map_err(|e| ApiError::bad_parameter("discipline", e.code, e.message))?,
-        ),
-    };
+    let discipline = registry.discipline(query.discipline.as_deref())?;
     let day = |name: &str, v: Option<&str>, default: NaiveDate| -> ApiResult<NaiveDate> {
         v.map(|v| {
             NaiveDate::parse_from_str(v.trim(), "%Y-%m-%d")
@@ -721,29 +546,12 @@ pub async fn get_trend(
     let today = Utc::now().date_naive();
     let to = day("to", query.to.as_deref(), today)?;
     let from = day("from", query.from.as_deref(), to - chrono::Days::new(365))?;
-    if from > to {
-        // An empty period: an empty series.
-        return Ok(HttpResponse::Ok()
-            .insert_header((header::CACHE_CONTROL, "private, no-cache"))
-            .json(TrendResponse {
-                layer: "municipality".into(),
-                discipline,
-                points: vec![],
-            }));
-    }
-    let mut conn = onconet_db::pool::get(&state.pool).await?;
-    let rows = onconet_db::snapshots::series(
-        &mut conn,
-        "municipality",
-        discipline.as_deref().unwrap_or(""),
-        from,
-        to,
-    )
-    .await?;
+    // An empty period is an empty series.
+    let rows = registry.trend(discipline.as_deref(), from, to).await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "private, no-cache"))
         .json(TrendResponse {
-            layer: "municipality".into(),
+            layer: SNAPSHOT_LAYER.into(),
             discipline,
             points: rows.iter().map(point).collect(),
         }))
@@ -761,10 +569,10 @@ pub async fn get_trend(
 )]
 #[post("/coverage/snapshots")]
 pub async fn create_snapshot(
-    state: web::Data<AppState>,
+    registry: web::Data<Registry>,
     actor: RequireActor,
 ) -> ApiResult<HttpResponse> {
     require_staff(&actor)?;
-    let rows = crate::coverage::take_snapshot(&state).await?;
+    let rows = registry.take_snapshot().await?;
     Ok(HttpResponse::Created().json(rows.iter().map(point).collect::<Vec<_>>()))
 }

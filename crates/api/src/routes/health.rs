@@ -1,7 +1,6 @@
 use crate::error::{ApiError, Problem};
-use crate::state::AppState;
 use actix_web::{HttpResponse, get, web};
-use diesel_async::RunQueryDsl;
+use onconet_registry::Registry;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -29,12 +28,8 @@ pub async fn healthz() -> HttpResponse {
     )
 )]
 #[get("/readyz")]
-pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let mut conn = onconet_db::pool::get(&state.pool).await?;
-    diesel::sql_query("SELECT 1")
-        .execute(&mut conn)
-        .await
-        .map_err(|e| ApiError::Unavailable(format!("the database does not answer: {e}")))?;
+pub async fn readyz(registry: web::Data<Registry>) -> Result<HttpResponse, ApiError> {
+    registry.ready().await?;
     Ok(HttpResponse::Ok().json(HealthResponse {
         status: "ready".into(),
     }))
@@ -45,18 +40,18 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError
 #[utoipa::path(tag = "operations", responses((status = 200, description = "Prometheus text format", content_type = "text/plain")))]
 #[get("/metrics")]
 pub async fn metrics(
-    state: web::Data<AppState>,
-    registry: web::Data<prometheus::Registry>,
+    registry: web::Data<Registry>,
+    metrics: web::Data<prometheus::Registry>,
 ) -> Result<HttpResponse, ApiError> {
     use prometheus::Encoder;
     use std::fmt::Write;
     use std::sync::atomic::Ordering;
     let mut buffer = Vec::new();
     prometheus::TextEncoder::new()
-        .encode(&registry.gather(), &mut buffer)
+        .encode(&metrics.gather(), &mut buffer)
         .map_err(ApiError::internal)?;
     let mut text = String::from_utf8(buffer).map_err(ApiError::internal)?;
-    let cache = &state.coverage;
+    let cache = &registry.coverage;
     let _ = write!(
         text,
         "# HELP onconet_coverage_cache_total Coverage reports by cache outcome.\n# TYPE onconet_coverage_cache_total counter\n\
@@ -65,7 +60,7 @@ pub async fn metrics(
         std::sync::atomic::AtomicU64::load(&cache.hits, Ordering::Relaxed),
         std::sync::atomic::AtomicU64::load(&cache.partial, Ordering::Relaxed),
         std::sync::atomic::AtomicU64::load(&cache.misses, Ordering::Relaxed),
-        state.geo.with_search(|i| i.len()).unwrap_or(0),
+        registry.geo.with_search(|i| i.len()).unwrap_or(0),
     );
     Ok(HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")

@@ -1,218 +1,67 @@
-//! `/v1/networks`: thin handlers over [`crate::service::networks`].
+//! `/v1/networks`: thin handlers over the registry's network operations
+//! ([`onconet_registry::networks`]).
 
 use crate::auth::{MaybeActor, RequireActor};
 use crate::dto::network::{NetworkBody, NetworkResponse, TransitionRequest};
 use crate::dto::page::{ListResponse, PageInfo, parse_paging};
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::extract::{IfMatch, etag, from_value, if_none_match, parse_json_value, read_body};
-use crate::service::networks::{self as service, WriteContext};
-use crate::state::AppState;
+use crate::extract::{etag, from_value, if_match, if_none_match, parse_json_value, read_body};
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
-use chrono::{DateTime, Utc};
-use onconet_db::networks::{NetworkFilter, PageRequest};
-use onconet_domain::{
-    Actor, Lifecycle, NetworkType, RegistryState, Role, parse_code, parse_municipality_code,
-};
-use serde::Deserialize;
+use onconet_registry::networks::{ListParams, PageRequest};
+use onconet_registry::{Author, Registry};
 use tracing_actix_web::RequestId;
-use utoipa::IntoParams;
 use uuid::Uuid;
 
-/// Filters and paging of the network list. Comma lists: `type` and `lifecycle` match any of
-/// the values, `discipline` and `tumour_type` require all of them.
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct ListNetworksQuery {
-    /// Text to find in the name or description (case-insensitive).
-    #[param(
-        max_length = 200,
-        pattern = "^[^\\x00-\\x1f\\x7f]*$",
-        example = "Groningen"
-    )]
-    pub q: Option<String>,
-    /// Network types, comma-separated (any of).
-    #[serde(rename = "type")]
-    #[param(rename = "type", schema_with = crate::dto::schema::network_type_list, style = Form, explode = false)]
-    pub network_type: Option<String>,
-    /// Discipline codes, comma-separated (all of).
-    #[param(schema_with = crate::dto::schema::discipline_list, style = Form, explode = false)]
-    pub discipline: Option<String>,
-    /// Tumour-type codes, comma-separated (all of).
-    #[param(schema_with = crate::dto::schema::tumour_type_list, style = Form, explode = false)]
-    pub tumour_type: Option<String>,
-    /// CBS municipality code listed in the service area.
-    #[param(pattern = "^[Gg][Mm][0-9]{4}$", example = "GM0014")]
-    pub municipality: Option<String>,
-    /// Lifecycles, comma-separated (any of).
-    #[param(schema_with = crate::dto::schema::lifecycle_list, style = Form, explode = false)]
-    pub lifecycle: Option<String>,
-    /// Registry states, comma-separated (any of; default `published`). Other states than
-    /// `published` need a token: IKNL staff and admins see every network, a ROS adviser only
-    /// those of their own ROS (in every state asked for).
-    #[param(schema_with = crate::dto::schema::state_list, style = Form, explode = false)]
-    pub state: Option<String>,
-    /// Only networks changed after this RFC 3339 time.
-    #[param(value_type = Option<chrono::DateTime<chrono::Utc>>, example = "2026-01-01T00:00:00Z")]
-    pub modified_after: Option<String>,
-    /// Only networks that meet (`true`) or miss (`false`) the LOPPSOZ criteria.
-    #[param(value_type = Option<bool>)]
-    pub qualified: Option<String>,
-    /// `true`: only published networks not re-verified for 12 months (IKNL staff and admins).
-    #[param(value_type = Option<bool>)]
-    pub verification_overdue: Option<String>,
-    /// Page number, from 1.
-    #[param(value_type = Option<i64>, minimum = 1, maximum = 1000000, example = 1)]
-    pub page: Option<String>,
-    /// Items per page, 1–100 (default 20).
-    #[param(value_type = Option<i64>, minimum = 1, maximum = 100, example = 20)]
-    pub per_page: Option<String>,
-}
-
-impl crate::extract::ListParams for ListNetworksQuery {
-    const LISTS: &'static [&'static str] =
-        &["type", "discipline", "tumour_type", "lifecycle", "state"];
+crate::dto::query::filtered_query! {
+    lists ["state"];
+    /// Filters and paging of the network list. Comma lists: `type` and `lifecycle` match any of
+    /// the values, `discipline` and `tumour_type` require all of them.
+    pub struct ListNetworksQuery {
+        /// Text to find in the name or description (case-insensitive).
+        #[param(
+            max_length = 200,
+            pattern = "^[^\\x00-\\x1f\\x7f]*$",
+            example = "Groningen"
+        )]
+        pub q: Option<String>,
+        /// CBS municipality code listed in the service area.
+        #[param(pattern = "^[Gg][Mm][0-9]{4}$", example = "GM0014")]
+        pub municipality: Option<String>,
+        /// Registry states, comma-separated (any of; default `published`). Other states than
+        /// `published` need a token: IKNL staff and admins see every network, a ROS adviser only
+        /// those of their own ROS (in every state asked for).
+        #[param(schema_with = crate::dto::schema::state_list, style = Form, explode = false)]
+        pub state: Option<String>,
+        /// Only networks changed after this RFC 3339 time.
+        #[param(value_type = Option<chrono::DateTime<chrono::Utc>>, example = "2026-01-01T00:00:00Z")]
+        pub modified_after: Option<String>,
+        /// Only networks that meet (`true`) or miss (`false`) the LOPPSOZ criteria.
+        #[param(value_type = Option<bool>)]
+        pub qualified: Option<String>,
+        /// `true`: only published networks not re-verified for 12 months (IKNL staff and admins).
+        #[param(value_type = Option<bool>)]
+        pub verification_overdue: Option<String>,
+        /// Page number, from 1.
+        #[param(value_type = Option<i64>, minimum = 1, maximum = 1000000, example = 1)]
+        pub page: Option<String>,
+        /// Items per page, 1–100 (default 20).
+        #[param(value_type = Option<i64>, minimum = 1, maximum = 100, example = 20)]
+        pub per_page: Option<String>,
+    }
 }
 
 impl ListNetworksQuery {
-    /// The filter for `viewer`: networks that are not published are listed for IKNL staff and
-    /// admins, and for a ROS adviser those of their own ROS only.
-    fn into_filter(
-        self,
-        state: &AppState,
-        viewer: Option<&Actor>,
-    ) -> ApiResult<(NetworkFilter, PageRequest)> {
-        let staff = service::is_staff(viewer);
-        let v = &state.vocabularies;
-        let (page, per_page) = parse_paging(self.page.as_deref(), self.per_page.as_deref())?;
-        let states = crate::extract::parse_list("state", self.state.as_deref(), |s| {
-            s.parse::<RegistryState>()
-        })?;
-        let mut ros_org = None;
-        if states.iter().any(|s| *s != RegistryState::Published) && !staff {
-            match viewer
-                .filter(|a| a.has(Role::RosAdviser))
-                .and_then(|a| a.org.clone())
-            {
-                Some(org) => ros_org = Some(org),
-                None if viewer.is_none() => {
-                    return Err(ApiError::Unauthorized(
-                        "a bearer token is required to list networks that are not published".into(),
-                    ));
-                }
-                None => {
-                    return Err(ApiError::Forbidden(
-                        "only IKNL staff, admins and ROS advisers (for their own ROS) may list networks that are not published".into(),
-                    ));
-                }
-            }
+    fn params(&self) -> ListParams<'_> {
+        ListParams {
+            filter: self.filter_params(),
+            q: self.q.as_deref(),
+            municipality: self.municipality.as_deref(),
+            states: self.state.as_deref(),
+            modified_after: self.modified_after.as_deref(),
+            qualified: self.qualified.as_deref(),
+            verification_overdue: self.verification_overdue.as_deref(),
         }
-        let modified_after = match self.modified_after.as_deref() {
-            None => None,
-            Some(t) => Some(
-                DateTime::parse_from_rfc3339(t.trim())
-                    .map_err(|e| {
-                        ApiError::bad_parameter(
-                            "modified_after",
-                            "invalid_format",
-                            format!("not an RFC 3339 time: {e}"),
-                        )
-                    })?
-                    .with_timezone(&Utc),
-            ),
-        };
-        let q = self
-            .q
-            .as_deref()
-            .map(str::trim)
-            .filter(|q| !q.is_empty())
-            .map(str::to_owned);
-        // PostgreSQL text cannot hold NUL, and no search needs control characters.
-        if q.as_ref()
-            .is_some_and(|q| q.chars().any(|c| c < ' ' || c == '\u{7f}'))
-        {
-            return Err(ApiError::bad_parameter(
-                "q",
-                "control_character",
-                "must not contain control characters",
-            ));
-        }
-        if q.as_ref().is_some_and(|q| q.chars().count() > 200) {
-            return Err(ApiError::bad_parameter(
-                "q",
-                "too_long",
-                "must be at most 200 characters",
-            ));
-        }
-        let flag = |name: &str, v: Option<&str>| -> ApiResult<Option<bool>> {
-            match v {
-                None => Ok(None),
-                Some("true") => Ok(Some(true)),
-                Some("false") => Ok(Some(false)),
-                Some(_) => Err(ApiError::bad_parameter(
-                    name,
-                    "invalid_type",
-                    "must be true or false",
-                )),
-            }
-        };
-        let qualified = flag("qualified", self.qualified.as_deref())?;
-        let overdue = flag("verification_overdue", self.verification_overdue.as_deref())?;
-        if overdue.is_some() && viewer.is_none() {
-            return Err(ApiError::Unauthorized(
-                "a bearer token is required to list overdue verifications".into(),
-            ));
-        }
-        if overdue.is_some() && !staff {
-            return Err(ApiError::Forbidden(
-                "only IKNL staff and admins may list overdue verifications".into(),
-            ));
-        }
-        let filter = NetworkFilter {
-            qualified,
-            verified_before: overdue.filter(|o| *o).map(|_| {
-                Utc::now() - chrono::Duration::days(crate::dto::network::VERIFICATION_VALID_DAYS)
-            }),
-            states: if states.is_empty() {
-                vec![RegistryState::Published.as_str().into()]
-            } else {
-                states.iter().map(|s| s.as_str().to_owned()).collect()
-            },
-            q,
-            types: crate::extract::parse_list("type", self.network_type.as_deref(), |s| {
-                s.parse::<NetworkType>()
-            })?
-            .iter()
-            .map(|t| t.as_str().to_owned())
-            .collect(),
-            disciplines: crate::extract::parse_list(
-                "discipline",
-                self.discipline.as_deref(),
-                |s| parse_code(&v.disciplines, s),
-            )?,
-            tumour_types: crate::extract::parse_list(
-                "tumour_type",
-                self.tumour_type.as_deref(),
-                |s| parse_code(&v.tumour_types, s),
-            )?,
-            lifecycles: crate::extract::parse_list("lifecycle", self.lifecycle.as_deref(), |s| {
-                s.parse::<Lifecycle>()
-            })?
-            .iter()
-            .map(|l| l.as_str().to_owned())
-            .collect(),
-            municipality: match self.municipality.as_deref() {
-                None => None,
-                Some(m) => Some(
-                    parse_municipality_code(m)
-                        .map_err(|e| ApiError::bad_parameter("municipality", e.code, e.message))?,
-                ),
-            },
-            modified_after,
-            ros_org,
-        };
-        Ok((filter, PageRequest { page, per_page }))
     }
 }
 
@@ -232,25 +81,24 @@ impl ListNetworksQuery {
 #[get("/networks")]
 pub async fn list_networks(
     req: HttpRequest,
-    state: web::Data<AppState>,
+    registry: web::Data<Registry>,
     query: crate::extract::Query<ListNetworksQuery>,
     actor: MaybeActor,
 ) -> ApiResult<HttpResponse> {
-    let viewer = actor.0.as_ref();
-    let (filter, page) = query.into_inner().into_filter(&state, viewer)?;
-    let mut conn = onconet_db::pool::get(&state.pool).await?;
-    let (rows, total) = onconet_db::networks::list(&mut conn, &filter, page).await?;
-    let items = rows
-        .into_iter()
-        .map(|r| {
-            r.into_domain().map(|n| {
-                let private =
-                    viewer.is_some_and(|a| a.can_view_private(n.profile.ros_org.as_ref()));
-                NetworkResponse::new(&n, private)
-            })
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    let info = PageInfo::new(page.page, page.per_page, total);
+    let (page, per_page) = parse_paging(query.page.as_deref(), query.per_page.as_deref())?;
+    let found = registry
+        .list_networks(
+            query.params(),
+            PageRequest { page, per_page },
+            actor.0.as_ref(),
+        )
+        .await?;
+    let items = found
+        .items
+        .iter()
+        .map(|(n, private)| NetworkResponse::new(n, *private))
+        .collect();
+    let info = PageInfo::new(page, per_page, found.total);
     Ok(HttpResponse::Ok()
         .insert_header((
             header::LINK,
@@ -318,13 +166,12 @@ fn network_response(
 #[get("/networks/{id}")]
 pub async fn get_network(
     req: HttpRequest,
-    state: web::Data<AppState>,
+    registry: web::Data<Registry>,
     path: web::Path<String>,
     actor: MaybeActor,
 ) -> ApiResult<HttpResponse> {
     let id = parse_id(&path)?;
-    let mut conn = onconet_db::pool::get(&state.pool).await?;
-    let (network, private) = service::load_visible(&mut conn, id, actor.0.as_ref()).await?;
+    let (network, private) = registry.network(id, actor.0.as_ref()).await?;
     let geojson = crate::extract::accepts(&req, crate::routes::regions::GEO_JSON);
     // The Feature is another representation, so another strong validator (RFC 9110 8.8.3):
     // a cached JSON profile must not be confirmed as the Feature. If-Match takes the JSON one.
@@ -359,15 +206,10 @@ pub async fn get_network(
     ))
 }
 
-fn write_context<'a>(
-    actor: &'a RequireActor,
-    request_id: &RequestId,
-    state: &'a AppState,
-) -> WriteContext<'a> {
-    WriteContext {
+fn author<'a>(actor: &'a RequireActor, request_id: &RequestId) -> Author<'a> {
+    Author {
         actor: &actor.0,
         request_id: Some(request_id.to_string()),
-        geo: &state.geo,
     }
 }
 
@@ -398,15 +240,15 @@ fn write_context<'a>(
 pub async fn create_network(
     req: HttpRequest,
     payload: web::Payload,
-    state: web::Data<AppState>,
+    registry: web::Data<Registry>,
     actor: RequireActor,
     request_id: RequestId,
 ) -> ApiResult<HttpResponse> {
     let body = read_body(&req, payload, &["application/json"]).await?;
     let body: NetworkBody = from_value(parse_json_value(&body)?)?;
-    let mut conn = onconet_db::pool::get(&state.pool).await?;
-    let ctx = write_context(&actor, &request_id, &state);
-    let network = service::create(&mut conn, &ctx, &state.vocabularies, body, false).await?;
+    let network = registry
+        .create(&author(&actor, &request_id), body, false)
+        .await?;
     let mut response = network_response(actix_web::http::StatusCode::CREATED, &network, true);
     response.headers_mut().insert(
         header::LOCATION,
@@ -445,7 +287,7 @@ pub async fn update_network(
     req: HttpRequest,
     payload: web::Payload,
     path: web::Path<String>,
-    state: web::Data<AppState>,
+    registry: web::Data<Registry>,
     actor: RequireActor,
     request_id: RequestId,
 ) -> ApiResult<HttpResponse> {
@@ -457,17 +299,9 @@ pub async fn update_network(
     )
     .await?;
     let patch = parse_json_value(&body)?;
-    let mut conn = onconet_db::pool::get(&state.pool).await?;
-    let ctx = write_context(&actor, &request_id, &state);
-    let network = service::update(
-        &mut conn,
-        &ctx,
-        &state.vocabularies,
-        id,
-        &IfMatch::parse(&req),
-        patch,
-    )
-    .await?;
+    let network = registry
+        .update::<NetworkBody>(&author(&actor, &request_id), id, &if_match(&req), patch)
+        .await?;
     Ok(network_response(
         actix_web::http::StatusCode::OK,
         &network,
@@ -503,7 +337,7 @@ pub async fn transition_network(
     req: HttpRequest,
     payload: web::Payload,
     path: web::Path<String>,
-    state: web::Data<AppState>,
+    registry: web::Data<Registry>,
     actor: RequireActor,
     request_id: RequestId,
 ) -> ApiResult<HttpResponse> {
@@ -513,10 +347,15 @@ pub async fn transition_network(
     let reason = body
         .checked_reason()
         .map_err(|e| ApiError::Validation(vec![e]))?;
-    let mut conn = onconet_db::pool::get(&state.pool).await?;
-    let ctx = write_context(&actor, &request_id, &state);
-    let network =
-        service::transition(&mut conn, &ctx, id, &IfMatch::parse(&req), body.to, reason).await?;
+    let network = registry
+        .transition(
+            &author(&actor, &request_id),
+            id,
+            &if_match(&req),
+            body.to,
+            reason,
+        )
+        .await?;
     Ok(network_response(
         actix_web::http::StatusCode::OK,
         &network,
@@ -547,7 +386,7 @@ pub async fn transition_network(
 pub async fn erase_contact(
     req: HttpRequest,
     path: web::Path<(String, String)>,
-    state: web::Data<AppState>,
+    registry: web::Data<Registry>,
     actor: RequireActor,
     request_id: RequestId,
 ) -> ApiResult<HttpResponse> {
@@ -556,9 +395,9 @@ pub async fn erase_contact(
     let index: usize = index
         .parse()
         .map_err(|_| ApiError::NotFound(format!("`{index}` is not a contact position")))?;
-    let mut conn = onconet_db::pool::get(&state.pool).await?;
-    let ctx = write_context(&actor, &request_id, &state);
-    let network = service::erase_contact(&mut conn, &ctx, id, index, &IfMatch::parse(&req)).await?;
+    let network = registry
+        .erase_contact(&author(&actor, &request_id), id, index, &if_match(&req))
+        .await?;
     Ok(network_response(
         actix_web::http::StatusCode::OK,
         &network,

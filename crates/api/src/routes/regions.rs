@@ -2,10 +2,9 @@
 
 use crate::dto::page::{ListResponse, PageInfo};
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::geography::LAYERS;
-use crate::state::AppState;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, web};
+use onconet_registry::{LAYERS, Registry};
 use onconet_spatial::Region;
 use onconet_spatial::geojson_io::multipolygon_to_geojson;
 use serde::{Deserialize, Serialize};
@@ -76,7 +75,7 @@ pub struct RegionsQuery {
 impl crate::extract::ListParams for RegionsQuery {}
 
 fn layer_of(
-    state: &AppState,
+    registry: &Registry,
     layer: &str,
 ) -> ApiResult<std::sync::Arc<onconet_spatial::RegionLayer>> {
     if !LAYERS.contains(&layer) {
@@ -84,7 +83,7 @@ fn layer_of(
             "no region layer `{layer}` (municipality, province, pc4)"
         )));
     }
-    Ok(state.geo.layer(layer).unwrap_or_default())
+    Ok(registry.geo.layer(layer).unwrap_or_default())
 }
 
 /// The regions of one layer (`municipality`, `province`, `pc4`), by code.
@@ -101,12 +100,12 @@ fn layer_of(
 #[get("/regions/{layer}")]
 pub async fn list_regions(
     req: HttpRequest,
-    state: web::Data<AppState>,
+    registry: web::Data<Registry>,
     path: web::Path<String>,
     query: crate::extract::Query<RegionsQuery>,
 ) -> ApiResult<HttpResponse> {
     let layer_name = path.into_inner();
-    let layer = layer_of(&state, &layer_name)?;
+    let layer = layer_of(&registry, &layer_name)?;
     let geojson = crate::extract::want_geojson(&req, query.format.as_deref())?;
     let parse = |name: &str, v: Option<&str>, default: i64, max: i64| -> ApiResult<i64> {
         match v {
@@ -174,7 +173,7 @@ pub async fn list_regions(
 #[get("/regions/{layer}/{code}")]
 pub async fn get_region(
     req: HttpRequest,
-    state: web::Data<AppState>,
+    registry: web::Data<Registry>,
     path: web::Path<(String, String)>,
     query: crate::extract::Query<std::collections::HashMap<String, String>>,
 ) -> ApiResult<HttpResponse> {
@@ -186,7 +185,7 @@ pub async fn get_region(
             "unknown query parameter",
         ));
     }
-    let layer = layer_of(&state, &layer_name)?;
+    let layer = layer_of(&registry, &layer_name)?;
     let region = layer
         .get(&code)
         .ok_or_else(|| ApiError::NotFound(format!("no {layer_name} with code `{code}`")))?;
@@ -195,7 +194,7 @@ pub async fn get_region(
     // region's, which is rare enough.
     let tag = format!(
         "W/\"{:x}-{}\"",
-        state.geo.generation(),
+        registry.generation(),
         if geojson { "geo" } else { "json" }
     );
     if crate::extract::if_none_match(&req, tag.trim_start_matches("W/")) {

@@ -1,71 +1,63 @@
-//! "Find a network": `/v1/search` and `/v1/here`, answered from the in-memory index.
+//! "Find a network": `/v1/search` and `/v1/here`, answered from the registry's in-memory
+//! index ([`onconet_registry::places`]). The profiles come serialised in advance: an answer is
+//! assembled, not re-serialised.
 
 use crate::dto::network::NetworkResponse;
 use crate::dto::page::{PageInfo, parse_paging};
-use crate::error::{ApiError, ApiResult, InvalidParam, Problem};
+use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::if_none_match;
-use crate::geography::SearchEntry;
 use crate::routes::regions::GEO_JSON;
-use crate::state::AppState;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, web};
-use onconet_domain::{Lifecycle, NetworkType, parse_code, parse_municipality_code};
-use onconet_spatial::NearbyQuery;
+use onconet_registry::geography::SearchEntry;
+use onconet_registry::places::{self, Place, PlaceParams, parse_radius};
+use onconet_registry::{NetworkFilter, Registry};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use std::hash::{Hash, Hasher};
+use std::sync::Arc;
 use utoipa::{IntoParams, ToSchema};
 
-/// Default and largest search radius in km.
-pub const DEFAULT_RADIUS_KM: f64 = 25.0;
-pub const MAX_RADIUS_KM: f64 = 100.0;
-
-/// The place to search around: exactly one of `lat`+`lon`, `postcode` or `municipality`.
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct SearchQuery {
-    /// Latitude (WGS84), with `lon`.
-    #[param(value_type = Option<f64>, minimum = -90, maximum = 90, example = 53.2194)]
-    pub lat: Option<String>,
-    /// Longitude (WGS84), with `lat`.
-    #[param(value_type = Option<f64>, minimum = -180, maximum = 180, example = 6.5665)]
-    pub lon: Option<String>,
-    /// Dutch postcode: `1234`, `1234AB` or `1234 AB` (resolved to its PC4 area).
-    #[param(pattern = "^[1-9][0-9]{3} ?([A-Za-z]{2})?$", example = "9713")]
-    pub postcode: Option<String>,
-    /// CBS municipality code.
-    #[param(pattern = "^[Gg][Mm][0-9]{4}$", example = "GM0014")]
-    pub municipality: Option<String>,
-    /// Network types, comma-separated (any of).
-    #[serde(rename = "type")]
-    #[param(rename = "type", schema_with = crate::dto::schema::network_type_list, style = Form, explode = false)]
-    pub network_type: Option<String>,
-    /// Discipline codes, comma-separated (all of).
-    #[param(schema_with = crate::dto::schema::discipline_list, style = Form, explode = false)]
-    pub discipline: Option<String>,
-    /// Tumour-type codes, comma-separated (all of).
-    #[param(schema_with = crate::dto::schema::tumour_type_list, style = Form, explode = false)]
-    pub tumour_type: Option<String>,
-    /// Lifecycles, comma-separated (any of).
-    #[param(schema_with = crate::dto::schema::lifecycle_list, style = Form, explode = false)]
-    pub lifecycle: Option<String>,
-    /// How far to look for networks that do not cover the place, in km (default 25, at most 100).
-    #[param(value_type = Option<f64>, minimum = 0, maximum = 100, example = 25)]
-    pub radius_km: Option<String>,
-    /// Page number, from 1.
-    #[param(value_type = Option<i64>, minimum = 1, maximum = 1000000, example = 1)]
-    pub page: Option<String>,
-    /// Results per page, 1–100 (default 20).
-    #[param(value_type = Option<i64>, minimum = 1, maximum = 100, example = 20)]
-    pub per_page: Option<String>,
-    /// `geojson` for a FeatureCollection (same as `Accept: application/geo+json`).
-    #[param(value_type = Option<String>, pattern = "^(json|geojson)$")]
-    pub format: Option<String>,
+crate::dto::query::filtered_query! {
+    lists [];
+    /// The place to search around: exactly one of `lat`+`lon`, `postcode` or `municipality`.
+    pub struct SearchQuery {
+        /// Latitude (WGS84), with `lon`.
+        #[param(value_type = Option<f64>, minimum = -90, maximum = 90, example = 53.2194)]
+        pub lat: Option<String>,
+        /// Longitude (WGS84), with `lat`.
+        #[param(value_type = Option<f64>, minimum = -180, maximum = 180, example = 6.5665)]
+        pub lon: Option<String>,
+        /// Dutch postcode: `1234`, `1234AB` or `1234 AB` (resolved to its PC4 area).
+        #[param(pattern = "^[1-9][0-9]{3} ?([A-Za-z]{2})?$", example = "9713")]
+        pub postcode: Option<String>,
+        /// CBS municipality code.
+        #[param(pattern = "^[Gg][Mm][0-9]{4}$", example = "GM0014")]
+        pub municipality: Option<String>,
+        /// How far to look for networks that do not cover the place, in km (default 25, at most 100).
+        #[param(value_type = Option<f64>, minimum = 0, maximum = 100, example = 25)]
+        pub radius_km: Option<String>,
+        /// Page number, from 1.
+        #[param(value_type = Option<i64>, minimum = 1, maximum = 1000000, example = 1)]
+        pub page: Option<String>,
+        /// Results per page, 1–100 (default 20).
+        #[param(value_type = Option<i64>, minimum = 1, maximum = 100, example = 20)]
+        pub per_page: Option<String>,
+        /// `geojson` for a FeatureCollection (same as `Accept: application/geo+json`).
+        #[param(value_type = Option<String>, pattern = "^(json|geojson)$")]
+        pub format: Option<String>,
+    }
 }
 
-impl crate::extract::ListParams for SearchQuery {
-    const LISTS: &'static [&'static str] = &["type", "discipline", "tumour_type", "lifecycle"];
+impl SearchQuery {
+    fn place(&self) -> PlaceParams<'_> {
+        PlaceParams {
+            lat: self.lat.as_deref(),
+            lon: self.lon.as_deref(),
+            postcode: self.postcode.as_deref(),
+            municipality: self.municipality.as_deref(),
+        }
+    }
 }
 
 /// The place a search is about.
@@ -153,154 +145,20 @@ struct FoundFeatures<'a> {
     page: PageInfo,
 }
 
-fn parse_number(name: &str, value: &str) -> ApiResult<f64> {
-    value
-        .trim()
-        .parse::<f64>()
-        .ok()
-        .filter(|v| v.is_finite())
-        .ok_or_else(|| ApiError::bad_parameter(name, "invalid_type", "must be a number"))
-}
-
-fn out_of_range(name: &str, detail: &str) -> ApiError {
-    ApiError::Validation(vec![InvalidParam::parameter(name, "out_of_range", detail)])
-}
-
-/// Normalises a Dutch postcode (`1234`, `1234AB`, `1234 ab`) to its four digits.
-pub fn pc4_of(postcode: &str) -> Option<String> {
-    let compact: String = postcode
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .collect::<String>()
-        .to_ascii_uppercase();
-    // ASCII only: other digits and letters (`９７１１`, `٩٧١١`) are no Dutch postcode, and
-    // splitting them at byte 4 would cut a character.
-    if !compact.is_ascii() {
-        return None;
-    }
-    let (digits, letters) = compact.split_at(compact.len().min(4));
-    let ok = digits.len() == 4
-        && digits.chars().all(|c| c.is_ascii_digit())
-        && !digits.starts_with('0')
-        && (letters.is_empty()
-            || (letters.len() == 2
-                && letters.chars().all(|c| c.is_ascii_uppercase())
-                && !matches!(letters, "SA" | "SD" | "SS")));
-    ok.then(|| digits.to_owned())
-}
-
-fn region_ref(r: &onconet_spatial::Region) -> RegionRef {
-    RegionRef {
-        code: r.code.clone(),
-        name: r.name.clone(),
-        population: r.population,
-    }
-}
-
-/// Resolves the place of a search.
-fn resolve_place(
-    state: &AppState,
-    lat: Option<&str>,
-    lon: Option<&str>,
-    postcode: Option<&str>,
-    municipality: Option<&str>,
-) -> ApiResult<PlaceResponse> {
-    let given = [
-        lat.is_some() || lon.is_some(),
-        postcode.is_some(),
-        municipality.is_some(),
-    ];
-    if given.iter().filter(|g| **g).count() != 1 {
-        return Err(ApiError::BadRequest {
-            detail: "give exactly one place: `lat` and `lon`, `postcode`, or `municipality`".into(),
-            errors: vec![InvalidParam::parameter(
-                "lat",
-                "required",
-                "one place is required",
-            )],
-        });
-    }
-    let (lon, lat, postcode) = if let (Some(lat), Some(lon)) = (lat, lon) {
-        let (lat, lon) = (parse_number("lat", lat)?, parse_number("lon", lon)?);
-        if !(-90.0..=90.0).contains(&lat) {
-            return Err(out_of_range("lat", "latitude must be between -90 and 90"));
+impl From<&Place> for PlaceResponse {
+    fn from(p: &Place) -> Self {
+        let region = |r: &onconet_registry::places::RegionRef| RegionRef {
+            code: r.code.clone(),
+            name: r.name.clone(),
+            population: r.population,
+        };
+        Self {
+            lat: p.lat,
+            lon: p.lon,
+            postcode: p.postcode.clone(),
+            municipality: p.municipality.as_ref().map(region),
+            province: p.province.as_ref().map(region),
         }
-        if !(-180.0..=180.0).contains(&lon) {
-            return Err(out_of_range(
-                "lon",
-                "longitude must be between -180 and 180",
-            ));
-        }
-        (lon, lat, None)
-    } else if lat.is_some() || lon.is_some() {
-        let missing = if lat.is_none() { "lat" } else { "lon" };
-        return Err(ApiError::bad_parameter(
-            missing,
-            "required",
-            "`lat` and `lon` go together",
-        ));
-    } else if let Some(postcode) = postcode {
-        let pc4 = pc4_of(postcode).ok_or_else(|| {
-            ApiError::bad_parameter(
-                "postcode",
-                "invalid_format",
-                "not a Dutch postcode (1234, 1234AB or 1234 AB)",
-            )
-        })?;
-        let layer = state.geo.layer("pc4").unwrap_or_default();
-        let area = layer
-            .get(&pc4)
-            .ok_or_else(|| ApiError::NotFound(format!("postcode area {pc4} is not known")))?;
-        let land = state.geo.layer("municipality").unwrap_or_default();
-        let at = onconet_spatial::anchor_within(area, &land);
-        (at.x(), at.y(), Some(pc4))
-    } else {
-        let code = parse_municipality_code(municipality.unwrap_or_default())
-            .map_err(|e| ApiError::bad_parameter("municipality", e.code, e.message))?;
-        let layer = state.geo.layer("municipality").unwrap_or_default();
-        let m = layer
-            .get(&code)
-            .ok_or_else(|| ApiError::NotFound(format!("municipality {code} is not known")))?;
-        (m.interior.x(), m.interior.y(), None)
-    };
-    let municipality = state
-        .geo
-        .layer("municipality")
-        .and_then(|l| l.at(lon, lat).map(region_ref));
-    let province = state
-        .geo
-        .layer("province")
-        .and_then(|l| l.at(lon, lat).map(region_ref));
-    Ok(PlaceResponse {
-        lat,
-        lon,
-        postcode,
-        municipality,
-        province,
-    })
-}
-
-/// Filters on the index entries.
-struct EntryFilter {
-    types: Vec<NetworkType>,
-    disciplines: Vec<String>,
-    tumour_types: Vec<String>,
-    lifecycles: Vec<Lifecycle>,
-}
-
-impl EntryFilter {
-    fn is_empty(&self) -> bool {
-        self.types.is_empty()
-            && self.disciplines.is_empty()
-            && self.tumour_types.is_empty()
-            && self.lifecycles.is_empty()
-    }
-
-    fn matches(&self, e: &SearchEntry) -> bool {
-        (self.types.is_empty() || self.types.contains(&e.network_type))
-            && (self.lifecycles.is_empty() || self.lifecycles.contains(&e.lifecycle))
-            && self.disciplines.iter().all(|d| e.disciplines.contains(d))
-            && self.tumour_types.iter().all(|t| e.tumour_types.contains(t))
     }
 }
 
@@ -341,64 +199,33 @@ fn public_headers(response: &mut actix_web::HttpResponseBuilder, etag: &str) {
 #[get("/search")]
 pub async fn search(
     req: HttpRequest,
-    state: web::Data<AppState>,
+    registry: web::Data<Registry>,
     query: crate::extract::Query<SearchQuery>,
 ) -> ApiResult<HttpResponse> {
     let q = query.into_inner();
-    let v = &state.vocabularies;
-    let filter = EntryFilter {
-        types: crate::extract::parse_list("type", q.network_type.as_deref(), |s| {
-            s.parse::<NetworkType>()
-        })?,
-        disciplines: crate::extract::parse_list("discipline", q.discipline.as_deref(), |s| {
-            parse_code(&v.disciplines, s)
-        })?,
-        tumour_types: crate::extract::parse_list("tumour_type", q.tumour_type.as_deref(), |s| {
-            parse_code(&v.tumour_types, s)
-        })?,
-        lifecycles: crate::extract::parse_list("lifecycle", q.lifecycle.as_deref(), |s| {
-            s.parse::<Lifecycle>()
-        })?,
-    };
-    let radius_km = match q.radius_km.as_deref() {
-        None => DEFAULT_RADIUS_KM,
-        Some(r) => {
-            let r = parse_number("radius_km", r)?;
-            if !(0.0..=MAX_RADIUS_KM).contains(&r) {
-                return Err(out_of_range("radius_km", "must be between 0 and 100"));
-            }
-            r
-        }
-    };
+    let filter = NetworkFilter::parse(q.filter_params(), &registry.vocabularies)?;
+    let radius_km = parse_radius(q.radius_km.as_deref())?;
     let (page, per_page) = parse_paging(q.page.as_deref(), q.per_page.as_deref())?;
     let geojson = crate::extract::want_geojson(&req, q.format.as_deref())?;
-    let place = resolve_place(
-        &state,
-        q.lat.as_deref(),
-        q.lon.as_deref(),
-        q.postcode.as_deref(),
-        q.municipality.as_deref(),
-    )?;
-    let etag = search_etag(state.geo.generation(), &req);
+    let place = registry.place(q.place())?;
+    let etag = search_etag(registry.generation(), &req);
     if if_none_match(&req, etag.trim_start_matches("W/")) {
         return Ok(HttpResponse::NotModified()
             .insert_header((header::ETAG, etag))
             .finish());
     }
     let skip = usize::try_from((page - 1) * per_page).unwrap_or(usize::MAX);
-    let query = NearbyQuery {
-        lon: place.lon,
-        lat: place.lat,
+    let places::Found {
+        total,
+        items: found,
+    } = registry.search(
+        &place,
+        &filter,
         radius_km,
         skip,
-        take: usize::try_from(per_page).unwrap_or(0),
-    };
-    let (total, found) = state.geo.with_search(|index| {
-        index.nearby(
-            query,
-            (!filter.is_empty()).then_some(|e: &SearchEntry| filter.matches(e)),
-        )
-    })?;
+        usize::try_from(per_page).unwrap_or(0),
+    )?;
+    let place = PlaceResponse::from(&place);
     let info = PageInfo::new(page, per_page, total as i64);
     let mut response = HttpResponse::Ok();
     public_headers(&mut response, &etag);
@@ -528,83 +355,37 @@ struct Here<'a> {
 #[get("/here")]
 pub async fn here(
     req: HttpRequest,
-    state: web::Data<AppState>,
+    registry: web::Data<Registry>,
     query: crate::extract::Query<HereQuery>,
 ) -> ApiResult<HttpResponse> {
     let q = query.into_inner();
-    let tumour = match q.tumour_type.as_deref() {
-        None => None,
-        Some(t) => Some(
-            parse_code(&state.vocabularies.tumour_types, t.trim())
-                .map_err(|e| ApiError::bad_parameter("tumour_type", e.code, e.message))?,
-        ),
-    };
-    let place = resolve_place(
-        &state,
-        q.lat.as_deref(),
-        q.lon.as_deref(),
-        q.postcode.as_deref(),
-        q.municipality.as_deref(),
-    )?;
-    let etag = search_etag(state.geo.generation(), &req);
+    let tumour = registry.tumour_type(q.tumour_type.as_deref())?;
+    let place = registry.place(PlaceParams {
+        lat: q.lat.as_deref(),
+        lon: q.lon.as_deref(),
+        postcode: q.postcode.as_deref(),
+        municipality: q.municipality.as_deref(),
+    })?;
+    let etag = search_etag(registry.generation(), &req);
     if if_none_match(&req, etag.trim_start_matches("W/")) {
         return Ok(HttpResponse::NotModified()
             .insert_header((header::ETAG, etag))
             .finish());
     }
-    let mut covering = state
-        .geo
-        .with_search(|index| index.covering(place.lon, place.lat))?;
-    covering.sort_by(|a, b| {
-        a.area_km2
-            .total_cmp(&b.area_km2)
-            .then_with(|| a.name.cmp(&b.name))
-    });
-    let of = |t: NetworkType, by_tumour: bool| -> Vec<&RawValue> {
-        covering
-            .iter()
-            .filter(|e| e.network_type == t)
-            .filter(|e| !by_tumour || tumour.as_ref().is_none_or(|tt| e.tumour_types.contains(tt)))
-            .map(|e| &*e.public_json)
-            .collect()
-    };
-    let regional = of(NetworkType::RegionalOncologyNetwork, false);
+    let here = registry.here(&place, tumour.as_deref())?;
+    fn raw(list: &[Arc<SearchEntry>]) -> Vec<&RawValue> {
+        list.iter().map(|e| &*e.public_json).collect()
+    }
+    let place = PlaceResponse::from(&place);
     let body = Here {
         place: &place,
-        care_networks: of(NetworkType::OncologyCareNetwork, false),
-        regional_network: regional.first().copied(),
-        regional_networks: regional.clone(),
-        tumour_groups: of(NetworkType::NetworkTumourGroup, true),
-        expert_panels: of(NetworkType::ExpertPanel, true),
+        care_networks: raw(&here.care_networks),
+        regional_network: here.regional_networks.first().map(|e| &*e.public_json),
+        regional_networks: raw(&here.regional_networks),
+        tumour_groups: raw(&here.tumour_groups),
+        expert_panels: raw(&here.expert_panels),
     };
     let mut response = HttpResponse::Ok();
     public_headers(&mut response, &etag);
     Ok(response.json(body))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::pc4_of;
-
-    #[test]
-    fn postcodes() {
-        assert_eq!(pc4_of("9713").as_deref(), Some("9713"));
-        assert_eq!(pc4_of("9713AB").as_deref(), Some("9713"));
-        assert_eq!(pc4_of(" 9713 ab ").as_deref(), Some("9713"));
-        for bad in [
-            "0713",
-            "971",
-            "97133",
-            "9713A",
-            "9713 SS",
-            "abcd",
-            "",
-            "９７１１",
-            "9٧١١",
-            "9713ÄB",
-            "é713",
-        ] {
-            assert_eq!(pc4_of(bad), None, "{bad}");
-        }
-    }
 }

@@ -1,8 +1,8 @@
 use crate::dto::vocabulary::VocabulariesResponse;
-use crate::state::AppState;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, web};
 use onconet_domain::Lang;
+use onconet_registry::Registry;
 
 /// All vocabularies (network types, disciplines, tumour types, financing forms) with labels in
 /// the language of `Accept-Language` (`nl` or `en`; default `nl`).
@@ -13,7 +13,7 @@ use onconet_domain::Lang;
         headers(("Content-Language" = String, description = "The language of the labels"))))
 )]
 #[get("/vocabularies")]
-pub async fn list_vocabularies(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+pub async fn list_vocabularies(req: HttpRequest, registry: web::Data<Registry>) -> HttpResponse {
     let lang = Lang::negotiate(
         req.headers()
             .get(header::ACCEPT_LANGUAGE)
@@ -23,5 +23,5 @@ pub async fn list_vocabularies(req: HttpRequest, state: web::Data<AppState>) -> 
         .insert_header((header::CONTENT_LANGUAGE, lang.as_str()))
         .insert_header((header::VARY, "Accept-Language"))
         .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
-        .json(VocabulariesResponse::new(&state.vocabularies, lang))
+        .json(VocabulariesResponse::new(&registry.vocabularies, lang))
 }

@@ -2,8 +2,7 @@
 //! areas, kept in step with the database (directly after our own writes, and through
 //! LISTEN/NOTIFY for writes by other instances and by `onconet regions import`).
 
-use crate::dto::network::NetworkResponse;
-use crate::error::{ApiError, InvalidParam};
+use crate::error::{Error, Invalid};
 use geo::MultiPolygon;
 use onconet_db::DbPool;
 use onconet_db::notify::{self, Change};
@@ -164,11 +163,18 @@ impl SearchIndex {
     }
 }
 
+/// How a front end shows a published network to the public, serialised once when the network
+/// enters the search index (the HTTP adapter's `NetworkResponse`): searches then copy it
+/// instead of serialising every hit. `None` when it cannot be shown.
+pub type PublicJson = fn(&Network) -> Option<Box<RawValue>>;
+
 /// Region layers and the search index, shared by all workers.
 #[derive(Debug)]
 pub struct GeoState {
     /// Most vertices a service-area polygon may have.
     max_vertices: usize,
+    /// The public document of an index entry.
+    public_json: PublicJson,
     layers: RwLock<HashMap<String, Arc<RegionLayer>>>,
     search: RwLock<SearchIndex>,
     /// Changes with every index update (part of search ETags).
@@ -177,21 +183,23 @@ pub struct GeoState {
     changes: tokio::sync::Notify,
 }
 
-fn lock_poisoned() -> ApiError {
-    ApiError::internal("geo state lock poisoned")
+fn lock_poisoned() -> Error {
+    Error::internal("geo state lock poisoned")
 }
 
 impl Default for GeoState {
+    /// For geometry alone (region layers, derived areas): its index entries show nothing.
     fn default() -> Self {
-        Self::new(onconet_spatial::validate::DEFAULT_MAX_VERTICES)
+        Self::new(onconet_spatial::validate::DEFAULT_MAX_VERTICES, |_| None)
     }
 }
 
 impl GeoState {
     /// Empty: no layers, no networks.
-    pub fn new(max_vertices: usize) -> Self {
+    pub fn new(max_vertices: usize, public_json: PublicJson) -> Self {
         Self {
             max_vertices,
+            public_json,
             layers: RwLock::default(),
             search: RwLock::default(),
             generation: AtomicU64::default(),
@@ -216,8 +224,12 @@ impl GeoState {
     }
 
     /// Loads every region layer and every published network from the database.
-    pub async fn load(pool: &DbPool, max_vertices: usize) -> Result<Self, ApiError> {
-        let state = Self::new(max_vertices);
+    pub async fn load(
+        pool: &DbPool,
+        max_vertices: usize,
+        public_json: PublicJson,
+    ) -> crate::Result<Self> {
+        let state = Self::new(max_vertices, public_json);
         for layer in LAYERS {
             state.reload_layer(pool, layer).await?;
         }
@@ -234,13 +246,13 @@ impl GeoState {
     }
 
     /// Runs `f` on the search index under a read lock.
-    pub fn with_search<T>(&self, f: impl FnOnce(&SearchIndex) -> T) -> Result<T, ApiError> {
+    pub fn with_search<T>(&self, f: impl FnOnce(&SearchIndex) -> T) -> crate::Result<T> {
         let guard = self.search.read().map_err(|_| lock_poisoned())?;
         Ok(f(&guard))
     }
 
     /// Reads one layer from the database (an empty layer when none was imported).
-    pub async fn reload_layer(&self, pool: &DbPool, layer: &str) -> Result<(), ApiError> {
+    pub async fn reload_layer(&self, pool: &DbPool, layer: &str) -> crate::Result<()> {
         let mut conn = onconet_db::pool::get(pool).await?;
         let rows = onconet_db::regions::load_layer(&mut conn, layer).await?;
         drop(conn);
@@ -260,7 +272,7 @@ impl GeoState {
             )
         })
         .await
-        .map_err(ApiError::internal)?;
+        .map_err(Error::internal)?;
         self.layers
             .write()
             .map_err(|_| lock_poisoned())?
@@ -273,7 +285,7 @@ impl GeoState {
     }
 
     /// Rebuilds the whole search index from the database.
-    pub async fn reload_networks(&self, pool: &DbPool) -> Result<(), ApiError> {
+    pub async fn reload_networks(&self, pool: &DbPool) -> crate::Result<()> {
         let mut conn = onconet_db::pool::get(pool).await?;
         let rows = onconet_db::networks::published(&mut conn).await?;
         drop(conn);
@@ -281,11 +293,12 @@ impl GeoState {
             .into_iter()
             .map(|r| r.into_domain())
             .collect::<Result<Vec<_>, _>>()?;
+        let public_json = self.public_json;
         let index = tokio::task::spawn_blocking(move || {
-            SearchIndex::build(networks.iter().filter_map(search_entry))
+            SearchIndex::build(networks.iter().filter_map(|n| search_entry(n, public_json)))
         })
         .await
-        .map_err(ApiError::internal)?;
+        .map_err(Error::internal)?;
         let count = index.len();
         *self.search.write().map_err(|_| lock_poisoned())? = index;
         self.bump();
@@ -294,8 +307,8 @@ impl GeoState {
     }
 
     /// Brings one network's index entry in line with `network` as stored.
-    pub fn apply(&self, network: &Network) -> Result<(), ApiError> {
-        let entry = search_entry(network);
+    pub fn apply(&self, network: &Network) -> crate::Result<()> {
+        let entry = search_entry(network, self.public_json);
         let mut index = self.search.write().map_err(|_| lock_poisoned())?;
         match entry {
             Some((entry, area)) => index.upsert(entry, area),
@@ -307,7 +320,7 @@ impl GeoState {
     }
 
     /// Re-reads one network from the database and applies it (after a NOTIFY).
-    pub async fn refresh_network(&self, pool: &DbPool, id: Uuid) -> Result<(), ApiError> {
+    pub async fn refresh_network(&self, pool: &DbPool, id: Uuid) -> crate::Result<()> {
         let mut conn = onconet_db::pool::get(pool).await?;
         let row = onconet_db::networks::find(&mut conn, id).await?;
         drop(conn);
@@ -322,10 +335,16 @@ impl GeoState {
     }
 
     /// Derives one MultiPolygon from a service area's parts: the named municipalities and PC4
-    /// areas, the given geometry and the circles, united. `None` for an empty service area.
+    /// areas, the geometry and the circles, united. `None` for an empty service area.
     /// Unknown codes are reported by JSON pointer (a layer can change after a profile was
-    /// checked); the geometry is taken as checked.
-    pub fn derive_area(&self, area: &ServiceArea) -> Result<Option<DerivedArea>, ApiError> {
+    /// checked). `geometry` is the service area's geometry as checked and parsed when the
+    /// profile was made (`CheckedProfile`), so a write parses it once; without it the stored
+    /// GeoJSON is read (a stored profile, checked when it was written).
+    pub fn derive_area(
+        &self,
+        area: &ServiceArea,
+        geometry: Option<&MultiPolygon<f64>>,
+    ) -> crate::Result<Option<DerivedArea>> {
         if area.is_empty() {
             return Ok(None);
         }
@@ -342,7 +361,7 @@ impl GeoState {
             for (i, code) in codes.iter().enumerate() {
                 match layer.as_ref().and_then(|l| l.get(code)) {
                     Some(region) => parts.push(region.area.clone()),
-                    None => errors.push(InvalidParam::pointer(
+                    None => errors.push(Invalid::pointer(
                         format!("/service_area/{key}/{i}"),
                         "unknown_region",
                         match layer {
@@ -354,13 +373,13 @@ impl GeoState {
             }
         }
         if !errors.is_empty() {
-            return Err(ApiError::Validation(errors));
+            return Err(Error::Invalid(errors));
         }
-        if let Some(geometry) = &area.geometry {
-            // Checked when the profile was made (`NetworkBody::into_profile`, the only way in),
-            // so read here without checking it a second time: at the vertex limit the check is
-            // most of a write's time.
-            parts.push(multipolygon_from_geojson(geometry));
+        match (geometry, &area.geometry) {
+            (Some(parsed), _) => parts.push(parsed.clone()),
+            // Checked when the profile was written, so read without checking it again.
+            (None, Some(stored)) => parts.push(multipolygon_from_geojson(stored)),
+            (None, None) => {}
         }
         for c in &area.circles {
             parts.push(MultiPolygon::new(vec![circle(
@@ -387,13 +406,13 @@ pub struct DerivedArea {
 }
 
 /// The index entry of a network, if it belongs in the index (published, with an area).
-fn search_entry(n: &Network) -> Option<(SearchEntry, MultiPolygon<f64>)> {
+fn search_entry(n: &Network, public_json: PublicJson) -> Option<(SearchEntry, MultiPolygon<f64>)> {
     if n.state != RegistryState::Published {
         return None;
     }
     let area_json = n.area.as_ref()?;
     let area = multipolygon_from_geojson(area_json);
-    let public_json = serde_json::value::to_raw_value(&NetworkResponse::new(n, false)).ok()?;
+    let public_json = public_json(n)?;
     let area_raw = serde_json::value::to_raw_value(area_json).ok()?;
     Some((
         SearchEntry {

@@ -1,7 +1,9 @@
-//! Coverage reports for IKNL: which networks count for a filter, the cached report per filter,
-//! and recomputing only the regions a change touches.
+//! The coverage engine's state: which networks count for a filter, one overlay of every
+//! published network per region layer, the cached report per filter, and recomputing only
+//! the regions a change touches. The use cases over it are in [`crate::reports`].
 
-use crate::error::ApiError;
+use crate::error::Error;
+use crate::filter::NetworkFilter;
 use crate::geography::{GeoState, SearchEntry};
 use chrono::{DateTime, Utc};
 use geo::MultiPolygon;
@@ -13,22 +15,24 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use uuid::Uuid;
 
-/// Which networks count.
+/// Which networks count: the filter (with coverage's defaults applied), minus the networks
+/// left out for a what-if.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct CoverageFilter {
-    /// Any of these types (default: oncology care networks).
-    pub types: Vec<NetworkType>,
-    /// All of these disciplines.
-    pub disciplines: Vec<String>,
-    /// All of these tumour types.
-    pub tumour_types: Vec<String>,
-    /// Any of these lifecycles (default: active).
-    pub lifecycles: Vec<Lifecycle>,
+    pub networks: NetworkFilter,
     /// Networks left out (what-if).
     pub exclude: Vec<Uuid>,
 }
 
 impl CoverageFilter {
+    /// `networks` with coverage's defaults (oncology care networks, active), nothing left out.
+    pub fn new(networks: NetworkFilter) -> Self {
+        Self {
+            networks: networks.or_coverage_defaults(),
+            exclude: Vec::new(),
+        }
+    }
+
     fn matches(&self, e: &SearchEntry) -> bool {
         self.matches_parts(
             e.id,
@@ -47,19 +51,16 @@ impl CoverageFilter {
         disciplines: &[String],
         tumour_types: &[String],
     ) -> bool {
-        self.types.contains(&t)
-            && self.lifecycles.contains(&l)
-            && self.disciplines.iter().all(|d| disciplines.contains(d))
-            && self.tumour_types.iter().all(|t| tumour_types.contains(t))
-            && !self.exclude.contains(&id)
+        self.networks.matches(t, l, disciplines, tumour_types) && !self.exclude.contains(&id)
     }
 
     fn key(&self, layer: &str) -> String {
         let mut exclude = self.exclude.clone();
         exclude.sort();
+        let f = &self.networks;
         format!(
             "{layer}|{:?}|{:?}|{:?}|{:?}|{exclude:?}",
-            self.types, self.disciplines, self.tumour_types, self.lifecycles
+            f.types, f.disciplines, f.tumour_types, f.lifecycles
         )
     }
 }
@@ -89,7 +90,7 @@ pub struct CoverageCache {
     pub partial: AtomicU64,
 }
 
-/// How a report was obtained (reported in a response header).
+/// How a report was obtained (`hit`, `partial; regions=N`, `miss`: see [`CacheOutcome::label`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CacheOutcome {
     Hit,
@@ -101,7 +102,7 @@ pub enum CacheOutcome {
 }
 
 impl CacheOutcome {
-    pub fn header(&self) -> String {
+    pub fn label(&self) -> String {
         match self {
             CacheOutcome::Hit => "hit".into(),
             CacheOutcome::Partial { regions } => format!("partial; regions={regions}"),
@@ -111,7 +112,7 @@ impl CacheOutcome {
 }
 
 /// The current members of a filter, from the search index (published networks with an area).
-pub fn current_members(geo: &GeoState, filter: &CoverageFilter) -> Result<Members, ApiError> {
+pub fn current_members(geo: &GeoState, filter: &CoverageFilter) -> crate::Result<Members> {
     geo.with_search(|index| {
         index
             .entries()
@@ -125,7 +126,7 @@ pub fn current_members(geo: &GeoState, filter: &CoverageFilter) -> Result<Member
 pub type Areas = Vec<(Uuid, Arc<MultiPolygon<f64>>)>;
 
 /// Every published network's area: what the overlays hold.
-pub fn published_areas(geo: &GeoState) -> Result<Areas, ApiError> {
+pub fn published_areas(geo: &GeoState) -> crate::Result<Areas> {
     geo.with_search(|index| index.entries().map(|e| (e.id, e.area.clone())).collect())
 }
 
@@ -141,8 +142,8 @@ pub enum Universe {
 /// Layers whose overlays are kept ready from start-up (others are built on first use).
 const EAGER_LAYERS: [&str; 2] = ["municipality", "province"];
 
-fn poisoned() -> ApiError {
-    ApiError::internal("coverage state poisoned")
+fn poisoned() -> Error {
+    Error::internal("coverage state poisoned")
 }
 
 impl CoverageCache {
@@ -153,7 +154,7 @@ impl CoverageCache {
         layer_name: &str,
         layer: &Arc<RegionLayer>,
         areas: Areas,
-    ) -> Result<Arc<RwLock<Overlay<Uuid>>>, ApiError> {
+    ) -> crate::Result<Arc<RwLock<Overlay<Uuid>>>> {
         let overlay = {
             let mut overlays = self.overlays.lock().map_err(|_| poisoned())?;
             let entry = overlays
@@ -165,6 +166,11 @@ impl CoverageCache {
             }
             entry.clone()
         };
+        // Reports read the overlay: only when it lags behind the areas (the background task
+        // has not caught up with a change yet) does a report take the write lock to sync it.
+        if overlay.read().map_err(|_| poisoned())?.in_step(&areas) {
+            return Ok(overlay);
+        }
         let stats = overlay.write().map_err(|_| poisoned())?.sync(areas);
         if stats.computed > 0 || stats.removed > 0 {
             tracing::debug!(
@@ -180,7 +186,7 @@ impl CoverageCache {
     /// Brings the overlays of the municipality and province layers, and of any other layer a
     /// report has used, in line with the published networks (at start-up and after each
     /// change, so that a report finds the cells ready).
-    pub fn sync_all(&self, geo: &GeoState) -> Result<(), ApiError> {
+    pub fn sync_all(&self, geo: &GeoState) -> crate::Result<()> {
         let mut names: BTreeSet<String> = self
             .overlays
             .lock()
@@ -208,7 +214,7 @@ impl CoverageCache {
         layer: Arc<RegionLayer>,
         members: Members,
         universe: Universe,
-    ) -> Result<(Arc<CoverageReport>, CacheOutcome), ApiError> {
+    ) -> crate::Result<(Arc<CoverageReport>, CacheOutcome)> {
         let previous = self
             .entries
             .lock()
@@ -312,7 +318,7 @@ pub async fn members_as_of(
     geo: &GeoState,
     filter: &CoverageFilter,
     at: DateTime<Utc>,
-) -> Result<Members, ApiError> {
+) -> crate::Result<Members> {
     let mut conn = onconet_db::pool::get(pool).await?;
     let revisions = onconet_db::revisions::latest_before(&mut conn, at).await?;
     drop(conn);
@@ -335,7 +341,7 @@ pub async fn members_as_of(
         ) {
             continue;
         }
-        if let Ok(Some(area)) = geo.derive_area(&profile.service_area) {
+        if let Ok(Some(area)) = geo.derive_area(&profile.service_area, None) {
             members.insert(
                 r.network_id,
                 (
@@ -356,109 +362,13 @@ pub fn cache_key(filter: &CoverageFilter, layer: &str, as_of: Option<DateTime<Ut
 }
 
 /// Unknown network ids in `exclude` are a client error.
-pub async fn check_exclude(pool: &onconet_db::DbPool, exclude: &[Uuid]) -> Result<(), ApiError> {
+pub async fn check_exclude(pool: &onconet_db::DbPool, exclude: &[Uuid]) -> crate::Result<()> {
     let mut conn = onconet_db::pool::get(pool).await?;
     let existing = onconet_db::networks::existing_ids(&mut conn, exclude).await?;
     match exclude.iter().find(|id| !existing.contains(id)) {
-        Some(id) => Err(ApiError::NotFound(format!(
+        Some(id) => Err(Error::NotFound(format!(
             "`exclude` names a network that does not exist: {id}"
         ))),
         None => Ok(()),
-    }
-}
-
-/// Takes today's national coverage snapshot on the municipality layer: all active oncology
-/// care networks, and each discipline. Idempotent: a second snapshot the same day replaces it.
-pub async fn take_snapshot(
-    state: &crate::state::AppState,
-) -> Result<Vec<onconet_db::snapshots::SnapshotRow>, ApiError> {
-    let layer_name = "municipality";
-    let layer = state.geo.layer(layer_name).unwrap_or_default();
-    let now = Utc::now();
-    let mut rows = Vec::new();
-    let disciplines: Vec<String> = std::iter::once(String::new())
-        .chain(state.vocabularies.disciplines.codes().map(str::to_owned))
-        .collect();
-    for discipline in disciplines {
-        let filter = CoverageFilter {
-            types: vec![NetworkType::OncologyCareNetwork],
-            disciplines: if discipline.is_empty() {
-                vec![]
-            } else {
-                vec![discipline.clone()]
-            },
-            tumour_types: vec![],
-            lifecycles: vec![Lifecycle::Active],
-            exclude: vec![],
-        };
-        let members = current_members(&state.geo, &filter)?;
-        let networks = i32::try_from(members.len()).unwrap_or(i32::MAX);
-        let key = cache_key(&filter, layer_name, None);
-        let cache = state.coverage.clone();
-        let layer = layer.clone();
-        let areas = published_areas(&state.geo)?;
-        let (report, _) = tokio::task::spawn_blocking(move || {
-            cache.report(&key, layer_name, layer, members, Universe::Current(areas))
-        })
-        .await
-        .map_err(ApiError::internal)??;
-        let s = &report.summary;
-        rows.push(onconet_db::snapshots::SnapshotRow {
-            day: now.date_naive(),
-            layer: layer_name.into(),
-            discipline,
-            networks,
-            area_km2: s.area_km2,
-            covered_km2: s.covered_km2,
-            population: s.population,
-            covered_population: s.covered_population.round() as i64,
-            taken_at: now,
-        });
-    }
-    let mut conn = onconet_db::pool::get(&state.pool).await?;
-    onconet_db::snapshots::upsert(&mut conn, &rows).await?;
-    Ok(rows)
-}
-
-/// Keeps the coverage overlays in step with the published networks: after every change,
-/// the changed networks' cells are computed in the background, so a report asked for next
-/// finds them ready.
-pub async fn keep_overlays_current(state: crate::state::AppState) {
-    let mut first = true;
-    loop {
-        if !first {
-            state.geo.changed().await;
-        }
-        first = false;
-        let started = std::time::Instant::now();
-        let (cache, geo) = (state.coverage.clone(), state.geo.clone());
-        match tokio::task::spawn_blocking(move || cache.sync_all(&geo)).await {
-            Ok(Ok(())) => tracing::debug!(
-                ms = started.elapsed().as_secs_f64() * 1000.0,
-                "coverage overlays in step"
-            ),
-            Ok(Err(e)) => tracing::warn!(error = %e, "coverage overlays not updated"),
-            Err(e) => tracing::warn!(error = %e, "coverage overlay update failed"),
-        }
-    }
-}
-
-/// Takes a snapshot once a day (checked hourly; every instance may try, the day's row is
-/// simply replaced).
-pub async fn snapshot_daily(state: crate::state::AppState) {
-    loop {
-        let due = match onconet_db::pool::get(&state.pool).await {
-            Ok(mut conn) => !onconet_db::snapshots::exists(&mut conn, Utc::now().date_naive())
-                .await
-                .unwrap_or(true),
-            Err(_) => false,
-        };
-        if due {
-            match take_snapshot(&state).await {
-                Ok(rows) => tracing::info!(rows = rows.len(), "daily coverage snapshot taken"),
-                Err(e) => tracing::warn!(error = %e, "daily coverage snapshot failed"),
-            }
-        }
-        tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
     }
 }

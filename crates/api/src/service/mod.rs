@@ -1,3 +1,0 @@
-//! Use cases: each opens its transaction once and leaves the database unchanged on failure.
-
-pub mod networks;

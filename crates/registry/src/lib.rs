@@ -1,0 +1,75 @@
+//! onconet's use cases: what the registry does, for any front end. The HTTP adapter
+//! (`onconet_api`), the binary's commands and background tasks call these operations; none of
+//! them knows actix, HTTP status codes or utoipa (`make check` enforces it).
+//!
+//! - [`networks`]: create, patch (JSON Merge Patch), transition, erase a contact, read one,
+//!   list, history;
+//! - [`feed`]: the change feed of published networks;
+//! - [`places`]: find a network (`search`) and everything for a place (`here`), from memory;
+//! - [`reports`]: coverage reports, what-if, `as_of`, the discipline matrix, snapshots and the
+//!   trend;
+//! - [`regions`]: region layers, re-deriving network areas after a layer import;
+//! - [`geography`] and [`coverage`]: the in-memory state those read (region layers, the search
+//!   index and its LISTEN/NOTIFY follower; the coverage overlays and report cache);
+//! - [`filter`]: the one network filter and its parser;
+//! - [`error`]: what an operation can fail with.
+
+pub mod coverage;
+pub mod error;
+pub mod feed;
+pub mod filter;
+pub mod geography;
+pub mod networks;
+pub mod places;
+pub mod regions;
+pub mod reports;
+
+pub use error::{Error, Invalid, Result};
+pub use filter::{FilterParams, NetworkFilter, parse_list};
+pub use geography::{GeoState, PublicJson};
+pub use networks::{Author, CheckedProfile, Precondition, ProfileDocument};
+
+use onconet_db::DbPool;
+use onconet_domain::Vocabularies;
+use std::sync::Arc;
+
+/// The region layers the registry knows.
+pub const LAYERS: [&str; 3] = ["municipality", "province", "pc4"];
+
+/// The registry: its database, vocabularies and in-memory state, shared by every caller
+/// (cheap to clone).
+#[derive(Clone)]
+pub struct Registry {
+    pub pool: DbPool,
+    pub vocabularies: Arc<Vocabularies>,
+    /// Region layers and the search index.
+    pub geo: Arc<GeoState>,
+    /// Coverage overlays and reports per filter.
+    pub coverage: Arc<coverage::CoverageCache>,
+}
+
+impl Registry {
+    /// A registry over `pool` whose in-memory state is `geo` (loaded by the caller, after it
+    /// started listening for changes: see [`geography::listen_for_changes`]).
+    pub fn new(pool: DbPool, geo: Arc<GeoState>) -> Self {
+        Self {
+            pool,
+            vocabularies: Arc::new(Vocabularies::builtin()),
+            geo,
+            coverage: Arc::default(),
+        }
+    }
+
+    /// A connection from the pool (503 when none can be had).
+    pub(crate) async fn conn(&self) -> Result<onconet_db::pool::PooledConnection> {
+        Ok(onconet_db::pool::get(&self.pool).await?)
+    }
+
+    /// Whether the database answers (readiness).
+    pub async fn ready(&self) -> Result<()> {
+        let mut conn = self.conn().await?;
+        onconet_db::pool::ping(&mut conn)
+            .await
+            .map_err(|e| Error::Unavailable(format!("the database does not answer: {e}")))
+    }
+}

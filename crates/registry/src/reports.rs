@@ -1,0 +1,319 @@
+//! Coverage reports for IKNL (DESIGN section 4): per region of a layer, how much of it the
+//! matching networks cover, now or `as_of` a past moment, with networks left out (what-if);
+//! the discipline matrix; the daily national snapshots and their trend.
+
+use crate::Registry;
+use crate::coverage::{
+    CacheOutcome, CoverageFilter, Universe, cache_key, check_exclude, current_members,
+    members_as_of, published_areas,
+};
+use crate::error::{Error, Result};
+use crate::filter::{FilterParams, NetworkFilter, parse_list};
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
+pub use onconet_db::snapshots::SnapshotRow;
+use onconet_domain::{Actor, Lifecycle, NetworkType, Role};
+use onconet_spatial::RegionLayer;
+use onconet_spatial::coverage::CoverageReport;
+use std::sync::Arc;
+use uuid::Uuid;
+
+/// A coverage request as given.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CoverageParams<'a> {
+    pub filter: FilterParams<'a>,
+    /// `municipality` (default), `province` or `pc4`.
+    pub layer: Option<&'a str>,
+    /// Network ids to leave out, a comma list.
+    pub exclude: Option<&'a str>,
+    /// `YYYY-MM-DD` (the end of that day) or an RFC 3339 time.
+    pub as_of: Option<&'a str>,
+}
+
+/// A coverage request, parsed.
+#[derive(Debug, Clone)]
+pub struct CoverageRequest {
+    pub layer: String,
+    pub filter: CoverageFilter,
+    pub as_of: Option<DateTime<Utc>>,
+}
+
+impl CoverageRequest {
+    /// Parses the parameters; the filter gets coverage's defaults (oncology care networks,
+    /// active).
+    pub fn parse(
+        p: CoverageParams<'_>,
+        vocabularies: &onconet_domain::Vocabularies,
+    ) -> Result<Self> {
+        let layer = p.layer.unwrap_or("municipality").to_owned();
+        if !crate::LAYERS.contains(&layer.as_str()) {
+            return Err(Error::bad_parameter(
+                "layer",
+                "unknown_code",
+                format!("`{layer}` is not municipality, province or pc4"),
+            ));
+        }
+        let mut filter = CoverageFilter::new(NetworkFilter::parse(p.filter, vocabularies)?);
+        filter.exclude = parse_list("exclude", p.exclude, |s| {
+            Uuid::parse_str(s).map_err(|_| {
+                onconet_domain::error::InvalidValue::new(
+                    "invalid_format",
+                    format!("`{s}` is not a network id"),
+                )
+            })
+        })?;
+        Ok(Self {
+            layer,
+            filter,
+            as_of: p.as_of.map(parse_as_of).transpose()?,
+        })
+    }
+}
+
+/// Parses `as_of`: a date means the end of that day (UTC); it must not be in the future.
+pub fn parse_as_of(value: &str) -> Result<DateTime<Utc>> {
+    let value = value.trim();
+    // RFC 3339's full-date: four digits for the year (chrono's %Y also reads `-2026` and
+    // `+12026`).
+    let full_date = value.len() == 10
+        && value.bytes().enumerate().all(|(i, b)| {
+            if i == 4 || i == 7 {
+                b == b'-'
+            } else {
+                b.is_ascii_digit()
+            }
+        });
+    let date = full_date
+        .then(|| NaiveDate::parse_from_str(value, "%Y-%m-%d").ok())
+        .flatten();
+    let end_of = |d: NaiveDate| {
+        d.and_time(NaiveTime::from_hms_opt(23, 59, 59).unwrap_or_default())
+            .and_utc()
+    };
+    let at = if let Some(date) = date {
+        end_of(date)
+    } else {
+        DateTime::parse_from_rfc3339(value)
+            .map_err(|_| {
+                Error::bad_parameter(
+                    "as_of",
+                    "invalid_format",
+                    "use YYYY-MM-DD or an RFC 3339 time",
+                )
+            })?
+            .with_timezone(&Utc)
+    };
+    if at > end_of(Utc::now().date_naive()) {
+        return Err(Error::bad_parameter(
+            "as_of",
+            "in_future",
+            "as_of must not be in the future",
+        ));
+    }
+    Ok(at.min(Utc::now()))
+}
+
+/// A computed report: the engine's figures, how many networks counted, how it was obtained.
+pub struct Coverage {
+    pub report: Arc<CoverageReport>,
+    /// The layer the report is over (its regions' geometry, for maps and gaps).
+    pub layer: Arc<RegionLayer>,
+    pub networks: usize,
+    pub outcome: CacheOutcome,
+}
+
+/// Coverage reports are for IKNL staff and admins.
+pub fn require_staff(actor: &Actor) -> Result<()> {
+    if actor.has(Role::IknlStaff) || actor.has(Role::Admin) {
+        Ok(())
+    } else {
+        Err(Error::Forbidden(
+            "coverage reports are for IKNL staff and admins".into(),
+        ))
+    }
+}
+
+/// The region × discipline matrix: for every discipline of the vocabulary (in its order),
+/// the report of the request's filter with that discipline.
+pub struct DisciplineMatrix {
+    pub layer: Arc<RegionLayer>,
+    pub disciplines: Vec<String>,
+    /// One report per discipline, in the order of `disciplines`.
+    pub reports: Vec<Arc<CoverageReport>>,
+}
+
+/// The layer of the trend and the snapshots.
+pub const SNAPSHOT_LAYER: &str = "municipality";
+
+impl Registry {
+    /// The report for `request`, from the cache when nothing it depends on changed.
+    pub async fn coverage(&self, request: &CoverageRequest) -> Result<Coverage> {
+        check_exclude(&self.pool, &request.filter.exclude).await?;
+        let layer = self.geo.layer(&request.layer).unwrap_or_default();
+        let (members, universe) = match request.as_of {
+            None => (
+                current_members(&self.geo, &request.filter)?,
+                Universe::Current(published_areas(&self.geo)?),
+            ),
+            Some(at) => (
+                members_as_of(&self.pool, &self.geo, &request.filter, at).await?,
+                Universe::Past,
+            ),
+        };
+        let networks = members.len();
+        let key = cache_key(&request.filter, &request.layer, request.as_of);
+        let cache = self.coverage.clone();
+        let (layer_name, for_report) = (request.layer.clone(), layer.clone());
+        let (report, outcome) = tokio::task::spawn_blocking(move || {
+            cache.report(&key, &layer_name, for_report, members, universe)
+        })
+        .await??;
+        Ok(Coverage {
+            report,
+            layer,
+            networks,
+            outcome,
+        })
+    }
+
+    /// The report for every discipline of the vocabulary (the request's own discipline
+    /// filter is replaced by each in turn).
+    pub async fn discipline_matrix(&self, request: &CoverageRequest) -> Result<DisciplineMatrix> {
+        let disciplines: Vec<String> = self
+            .vocabularies
+            .disciplines
+            .codes()
+            .map(str::to_owned)
+            .collect();
+        let mut reports = Vec::with_capacity(disciplines.len());
+        for code in &disciplines {
+            let mut one = request.clone();
+            one.filter.networks.disciplines = vec![code.clone()];
+            reports.push(self.coverage(&one).await?.report);
+        }
+        Ok(DisciplineMatrix {
+            layer: self.geo.layer(&request.layer).unwrap_or_default(),
+            disciplines,
+            reports,
+        })
+    }
+
+    /// A discipline code as given to [`Registry::trend`] (a 400 when unknown).
+    pub fn discipline(&self, value: Option<&str>) -> Result<Option<String>> {
+        value
+            .map(|d| {
+                onconet_domain::parse_code(&self.vocabularies.disciplines, d.trim())
+                    .map_err(|e| Error::bad_parameter("discipline", e.code, e.message))
+            })
+            .transpose()
+    }
+
+    /// The national snapshots from `from` to `to` (days, inclusive) for `discipline` (all
+    /// active oncology care networks when `None`), oldest first.
+    pub async fn trend(
+        &self,
+        discipline: Option<&str>,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<SnapshotRow>> {
+        if from > to {
+            return Ok(Vec::new());
+        }
+        let mut conn = self.conn().await?;
+        Ok(onconet_db::snapshots::series(
+            &mut conn,
+            SNAPSHOT_LAYER,
+            discipline.unwrap_or(""),
+            from,
+            to,
+        )
+        .await?)
+    }
+
+    /// Takes today's national coverage snapshot on the municipality layer: all active
+    /// oncology care networks, and each discipline. Idempotent: a second snapshot the same
+    /// day replaces it.
+    pub async fn take_snapshot(&self) -> Result<Vec<SnapshotRow>> {
+        let now = Utc::now();
+        let disciplines: Vec<String> = std::iter::once(String::new())
+            .chain(self.vocabularies.disciplines.codes().map(str::to_owned))
+            .collect();
+        let mut rows = Vec::new();
+        for discipline in disciplines {
+            let filter = CoverageFilter::new(NetworkFilter {
+                types: vec![NetworkType::OncologyCareNetwork],
+                disciplines: if discipline.is_empty() {
+                    vec![]
+                } else {
+                    vec![discipline.clone()]
+                },
+                tumour_types: vec![],
+                lifecycles: vec![Lifecycle::Active],
+            });
+            let coverage = self
+                .coverage(&CoverageRequest {
+                    layer: SNAPSHOT_LAYER.into(),
+                    filter,
+                    as_of: None,
+                })
+                .await?;
+            let s = &coverage.report.summary;
+            rows.push(SnapshotRow {
+                day: now.date_naive(),
+                layer: SNAPSHOT_LAYER.into(),
+                discipline,
+                networks: i32::try_from(coverage.networks).unwrap_or(i32::MAX),
+                area_km2: s.area_km2,
+                covered_km2: s.covered_km2,
+                population: s.population,
+                covered_population: s.covered_population.round() as i64,
+                taken_at: now,
+            });
+        }
+        let mut conn = self.conn().await?;
+        onconet_db::snapshots::upsert(&mut conn, &rows).await?;
+        Ok(rows)
+    }
+
+    /// Keeps the coverage overlays in step with the published networks: after every change,
+    /// the changed networks' cells are computed in the background, so a report asked for
+    /// next finds them ready (and reads them without the write lock).
+    pub async fn keep_overlays_current(self) {
+        let mut first = true;
+        loop {
+            if !first {
+                self.geo.changed().await;
+            }
+            first = false;
+            let started = std::time::Instant::now();
+            let (cache, geo) = (self.coverage.clone(), self.geo.clone());
+            match tokio::task::spawn_blocking(move || cache.sync_all(&geo)).await {
+                Ok(Ok(())) => tracing::debug!(
+                    ms = started.elapsed().as_secs_f64() * 1000.0,
+                    "coverage overlays in step"
+                ),
+                Ok(Err(e)) => tracing::warn!(error = %e, "coverage overlays not updated"),
+                Err(e) => tracing::warn!(error = %e, "coverage overlay update failed"),
+            }
+        }
+    }
+
+    /// Takes a snapshot once a day (checked hourly; every instance may try, the day's rows
+    /// are simply replaced).
+    pub async fn snapshot_daily(self) {
+        loop {
+            let due = match self.conn().await {
+                Ok(mut conn) => !onconet_db::snapshots::exists(&mut conn, Utc::now().date_naive())
+                    .await
+                    .unwrap_or(true),
+                Err(_) => false,
+            };
+            if due {
+                match self.take_snapshot().await {
+                    Ok(rows) => tracing::info!(rows = rows.len(), "daily coverage snapshot taken"),
+                    Err(e) => tracing::warn!(error = %e, "daily coverage snapshot failed"),
+                }
+            }
+            tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
+        }
+    }
+}
