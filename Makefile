@@ -37,7 +37,8 @@ check: ## The architecture: domain and spatial free of HTTP and SQL, the registr
 	  echo "onconet_registry (the use cases) must not depend on actix or utoipa" >&2; exit 1; fi
 	@if $(CARGO) tree --locked -p onconet_api -e normal --depth 1 | grep -E '^.*(onconet_db|diesel|diesel-async) ' ; then \
 	  echo "onconet_api must not call the database directly: go through onconet_registry" >&2; exit 1; fi
-	@echo "architecture: domain, spatial < registry (no HTTP) < api (no SQL)"
+	@scripts/check-modules.py crates/*/
+	@echo "architecture: domain, spatial < registry (no HTTP) < api (no SQL); no module circle"
 
 unit: ## All Rust tests against a real PostgreSQL (stopped afterwards); their logs go to target/test-logs
 	@rm -rf "$(TEST_LOG_DIR)"; status=0; $(CARGO) test --locked --workspace || status=$$?; \

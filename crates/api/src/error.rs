@@ -381,7 +381,7 @@ impl From<onconet_registry::Error> for ApiError {
             E::NotFound(d) => ApiError::NotFound(d),
             E::Conflict(d) => ApiError::Conflict(d),
             E::Stale { current_version } => ApiError::PreconditionFailed {
-                current_etag: crate::extract::etag(current_version),
+                current_etag: crate::etag::etag(current_version),
             },
             E::PreconditionRequired => ApiError::PreconditionRequired,
             E::Unavailable(d) => ApiError::Unavailable(d),

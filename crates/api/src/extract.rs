@@ -2,6 +2,8 @@
 //! `If-Match`, ETags.
 
 use crate::error::{ApiError, InvalidParam};
+pub use crate::etag::etag;
+use crate::etag::version_of;
 use actix_web::HttpRequest;
 use actix_web::http::header;
 use actix_web::web::{Bytes, Payload};
@@ -184,11 +186,6 @@ fn pointer_of(path: &serde_path_to_error::Path) -> String {
     out
 }
 
-/// The strong ETag of a resource version.
-pub fn etag(version: i64) -> String {
-    format!("\"v{version}\"")
-}
-
 /// The version a change is meant for, from `If-Match` (read before any await so handlers
 /// stay `Send`): absent, or only `*` (which would not protect against lost updates), states
 /// none; each strong tag `"v<n>"` names version n; weak tags never match.
@@ -205,12 +202,6 @@ pub fn if_match(req: &HttpRequest) -> Precondition {
         stated: tags.iter().any(|t| *t != "*"),
         versions: tags.iter().filter_map(|t| version_of(t)).collect(),
     }
-}
-
-/// The version of a strong ETag exactly as [`etag`] makes it (`"v01"` is none).
-fn version_of(tag: &str) -> Option<i64> {
-    let version: i64 = tag.strip_prefix("\"v")?.strip_suffix('"')?.parse().ok()?;
-    (etag(version) == tag).then_some(version)
 }
 
 /// Whether `If-None-Match` lists the current ETag (so a 304 can be sent).

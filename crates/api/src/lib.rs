@@ -6,6 +6,7 @@
 pub mod auth;
 pub mod dto;
 pub mod error;
+pub mod etag;
 pub mod extract;
 pub mod methods;
 pub mod openapi;

@@ -363,6 +363,9 @@ pub fn cache_key(filter: &CoverageFilter, layer: &str, as_of: Option<DateTime<Ut
 
 /// Unknown network ids in `exclude` are a client error.
 pub async fn check_exclude(pool: &onconet_db::DbPool, exclude: &[Uuid]) -> crate::Result<()> {
+    if exclude.is_empty() {
+        return Ok(());
+    }
     let mut conn = onconet_db::pool::get(pool).await?;
     let existing = onconet_db::networks::existing_ids(&mut conn, exclude).await?;
     match exclude.iter().find(|id| !existing.contains(id)) {

@@ -52,6 +52,10 @@ pub struct SearchIndex {
     rank: Vec<u32>,
     slots: HashMap<Uuid, u32>,
     free: Vec<u32>,
+    /// The latest version applied of every network seen, published or not: a NOTIFY handled
+    /// late re-reads a row that an own write has already moved on from, and must not put the
+    /// older version back (or take a published network out).
+    seen: HashMap<Uuid, i64>,
 }
 
 impl SearchIndex {
@@ -61,6 +65,7 @@ impl SearchIndex {
         let mut index = SearchIndex::default();
         let mut areas = Vec::new();
         for (entry, area) in items {
+            index.seen.insert(entry.id, entry.version);
             let slot = index.slot_for(entry.id);
             index.entries[slot as usize] = Some(Arc::new(entry));
             areas.push((slot, area));
@@ -88,6 +93,18 @@ impl SearchIndex {
         self.areas.upsert(slot, area);
         self.entries[slot as usize] = Some(Arc::new(entry));
         self.rerank();
+    }
+
+    /// Records that `version` of network `id` is being applied; `false` when a version at
+    /// least as new was applied already (nothing to do).
+    fn newer(&mut self, id: Uuid, version: i64) -> bool {
+        match self.seen.get(&id) {
+            Some(known) if *known >= version => false,
+            _ => {
+                self.seen.insert(id, version);
+                true
+            }
+        }
     }
 
     fn rerank(&mut self) {
@@ -300,16 +317,23 @@ impl GeoState {
         .await
         .map_err(Error::internal)?;
         let count = index.len();
+        // The rebuilt index knows the versions it was built from, and no others: a change
+        // applied meanwhile comes again through its NOTIFY.
         *self.search.write().map_err(|_| lock_poisoned())? = index;
         self.bump();
         tracing::info!(networks = count, "search index built");
         Ok(())
     }
 
-    /// Brings one network's index entry in line with `network` as stored.
+    /// Brings one network's index entry in line with `network` as stored, unless a version
+    /// at least as new was applied already (a late NOTIFY re-reads what an own write moved on
+    /// from).
     pub fn apply(&self, network: &Network) -> crate::Result<()> {
         let entry = search_entry(network, self.public_json);
         let mut index = self.search.write().map_err(|_| lock_poisoned())?;
+        if !index.newer(network.id, network.version) {
+            return Ok(());
+        }
         match entry {
             Some((entry, area)) => index.upsert(entry, area),
             None => index.remove(network.id),
@@ -489,5 +513,68 @@ pub async fn follow_changes(
         }
         tracing::warn!("change listener lost its connection; reconnecting");
         tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::Utc;
+    use onconet_domain::{LocalizedText, NetworkProfile, QualityAttestation, Scale, ServiceArea};
+
+    fn network(version: i64, state: RegistryState) -> Network {
+        Network {
+            id: Uuid::nil(),
+            profile: NetworkProfile {
+                name: "Proef".into(),
+                network_type: NetworkType::OncologyCareNetwork,
+                scale: Scale::Local,
+                parent_id: None,
+                lifecycle: Lifecycle::Active,
+                description: LocalizedText::default(),
+                website: None,
+                disciplines: vec![],
+                tumour_types: vec![],
+                financing: vec![],
+                contacts: vec![],
+                members: vec![],
+                links: vec![],
+                ros_org: None,
+                service_area: ServiceArea::default(),
+                quality: QualityAttestation::default(),
+            },
+            state,
+            version,
+            created_at: Utc::now(),
+            updated_at: Utc::now(),
+            last_verified_at: None,
+            demo: false,
+            area: Some(serde_json::json!({
+                "type": "MultiPolygon",
+                "coordinates": [[[[5.0, 52.0], [5.1, 52.0], [5.1, 52.1], [5.0, 52.1], [5.0, 52.0]]]]
+            })),
+            area_km2: Some(75.0),
+        }
+    }
+
+    fn covered(geo: &GeoState) -> usize {
+        geo.with_search(|i| i.covering(5.05, 52.05).len()).unwrap()
+    }
+
+    #[test]
+    fn a_late_older_version_does_not_undo_a_newer_one() {
+        let geo = GeoState::new(1000, |_| RawValue::from_string("{}".into()).ok());
+        geo.apply(&network(3, RegistryState::Published)).unwrap();
+        assert_eq!(covered(&geo), 1);
+        let generation = geo.generation();
+        // The NOTIFY of the submit (v2), read before the publish, handled after it.
+        geo.apply(&network(2, RegistryState::Submitted)).unwrap();
+        assert_eq!(covered(&geo), 1);
+        assert_eq!(geo.generation(), generation, "nothing changed");
+        // A newer version still applies, also one that takes it out.
+        geo.apply(&network(4, RegistryState::Archived)).unwrap();
+        assert_eq!(covered(&geo), 0);
+        geo.apply(&network(3, RegistryState::Published)).unwrap();
+        assert_eq!(covered(&geo), 0);
     }
 }

@@ -20,7 +20,7 @@ use onconet_domain::changes::diff;
 use onconet_domain::workflow::check_transition;
 use onconet_domain::{
     Actor, LinkKind, Network, NetworkProfile, NetworkType, OrgCode, QualityAttestation,
-    RegistryState, Role, Vocabularies, parse_municipality_code,
+    RegistryState, Role, Vocabularies, limits, parse_municipality_code,
 };
 use uuid::Uuid;
 
@@ -328,11 +328,16 @@ async fn checked_profile<D: ProfileDocument>(
     .await?
 }
 
-/// The derived area of a checked profile (the union of its parts), on the blocking pool too.
-async fn derived_area(registry: &Registry, checked: CheckedProfile) -> Result<Option<DerivedArea>> {
+/// The derived area of a checked profile (the union of its parts), on the blocking pool too;
+/// the profile comes back with it.
+async fn derived_area(
+    registry: &Registry,
+    checked: CheckedProfile,
+) -> Result<(NetworkProfile, Option<DerivedArea>)> {
     let geo = registry.geo.clone();
     tokio::task::spawn_blocking(move || {
-        geo.derive_area(&checked.profile.service_area, checked.geometry.as_ref())
+        let area = geo.derive_area(&checked.profile.service_area, checked.geometry.as_ref())?;
+        Ok((checked.profile, area))
     })
     .await?
 }
@@ -366,10 +371,9 @@ impl Registry {
         }
         let id = Uuid::now_v7();
         let checked = checked_profile(self, body, id).await?;
-        let profile = checked.profile.clone();
-        check_may_edit(actor, &profile)?;
-        check_may_attest(actor, None, &profile.quality)?;
-        let area = derived_area(self, checked).await?;
+        check_may_edit(actor, &checked.profile)?;
+        check_may_attest(actor, None, &checked.profile.quality)?;
+        let (profile, area) = derived_area(self, checked).await?;
         let columns =
             ProfileColumns::from_profile(&profile, area.map(|a| (a.geojson, a.area_km2)))?;
         let mut conn = self.conn().await?;
@@ -447,22 +451,26 @@ impl Registry {
                 let mut doc = D::document(&current.profile);
                 json_patch::merge(&mut doc, &patch);
                 let checked = checked_profile(self, D::from_document(doc)?, id).await?;
-                let profile = checked.profile.clone();
                 // An adviser cannot hand a network over to another ROS, nor attest its quality.
-                check_may_edit(actor, &profile)?;
-                check_may_attest(actor, Some(&current.profile.quality), &profile.quality)?;
-                if profile == current.profile {
+                check_may_edit(actor, &checked.profile)?;
+                check_may_attest(
+                    actor,
+                    Some(&current.profile.quality),
+                    &checked.profile.quality,
+                )?;
+                if checked.profile == current.profile {
                     return Ok(current);
                 }
-                check_references(conn, actor, id, &profile).await?;
+                check_references(conn, actor, id, &checked.profile).await?;
                 let before = snapshot(&current)?;
-                let area = if profile.service_area == current.profile.service_area {
-                    current.area.clone().zip(current.area_km2)
-                } else {
-                    derived_area(self, checked)
-                        .await?
-                        .map(|a| (a.geojson, a.area_km2))
-                };
+                let (profile, area) =
+                    if checked.profile.service_area == current.profile.service_area {
+                        let area = current.area.clone().zip(current.area_km2);
+                        (checked.profile, area)
+                    } else {
+                        let (profile, area) = derived_area(self, checked).await?;
+                        (profile, area.map(|a| (a.geojson, a.area_km2)))
+                    };
                 let columns = ProfileColumns::from_profile(&profile, area)?;
                 let updated = q::update_profile(conn, id, current.version, &columns)
                     .await?
@@ -479,7 +487,7 @@ impl Registry {
         Ok(network)
     }
 
-    /// Moves `id` to `to` in the review workflow.
+    /// Moves `id` to `to` in the review workflow; `reason` goes into the revision.
     pub async fn transition(
         &self,
         ctx: &Author<'_>,
@@ -488,17 +496,10 @@ impl Registry {
         to: RegistryState,
         reason: Option<String>,
     ) -> Result<Network> {
-        let reason = match reason.as_deref().map(str::trim) {
-            None | Some("") => None,
-            Some(r) if r.chars().count() > 1000 => {
-                return Err(Error::Invalid(vec![Invalid::pointer(
-                    "/reason",
-                    "too_long",
-                    "must be at most 1000 characters",
-                )]));
-            }
-            Some(r) => Some(r.to_owned()),
-        };
+        // Checked like other text: trimmed, at most 1,000 characters, no control characters but
+        // line breaks and tabs (a NUL would fail in PostgreSQL's jsonb).
+        let reason = onconet_domain::parse_optional_text(reason.as_deref(), limits::NOTE)
+            .map_err(|e| Error::Invalid(vec![Invalid::pointer("/reason", e.code, e.message)]))?;
         let mut conn = self.conn().await?;
         let network = conn
             .transaction::<_, Error, _>(async |conn| {

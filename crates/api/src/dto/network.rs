@@ -855,11 +855,3 @@ pub struct TransitionRequest {
     #[serde(default)]
     pub reason: Option<String>,
 }
-
-impl TransitionRequest {
-    /// The reason, trimmed (`None` when empty), or a 422 naming `/reason`.
-    pub fn checked_reason(&self) -> Result<Option<String>, InvalidParam> {
-        parse_optional_text(self.reason.as_deref(), limits::NOTE)
-            .map_err(|e| InvalidParam::pointer("/reason", e.code, e.message))
-    }
-}

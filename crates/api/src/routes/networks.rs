@@ -344,16 +344,13 @@ pub async fn transition_network(
     let id = parse_id(&path)?;
     let body = read_body(&req, payload, &["application/json"]).await?;
     let body: TransitionRequest = from_value(parse_json_value(&body)?)?;
-    let reason = body
-        .checked_reason()
-        .map_err(|e| ApiError::Validation(vec![e]))?;
     let network = registry
         .transition(
             &author(&actor, &request_id),
             id,
             &if_match(&req),
             body.to,
-            reason,
+            body.reason,
         )
         .await?;
     Ok(network_response(
