@@ -395,7 +395,7 @@ mod tests {
             .to_http_request();
         assert!(check(&req, 2).is_ok());
         let req = TestRequest::default()
-            .insert_header(("If-Match", "\"v1x\", \"x\""))
+            .insert_header(("If-Match", "\"v1x\", \"x\", \"v01\""))
             .to_http_request();
         assert!(matches!(check(&req, 1), Err(Error::Stale { .. })));
     }

@@ -63,7 +63,7 @@ pub fn read_layer(
     population: Option<&Path>,
     progress: bool,
 ) -> Result<Vec<RegionRow>> {
-    if !crate::regions::LAYERS.contains(&layer) {
+    if !onconet_registry::LAYERS.contains(&layer) {
         bail!("unknown layer `{layer}` (municipality, province or pc4)");
     }
     let text =
@@ -192,8 +192,6 @@ async fn rederive_areas(url: &str) -> Result<()> {
     onconet_registry::regions::rederive_areas(&pool).await?;
     Ok(())
 }
-
-pub const LAYERS: [&str; 3] = onconet_registry::LAYERS;
 
 /// The reference files of each layer in `ONCONET_REFERENCE_DATA`.
 pub fn reference_files(detailed: bool) -> [(&'static str, &'static str, Option<&'static str>); 3] {

@@ -314,6 +314,17 @@ pub struct HereQuery {
 
 impl crate::extract::ListParams for HereQuery {}
 
+impl HereQuery {
+    fn place(&self) -> PlaceParams<'_> {
+        PlaceParams {
+            lat: self.lat.as_deref(),
+            lon: self.lon.as_deref(),
+            postcode: self.postcode.as_deref(),
+            municipality: self.municipality.as_deref(),
+        }
+    }
+}
+
 /// Everything there is for one place.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct HereResponse {
@@ -360,12 +371,7 @@ pub async fn here(
 ) -> ApiResult<HttpResponse> {
     let q = query.into_inner();
     let tumour = registry.tumour_type(q.tumour_type.as_deref())?;
-    let place = registry.place(PlaceParams {
-        lat: q.lat.as_deref(),
-        lon: q.lon.as_deref(),
-        postcode: q.postcode.as_deref(),
-        municipality: q.municipality.as_deref(),
-    })?;
+    let place = registry.place(q.place())?;
     let etag = search_etag(registry.generation(), &req);
     if if_none_match(&req, etag.trim_start_matches("W/")) {
         return Ok(HttpResponse::NotModified()
