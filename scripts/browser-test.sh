@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# The browser test: the <onconet-finder> widget on a foreign-origin host page, /docs and the
-# coverage map, in Debian's headless Chromium driven by playwright-core (tests/browser).
+# The browser test: the <onconet-finder> widget on a foreign-origin host page, /docs, the
+# coverage map and the console (development sign-in, My networks, axe-core), in Debian's
+# headless Chromium driven by playwright-core (tests/browser).
 #
-# Installs what is missing (chromium from apt, playwright-core with `npm ci`), builds the debug
+# Installs what is missing (chromium from apt, playwright-core and axe-core with `npm ci`), builds the debug
 # binary, starts `onconet serve --demo` on a free port with a throw-away data dir, mints an
 # IKNL staff token, runs the test and always stops the server. Exits with the test's status;
 # the last line of output is "N passed, M failed". Screenshots: artifacts/*.png.
@@ -78,10 +79,22 @@ if ! command -v node >/dev/null || ! node -e 'process.exit(+process.versions.nod
   log "Node.js 20 or newer is required (found: $(node --version 2>/dev/null || echo none))"
   exit 1
 fi
-locked=$(node -e 'console.log(require("./tests/browser/package-lock.json").packages["node_modules/playwright-core"].version)')
-installed=$(node -e 'try { console.log(require("./tests/browser/node_modules/playwright-core/package.json").version) } catch { console.log("none") }')
+# The locked versions of the test's packages against those installed (playwright-core, axe-core).
+versions() {
+  node -e '
+    const lock = require("./tests/browser/package-lock.json").packages;
+    const names = ["playwright-core", "axe-core"];
+    const which = process.argv[1];
+    console.log(names.map((n) => {
+      if (which === "locked") return `${n}@${lock["node_modules/" + n].version}`;
+      try { return `${n}@${require("./tests/browser/node_modules/" + n + "/package.json").version}`; }
+      catch { return `${n}@none`; }
+    }).join(" "));' "$1"
+}
+locked=$(versions locked)
+installed=$(versions installed)
 if [[ "$locked" != "$installed" ]]; then
-  log "installing playwright-core $locked (npm ci; found: $installed)"
+  log "installing $locked (npm ci; found: $installed)"
   (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
@@ -130,7 +143,7 @@ status=0
   node --test \
     --test-reporter=spec --test-reporter-destination=stdout \
     --test-reporter=tap --test-reporter-destination="$TAP" \
-    widget.test.mjs) || status=$?
+    widget.test.mjs console.test.mjs) || status=$?
 
 passed=$(awk '/^# pass /{print $3}' "$TAP" 2>/dev/null || true)
 failed=$(awk '/^# fail /{print $3}' "$TAP" 2>/dev/null || true)

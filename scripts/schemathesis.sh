@@ -27,13 +27,14 @@ for _ in $(seq 1 120); do
   sleep 1
 done
 TOKEN=$(./target/debug/onconet token --role admin --data-dir "$DATA")
+# ST_ARGS adds options for a run by hand, e.g. ST_ARGS='--include-path-regex ^/console'.
 # One worker: with two threads, hypothesis can call ast.parse in both at once, and CPython 3.11
 # then fails spuriously with "AST constructor recursion depth mismatch" (python/cpython#106905);
 # that stopped CI once, in schemathesis's own code.
 set +e
 "$VENV/bin/st" --config-file tests/schemathesis/schemathesis.toml run "http://127.0.0.1:$PORT/openapi.json" \
   --checks all --max-examples "$MAX_EXAMPLES" --workers 1 --seed 1 \
-  -H "Authorization: Bearer $TOKEN" --no-color 2>&1 | tee "$DATA/st.log"
+  -H "Authorization: Bearer $TOKEN" --no-color ${ST_ARGS:-} 2>&1 | tee "$DATA/st.log"
 status=${PIPESTATUS[0]}
 set -e
 # A request the server could not handle is logged as an error by onconet (malformed HTTP that

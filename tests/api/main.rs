@@ -4,6 +4,7 @@
 mod auth;
 mod bad_input;
 mod concurrency;
+mod console;
 mod coverage;
 mod embedded;
 mod geometry;

@@ -331,15 +331,27 @@ type ActorFuture<T> =
 #[derive(Debug, Clone)]
 pub(crate) struct Verified(pub Actor);
 
+/// The console's session cookie: the signed-in user's token (HttpOnly, SameSite=Lax).
+pub const SESSION_COOKIE: &str = "onconet_session";
+/// The console's CSRF cookie (readable by the console's script, which echoes it in
+/// [`CSRF_HEADER`] on every write; another site can neither read it nor set the header).
+pub const CSRF_COOKIE: &str = "onconet_csrf";
+pub const CSRF_HEADER: &str = "x-csrf-token";
+
 /// The caller named by the request's bearer token: `None` without an `Authorization` header, an
-/// error (401) for a malformed, invalid or expired token.
+/// error (401) for a malformed, invalid or expired token. Without the header, the console's
+/// session cookie names the caller (see [`session_actor`]).
 pub(crate) fn actor_from(req: &HttpRequest) -> ActorFuture<Option<Actor>> {
+    caller(req, false)
+}
+
+fn caller(req: &HttpRequest, required: bool) -> ActorFuture<Option<Actor>> {
     let done = |r| Either::Left(ready(r));
     if let Some(Verified(actor)) = req.extensions().get::<Verified>() {
         return done(Ok(Some(actor.clone())));
     }
     let Some(value) = req.headers().get(header::AUTHORIZATION) else {
-        return done(Ok(None));
+        return session_actor(req, required);
     };
     let Ok(value) = value.to_str() else {
         return done(Err(ApiError::Unauthorized(
@@ -366,6 +378,63 @@ pub(crate) fn actor_from(req: &HttpRequest) -> ActorFuture<Option<Actor>> {
             let token = token.to_owned();
             Either::Right(Box::pin(async move {
                 auth.verify_after_fetch(&token, generation).await.map(Some)
+            }))
+        }
+    }
+}
+
+/// The caller named by the console's session cookie, checked like a bearer token (same keys,
+/// issuer, audience, expiry). A write (any method but GET, HEAD, OPTIONS) must also send the
+/// CSRF cookie's value in `X-CSRF-Token` (403 otherwise). An expired or invalid session is a
+/// 401 where a caller is required, and no caller elsewhere: a public page of this origin keeps
+/// working after a console session ends.
+fn session_actor(req: &HttpRequest, required: bool) -> ActorFuture<Option<Actor>> {
+    let done = |r| Either::Left(ready(r));
+    let Some(session) = req.cookie(SESSION_COOKIE).filter(|c| !c.value().is_empty()) else {
+        return done(Ok(None));
+    };
+    if !matches!(
+        *req.method(),
+        actix_web::http::Method::GET
+            | actix_web::http::Method::HEAD
+            | actix_web::http::Method::OPTIONS
+    ) {
+        let expected = req.cookie(CSRF_COOKIE).map(|c| c.value().to_owned());
+        let sent = req
+            .headers()
+            .get(CSRF_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim);
+        if expected.as_deref().is_none_or(str::is_empty) || sent != expected.as_deref() {
+            return done(Err(ApiError::Forbidden(
+                "a write with the console's session cookie must send the CSRF cookie's value in X-CSRF-Token".into(),
+            )));
+        }
+    }
+    let Some(auth) = req.app_data::<web::Data<Arc<Authenticator>>>() else {
+        return done(Err(ApiError::internal("no authenticator configured")));
+    };
+    let expired = move |e: ApiError| {
+        if required {
+            Err(ApiError::Unauthorized(format!(
+                "your console session is no longer valid; sign in again ({})",
+                e.problem().detail.unwrap_or_default()
+            )))
+        } else {
+            Ok(None)
+        }
+    };
+    let token = session.value().to_owned();
+    match auth.verify_cached(&token) {
+        Cached::Done(Ok(actor)) => done(Ok(Some(actor))),
+        Cached::Done(Err(e)) => done(expired(e)),
+        Cached::UnknownKey { generation } => {
+            let auth = Arc::clone(auth.get_ref());
+            Either::Right(Box::pin(async move {
+                match auth.verify_after_fetch(&token, generation).await {
+                    Ok(actor) => Ok(Some(actor)),
+                    Err(e) => expired(e),
+                }
             }))
         }
     }
@@ -398,10 +467,11 @@ impl FromRequest for RequireActor {
     type Future = ActorFuture<Self>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        map_future(actor_from(req), |a| {
+        map_future(caller(req, true), |a| {
             a.map(RequireActor).ok_or_else(|| {
                 ApiError::Unauthorized(
-                    "this operation needs `Authorization: Bearer <token>`".into(),
+                    "this operation needs `Authorization: Bearer <token>` (or a console session)"
+                        .into(),
                 )
             })
         })

@@ -51,7 +51,8 @@ where
             .service(routes::coverage::get_coverage)
             .service(routes::coverage::get_discipline_matrix)
             .service(routes::coverage::get_trend)
-            .service(routes::coverage::create_snapshot),
+            .service(routes::coverage::create_snapshot)
+            .service(routes::console::get_me),
     )
     .service(routes::health::healthz)
     .service(routes::health::readyz)
@@ -61,6 +62,13 @@ where
     .service(routes::docs::swagger_ui)
     .service(routes::widget::widget_script)
     .service(routes::widget::widget_demo)
+    .service(routes::console::console_redirect)
+    .service(routes::console::console_index)
+    .service(routes::console::console_script)
+    .service(routes::console::console_style)
+    .service(routes::console::sign_in_page)
+    .service(routes::console::dev_sign_in)
+    .service(routes::console::sign_out)
 }
 
 /// The OpenAPI document of this API.
@@ -183,6 +191,8 @@ pub struct Ops {
     pub metrics: actix_web_prom::PrometheusMetrics,
     /// The public rate limit (`None`: unlimited).
     pub rate_limit: Option<Arc<ratelimit::RateLimit>>,
+    /// The console's sign-in (development minter or none).
+    pub console: routes::console::Console,
 }
 
 impl Ops {
@@ -204,6 +214,7 @@ impl Ops {
         Ok(Self {
             metrics,
             rate_limit: ratelimit::RateLimit::new(per_second, burst, trusted).map(Arc::new),
+            console: routes::console::Console::default(),
         })
     }
 }
@@ -244,6 +255,7 @@ pub fn app(
             "/openapi.json",
         ]))))
         .app_data(web::Data::new(registry))
+        .app_data(web::Data::new(ops.console.clone()))
         .app_data(web::Data::new(auth))
         .app_data(web::Data::new(ops.metrics.registry.clone()))
         .app_data(web::QueryConfig::default().error_handler(query_error))

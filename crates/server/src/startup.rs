@@ -133,6 +133,36 @@ pub async fn authenticator(auth: &AuthSettings, data: &DataSettings) -> Result<A
     }
 }
 
+/// The console's development sign-in: tokens from the development key, only while
+/// `ONCONET_JWKS` is unset (the same key `authenticator` trusts then).
+fn dev_minter(
+    auth: &AuthSettings,
+    data: &DataSettings,
+) -> Result<Option<onconet_api::routes::console::DevMinter>> {
+    if auth.jwks.is_some() {
+        return Ok(None);
+    }
+    let key = dev_keys::load_or_create(&data.data_dir)?;
+    let (issuer, audience) = (auth.jwt_issuer.clone(), auth.jwt_audience.clone());
+    Ok(Some(Arc::new(
+        move |t: &onconet_api::routes::console::DevToken<'_>| {
+            dev_keys::mint(
+                &key,
+                &dev_keys::TokenRequest {
+                    roles: &[t.role],
+                    org: t.org,
+                    sub: t.sub,
+                    name: t.name,
+                    issuer: &issuer,
+                    audience: &audience,
+                    ttl_seconds: t.ttl_seconds,
+                },
+            )
+            .map_err(|e| e.to_string())
+        },
+    )))
+}
+
 /// A built, not yet running application.
 pub struct Application {
     port: u16,
@@ -178,12 +208,13 @@ impl Application {
         if settings.daily_snapshot {
             background.push(tokio::spawn(registry.clone().snapshot_daily()));
         }
-        let ops = onconet_api::Ops::new(
+        let mut ops = onconet_api::Ops::new(
             settings.rate_limit_per_second,
             settings.rate_limit_burst,
             settings.trusted_proxies.clone(),
         )
         .map_err(anyhow::Error::msg)?;
+        ops.console.dev_minter = dev_minter(&settings.auth, &settings.data)?;
         let listener = TcpListener::bind(&settings.bind)
             .with_context(|| format!("cannot listen on {}", settings.bind))?;
         let port = listener.local_addr()?.port();

@@ -1,4 +1,5 @@
 pub mod changes;
+pub mod console;
 pub mod coverage;
 pub mod docs;
 pub mod health;

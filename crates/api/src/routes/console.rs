@@ -1,0 +1,393 @@
+//! `/console/`: the people's side of the registry, for ROS advisers and IKNL staff. The pages
+//! and their script are compiled into the binary; the script is a client of the public API,
+//! signed in by a session cookie that carries the user's token (HttpOnly, SameSite=Lax, Secure
+//! behind https) and a CSRF cookie whose value every write echoes in `X-CSRF-Token`
+//! (`crate::auth`). This module serves the pages and the development sign-in; OpenID Connect
+//! sign-in comes next (issue 15).
+
+use crate::auth::{CSRF_COOKIE, SESSION_COOKIE};
+use crate::error::{ApiError, ApiResult, InvalidParam, Problem};
+use actix_web::cookie::{Cookie, SameSite};
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use onconet_domain::{OrgCode, Role};
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+use utoipa::{IntoParams, ToSchema};
+
+const INDEX: &str = include_str!("../../assets/console/index.html");
+const SIGN_IN: &str = include_str!("../../assets/console/sign-in.html");
+const SCRIPT: &str = include_str!("../../assets/console/console.js");
+const STYLE: &str = include_str!("../../assets/console/console.css");
+
+/// How long a development session lasts.
+pub const DEV_SESSION_SECONDS: u64 = 8 * 3600;
+
+/// What a development sign-in asks the token minter for.
+pub struct DevToken<'a> {
+    pub role: Role,
+    pub org: Option<&'a str>,
+    pub sub: &'a str,
+    pub name: &'a str,
+    pub ttl_seconds: u64,
+}
+
+/// Mints a development token (the binary's dev key); present only while `ONCONET_JWKS` is
+/// unset, so the development sign-in exists only then.
+pub type DevMinter = Arc<dyn Fn(&DevToken<'_>) -> Result<String, String> + Send + Sync>;
+
+/// The console's settings.
+#[derive(Clone, Default)]
+pub struct Console {
+    pub dev_minter: Option<DevMinter>,
+}
+
+/// The console's language: Dutch unless `lang=en`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Lang {
+    Nl,
+    En,
+}
+
+impl Lang {
+    fn of(value: Option<&str>) -> Self {
+        match value {
+            Some("en") => Lang::En,
+            _ => Lang::Nl,
+        }
+    }
+
+    fn code(self) -> &'static str {
+        match self {
+            Lang::Nl => "nl",
+            Lang::En => "en",
+        }
+    }
+
+    /// Dutch or English.
+    fn pick(self, nl: &'static str, en: &'static str) -> &'static str {
+        match self {
+            Lang::Nl => nl,
+            Lang::En => en,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    /// `en` for English; anything else (or nothing) gives Dutch, the console's default, so a
+    /// mistyped link still opens a page.
+    #[param(example = "en")]
+    pub lang: Option<String>,
+}
+
+impl crate::extract::ListParams for PageQuery {}
+
+/// The headers of every console page: no framing, no sniffing, scripts and styles from this
+/// origin only (no inline script), nothing cached that holds personal data.
+fn page(html: String) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .insert_header((
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
+        ))
+        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .insert_header((header::REFERRER_POLICY, "same-origin"))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(html)
+}
+
+/// `/console` without its slash.
+#[utoipa::path(tag = "console", responses((status = 308, description = "To `/console/`")))]
+#[get("/console")]
+pub async fn console_redirect() -> HttpResponse {
+    HttpResponse::PermanentRedirect()
+        .insert_header((header::LOCATION, "/console/"))
+        .finish()
+}
+
+/// The console: "My networks" for ROS advisers, every network for IKNL staff. Signed-out
+/// visitors are sent to the sign-in page by the script.
+#[utoipa::path(
+    tag = "console",
+    params(PageQuery),
+    responses(
+        (status = 200, description = "The console page", content_type = "text/html", body = String),
+        (status = 400, description = "A query parameter is invalid", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/console/")]
+pub async fn console_index(query: crate::extract::Query<PageQuery>) -> HttpResponse {
+    let lang = Lang::of(query.lang.as_deref());
+    page(INDEX.replace("{{LANG}}", lang.code()))
+}
+
+/// The console's script (a client of the public API).
+#[utoipa::path(tag = "console", responses((status = 200, description = "The script", content_type = "text/javascript", body = String)))]
+#[get("/console/console.js")]
+pub async fn console_script() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/javascript; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "no-cache"))
+        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .body(SCRIPT)
+}
+
+/// The console's style sheet.
+#[utoipa::path(tag = "console", responses((status = 200, description = "The style sheet", content_type = "text/css", body = String)))]
+#[get("/console/console.css")]
+pub async fn console_style() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/css; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "no-cache"))
+        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .body(STYLE)
+}
+
+/// The sign-in page. In development mode (no `ONCONET_JWKS`): a role, an organisation (the
+/// ROS code) and a button, marked as development only. Otherwise a 404 until OpenID Connect
+/// sign-in is configured.
+#[utoipa::path(
+    tag = "console",
+    params(PageQuery),
+    responses(
+        (status = 200, description = "The sign-in page", content_type = "text/html", body = String),
+        (status = 400, description = "A query parameter is invalid", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No sign-in is configured (production without an identity provider)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/console/sign-in")]
+pub async fn sign_in_page(
+    console: web::Data<Console>,
+    query: crate::extract::Query<PageQuery>,
+) -> ApiResult<HttpResponse> {
+    if console.dev_minter.is_none() {
+        return Err(no_sign_in());
+    }
+    let lang = Lang::of(query.lang.as_deref());
+    let l = |nl, en| lang.pick(nl, en);
+    let html = SIGN_IN
+        .replace("{{LANG}}", lang.code())
+        .replace("{{TITLE}}", l("Inloggen", "Sign in"))
+        .replace(
+            "{{DEV_ONLY}}",
+            l(
+                "Alleen voor ontwikkeling: deze server neemt ontwikkeltokens aan (ONCONET_JWKS is niet ingesteld). Gebruik dit nooit voor een openbare installatie.",
+                "Development only: this server accepts development tokens (ONCONET_JWKS is not set). Never use this for a public deployment.",
+            ),
+        )
+        .replace("{{ROLE}}", l("Rol", "Role"))
+        .replace("{{ROS_ADVISER}}", l("ROS-adviseur", "ROS adviser"))
+        .replace("{{IKNL_STAFF}}", l("IKNL-medewerker", "IKNL staff"))
+        .replace("{{ADMIN}}", l("Beheerder", "Admin"))
+        .replace("{{ORGANISATION}}", l("Organisatie", "Organisation"))
+        .replace(
+            "{{ORGANISATION_HINT}}",
+            l(
+                "De code van uw ROS, bijvoorbeeld proscoop (nodig voor ROS-adviseurs).",
+                "Your ROS's code, for example proscoop (needed for ROS advisers).",
+            ),
+        )
+        .replace("{{SIGN_IN}}", l("Inloggen", "Sign in"))
+        .replace("{{OTHER_LANG}}", l("en", "nl"))
+        .replace("{{OTHER_LANG_LABEL}}", l("English", "Nederlands"));
+    Ok(page(html))
+}
+
+fn no_sign_in() -> ApiError {
+    ApiError::NotFound(
+        "no console sign-in is configured: development sign-in is off while ONCONET_JWKS is set"
+            .into(),
+    )
+}
+
+/// The development sign-in form.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DevSignInForm {
+    /// `ros_adviser`, `iknl_staff` or `admin`.
+    #[schema(pattern = "^(ros_adviser|iknl_staff|admin)$", example = "ros_adviser")]
+    pub role: String,
+    /// The ROS code (2–64 letters, digits, `-` or `_`; read lowercased, spaces around it
+    /// ignored); required for ROS advisers, may be left empty otherwise.
+    #[schema(pattern = "^\\s*([A-Za-z0-9_-]{2,64})?\\s*$", example = "proscoop")]
+    #[serde(default)]
+    pub org: Option<String>,
+    /// `en` for English afterwards; anything else gives Dutch (the default).
+    #[schema(example = "en")]
+    #[serde(default)]
+    pub lang: Option<String>,
+}
+
+/// Signs in for development (only while `ONCONET_JWKS` is unset): a development token for the
+/// chosen role and ROS becomes the session cookie; then on to the console.
+#[utoipa::path(
+    tag = "console",
+    request_body(content = DevSignInForm, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 303, description = "Signed in: on to `/console/`", headers(("Set-Cookie" = String, description = "The session (HttpOnly) and CSRF cookies"))),
+        (status = 400, description = "The form cannot be read", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Development sign-in is off (ONCONET_JWKS is set)", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body is larger than 1 MiB", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not a form", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The role or organisation is invalid", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/console/sign-in")]
+pub async fn dev_sign_in(
+    req: HttpRequest,
+    payload: web::Payload,
+    console: web::Data<Console>,
+) -> ApiResult<HttpResponse> {
+    let Some(minter) = console.dev_minter.clone() else {
+        return Err(no_sign_in());
+    };
+    let body =
+        crate::extract::read_body(&req, payload, &["application/x-www-form-urlencoded"]).await?;
+    let form: DevSignInForm = serde_urlencoded_form(&body)?;
+    let mut errors = Vec::new();
+    let role = form.role.parse::<Role>().ok();
+    if role.is_none() {
+        errors.push(InvalidParam::pointer(
+            "/role",
+            "unknown_code",
+            "must be ros_adviser, iknl_staff or admin",
+        ));
+    }
+    let org = match form.org.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(o) => match OrgCode::parse(&o.to_ascii_lowercase()) {
+            Ok(code) => Some(code.as_str().to_owned()),
+            Err(e) => {
+                errors.push(InvalidParam::pointer("/org", e.code, e.message));
+                None
+            }
+        },
+    };
+    if role == Some(Role::RosAdviser) && org.is_none() && errors.is_empty() {
+        errors.push(InvalidParam::pointer(
+            "/org",
+            "required",
+            "a ROS adviser signs in for a ROS: give its code",
+        ));
+    }
+    let Some(role) = role.filter(|_| errors.is_empty()) else {
+        return Err(ApiError::Validation(errors));
+    };
+    let sub = format!("dev-{}-{}", role.as_str(), org.as_deref().unwrap_or("iknl"));
+    let name = format!("Development {}", role.as_str());
+    let token = minter(&DevToken {
+        role,
+        org: org.as_deref(),
+        sub: &sub,
+        name: &name,
+        ttl_seconds: DEV_SESSION_SECONDS,
+    })
+    .map_err(ApiError::internal)?;
+    let lang = Lang::of(form.lang.as_deref());
+    let secure = req.connection_info().scheme() == "https";
+    let max_age = actix_web::cookie::time::Duration::seconds(
+        i64::try_from(DEV_SESSION_SECONDS).unwrap_or(i64::MAX),
+    );
+    let session = Cookie::build(SESSION_COOKIE, token)
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(secure)
+        .max_age(max_age)
+        .finish();
+    let csrf = Cookie::build(CSRF_COOKIE, uuid::Uuid::new_v4().simple().to_string())
+        .path("/")
+        .same_site(SameSite::Lax)
+        .secure(secure)
+        .max_age(max_age)
+        .finish();
+    Ok(HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, format!("/console/?lang={}", lang.code())))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .cookie(session)
+        .cookie(csrf)
+        .finish())
+}
+
+/// Reads a form body; the problem names no submitted value.
+fn serde_urlencoded_form(body: &[u8]) -> ApiResult<DevSignInForm> {
+    let pairs: Vec<(String, String)> = url::form_urlencoded::parse(body)
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    let mut object = serde_json::Map::new();
+    for (k, v) in pairs {
+        if object.contains_key(&k) {
+            return Err(ApiError::Validation(vec![InvalidParam::pointer(
+                format!("/{k}"),
+                "repeated",
+                "given more than once",
+            )]));
+        }
+        object.insert(k, serde_json::Value::String(v));
+    }
+    crate::extract::from_value(serde_json::Value::Object(object))
+}
+
+/// Signs out: both cookies are cleared (the browser forgets the token), then the sign-in
+/// page. A form post from the console, so it needs no CSRF token: it can only end a session.
+#[utoipa::path(
+    tag = "console",
+    responses((status = 303, description = "Signed out: on to the sign-in page", headers(("Set-Cookie" = String, description = "The cleared cookies"))))
+)]
+#[post("/console/sign-out")]
+pub async fn sign_out(req: HttpRequest) -> HttpResponse {
+    let secure = req.connection_info().scheme() == "https";
+    let gone = |name: &'static str| {
+        let mut c = Cookie::build(name, "")
+            .path("/")
+            .same_site(SameSite::Lax)
+            .secure(secure)
+            .http_only(name == SESSION_COOKIE)
+            .finish();
+        c.make_removal();
+        c
+    };
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, "/console/sign-in"))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .cookie(gone(SESSION_COOKIE))
+        .cookie(gone(CSRF_COOKIE))
+        .finish()
+}
+
+/// Who is signed in (by bearer token or console session).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MeResponse {
+    pub sub: String,
+    pub name: Option<String>,
+    /// `ros_adviser`, `iknl_staff`, `admin`.
+    pub roles: Vec<String>,
+    /// The ROS of a ROS adviser.
+    pub org: Option<String>,
+}
+
+/// The caller: who the token or the console session says they are.
+#[utoipa::path(
+    tag = "console",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The caller", body = MeResponse),
+        (status = 401, description = "No valid token or session", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/me")]
+pub async fn get_me(actor: crate::auth::RequireActor) -> HttpResponse {
+    let a = actor.0;
+    HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "private, no-store"))
+        .json(MeResponse {
+            sub: a.sub,
+            name: a.name,
+            roles: a.roles.iter().map(|r| r.as_str().to_owned()).collect(),
+            org: a.org,
+        })
+}

@@ -1,0 +1,282 @@
+//! The console's server side: its pages, the development sign-in, and the session cookie as a
+//! way to call the API (HttpOnly, SameSite=Lax, CSRF token on every write), refused in
+//! production (ONCONET_JWKS set).
+
+use onconet_test_support::{TestApp, fixtures, spawn_app, spawn_app_with, workspace_dir};
+use reqwest::StatusCode;
+use serde_json::Value;
+
+/// Signs in on the development form; returns the `Set-Cookie` headers and the cookie pair to
+/// send back (`onconet_session=…; onconet_csrf=…`) with the CSRF value.
+async fn sign_in(app: &TestApp, form: &[(&str, &str)]) -> (Vec<String>, String, String) {
+    let r = app
+        .client
+        .post(app.url("/console/sign-in"))
+        .form(form)
+        .send()
+        .await
+        .expect("sign in");
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "{:?}", r.text().await);
+    let set: Vec<String> = r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok().map(str::to_owned))
+        .collect();
+    let value = |name: &str| {
+        set.iter()
+            .find_map(|c| c.strip_prefix(&format!("{name}=")))
+            .and_then(|rest| rest.split(';').next())
+            .expect("cookie")
+            .to_owned()
+    };
+    let csrf = value("onconet_csrf");
+    let cookie = format!(
+        "onconet_session={}; onconet_csrf={csrf}",
+        value("onconet_session")
+    );
+    (set, cookie, csrf)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn pages_are_served_dutch_first() {
+    let app = spawn_app().await;
+    let page = app.get("/console/").send().await.expect("console");
+    assert_eq!(page.status(), 200);
+    let csp = page.headers()["content-security-policy"]
+        .to_str()
+        .expect("csp")
+        .to_owned();
+    assert!(csp.contains("default-src 'self'"), "{csp}");
+    assert!(
+        page.text()
+            .await
+            .expect("html")
+            .contains("<html lang=\"nl\">")
+    );
+    let moved = app.get("/console").send().await.expect("console");
+    assert_eq!(moved.status(), StatusCode::PERMANENT_REDIRECT);
+    for (lang, words) in [
+        (
+            "nl",
+            ["Alleen voor ontwikkeling", "Rol", "Organisatie", "Inloggen"],
+        ),
+        (
+            "en",
+            ["Development only", "Role", "Organisation", "Sign in"],
+        ),
+    ] {
+        let html = app
+            .get(&format!("/console/sign-in?lang={lang}"))
+            .send()
+            .await
+            .expect("sign-in")
+            .text()
+            .await
+            .expect("html");
+        for w in words {
+            assert!(html.contains(w), "{lang}: {w}");
+        }
+    }
+    for asset in ["/console/console.js", "/console/console.css"] {
+        let r = app.get(asset).send().await.expect("asset");
+        assert_eq!(r.status(), 200, "{asset}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_development_session_calls_the_api_with_a_csrf_token_for_writes() {
+    let app = spawn_app().await;
+    let (set, cookie, csrf) = sign_in(
+        &app,
+        &[
+            ("role", "ros_adviser"),
+            ("org", "ROS-Noord"),
+            ("lang", "en"),
+        ],
+    )
+    .await;
+    let session = set
+        .iter()
+        .find(|c| c.starts_with("onconet_session="))
+        .expect("session cookie");
+    for attribute in ["HttpOnly", "SameSite=Lax", "Path=/", "Max-Age="] {
+        assert!(session.contains(attribute), "{session}");
+    }
+    assert!(
+        !session.contains("Secure"),
+        "plain http on loopback: {session}"
+    );
+    let csrf_cookie = set
+        .iter()
+        .find(|c| c.starts_with("onconet_csrf="))
+        .expect("csrf cookie");
+    assert!(
+        !csrf_cookie.contains("HttpOnly"),
+        "the script reads it: {csrf_cookie}"
+    );
+
+    let me: Value = app
+        .get("/v1/me")
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .expect("me")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(me["roles"], serde_json::json!(["ros_adviser"]), "{me}");
+    assert_eq!(me["org"], "ros-noord", "lowercased like a token's claim");
+
+    let body = fixtures::minimal_network("Via de console");
+    let create = |csrf: Option<&str>| {
+        let mut r = app
+            .client
+            .post(app.url("/v1/networks"))
+            .header("cookie", &cookie)
+            .json(&body);
+        if let Some(t) = csrf {
+            r = r.header("x-csrf-token", t);
+        }
+        r.send()
+    };
+    for bad in [None, Some("not-the-token"), Some("")] {
+        let r = create(bad).await.expect("create");
+        assert_eq!(r.status(), StatusCode::FORBIDDEN, "{bad:?}");
+        let problem: Value = r.json().await.expect("problem");
+        assert!(
+            problem["detail"]
+                .as_str()
+                .is_some_and(|d| d.contains("X-CSRF-Token")),
+            "{problem}"
+        );
+    }
+    let created = create(Some(&csrf)).await.expect("create");
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let created: Value = created.json().await.expect("json");
+    assert_eq!(created["ros_org"], "ros-noord", "{created}");
+    // Reads need no CSRF token: the adviser lists their own drafts.
+    let mine: Value = app
+        .get("/v1/networks?state=draft")
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .expect("list")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(mine["page"]["total_items"], 1, "{mine}");
+
+    // Signed out: both cookies are cleared.
+    let out = app
+        .client
+        .post(app.url("/console/sign-out"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .expect("sign out");
+    assert_eq!(out.status(), StatusCode::SEE_OTHER);
+    let cleared: Vec<&str> = out
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect();
+    assert_eq!(cleared.len(), 2, "{cleared:?}");
+    assert!(
+        cleared.iter().all(|c| c.contains("Max-Age=0")),
+        "{cleared:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_broken_session_is_no_caller_on_public_routes_and_a_401_elsewhere() {
+    let app = spawn_app().await;
+    let cookie = "onconet_session=not.a.token; onconet_csrf=x";
+    let public = app
+        .get("/v1/networks")
+        .header("cookie", cookie)
+        .send()
+        .await
+        .expect("list");
+    assert_eq!(
+        public.status(),
+        200,
+        "a public page of this origin keeps working"
+    );
+    let me = app
+        .get("/v1/me")
+        .header("cookie", cookie)
+        .send()
+        .await
+        .expect("me");
+    assert_eq!(me.status(), StatusCode::UNAUTHORIZED);
+    let problem: Value = me.json().await.expect("problem");
+    assert!(
+        problem["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("sign in again")),
+        "{problem}"
+    );
+    assert_eq!(
+        app.get("/v1/me").send().await.expect("me").status(),
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bad_sign_in_forms_are_refused_by_field() {
+    let app = spawn_app().await;
+    for (form, pointer) in [
+        (vec![("role", "astronaut")], "/role"),
+        (vec![("role", "ros_adviser")], "/org"),
+        (vec![("role", "ros_adviser"), ("org", "a b")], "/org"),
+        (vec![("role", "admin"), ("colour", "red")], "/colour"),
+        (vec![("role", "admin"), ("role", "admin")], "/role"),
+    ] {
+        let r = app
+            .client
+            .post(app.url("/console/sign-in"))
+            .form(&form)
+            .send()
+            .await
+            .expect("sign in");
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{form:?}");
+        let problem: Value = r.json().await.expect("problem");
+        assert_eq!(problem["errors"][0]["pointer"], pointer, "{problem}");
+    }
+    let json = app
+        .client
+        .post(app.url("/console/sign-in"))
+        .json(&serde_json::json!({"role": "admin"}))
+        .send()
+        .await
+        .expect("sign in");
+    assert_eq!(json.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn no_development_sign_in_in_production() {
+    let jwks = workspace_dir().join("tests/fixtures/jwt/jwks.json");
+    let app = spawn_app_with(|s| {
+        s.auth.jwks = Some(jwks.to_string_lossy().into_owned());
+    })
+    .await;
+    assert_eq!(
+        app.get("/console/sign-in")
+            .send()
+            .await
+            .expect("page")
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    let r = app
+        .client
+        .post(app.url("/console/sign-in"))
+        .form(&[("role", "admin")])
+        .send()
+        .await
+        .expect("sign in");
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    assert!(r.headers().get("set-cookie").is_none());
+}
