@@ -14,6 +14,7 @@ mod migrations;
 mod networks;
 mod openapi;
 mod operations;
+mod preview;
 mod quality;
 mod regions;
 mod roles;

@@ -39,6 +39,7 @@ where
             .service(routes::search::here)
             .service(routes::networks::list_networks)
             .service(routes::networks::create_network)
+            .service(routes::networks::preview_network)
             .service(routes::networks::get_network)
             .service(routes::networks::update_network)
             .service(routes::networks::transition_network)

@@ -418,6 +418,7 @@ impl GeoState {
         Ok(Some(DerivedArea {
             geojson: multipolygon_to_geojson(&union),
             area_km2: km2,
+            union,
         }))
     }
 }
@@ -427,6 +428,8 @@ impl GeoState {
 pub struct DerivedArea {
     pub geojson: serde_json::Value,
     pub area_km2: f64,
+    /// The same area as `geo` types (what `geojson` was written from).
+    pub union: MultiPolygon<f64>,
 }
 
 /// The index entry of a network, if it belongs in the index (published, with an area).

@@ -149,12 +149,34 @@ pub fn not_found(id: Uuid) -> Error {
     Error::NotFound(format!("no network with id {id}"))
 }
 
+/// A new network's document as `actor` may write it: they need an onconet role, and an
+/// adviser's network belongs to their ROS unless they say otherwise (and they may not).
+pub(crate) fn new_document<D: ProfileDocument>(actor: &Actor, mut body: D) -> Result<D> {
+    if !actor.can_create() {
+        return Err(Error::Forbidden(
+            "your token carries no onconet role".into(),
+        ));
+    }
+    if !actor.is_registry_staff() && body.ros_org().is_none() {
+        if let Some(org) = &actor.org
+            && onconet_domain::OrgCode::parse(org).is_err()
+        {
+            return Err(Error::Forbidden(format!(
+                "the `org` claim of your token (`{}`) is not a ROS code (2–64 lowercase letters, digits, '-' or '_'); ask your identity provider to fix it",
+                abbreviated(org, 64)
+            )));
+        }
+        body.set_ros_org(actor.org.clone());
+    }
+    Ok(body)
+}
+
 /// The networks a profile refers to (its parent and links) must exist *for the actor*: a
 /// draft of another ROS is as unknown to an adviser as an id that was never used, here as on
 /// `GET /v1/networks/{id}`, so neither can tell the two apart. No parent may close a cycle, and
 /// a `hospital_network` link must lead to a hospital-led network (LOPPSOZ criterion 8 counts
 /// it as structural contact with hospitals).
-async fn check_references(
+pub(crate) async fn check_references(
     conn: &mut AsyncPgConnection,
     actor: &Actor,
     self_id: Uuid,
@@ -219,7 +241,7 @@ async fn check_references(
     }
 }
 
-fn check_may_edit(actor: &Actor, profile: &NetworkProfile) -> Result<()> {
+pub(crate) fn check_may_edit(actor: &Actor, profile: &NetworkProfile) -> Result<()> {
     if actor.can_edit(profile.ros_org.as_ref()) {
         Ok(())
     } else if actor.roles.is_empty() {
@@ -296,15 +318,37 @@ async fn record(
 
 /// Locks network `id` for a change by `actor`: 404 when they may not see it, 403 when they
 /// may see but not edit it.
-async fn lock_editable(conn: &mut AsyncPgConnection, actor: &Actor, id: Uuid) -> Result<Network> {
+pub(crate) async fn lock_editable(
+    conn: &mut AsyncPgConnection,
+    actor: &Actor,
+    id: Uuid,
+) -> Result<Network> {
     let current = q::find_for_update(conn, id)
         .await?
         .ok_or_else(|| not_found(id))?
         .into_domain()?;
+    may_edit_existing(actor, current)
+}
+
+/// Network `id` as it is, if `actor` may edit it (without locking it: for a preview).
+pub(crate) async fn editable(
+    conn: &mut AsyncPgConnection,
+    actor: &Actor,
+    id: Uuid,
+) -> Result<Network> {
+    let current = q::find(conn, id)
+        .await?
+        .ok_or_else(|| not_found(id))?
+        .into_domain()?;
+    may_edit_existing(actor, current)
+}
+
+/// 404 when `actor` may not see `current`, 403 when they may see but not edit it.
+fn may_edit_existing(actor: &Actor, current: Network) -> Result<Network> {
     if current.state != RegistryState::Published
         && !actor.can_view_private(current.profile.ros_org.as_ref())
     {
-        return Err(not_found(id));
+        return Err(not_found(current.id));
     }
     check_may_edit(actor, &current.profile)?;
     Ok(current)
@@ -313,7 +357,7 @@ async fn lock_editable(conn: &mut AsyncPgConnection, actor: &Actor, id: Uuid) ->
 /// Checks a document against every rule ([`ProfileDocument::check`]) on the blocking pool: a
 /// large service-area geometry takes from milliseconds up to about 2 s at the vertex limit
 /// (`onconet-bench geometry`), which on an HTTP worker would hold every request queued there.
-async fn checked_profile<D: ProfileDocument>(
+pub(crate) async fn checked_profile<D: ProfileDocument>(
     registry: &Registry,
     document: D,
     id: Uuid,
@@ -330,7 +374,7 @@ async fn checked_profile<D: ProfileDocument>(
 
 /// The derived area of a checked profile (the union of its parts), on the blocking pool too;
 /// the profile comes back with it.
-async fn derived_area(
+pub(crate) async fn derived_area(
     registry: &Registry,
     checked: CheckedProfile,
 ) -> Result<(NetworkProfile, Option<DerivedArea>)> {
@@ -351,24 +395,7 @@ impl Registry {
         demo: bool,
     ) -> Result<Network> {
         let actor = ctx.actor;
-        if !actor.can_create() {
-            return Err(Error::Forbidden(
-                "your token carries no onconet role".into(),
-            ));
-        }
-        let mut body = body;
-        // An adviser's network belongs to their ROS unless they say otherwise (and they may not).
-        if !actor.is_registry_staff() && body.ros_org().is_none() {
-            if let Some(org) = &actor.org
-                && onconet_domain::OrgCode::parse(org).is_err()
-            {
-                return Err(Error::Forbidden(format!(
-                    "the `org` claim of your token (`{}`) is not a ROS code (2–64 lowercase letters, digits, '-' or '_'); ask your identity provider to fix it",
-                    abbreviated(org, 64)
-                )));
-            }
-            body.set_ros_org(actor.org.clone());
-        }
+        let body = new_document(actor, body)?;
         let id = Uuid::now_v7();
         let checked = checked_profile(self, body, id).await?;
         check_may_edit(actor, &checked.profile)?;

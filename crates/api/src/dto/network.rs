@@ -855,3 +855,86 @@ pub struct TransitionRequest {
     #[serde(default)]
     pub reason: Option<String>,
 }
+
+/// A municipality a previewed service area reaches.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ReachedRegionResponse {
+    #[schema(example = "GM0014")]
+    pub code: String,
+    #[schema(example = "Groningen")]
+    pub name: String,
+    /// Share of the region's area inside the service area, 0–1.
+    pub share: f64,
+    /// The region's population × `share`, rounded.
+    pub population: i64,
+}
+
+/// What a profile would be if saved: its LOPPSOZ checklist, the size of its derived service
+/// area and whom it reaches (the `properties` of the preview Feature).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct NetworkPreviewProperties {
+    /// The ROS the network would belong to (an adviser's own unless the body names it).
+    pub ros_org: Option<String>,
+    pub qualification: QualificationResponse,
+    /// Size of the derived service area in km² (geodesic); `null` when it is empty.
+    pub area_km2: Option<f64>,
+    /// People living in the area: each municipality's population times the share of its area
+    /// covered, summed and rounded; `null` when the area is empty or no municipality layer
+    /// has been imported.
+    pub population: Option<i64>,
+    /// The municipalities the area reaches, by code.
+    pub municipalities: Vec<ReachedRegionResponse>,
+}
+
+/// `POST /v1/networks/preview`: a GeoJSON Feature whose geometry is the derived service area
+/// (`null` when empty).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct NetworkPreviewResponse {
+    /// Always `Feature`.
+    #[schema(example = "Feature")]
+    pub r#type: &'static str,
+    /// A GeoJSON MultiPolygon, or `null`.
+    #[schema(value_type = Option<Object>)]
+    pub geometry: Option<serde_json::Value>,
+    pub properties: NetworkPreviewProperties,
+}
+
+impl NetworkPreviewResponse {
+    pub fn new(preview: onconet_registry::preview::Preview) -> Self {
+        let area_km2 = preview
+            .area
+            .as_ref()
+            .map(|a| (a.area_km2 * 1000.0).round() / 1000.0);
+        let (population, municipalities) = match &preview.reach {
+            Some(reach) => (
+                Some(reach.population.round() as i64),
+                reach
+                    .regions
+                    .iter()
+                    .map(|r| ReachedRegionResponse {
+                        code: r.code.clone(),
+                        name: r.name.clone(),
+                        share: (r.share * 10_000.0).round() / 10_000.0,
+                        population: r.population.round() as i64,
+                    })
+                    .collect(),
+            ),
+            None => (None, Vec::new()),
+        };
+        Self {
+            r#type: "Feature",
+            geometry: preview.area.map(|a| a.geojson),
+            properties: NetworkPreviewProperties {
+                ros_org: preview
+                    .profile
+                    .ros_org
+                    .as_ref()
+                    .map(|o| o.as_str().to_owned()),
+                qualification: QualificationResponse::new(&preview.profile),
+                area_km2,
+                population,
+                municipalities,
+            },
+        }
+    }
+}

@@ -2,7 +2,9 @@
 //! ([`onconet_registry::networks`]).
 
 use crate::auth::{MaybeActor, RequireActor};
-use crate::dto::network::{NetworkBody, NetworkResponse, TransitionRequest};
+use crate::dto::network::{
+    NetworkBody, NetworkPreviewResponse, NetworkResponse, TransitionRequest,
+};
 use crate::dto::page::{ListResponse, PageInfo, parse_paging};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{etag, from_value, if_match, if_none_match, parse_json_value, read_body};
@@ -10,7 +12,9 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use onconet_registry::networks::{ListParams, PageRequest};
 use onconet_registry::{Author, Registry};
+use serde::Deserialize;
 use tracing_actix_web::RequestId;
+use utoipa::IntoParams;
 use uuid::Uuid;
 
 crate::dto::query::filtered_query! {
@@ -211,6 +215,70 @@ fn author<'a>(actor: &'a RequireActor, request_id: &RequestId) -> Author<'a> {
         actor: &actor.0,
         request_id: Some(request_id.to_string()),
     }
+}
+
+/// `POST /v1/networks/preview`: which network the profile is the new whole document of.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct PreviewQuery {
+    /// The network being edited (you must be allowed to edit it), so that references to it
+    /// are checked as they would be on save; leave out for a new network.
+    #[param(value_type = Option<Uuid>)]
+    pub id: Option<String>,
+}
+
+impl crate::extract::ListParams for PreviewQuery {}
+
+/// Check a whole profile and derive its service area without saving anything: the LOPPSOZ
+/// checklist, the area in km², the population it reaches and the municipalities it touches,
+/// as a GeoJSON Feature whose geometry is the derived area. Every rule of `POST /v1/networks`
+/// applies, with the same 422 field errors, so an editor sees them while typing.
+#[utoipa::path(
+    tag = "networks",
+    params(PreviewQuery),
+    request_body(content = NetworkBody, content_type = "application/json"),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The profile is valid; what it would be if saved", body = NetworkPreviewResponse, content_type = "application/geo+json"),
+        (status = 400, description = "The body is not JSON, or `id` is not a UUID", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not allowed for your role or ROS", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No network `id` (or not visible to you)", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body is larger than 1 MiB", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not application/json", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Fields are invalid; each is listed by JSON pointer", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/networks/preview")]
+pub async fn preview_network(
+    req: HttpRequest,
+    payload: web::Payload,
+    query: crate::extract::Query<PreviewQuery>,
+    registry: web::Data<Registry>,
+    actor: RequireActor,
+) -> ApiResult<HttpResponse> {
+    let id = query
+        .id
+        .as_deref()
+        .map(|raw| {
+            Uuid::parse_str(raw).map_err(|_| ApiError::BadRequest {
+                detail: "`id` must be a network id (a UUID)".into(),
+                errors: vec![crate::error::InvalidParam::parameter(
+                    "id",
+                    "invalid_uuid",
+                    "must be a UUID",
+                )],
+            })
+        })
+        .transpose()?;
+    let body = read_body(&req, payload, &["application/json"]).await?;
+    let body: NetworkBody = from_value(parse_json_value(&body)?)?;
+    let preview = registry.preview(&actor.0, id, body).await?;
+    Ok(HttpResponse::Ok()
+        .content_type(crate::routes::regions::GEO_JSON)
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(NetworkPreviewResponse::new(preview)))
 }
 
 /// Register a network (as a `draft`).
