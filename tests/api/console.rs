@@ -78,9 +78,65 @@ async fn pages_are_served_dutch_first() {
             assert!(html.contains(w), "{lang}: {w}");
         }
     }
-    for asset in ["/console/console.js", "/console/console.css"] {
+    // The files the page loads, with their types and an ETag that revalidates to 304.
+    for (asset, kind) in [
+        (
+            "/console/static/js/main.js",
+            "text/javascript; charset=utf-8",
+        ),
+        (
+            "/console/static/js/form.js",
+            "text/javascript; charset=utf-8",
+        ),
+        ("/console/static/console.css", "text/css; charset=utf-8"),
+    ] {
         let r = app.get(asset).send().await.expect("asset");
         assert_eq!(r.status(), 200, "{asset}");
+        assert_eq!(r.headers()["content-type"], kind, "{asset}");
+        assert_eq!(r.headers()["x-content-type-options"], "nosniff");
+        let tag = r.headers()["etag"].to_str().expect("etag").to_owned();
+        let again = app
+            .get(asset)
+            .header("if-none-match", &tag)
+            .send()
+            .await
+            .expect("asset");
+        assert_eq!(again.status(), StatusCode::NOT_MODIFIED, "{asset}");
+    }
+    // Pages are served only from their routes, never as files; unknown files and pages are 404.
+    for missing in [
+        "/console/static/index.html",
+        "/console/static/js/nope.js",
+        "/console/static/../Cargo.toml",
+    ] {
+        let r = app.get(missing).send().await.expect("asset");
+        assert_eq!(r.status(), StatusCode::NOT_FOUND, "{missing}");
+    }
+    // Every view is the one page; a path that is no view is that page with a 404.
+    for (path, status) in [
+        ("/console/networks", StatusCode::OK),
+        ("/console/networks/new", StatusCode::OK),
+        (
+            "/console/networks/0190a000-0000-7000-8000-000000000000",
+            StatusCode::OK,
+        ),
+        (
+            "/console/networks/0190a000-0000-7000-8000-000000000000/history",
+            StatusCode::OK,
+        ),
+        ("/console/networks/edit", StatusCode::NOT_FOUND),
+        ("/console/networks/new/history", StatusCode::NOT_FOUND),
+        ("/console/nothing-here", StatusCode::NOT_FOUND),
+    ] {
+        let r = app.get(path).send().await.expect("page");
+        assert_eq!(r.status(), status, "{path}");
+        assert!(
+            r.text()
+                .await
+                .expect("html")
+                .contains("/console/static/js/main.js"),
+            "{path}"
+        );
     }
 }
 
@@ -279,4 +335,50 @@ async fn no_development_sign_in_in_production() {
         .expect("sign in");
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
     assert!(r.headers().get("set-cookie").is_none());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sign_in_returns_to_the_console_page_it_came_from_and_nowhere_else() {
+    let app = spawn_app().await;
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    for (next, expected) in [
+        ("/console/networks/new", "/console/networks/new?lang=en"),
+        ("https://evil.example/", "/console/?lang=en"),
+        ("//evil.example/console/", "/console/?lang=en"),
+        ("/docs", "/console/?lang=en"),
+    ] {
+        let r = client
+            .post(app.url("/console/sign-in"))
+            .form(&[("role", "iknl_staff"), ("lang", "en"), ("next", next)])
+            .send()
+            .await
+            .expect("sign in");
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "{next}");
+        assert_eq!(r.headers()["location"], expected, "{next}");
+    }
+    // The sign-in page carries it in its form, and only a console path.
+    let page = app
+        .get("/console/sign-in?lang=en&next=/console/networks/new")
+        .send()
+        .await
+        .expect("page")
+        .text()
+        .await
+        .expect("html");
+    assert!(
+        page.contains(r#"name="next" value="/console/networks/new""#),
+        "{page}"
+    );
+    let page = app
+        .get("/console/sign-in?next=https://evil.example/")
+        .send()
+        .await
+        .expect("page")
+        .text()
+        .await
+        .expect("html");
+    assert!(!page.contains("evil.example"));
 }

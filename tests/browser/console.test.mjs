@@ -63,6 +63,33 @@ async function shot(page, file) {
   return target;
 }
 
+/** Signs in on the development page (mouse and keyboard both work; the keyboard story is above). */
+async function signIn(page, role, org, next = "/console/", lang = "en") {
+  await page.goto(`${API}/console/sign-in?lang=${lang}&next=${encodeURIComponent(next)}`);
+  await page.selectOption("#role", role);
+  if (org) await page.fill("#org", org);
+  await page.getByRole("button", { name: lang === "en" ? "Sign in" : "Inloggen" }).click();
+  await page.waitForURL((url) => url.pathname === next);
+}
+
+/** The API as IKNL staff (the test's token). */
+async function staffApi(path, options = {}) {
+  const headers = { Authorization: `Bearer ${STAFF_TOKEN}`, Accept: "application/json", ...(options.headers || {}) };
+  if (options.json !== undefined) headers["Content-Type"] = headers["Content-Type"] || "application/json";
+  const r = await fetch(`${API}${path}`, { method: options.method || "GET", headers, body: options.json === undefined ? undefined : JSON.stringify(options.json) });
+  return { status: r.status, etag: r.headers.get("etag"), body: await r.json().catch(() => null) };
+}
+
+/** Waits until the form's preview has answered for what is in the form now. */
+async function previewSettled(page) {
+  await page.waitForFunction(() => {
+    const box = document.getElementById("loppsoz");
+    return box && !box.textContent.includes("Loading");
+  });
+  await page.waitForTimeout(700); // the preview waits 400 ms after the last keystroke
+  await page.waitForLoadState("networkidle");
+}
+
 /** The networks the API lists for the demo ROS in every state (what "My networks" shows). */
 async function rosNetworks() {
   const r = await fetch(`${API}/v1/networks?state=draft,submitted,published,archived&per_page=100`, {
@@ -152,6 +179,155 @@ describe("the console in headless Chromium", { concurrency: false }, () => {
     await page.waitForURL(/\/console\/sign-in\?lang=en/);
     await page.getByText("Development only").waitFor();
     for (const file of [nl, enShot]) assert.ok(fs.statSync(file).size > 5_000, file);
+  });
+
+  test("an adviser creates a network: errors by field, LOPPSOZ and km² follow the form, save, submit, history", async () => {
+    const page = await newPage();
+    await signIn(page, "ros_adviser", ROS, "/console/networks/new");
+    await page.locator("#network-form").waitFor();
+    assert.equal(await page.textContent("#title"), "New network");
+    await axe(page, "the new-network form");
+
+    await page.getByLabel("Name", { exact: true }).fill("[TEST] Oncologiezorgnetwerk Browser");
+    for (const d of ["Physiotherapy", "Dietetics", "Psychology", "Speech therapy", "Sexology"]) {
+      await page.getByRole("checkbox", { name: d, exact: true }).check();
+    }
+    await page.getByLabel("Municipalities (CBS codes)").fill("GM0014, GM9999");
+    // The server's 422 for the unknown code shows next to the field and in the summary.
+    const error = page.locator('[data-error-for="/service_area/municipalities"]');
+    await error.filter({ hasText: "GM9999" }).waitFor();
+    assert.equal(await page.getAttribute("#f-service-area-municipalities", "aria-invalid"), "true");
+    assert.match(await page.textContent("#error-summary"), /Municipalities \(CBS codes\): `GM9999` is not a known municipality code/);
+    await axe(page, "the form with a field error");
+    await shot(page, "console-form-error.png");
+
+    await page.getByLabel("Municipalities (CBS codes)").fill("GM0014");
+    await page.locator('li.criterion.met[data-key="disciplines"]').waitFor();
+    await previewSettled(page);
+    assert.equal(await error.textContent(), "");
+    assert.equal(await page.getAttribute("#area-summary", "data-population"), "243768");
+    assert.equal(await page.locator('li.criterion.missing[data-key="contact_point"]').count(), 1);
+
+    // A contact: private until marked public; a public one is the network's contact point.
+    await page.getByRole("button", { name: "Add contact" }).click();
+    assert.equal(await page.locator(".badge.private").count(), 1);
+    await page.locator("#f-contacts-0-name").fill("Anna de Vries");
+    // A rule across fields lands on the row: a contact needs an e-mail address or a phone.
+    await page.locator('[data-error-for="/contacts/0"]').filter({ hasText: "needs an email address or a phone number" }).waitFor();
+    await page.locator("#f-contacts-0-email").fill("anna@example.nl");
+    await page.getByLabel("Public (shown to everyone)").check();
+    assert.equal(await page.locator(".badge.public").count(), 1);
+    await page.locator('li.criterion.met[data-key="contact_point"]').waitFor();
+    const km2 = Number(await page.getAttribute("#area-summary", "data-km2"));
+    await shot(page, "console-form-valid.png");
+
+    await page.getByRole("button", { name: "Save" }).click();
+    await page.waitForURL(/\/console\/networks\/[0-9a-f-]{36}\?lang=en$/);
+    await page.getByText("Created as a draft.").waitFor();
+    const id = new URL(page.url()).pathname.split("/").pop();
+    const saved = await staffApi(`/v1/networks/${id}`);
+    assert.equal(saved.body.name, "[TEST] Oncologiezorgnetwerk Browser");
+    assert.equal(saved.body.ros_org, ROS);
+    assert.equal(saved.body.state, "draft");
+    assert.deepEqual(saved.body.service_area.municipalities, ["GM0014"]);
+    assert.equal(saved.body.contacts[0].public, true);
+    assert.ok(Math.abs(saved.body.area_km2 - km2) < 0.06, `${saved.body.area_km2} vs ${km2}`);
+
+    await page.getByRole("button", { name: "Submit for review" }).click();
+    await page.getByText("Submitted for review.").waitFor();
+    assert.equal((await staffApi(`/v1/networks/${id}`)).body.state, "submitted");
+
+    await page.getByRole("link", { name: "History" }).click();
+    await page.locator(".revision").first().waitFor();
+    const headings = await page.locator(".revision h2").allTextContents();
+    assert.equal(headings.length, 2, headings.join(" | "));
+    assert.match(headings[0], /^Version 2: state changed by /);
+    assert.match(headings[1], /^Version 1: created by /);
+    assert.ok((await page.locator(".revision").last().textContent()).includes("GM0014"));
+    await axe(page, "the history");
+    await shot(page, "console-history.png");
+  });
+
+  test("two tabs edit one network: the second save shows the conflict, both edits end up saved or the user chooses", async () => {
+    const created = await staffApi("/v1/networks", { method: "POST", json: { name: "[TEST] Twee tabbladen", type: "oncology_care_network", scale: "local", ros_org: ROS } });
+    assert.equal(created.status, 201);
+    const id = created.body.id;
+    const a = await newPage();
+    await signIn(a, "ros_adviser", ROS);
+    const b = await a.context().newPage();
+    b.on("pageerror", (error) => pageErrors.push(`${b.url()}: ${error.message}`));
+    for (const tab of [a, b]) {
+      await tab.goto(`${API}/console/networks/${id}?lang=en`);
+      await tab.locator("#network-form").waitFor();
+      await previewSettled(tab);
+    }
+    // Different fields: B re-applies A's name under its own website change.
+    await a.getByLabel("Name", { exact: true }).fill("[TEST] Twee tabbladen (A)");
+    await a.getByRole("button", { name: "Save" }).click();
+    await a.getByText("Saved.").waitFor();
+    await b.getByLabel("Website").fill("https://b.example.nl");
+    await b.getByRole("button", { name: "Save" }).click();
+    await b.locator("#conflict h2").waitFor();
+    assert.match(await b.textContent("#conflict"), /Changed by them:\s*Name: \[TEST\] Twee tabbladen \(A\)/);
+    await axe(b, "the conflict");
+    await shot(b, "console-conflict.png");
+    await b.getByRole("button", { name: "Apply my changes to the latest version" }).click();
+    assert.equal(await b.inputValue("#f-name"), "[TEST] Twee tabbladen (A)");
+    assert.equal(await b.inputValue("#f-website"), "https://b.example.nl");
+    await b.getByRole("button", { name: "Save" }).click();
+    await b.getByText("Saved.").waitFor();
+    let now = (await staffApi(`/v1/networks/${id}`)).body;
+    assert.equal(now.name, "[TEST] Twee tabbladen (A)");
+    assert.equal(now.website, "https://b.example.nl/"); // as the API normalises it
+
+    // The same field: A (still at its version) changes the website too and chooses theirs.
+    await a.getByLabel("Website").fill("https://a.example.nl");
+    await a.getByRole("button", { name: "Save" }).click();
+    await a.locator("#conflict fieldset.choice").waitFor();
+    assert.match(await a.textContent("#conflict fieldset.choice legend"), /Website/);
+    await a.getByLabel("Their version: https://b.example.nl/").check();
+    await a.getByRole("button", { name: "Apply my changes to the latest version" }).click();
+    assert.equal(await a.inputValue("#f-website"), "https://b.example.nl/");
+    await a.getByRole("button", { name: "Save" }).click();
+    await a.getByText("Saved.").waitFor();
+    now = (await staffApi(`/v1/networks/${id}`)).body;
+    assert.equal(now.website, "https://b.example.nl/");
+    assert.equal(now.name, "[TEST] Twee tabbladen (A)");
+  });
+
+  test("an adviser of another ROS gets a clear 'not allowed' page, a hidden draft a 'not found' one", async () => {
+    const published = (await staffApi("/v1/networks?per_page=100")).body.items.find((n) => n.ros_org === ROS);
+    const draft = await staffApi("/v1/networks", { method: "POST", json: { name: "[TEST] Verborgen concept", type: "oncology_care_network", scale: "local", ros_org: ROS } });
+    const page = await newPage();
+    await signIn(page, "ros_adviser", "andere-ros");
+    await page.goto(`${API}/console/networks/${published.id}?lang=en`);
+    await page.locator('#refused[data-status="403"]').waitFor();
+    assert.equal(await page.textContent("#title"), "Not allowed");
+    assert.match(await page.textContent("#refused"), /You may not edit this network/);
+    await axe(page, "the not-allowed page");
+    await shot(page, "console-not-allowed.png");
+    await page.goto(`${API}/console/networks/${draft.body.id}?lang=en`);
+    await page.locator('#refused[data-status="404"]').waitFor();
+    assert.equal(await page.textContent("#title"), "Not found");
+  });
+
+  test("a session that ends while typing: sign in again and the form is back as it was", async () => {
+    const page = await newPage();
+    await signIn(page, "ros_adviser", ROS, "/console/networks/new");
+    await page.locator("#network-form").waitFor();
+    await page.getByLabel("Name", { exact: true }).fill("[TEST] Na het opnieuw inloggen");
+    await page.getByRole("checkbox", { name: "Dietetics", exact: true }).check();
+    await page.context().clearCookies(); // the session expires
+    await page.getByRole("button", { name: "Save" }).click();
+    await page.waitForURL(/\/console\/sign-in\?lang=en&next=%2Fconsole%2Fnetworks%2Fnew/);
+    await page.selectOption("#role", "ros_adviser");
+    await page.fill("#org", ROS);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.waitForURL(/\/console\/networks\/new/);
+    await page.locator("#network-form").waitFor();
+    assert.equal(await page.inputValue("#f-name"), "[TEST] Na het opnieuw inloggen");
+    assert.equal(await page.isChecked("#f-disciplines-dietetics"), true);
+    await page.getByText("Your unsaved changes from before signing in again have been restored.").waitFor();
   });
 
   test("no console page asked another origin for anything, and none threw", () => {

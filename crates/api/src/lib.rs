@@ -65,11 +65,13 @@ where
     .service(routes::widget::widget_demo)
     .service(routes::console::console_redirect)
     .service(routes::console::console_index)
-    .service(routes::console::console_script)
-    .service(routes::console::console_style)
+    .service(routes::console::console_asset)
     .service(routes::console::sign_in_page)
     .service(routes::console::dev_sign_in)
     .service(routes::console::sign_out)
+    .service(routes::console::console_history)
+    .service(routes::console::console_network)
+    .service(routes::console::console_section)
 }
 
 /// The OpenAPI document of this API.

@@ -17,8 +17,13 @@ use utoipa::{IntoParams, ToSchema};
 
 const INDEX: &str = include_str!("../../assets/console/index.html");
 const SIGN_IN: &str = include_str!("../../assets/console/sign-in.html");
-const SCRIPT: &str = include_str!("../../assets/console/console.js");
-const STYLE: &str = include_str!("../../assets/console/console.css");
+
+/// The console's own scripts and style sheets, compiled into the binary (`debug-embed`: the
+/// debug build too, so tests run what ships). Pages are served by their routes, not here.
+#[derive(rust_embed::RustEmbed)]
+#[folder = "assets/console/"]
+#[exclude = "*.html"]
+struct Assets;
 
 /// How long a development session lasts.
 pub const DEV_SESSION_SECONDS: u64 = 8 * 3600;
@@ -85,6 +90,34 @@ pub struct PageQuery {
 
 impl crate::extract::ListParams for PageQuery {}
 
+/// The sign-in page's parameters.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct SignInQuery {
+    /// `en` for English; anything else (or nothing) gives Dutch.
+    #[param(example = "en")]
+    pub lang: Option<String>,
+    /// The console page to return to after signing in (a path below `/console/`; anything
+    /// else is ignored, so the page cannot send anyone elsewhere).
+    #[param(example = "/console/networks/new")]
+    pub next: Option<String>,
+}
+
+impl crate::extract::ListParams for SignInQuery {}
+
+/// `next` if it is a console page (letters, digits, `/`, `-`, `_` below `/console/`): where
+/// sign-in may send the browser afterwards. Anything else could send it to another site.
+fn console_path(next: Option<&str>) -> Option<&str> {
+    next.filter(|n| {
+        n.starts_with("/console/")
+            && !n.contains("//")
+            && n.len() <= 200
+            && n.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'/' | b'-' | b'_'))
+    })
+}
+
 /// The headers of every console page: no framing, no sniffing, scripts and styles from this
 /// origin only (no inline script), nothing cached that holds personal data.
 fn page(html: String) -> HttpResponse {
@@ -121,30 +154,137 @@ pub async fn console_redirect() -> HttpResponse {
 )]
 #[get("/console/")]
 pub async fn console_index(query: crate::extract::Query<PageQuery>) -> HttpResponse {
-    let lang = Lang::of(query.lang.as_deref());
-    page(INDEX.replace("{{LANG}}", lang.code()))
+    spa(actix_web::http::StatusCode::OK, query.lang.as_deref())
 }
 
-/// The console's script (a client of the public API).
-#[utoipa::path(tag = "console", responses((status = 200, description = "The script", content_type = "text/javascript", body = String)))]
-#[get("/console/console.js")]
-pub async fn console_script() -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("text/javascript; charset=utf-8")
+/// A file of the console: its ES modules (`js/…`) and style sheet, with an ETag (the file's
+/// SHA-256) for revalidation.
+#[utoipa::path(
+    tag = "console",
+    params(("file" = String, Path, description = "The file's path, e.g. `js/main.js`, `console.css`")),
+    responses(
+        (status = 200, description = "The file", content_type = "text/javascript", body = String),
+        (status = 304, description = "Not modified since the ETag in If-None-Match"),
+        (status = 404, description = "No such file", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/console/static/{file:.*}")]
+pub async fn console_asset(req: HttpRequest, file: web::Path<String>) -> ApiResult<HttpResponse> {
+    let Some(asset) = Assets::get(&file) else {
+        return Err(ApiError::NotFound(format!(
+            "the console has no file `{}`",
+            crate::error::abbreviated(&file, 100)
+        )));
+    };
+    let tag = format!("\"{}\"", hex(&asset.metadata.sha256_hash()[..16]));
+    if crate::extract::if_none_match(&req, &tag) {
+        return Ok(HttpResponse::NotModified()
+            .insert_header((header::ETAG, tag))
+            .finish());
+    }
+    let kind = match file.rsplit_once('.').map(|(_, ext)| ext) {
+        Some("js" | "mjs") => "text/javascript; charset=utf-8",
+        Some("css") => "text/css; charset=utf-8",
+        Some("svg") => "image/svg+xml",
+        Some("png") => "image/png",
+        Some("json") => "application/json",
+        _ => "application/octet-stream",
+    };
+    Ok(HttpResponse::Ok()
+        .content_type(kind)
+        .insert_header((header::ETAG, tag))
         .insert_header((header::CACHE_CONTROL, "no-cache"))
         .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
-        .body(SCRIPT)
+        .body(asset.data.into_owned()))
 }
 
-/// The console's style sheet.
-#[utoipa::path(tag = "console", responses((status = 200, description = "The style sheet", content_type = "text/css", body = String)))]
-#[get("/console/console.css")]
-pub async fn console_style() -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("text/css; charset=utf-8")
-        .insert_header((header::CACHE_CONTROL, "no-cache"))
-        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
-        .body(STYLE)
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A page of the console, rendered by its script: the console's pages share one document.
+fn spa(status: actix_web::http::StatusCode, lang: Option<&str>) -> HttpResponse {
+    let lang = Lang::of(lang);
+    let mut response = page(INDEX.replace("{{LANG}}", lang.code()));
+    *response.status_mut() = status;
+    response
+}
+
+/// The sections of the console below `/console/`.
+const SECTIONS: [&str; 1] = ["networks"];
+
+/// A section of the console: `networks` (the networks you may edit, in every state). Another
+/// name gives the page with a 404, and the page says it does not exist.
+#[utoipa::path(
+    tag = "console",
+    params(("section" = String, Path, description = "`networks`"), PageQuery),
+    responses(
+        (status = 200, description = "The console page", content_type = "text/html", body = String),
+        (status = 400, description = "A query parameter is invalid", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such page (the console says so)", content_type = "text/html", body = String),
+    )
+)]
+#[get("/console/{section}")]
+pub async fn console_section(
+    section: web::Path<String>,
+    query: crate::extract::Query<PageQuery>,
+) -> HttpResponse {
+    let status = if SECTIONS.contains(&section.as_str()) {
+        actix_web::http::StatusCode::OK
+    } else {
+        actix_web::http::StatusCode::NOT_FOUND
+    };
+    spa(status, query.lang.as_deref())
+}
+
+/// A network in the console: `new` for the form of a new network, a network id for its form
+/// (whether you may see or edit it, the page tells after asking the API).
+#[utoipa::path(
+    tag = "console",
+    params(("id" = String, Path, description = "`new` or a network id (UUID)"), PageQuery),
+    responses(
+        (status = 200, description = "The console page", content_type = "text/html", body = String),
+        (status = 400, description = "A query parameter is invalid", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Neither `new` nor a UUID (the console says so)", content_type = "text/html", body = String),
+    )
+)]
+#[get("/console/networks/{id}")]
+pub async fn console_network(
+    id: web::Path<String>,
+    query: crate::extract::Query<PageQuery>,
+) -> HttpResponse {
+    spa(network_page_status(&id), query.lang.as_deref())
+}
+
+/// The history of a network in the console, field by field.
+#[utoipa::path(
+    tag = "console",
+    params(("id" = String, Path, description = "A network id (UUID)"), PageQuery),
+    responses(
+        (status = 200, description = "The console page", content_type = "text/html", body = String),
+        (status = 400, description = "A query parameter is invalid", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Not a UUID (the console says so)", content_type = "text/html", body = String),
+    )
+)]
+#[get("/console/networks/{id}/history")]
+pub async fn console_history(
+    id: web::Path<String>,
+    query: crate::extract::Query<PageQuery>,
+) -> HttpResponse {
+    let status = if uuid::Uuid::parse_str(&id).is_ok() {
+        actix_web::http::StatusCode::OK
+    } else {
+        actix_web::http::StatusCode::NOT_FOUND
+    };
+    spa(status, query.lang.as_deref())
+}
+
+fn network_page_status(id: &str) -> actix_web::http::StatusCode {
+    if id == "new" || uuid::Uuid::parse_str(id).is_ok() {
+        actix_web::http::StatusCode::OK
+    } else {
+        actix_web::http::StatusCode::NOT_FOUND
+    }
 }
 
 /// The sign-in page. In development mode (no `ONCONET_JWKS`): a role, an organisation (the
@@ -152,7 +292,7 @@ pub async fn console_style() -> HttpResponse {
 /// sign-in is configured.
 #[utoipa::path(
     tag = "console",
-    params(PageQuery),
+    params(SignInQuery),
     responses(
         (status = 200, description = "The sign-in page", content_type = "text/html", body = String),
         (status = 400, description = "A query parameter is invalid", body = Problem, content_type = "application/problem+json"),
@@ -162,15 +302,17 @@ pub async fn console_style() -> HttpResponse {
 #[get("/console/sign-in")]
 pub async fn sign_in_page(
     console: web::Data<Console>,
-    query: crate::extract::Query<PageQuery>,
+    query: crate::extract::Query<SignInQuery>,
 ) -> ApiResult<HttpResponse> {
     if console.dev_minter.is_none() {
         return Err(no_sign_in());
     }
     let lang = Lang::of(query.lang.as_deref());
     let l = |nl, en| lang.pick(nl, en);
+    let next = console_path(query.next.as_deref()).unwrap_or("/console/");
     let html = SIGN_IN
         .replace("{{LANG}}", lang.code())
+        .replace("{{NEXT}}", next)
         .replace("{{TITLE}}", l("Inloggen", "Sign in"))
         .replace(
             "{{DEV_ONLY}}",
@@ -220,6 +362,11 @@ pub struct DevSignInForm {
     #[schema(example = "en")]
     #[serde(default)]
     pub lang: Option<String>,
+    /// The console page to go to afterwards (a path below `/console/`; anything else is
+    /// ignored).
+    #[schema(example = "/console/networks/new")]
+    #[serde(default)]
+    pub next: Option<String>,
 }
 
 /// Signs in for development (only while `ONCONET_JWKS` is unset): a development token for the
@@ -306,7 +453,14 @@ pub async fn dev_sign_in(
         .max_age(max_age)
         .finish();
     Ok(HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, format!("/console/?lang={}", lang.code())))
+        .insert_header((
+            header::LOCATION,
+            format!(
+                "{}?lang={}",
+                console_path(form.next.as_deref()).unwrap_or("/console/"),
+                lang.code()
+            ),
+        ))
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .cookie(session)
         .cookie(csrf)
@@ -390,4 +544,41 @@ pub async fn get_me(actor: crate::auth::RequireActor) -> HttpResponse {
             roles: a.roles.iter().map(|r| r.as_str().to_owned()).collect(),
             org: a.org,
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sign_in_returns_only_to_console_pages() {
+        assert_eq!(
+            console_path(Some("/console/networks/new")),
+            Some("/console/networks/new")
+        );
+        for bad in [
+            "https://evil.example/",
+            "//evil.example/console/",
+            "/console//evil",
+            "/docs",
+            "/console/a?b=c",
+            "/console/%2e%2e",
+            "/console/../docs",
+        ] {
+            assert_eq!(console_path(Some(bad)), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn network_pages_are_new_or_a_uuid() {
+        assert_eq!(network_page_status("new"), actix_web::http::StatusCode::OK);
+        assert_eq!(
+            network_page_status("0190a000-0000-7000-8000-000000000000"),
+            actix_web::http::StatusCode::OK
+        );
+        assert_eq!(
+            network_page_status("edit"),
+            actix_web::http::StatusCode::NOT_FOUND
+        );
+    }
 }
