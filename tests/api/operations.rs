@@ -128,6 +128,22 @@ async fn public_rate_limit_answers_429_and_recovers() {
             .expect("get");
         assert_eq!(r.status(), 429, "{authorization}");
     }
+    // Nor is a made-up console session.
+    let r = app
+        .get("/v1/vocabularies")
+        .header("Cookie", "onconet_session=not-a-token")
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(r.status(), 429);
+    // A signed-in console user is authenticated like a bearer token.
+    let session = app
+        .get("/v1/vocabularies")
+        .header("Cookie", format!("onconet_session={}", app.staff_token))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(session.status(), 200);
     // Authenticated callers are not limited by the public limit, and the server stays responsive.
     let staff = app
         .get("/v1/vocabularies")

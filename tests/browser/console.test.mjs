@@ -12,6 +12,7 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
+import zlib from "node:zlib";
 import path from "node:path";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
@@ -328,6 +329,21 @@ describe("the console in headless Chromium", { concurrency: false }, () => {
     assert.equal(await page.inputValue("#f-name"), "[TEST] Na het opnieuw inloggen");
     assert.equal(await page.isChecked("#f-disciplines-dietetics"), true);
     await page.getByText("Your unsaved changes from before signing in again have been restored.").waitFor();
+  });
+
+  test("the console's own JS and CSS stay under 150 kB compressed", async () => {
+    const origin = new URL(API).origin;
+    const files = [...new Set(requests.filter((u) => u.startsWith(`${origin}/console/static/`)).map((u) => u.split("?")[0]))].sort();
+    assert.ok(files.some((f) => f.endsWith("/js/form.js")), files.join(" "));
+    let raw = 0;
+    let gzipped = 0;
+    for (const file of files) {
+      const body = Buffer.from(await (await fetch(file)).arrayBuffer());
+      raw += body.length;
+      gzipped += zlib.gzipSync(body, { level: 9 }).length;
+    }
+    console.log(`console assets: ${files.length} files, ${(raw / 1024).toFixed(1)} kB, ${(gzipped / 1024).toFixed(1)} kB gzip -9 (budget 150 kB)`);
+    assert.ok(gzipped < 150 * 1024, `${gzipped} bytes compressed`);
   });
 
   test("no console page asked another origin for anything, and none threw", () => {

@@ -3,10 +3,11 @@
 //! The client address is the TCP peer's, unless the peer is one of the configured trusted
 //! proxies: then it is the right-most address of `X-Forwarded-For` that is not a trusted proxy
 //! (addresses further left were written by the client and prove nothing).
-//! Requests with a valid bearer token are not limited (they are authenticated and few); the
-//! token is verified here, once, and its caller handed on to the extractors. A request with an
-//! invalid token counts as anonymous, so a made-up `Authorization` header is no way around the
-//! limit.
+//! Requests with a valid bearer token, or a valid console session (a cookie-authenticated
+//! write also with its CSRF token), are not limited (they are authenticated and few; the
+//! console checks a form as its user types); the token is verified here, once, and its caller
+//! handed on to the extractors. A request with an invalid token or session counts as
+//! anonymous, so a made-up `Authorization` header or cookie is no way around the limit.
 
 use crate::error::ApiError;
 use actix_web::body::MessageBody;
@@ -124,9 +125,9 @@ pub async fn limit(
     let Some(rl) = req.app_data::<web::Data<RateLimit>>().cloned() else {
         return next.call(req).await;
     };
-    if req.headers().contains_key(header::AUTHORIZATION)
-        && let Ok(Some(actor)) = crate::auth::actor_from(req.request()).await
-    {
+    let credentials = req.headers().contains_key(header::AUTHORIZATION)
+        || req.cookie(crate::auth::SESSION_COOKIE).is_some();
+    if credentials && let Ok(Some(actor)) = crate::auth::actor_from(req.request()).await {
         req.extensions_mut().insert(crate::auth::Verified(actor));
         return next.call(req).await;
     }
