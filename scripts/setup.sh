@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what onconet needs from Debian's packages when it is missing: PostgreSQL (server
-# binaries for the embedded cluster) and the C toolchain bits cargo needs. Idempotent.
+# binaries for the embedded cluster), the C toolchain bits cargo needs and npm (the console's map
+# library is installed from npm at build time). Idempotent.
 set -euo pipefail
 
 missing=()
@@ -12,6 +13,8 @@ command -v cc >/dev/null 2>&1 || missing+=(build-essential)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
 command -v runuser >/dev/null 2>&1 || missing+=(util-linux)
 python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || missing+=(python3-venv)
+# npm installs the console's map library at build time (crates/api/build.rs).
+command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
 
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing ${missing[*]} from Debian packages"

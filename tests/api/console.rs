@@ -52,7 +52,7 @@ async fn pages_are_served_dutch_first() {
         page.text()
             .await
             .expect("html")
-            .contains("<html lang=\"nl\">")
+            .contains("<html lang=\"nl\" ")
     );
     let moved = app.get("/console").send().await.expect("console");
     assert_eq!(moved.status(), StatusCode::PERMANENT_REDIRECT);
@@ -102,6 +102,45 @@ async fn pages_are_served_dutch_first() {
             .await
             .expect("asset");
         assert_eq!(again.status(), StatusCode::NOT_MODIFIED, "{asset}");
+    }
+    // The map library from npm, with its licences; nothing else of node_modules.
+    for (asset, kind) in [
+        (
+            "/console/vendor/leaflet/dist/leaflet.js",
+            "text/javascript; charset=utf-8",
+        ),
+        (
+            "/console/vendor/leaflet/dist/leaflet.css",
+            "text/css; charset=utf-8",
+        ),
+        (
+            "/console/vendor/leaflet/dist/images/layers.png",
+            "image/png",
+        ),
+        (
+            "/console/vendor/leaflet/LICENSE",
+            "text/plain; charset=utf-8",
+        ),
+        (
+            "/console/vendor/@geoman-io/leaflet-geoman-free/dist/leaflet-geoman.min.js",
+            "text/javascript; charset=utf-8",
+        ),
+        (
+            "/console/vendor/@geoman-io/leaflet-geoman-free/LICENSE",
+            "text/plain; charset=utf-8",
+        ),
+    ] {
+        let r = app.get(asset).send().await.expect("asset");
+        assert_eq!(r.status(), 200, "{asset}");
+        assert_eq!(r.headers()["content-type"], kind, "{asset}");
+    }
+    for missing in [
+        "/console/vendor/leaflet/package.json",
+        "/console/vendor/leaflet/src/Leaflet.js",
+        "/console/vendor/lodash/lodash.js",
+    ] {
+        let r = app.get(missing).send().await.expect("asset");
+        assert_eq!(r.status(), StatusCode::NOT_FOUND, "{missing}");
     }
     // Pages are served only from their routes, never as files; unknown files and pages are 404.
     for missing in [
@@ -381,4 +420,46 @@ async fn sign_in_returns_to_the_console_page_it_came_from_and_nowhere_else() {
         .await
         .expect("html");
     assert!(!page.contains("evil.example"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_tile_server_is_offered_to_the_maps_and_allowed_by_the_csp_only_when_configured() {
+    let plain = spawn_app().await;
+    let page = plain.get("/console/").send().await.expect("page");
+    let csp = page.headers()["content-security-policy"]
+        .to_str()
+        .expect("csp")
+        .to_owned();
+    assert!(csp.contains("img-src 'self' data:;"), "{csp}");
+    assert!(
+        page.text()
+            .await
+            .expect("html")
+            .contains(r#"data-tiles="""#)
+    );
+
+    let tiled = spawn_app_with(|s| {
+        s.console_tile_url = Some("https://tiles.example.nl/{z}/{x}/{y}.png".into());
+        s.console_tile_attribution = "© Kaart & Co".into();
+    })
+    .await;
+    let page = tiled
+        .get("/console/networks/new")
+        .send()
+        .await
+        .expect("page");
+    let csp = page.headers()["content-security-policy"]
+        .to_str()
+        .expect("csp")
+        .to_owned();
+    assert!(
+        csp.contains("img-src 'self' data: https://tiles.example.nl;"),
+        "{csp}"
+    );
+    let html = page.text().await.expect("html");
+    assert!(
+        html.contains(r#"data-tiles="https://tiles.example.nl/{z}/{x}/{y}.png""#),
+        "{html}"
+    );
+    assert!(html.contains(r#"data-tiles-attribution="© Kaart &amp; Co""#));
 }

@@ -91,6 +91,16 @@ async function previewSettled(page) {
   await page.waitForLoadState("networkidle");
 }
 
+/** The page position of a place on the area editor's map. */
+async function mapPoint(page, lat, lon) {
+  return page.evaluate(([la, lo]) => {
+    const map = document.getElementById("area-map").leafletMap;
+    const p = map.latLngToContainerPoint([la, lo]);
+    const box = map.getContainer().getBoundingClientRect();
+    return { x: box.left + p.x, y: box.top + p.y };
+  }, [lat, lon]);
+}
+
 /** The networks the API lists for the demo ROS in every state (what "My networks" shows). */
 async function rosNetworks() {
   const r = await fetch(`${API}/v1/networks?state=draft,submitted,published,archived&per_page=100`, {
@@ -247,6 +257,54 @@ describe("the console in headless Chromium", { concurrency: false }, () => {
     assert.ok((await page.locator(".revision").last().textContent()).includes("GM0014"));
     await axe(page, "the history");
     await shot(page, "console-history.png");
+  });
+
+  test("an adviser draws the service area on the map: two municipalities clicked, a circle drawn, km² and LOPPSOZ, save and submit", async () => {
+    const page = await newPage();
+    await signIn(page, "ros_adviser", ROS, "/console/networks/new");
+    await page.waitForFunction(() => document.getElementById("area-map")?.leafletMap);
+    await page.getByLabel("Name", { exact: true }).fill("[TEST] Oncologiezorgnetwerk Kaart");
+    for (const d of ["Physiotherapy", "Dietetics", "Social work", "Occupational therapy", "Podiatry"]) {
+      await page.getByRole("checkbox", { name: d, exact: true }).check();
+    }
+    await page.locator("#area-map").scrollIntoViewIfNeeded();
+    // Groningen (city centre) and Assen, clicked on the CBS layer.
+    for (const [lat, lon] of [[53.2194, 6.5665], [52.9971, 6.5503]]) {
+      const p = await mapPoint(page, lat, lon);
+      await page.mouse.click(p.x, p.y);
+      await page.waitForTimeout(200);
+    }
+    assert.equal(await page.inputValue("#f-service-area-municipalities"), "GM0014, GM0106");
+    // A circle west of them: Geoman's circle tool, a click for the centre and one for the radius.
+    await page.locator(".leaflet-pm-icon-circle").click();
+    const centre = await mapPoint(page, 53.1, 6.25);
+    const edge = await mapPoint(page, 53.1, 6.33);
+    await page.mouse.click(centre.x, centre.y);
+    await page.mouse.click(edge.x, edge.y);
+    await page.locator("#f-service-area-circles-0-radius-km").waitFor();
+    const radius = Number(await page.inputValue("#f-service-area-circles-0-radius-km"));
+    assert.ok(radius > 3 && radius < 9, `radius ${radius} km`);
+    await previewSettled(page);
+    await page.locator('li.criterion.met[data-key="disciplines"]').waitFor();
+    const km2 = Number(await page.getAttribute("#area-summary", "data-km2"));
+    // Groningen 197.8 km² and Assen 83.5 km² (CBS), plus the circle's part outside them.
+    assert.ok(km2 > 281.2 + 0.5 * Math.PI * radius * radius, `${km2} km² for a ${radius} km circle`);
+    assert.match(await page.textContent("#area-summary"), /km², about [\d,]+ people, in \d+ municipalities/);
+    assert.ok(Number(await page.getAttribute("#area-summary", "data-population")) > 243_768 + 69_701);
+    assert.equal(await page.locator('#area-map path[stroke-dasharray="6 4"]').count() > 0, true, "the derived area is outlined");
+    await axe(page, "the form with the map");
+    await shot(page, "console-map.png");
+
+    await page.getByRole("button", { name: "Save" }).click();
+    await page.getByText("Created as a draft.").waitFor();
+    const id = new URL(page.url()).pathname.split("/").pop();
+    await page.getByRole("button", { name: "Submit for review" }).click();
+    await page.getByText("Submitted for review.").waitFor();
+    const saved = (await staffApi(`/v1/networks/${id}`)).body;
+    assert.equal(saved.state, "submitted");
+    assert.deepEqual(saved.service_area.municipalities, ["GM0014", "GM0106"]);
+    assert.equal(saved.service_area.circles.length, 1);
+    assert.ok(Math.abs(saved.area_km2 - km2) < 0.06, `${saved.area_km2} vs ${km2}`);
   });
 
   test("two tabs edit one network: the second save shows the conflict, both edits end up saved or the user chooses", async () => {

@@ -66,6 +66,7 @@ where
     .service(routes::console::console_redirect)
     .service(routes::console::console_index)
     .service(routes::console::console_asset)
+    .service(routes::console::console_vendor)
     .service(routes::console::sign_in_page)
     .service(routes::console::dev_sign_in)
     .service(routes::console::sign_out)

@@ -69,6 +69,13 @@ pub struct ServeSettings {
     /// Largest number of database connections.
     #[arg(long, env = "ONCONET_DB_POOL_SIZE", default_value_t = 16)]
     pub db_pool_size: usize,
+    /// A raster tile server for the console's maps, e.g.
+    /// `https://tiles.example.nl/{z}/{x}/{y}.png` (default: none; the maps show the regions).
+    #[arg(long, env = "ONCONET_CONSOLE_TILE_URL")]
+    pub console_tile_url: Option<String>,
+    /// The attribution the tile server asks for.
+    #[arg(long, env = "ONCONET_CONSOLE_TILE_ATTRIBUTION", default_value = "")]
+    pub console_tile_attribution: String,
     /// HTTP worker threads (default: one per core).
     #[arg(long, env = "ONCONET_WORKERS")]
     pub workers: Option<usize>,

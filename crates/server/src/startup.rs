@@ -215,6 +215,14 @@ impl Application {
         )
         .map_err(anyhow::Error::msg)?;
         ops.console.dev_minter = dev_minter(&settings.auth, &settings.data)?;
+        ops.console.tiles = settings
+            .console_tile_url
+            .as_deref()
+            .map(|url| {
+                onconet_api::routes::console::Tiles::parse(url, &settings.console_tile_attribution)
+            })
+            .transpose()
+            .map_err(anyhow::Error::msg)?;
         let listener = TcpListener::bind(&settings.bind)
             .with_context(|| format!("cannot listen on {}", settings.bind))?;
         let port = listener.local_addr()?.port();

@@ -126,6 +126,8 @@ fn settings_for(database_url: &str, data_dir: &std::path::Path) -> ServeSettings
         trusted_proxies: Default::default(),
         db_pool_size: 4,
         workers: Some(1),
+        console_tile_url: None,
+        console_tile_attribution: String::new(),
         data: DataSettings {
             data_dir: data_dir.to_owned(),
             database_url: Some(SecretString::from(database_url.to_owned())),

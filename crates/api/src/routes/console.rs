@@ -25,6 +25,19 @@ const SIGN_IN: &str = include_str!("../../assets/console/sign-in.html");
 #[exclude = "*.html"]
 struct Assets;
 
+/// The map library, from npm at the versions in `vendor/package-lock.json` (installed by
+/// `build.rs`): its dist files, images and licences only.
+#[derive(rust_embed::RustEmbed)]
+#[folder = "vendor/node_modules/"]
+#[include = "leaflet/dist/leaflet.js"]
+#[include = "leaflet/dist/leaflet.css"]
+#[include = "leaflet/dist/images/*.png"]
+#[include = "leaflet/LICENSE"]
+#[include = "@geoman-io/leaflet-geoman-free/dist/leaflet-geoman.min.js"]
+#[include = "@geoman-io/leaflet-geoman-free/dist/leaflet-geoman.css"]
+#[include = "@geoman-io/leaflet-geoman-free/LICENSE"]
+struct Vendor;
+
 /// How long a development session lasts.
 pub const DEV_SESSION_SECONDS: u64 = 8 * 3600;
 
@@ -45,6 +58,56 @@ pub type DevMinter = Arc<dyn Fn(&DevToken<'_>) -> Result<String, String> + Send 
 #[derive(Clone, Default)]
 pub struct Console {
     pub dev_minter: Option<DevMinter>,
+    /// A tile server for the maps' background (none by default: the console then asks no
+    /// other origin for anything, and the maps show the API's own region outlines).
+    pub tiles: Option<Tiles>,
+}
+
+/// A raster tile server: `https://tiles.example.nl/{z}/{x}/{y}.png` and its attribution.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tiles {
+    pub url: String,
+    pub attribution: String,
+    /// `scheme://host[:port]` of `url`, allowed as an image source by the pages' CSP.
+    origin: String,
+}
+
+impl Tiles {
+    /// Checks a tile URL template: http(s), with `{z}`, `{x}` and `{y}`.
+    pub fn parse(url: &str, attribution: &str) -> Result<Self, String> {
+        if !["{z}", "{x}", "{y}"].iter().all(|p| url.contains(p)) {
+            return Err(format!("the tile URL `{url}` needs {{z}}, {{x}} and {{y}}"));
+        }
+        let sample = url
+            .replace("{z}", "1")
+            .replace("{x}", "1")
+            .replace("{y}", "1")
+            .replace("{s}", "a")
+            .replace("{r}", "");
+        let parsed = url::Url::parse(&sample)
+            .map_err(|e| format!("the tile URL `{url}` is not a URL: {e}"))?;
+        if !matches!(parsed.scheme(), "https" | "http") || parsed.host_str().is_none() {
+            return Err(format!("the tile URL `{url}` must be http(s) with a host"));
+        }
+        if url.contains(['"', '<', '>', '\'', ' ']) || attribution.contains(['<', '>']) {
+            return Err(
+                "the tile URL or attribution holds characters that do not belong there".into(),
+            );
+        }
+        Ok(Self {
+            url: url.to_owned(),
+            attribution: attribution.to_owned(),
+            origin: parsed.origin().ascii_serialization(),
+        })
+    }
+}
+
+/// `text` safe inside a double-quoted HTML attribute.
+fn attribute(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('"', "&quot;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 /// The console's language: Dutch unless `lang=en`.
@@ -120,12 +183,13 @@ fn console_path(next: Option<&str>) -> Option<&str> {
 
 /// The headers of every console page: no framing, no sniffing, scripts and styles from this
 /// origin only (no inline script), nothing cached that holds personal data.
-fn page(html: String) -> HttpResponse {
+fn page(html: String, tiles: Option<&Tiles>) -> HttpResponse {
+    let images = tiles.map_or(String::new(), |t| format!(" {}", t.origin));
     HttpResponse::Ok()
         .content_type("text/html; charset=utf-8")
         .insert_header((
             header::CONTENT_SECURITY_POLICY,
-            "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
+            format!("default-src 'self'; img-src 'self' data:{images}; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"),
         ))
         .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .insert_header((header::REFERRER_POLICY, "same-origin"))
@@ -153,8 +217,15 @@ pub async fn console_redirect() -> HttpResponse {
     )
 )]
 #[get("/console/")]
-pub async fn console_index(query: crate::extract::Query<PageQuery>) -> HttpResponse {
-    spa(actix_web::http::StatusCode::OK, query.lang.as_deref())
+pub async fn console_index(
+    query: crate::extract::Query<PageQuery>,
+    console: web::Data<Console>,
+) -> HttpResponse {
+    spa(
+        actix_web::http::StatusCode::OK,
+        query.lang.as_deref(),
+        &console,
+    )
 }
 
 /// A file of the console: its ES modules (`js/…`) and style sheet, with an ETag (the file's
@@ -170,14 +241,38 @@ pub async fn console_index(query: crate::extract::Query<PageQuery>) -> HttpRespo
 )]
 #[get("/console/static/{file:.*}")]
 pub async fn console_asset(req: HttpRequest, file: web::Path<String>) -> ApiResult<HttpResponse> {
-    let Some(asset) = Assets::get(&file) else {
+    embedded(&req, &file, Assets::get(&file))
+}
+
+/// A file of the console's map library (Leaflet 1.9.4 and Geoman 2.20.2, MIT-licensed; their
+/// licences are served beside them), with an ETag.
+#[utoipa::path(
+    tag = "console",
+    params(("file" = String, Path, description = "e.g. `leaflet/dist/leaflet.js`, `leaflet/LICENSE`")),
+    responses(
+        (status = 200, description = "The file", content_type = "text/javascript", body = String),
+        (status = 304, description = "Not modified since the ETag in If-None-Match"),
+        (status = 404, description = "No such file", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/console/vendor/{file:.*}")]
+pub async fn console_vendor(req: HttpRequest, file: web::Path<String>) -> ApiResult<HttpResponse> {
+    embedded(&req, &file, Vendor::get(&file))
+}
+
+fn embedded(
+    req: &HttpRequest,
+    file: &str,
+    asset: Option<rust_embed::EmbeddedFile>,
+) -> ApiResult<HttpResponse> {
+    let Some(asset) = asset else {
         return Err(ApiError::NotFound(format!(
             "the console has no file `{}`",
-            crate::error::abbreviated(&file, 100)
+            crate::error::abbreviated(file, 100)
         )));
     };
     let tag = format!("\"{}\"", hex(&asset.metadata.sha256_hash()[..16]));
-    if crate::extract::if_none_match(&req, &tag) {
+    if crate::extract::if_none_match(req, &tag) {
         return Ok(HttpResponse::NotModified()
             .insert_header((header::ETAG, tag))
             .finish());
@@ -188,6 +283,7 @@ pub async fn console_asset(req: HttpRequest, file: web::Path<String>) -> ApiResu
         Some("svg") => "image/svg+xml",
         Some("png") => "image/png",
         Some("json") => "application/json",
+        _ if file.ends_with("LICENSE") => "text/plain; charset=utf-8",
         _ => "application/octet-stream",
     };
     Ok(HttpResponse::Ok()
@@ -203,9 +299,20 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 /// A page of the console, rendered by its script: the console's pages share one document.
-fn spa(status: actix_web::http::StatusCode, lang: Option<&str>) -> HttpResponse {
+fn spa(status: actix_web::http::StatusCode, lang: Option<&str>, console: &Console) -> HttpResponse {
     let lang = Lang::of(lang);
-    let mut response = page(INDEX.replace("{{LANG}}", lang.code()));
+    let tiles = console.tiles.as_ref();
+    let html = INDEX
+        .replace("{{LANG}}", lang.code())
+        .replace(
+            "{{TILES}}",
+            &attribute(tiles.map_or("", |t| t.url.as_str())),
+        )
+        .replace(
+            "{{TILES_ATTRIBUTION}}",
+            &attribute(tiles.map_or("", |t| t.attribution.as_str())),
+        );
+    let mut response = page(html, tiles);
     *response.status_mut() = status;
     response
 }
@@ -228,13 +335,14 @@ const SECTIONS: [&str; 1] = ["networks"];
 pub async fn console_section(
     section: web::Path<String>,
     query: crate::extract::Query<PageQuery>,
+    console: web::Data<Console>,
 ) -> HttpResponse {
     let status = if SECTIONS.contains(&section.as_str()) {
         actix_web::http::StatusCode::OK
     } else {
         actix_web::http::StatusCode::NOT_FOUND
     };
-    spa(status, query.lang.as_deref())
+    spa(status, query.lang.as_deref(), &console)
 }
 
 /// A network in the console: `new` for the form of a new network, a network id for its form
@@ -252,8 +360,9 @@ pub async fn console_section(
 pub async fn console_network(
     id: web::Path<String>,
     query: crate::extract::Query<PageQuery>,
+    console: web::Data<Console>,
 ) -> HttpResponse {
-    spa(network_page_status(&id), query.lang.as_deref())
+    spa(network_page_status(&id), query.lang.as_deref(), &console)
 }
 
 /// The history of a network in the console, field by field.
@@ -270,13 +379,14 @@ pub async fn console_network(
 pub async fn console_history(
     id: web::Path<String>,
     query: crate::extract::Query<PageQuery>,
+    console: web::Data<Console>,
 ) -> HttpResponse {
     let status = if uuid::Uuid::parse_str(&id).is_ok() {
         actix_web::http::StatusCode::OK
     } else {
         actix_web::http::StatusCode::NOT_FOUND
     };
-    spa(status, query.lang.as_deref())
+    spa(status, query.lang.as_deref(), &console)
 }
 
 fn network_page_status(id: &str) -> actix_web::http::StatusCode {
@@ -336,7 +446,7 @@ pub async fn sign_in_page(
         .replace("{{SIGN_IN}}", l("Inloggen", "Sign in"))
         .replace("{{OTHER_LANG}}", l("en", "nl"))
         .replace("{{OTHER_LANG_LABEL}}", l("English", "Nederlands"));
-    Ok(page(html))
+    Ok(page(html, None))
 }
 
 fn no_sign_in() -> ApiError {
@@ -567,6 +677,22 @@ mod tests {
         ] {
             assert_eq!(console_path(Some(bad)), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn a_tile_url_needs_its_placeholders_and_a_host() {
+        let t =
+            Tiles::parse("https://tiles.example.nl/{z}/{x}/{y}.png", "© Example").expect("valid");
+        assert_eq!(t.origin, "https://tiles.example.nl");
+        for bad in [
+            "https://tiles.example.nl/tile.png",
+            "ftp://tiles.example.nl/{z}/{x}/{y}.png",
+            "/{z}/{x}/{y}.png",
+            "https://tiles.example.nl/{z}/{x}/{y}.png\" onload=\"x",
+        ] {
+            assert!(Tiles::parse(bad, "").is_err(), "{bad}");
+        }
+        assert_eq!(attribute("a\"<b>&"), "a&quot;&lt;b&gt;&amp;");
     }
 
     #[test]

@@ -8,6 +8,7 @@
 import { api, ApiError, beforeSignIn } from "./api.js";
 import { $, alert, el, fill, status } from "./dom.js";
 import { href, lang, number, t } from "./i18n.js";
+import { attachAreaEditor, showDerivedArea } from "./map.js";
 import { changedFields, documentOf, mergePatch, rebase, same, threeWay } from "./merge.js";
 
 const FIELD_LABELS = () => ({
@@ -202,7 +203,7 @@ function renderForm(ctx, state) {
     ? el("p", { class: "meta" }, el("span", { class: `state state-${state.network.state}` }, t.states[state.network.state]), ` · v${state.network.version}`)
     : null;
   fill($("content"), meta || "", el("div", { class: "editor" }, form, side));
-  if (ctx.onAreaEditor) ctx.onAreaEditor(state, changed);
+  attachAreaEditor(state, changed).then(() => showDerivedArea(state.preview));
   renderPreview(state);
   markDirty(state);
 }
@@ -422,7 +423,7 @@ async function preview(ctx, state) {
     }
   }
   renderPreview(state);
-  if (ctx.onPreview) ctx.onPreview(state);
+  if (!state.previewStale) showDerivedArea(state.preview);
   document.dispatchEvent(new CustomEvent("onconet:preview", { detail: { seq } }));
 }
 
