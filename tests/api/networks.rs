@@ -570,3 +570,61 @@ async fn advisers_work_within_their_own_ros() {
         .expect("post");
     assert_eq!(publish.status(), 403);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn lists_sort_by_name_or_by_last_change() {
+    let app = spawn_app().await;
+    let mut ids = Vec::new();
+    for name in ["Beta", "alpha", "Gamma"] {
+        let r: Value = app
+            .create_network(&onconet_test_support::fixtures::minimal_network(name))
+            .await
+            .json()
+            .await
+            .expect("json");
+        ids.push(r["id"].as_str().expect("id").to_owned());
+    }
+    // Touch Beta last: it becomes the most recently changed.
+    let r = app
+        .client
+        .patch(app.url(&format!("/v1/networks/{}", ids[0])))
+        .bearer_auth(&app.staff_token)
+        .header("content-type", "application/merge-patch+json")
+        .header("if-match", "\"v1\"")
+        .body(r#"{"website": "https://beta.example.nl"}"#)
+        .send()
+        .await
+        .expect("patch");
+    assert_eq!(r.status(), 200);
+    let names = |sort: &'static str| {
+        let app = &app;
+        async move {
+            let r = app
+                .get(&format!("/v1/networks?state=draft{sort}"))
+                .bearer_auth(&app.staff_token)
+                .send()
+                .await
+                .expect("list");
+            assert_eq!(r.status(), 200);
+            let body: Value = r.json().await.expect("json");
+            body["items"]
+                .as_array()
+                .expect("items")
+                .iter()
+                .map(|n| n["name"].as_str().unwrap_or_default().to_owned())
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(names("").await, ["alpha", "Beta", "Gamma"]);
+    assert_eq!(names("&sort=name").await, ["alpha", "Beta", "Gamma"]);
+    assert_eq!(names("&sort=updated_at").await, ["alpha", "Gamma", "Beta"]);
+    assert_eq!(names("&sort=-updated_at").await, ["Beta", "Gamma", "alpha"]);
+    let bad = app
+        .get("/v1/networks?sort=size")
+        .send()
+        .await
+        .expect("list");
+    assert_eq!(bad.status(), 400);
+    let problem: Value = bad.json().await.expect("json");
+    assert_eq!(problem["errors"][0]["parameter"], "sort", "{problem}");
+}

@@ -35,6 +35,20 @@ pub struct ListFilter {
     pub ros_org: Option<String>,
     /// Published, and last verified before this instant (or never).
     pub verified_before: Option<DateTime<Utc>>,
+    /// The order of the list.
+    pub order: ListOrder,
+}
+
+/// The order of a network list (ties broken by id, so pages never overlap).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ListOrder {
+    /// By name, case-insensitive.
+    #[default]
+    Name,
+    /// Least recently changed first (a review queue: who has waited longest).
+    UpdatedAsc,
+    /// Most recently changed first.
+    UpdatedDesc,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -108,7 +122,7 @@ fn filtered(filter: &ListFilter) -> networks::BoxedQuery<'static, Pg> {
     query
 }
 
-/// One page of networks matching `filter`, ordered by name, and the total number of matches.
+/// One page of networks matching `filter`, in `filter.order`, and the total number of matches.
 pub async fn list(
     conn: &mut AsyncPgConnection,
     filter: &ListFilter,
@@ -119,12 +133,16 @@ pub async fn list(
         .select(count_star())
         .get_result(conn)
         .await?;
-    let rows = filtered(filter)
-        .select(NetworkRow::as_select())
-        .order((
+    let query = filtered(filter).select(NetworkRow::as_select());
+    let query = match filter.order {
+        ListOrder::Name => query.order((
             diesel::dsl::sql::<diesel::sql_types::Text>("lower(name)"),
             n::id,
-        ))
+        )),
+        ListOrder::UpdatedAsc => query.order((n::updated_at.asc(), n::id)),
+        ListOrder::UpdatedDesc => query.order((n::updated_at.desc(), n::id)),
+    };
+    let rows = query
         .limit(page.per_page)
         .offset((page.page - 1).saturating_mul(page.per_page))
         .load(conn)

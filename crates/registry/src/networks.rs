@@ -12,8 +12,8 @@ use diesel_async::AsyncConnection;
 use diesel_async::AsyncPgConnection;
 use geo::MultiPolygon;
 use onconet_db::models::{NewNetwork, NewRevision, ProfileColumns, RevisionRow, snapshot};
-use onconet_db::networks::ListFilter;
 pub use onconet_db::networks::PageRequest;
+use onconet_db::networks::{ListFilter, ListOrder};
 use onconet_db::notify::{self, Change};
 use onconet_db::{networks as q, revisions};
 use onconet_domain::changes::diff;
@@ -133,6 +133,8 @@ pub struct ListParams<'a> {
     pub qualified: Option<&'a str>,
     /// `true` or `false`.
     pub verification_overdue: Option<&'a str>,
+    /// `name` (default), `updated_at` (least recently changed first) or `-updated_at`.
+    pub sort: Option<&'a str>,
 }
 
 /// One page of networks and how many match in all; each with whether the viewer sees its
@@ -835,7 +837,20 @@ fn list_filter(
             "only IKNL staff and admins may list overdue verifications".into(),
         ));
     }
+    let order = match params.sort {
+        None | Some("name") => ListOrder::Name,
+        Some("updated_at") => ListOrder::UpdatedAsc,
+        Some("-updated_at") => ListOrder::UpdatedDesc,
+        Some(_) => {
+            return Err(Error::bad_parameter(
+                "sort",
+                "unknown_code",
+                "must be name, updated_at or -updated_at",
+            ));
+        }
+    };
     Ok(ListFilter {
+        order,
         qualified,
         verified_before: overdue
             .filter(|o| *o)

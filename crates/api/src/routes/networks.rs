@@ -46,6 +46,10 @@ crate::dto::query::filtered_query! {
         /// `true`: only published networks not re-verified for 12 months (IKNL staff and admins).
         #[param(value_type = Option<bool>)]
         pub verification_overdue: Option<String>,
+        /// The order: `name` (default), `updated_at` (least recently changed first, as a
+        /// review queue) or `-updated_at` (most recently changed first).
+        #[param(pattern = "^(name|updated_at|-updated_at)$", example = "updated_at")]
+        pub sort: Option<String>,
         /// Page number, from 1.
         #[param(value_type = Option<i64>, minimum = 1, maximum = 1000000, example = 1)]
         pub page: Option<String>,
@@ -65,6 +69,7 @@ impl ListNetworksQuery {
             modified_after: self.modified_after.as_deref(),
             qualified: self.qualified.as_deref(),
             verification_overdue: self.verification_overdue.as_deref(),
+            sort: self.sort.as_deref(),
         }
     }
 }
