@@ -154,6 +154,7 @@ async fn pages_are_served_dutch_first() {
     // Every view is the one page; a path that is no view is that page with a 404.
     for (path, status) in [
         ("/console/networks", StatusCode::OK),
+        ("/console/review", StatusCode::OK),
         ("/console/networks/new", StatusCode::OK),
         (
             "/console/networks/0190a000-0000-7000-8000-000000000000",

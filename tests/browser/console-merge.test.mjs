@@ -3,7 +3,7 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { canonical, changedFields, documentOf, mergePatch, rebase, same, threeWay } from "../../crates/api/assets/console/js/merge.js";
+import { canonical, changedFields, documentOf, mergePatch, rebase, same, sincePublished, threeWay } from "../../crates/api/assets/console/js/merge.js";
 
 const base = {
   name: "A", type: "oncology_care_network", scale: "local", parent_id: null, lifecycle: "active",
@@ -51,4 +51,22 @@ test("both changed one field: the user's choice wins, mine by default in the cho
   // The same new value on both sides is no conflict.
   const alike = { ...structuredClone(base), disciplines: ["psychology"] };
   assert.deepEqual(threeWay(base, alike, theirs).conflicts, []);
+});
+
+test("what a reviewer sees: the changes since the last publication, per field then and now", () => {
+  const history = [
+    { state: "draft", changes: [{ field: "name", old: null, new: "A" }, { field: "website", old: null, new: null }] },
+    { state: "submitted", changes: [{ field: "state", old: "draft", new: "submitted" }] },
+    { state: "published", changes: [{ field: "state", old: "submitted", new: "published" }] },
+    { state: "draft", changes: [{ field: "state", old: "published", new: "draft" }, { field: "reason", old: null, new: "rework" }] },
+    { state: "draft", changes: [{ field: "website", old: null, new: "https://a.nl" }, { field: "name", old: "A", new: "B" }] },
+    { state: "draft", changes: [{ field: "name", old: "B", new: "A" }] },
+    { state: "submitted", changes: [{ field: "state", old: "draft", new: "submitted" }] },
+  ];
+  // The name went A → B → A: no change. The website is new since publication.
+  assert.deepEqual(sincePublished(history), { published: true, changes: [{ field: "website", old: null, new: "https://a.nl" }] });
+  // Never published: everything since the start.
+  const fresh = sincePublished(history.slice(0, 2));
+  assert.equal(fresh.published, false);
+  assert.deepEqual(fresh.changes, [{ field: "name", old: null, new: "A" }]);
 });

@@ -354,6 +354,84 @@ describe("the console in headless Chromium", { concurrency: false }, () => {
     assert.equal(now.name, "[TEST] Twee tabbladen (A)");
   });
 
+  test("staff reviews the queue oldest first, sees what changed since publication, sends one back and publishes one; the widget finds it", async () => {
+    const make = async (name, extra = {}) => {
+      const r = await staffApi("/v1/networks", {
+        method: "POST",
+        json: { name, type: "oncology_care_network", scale: "local", lifecycle: "active", ros_org: ROS, disciplines: ["physiotherapy"], service_area: { municipalities: ["GM0935"] }, ...extra },
+      });
+      assert.equal(r.status, 201, JSON.stringify(r.body));
+      return r;
+    };
+    const move = async (id, etag, to) => {
+      const r = await staffApi(`/v1/networks/${id}/transitions`, { method: "POST", json: { to }, headers: { "If-Match": etag } });
+      assert.equal(r.status, 200, JSON.stringify(r.body));
+      return r;
+    };
+    // One published before, taken back for rework and changed since; one never published.
+    let older = await make("[TEST] Maastricht eerder gepubliceerd");
+    older = await move(older.body.id, older.etag, "submitted");
+    older = await move(older.body.id, older.etag, "published");
+    older = await move(older.body.id, older.etag, "draft");
+    older = await staffApi(`/v1/networks/${older.body.id}`, {
+      method: "PATCH", json: { website: "https://maastricht.example.nl" },
+      headers: { "Content-Type": "application/merge-patch+json", "If-Match": older.etag },
+    });
+    older = await move(older.body.id, older.etag, "submitted");
+    let fresh = await make("[TEST] Maastricht nieuw");
+    fresh = await move(fresh.body.id, fresh.etag, "submitted");
+    const queue = (await staffApi("/v1/networks?state=submitted&sort=updated_at&per_page=100")).body.items.map((n) => n.name);
+
+    const page = await newPage();
+    await signIn(page, "iknl_staff", null, "/console/review");
+    await page.locator("#queue").waitFor();
+    assert.equal(await page.textContent("#title"), "Review queue");
+    assert.deepEqual(await page.locator("#queue li h2").allTextContents(), queue, "oldest first, as the API orders them");
+    await axe(page, "the review queue");
+
+    // The one published before: only the website changed since.
+    const olderItem = page.locator(`li[data-id="${older.body.id}"]`);
+    await olderItem.getByRole("button", { name: `Review: ${older.body.name}` }).click();
+    await olderItem.locator("table.changes").waitFor();
+    assert.equal(await olderItem.locator("h3").textContent(), "Changes since the published version");
+    assert.deepEqual(await olderItem.locator("tbody tr").evaluateAll((rows) => rows.map((r) => r.dataset.field)), ["website"]);
+    assert.equal(await olderItem.locator("td.new").textContent(), "https://maastricht.example.nl/");
+    // Sending back needs a reason.
+    await olderItem.getByRole("button", { name: "Send back" }).click();
+    await olderItem.getByText("Give a reason").waitFor();
+    await olderItem.getByLabel("Reason (for sending back)").fill("Graag de website controleren.");
+    await axe(page, "a review with its panel open");
+    await shot(page, "console-review.png");
+    await olderItem.getByRole("button", { name: "Send back" }).click();
+    await page.getByText(`${older.body.name} has been sent back to the ROS.`).waitFor();
+    const back = (await staffApi(`/v1/networks/${older.body.id}`)).body;
+    assert.equal(back.state, "draft");
+    const reasons = (await staffApi(`/v1/networks/${older.body.id}/history`)).body.items.at(-1).changes.filter((c) => c.field === "reason");
+    assert.deepEqual(reasons.map((c) => c.new), ["Graag de website controleren."]);
+
+    // The new one: everything is new; publish.
+    const freshItem = page.locator(`li[data-id="${fresh.body.id}"]`);
+    await freshItem.getByRole("button", { name: `Review: ${fresh.body.name}` }).click();
+    await freshItem.getByRole("heading", { name: "Never published: everything is new" }).waitFor();
+    await freshItem.getByRole("button", { name: "Publish" }).click();
+    await page.getByText(`${fresh.body.name} has been published.`).waitFor();
+    assert.equal((await staffApi(`/v1/networks/${fresh.body.id}`)).body.state, "published");
+
+    // The public widget finds it for a postcode inside its area (6211, Maastricht).
+    const widget = await newPage();
+    await widget.goto(`${API}/widget/demo`);
+    const finder = widget.locator("onconet-finder").first();
+    await finder.getByLabel("Postcode").fill("6211");
+    await finder.getByLabel("Postcode").press("Enter");
+    await finder.locator("[part~=result]", { hasText: fresh.body.name }).waitFor();
+
+    // An adviser has no review queue.
+    const adviser = await newPage();
+    await signIn(adviser, "ros_adviser", ROS, "/console/review");
+    await adviser.locator('#refused[data-status="403"]').waitFor();
+    assert.match(await adviser.textContent("#refused"), /Reviewing is for IKNL staff/);
+  });
+
   test("an adviser of another ROS gets a clear 'not allowed' page, a hidden draft a 'not found' one", async () => {
     const published = (await staffApi("/v1/networks?per_page=100")).body.items.find((n) => n.ros_org === ROS);
     const draft = await staffApi("/v1/networks", { method: "POST", json: { name: "[TEST] Verborgen concept", type: "oncology_care_network", scale: "local", ros_org: ROS } });

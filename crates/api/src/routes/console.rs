@@ -318,13 +318,14 @@ fn spa(status: actix_web::http::StatusCode, lang: Option<&str>, console: &Consol
 }
 
 /// The sections of the console below `/console/`.
-const SECTIONS: [&str; 1] = ["networks"];
+const SECTIONS: [&str; 2] = ["networks", "review"];
 
-/// A section of the console: `networks` (the networks you may edit, in every state). Another
+/// A section of the console: `networks` (the networks you may edit, in every state) or
+/// `review` (IKNL staff: the review queue). Another
 /// name gives the page with a 404, and the page says it does not exist.
 #[utoipa::path(
     tag = "console",
-    params(("section" = String, Path, description = "`networks`"), PageQuery),
+    params(("section" = String, Path, description = "`networks` or `review`"), PageQuery),
     responses(
         (status = 200, description = "The console page", content_type = "text/html", body = String),
         (status = 400, description = "A query parameter is invalid", body = Problem, content_type = "application/problem+json"),

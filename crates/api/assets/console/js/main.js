@@ -7,6 +7,7 @@ import { networkForm } from "./form.js";
 import { networkHistory } from "./history.js";
 import { href, lang, t } from "./i18n.js";
 import { networkList } from "./list.js";
+import { reviewQueue } from "./review.js";
 
 const UUID = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}";
 
@@ -16,6 +17,7 @@ const ROUTES = [
   [/^\/console\/networks\/new$/, (ctx) => networkForm(ctx, null)],
   [new RegExp(`^/console/networks/(${UUID})$`), (ctx, id) => networkForm(ctx, id.toLowerCase())],
   [new RegExp(`^/console/networks/(${UUID})/history$`), (ctx, id) => networkHistory(ctx, id.toLowerCase())],
+  [/^\/console\/review$/, (ctx) => reviewQueue(ctx)],
 ];
 
 function chrome(ctx) {
@@ -35,6 +37,7 @@ function chrome(ctx) {
   fill($("nav"), 
     el("a", { href: href("/console/"), "aria-current": location.pathname === "/console/" ? "page" : null }, ctx.staff ? t.allNetworks : t.myNetworks),
     el("a", { href: href("/console/networks/new"), "aria-current": location.pathname === "/console/networks/new" ? "page" : null }, t.newNetwork),
+    ctx.staff ? el("a", { href: href("/console/review"), "aria-current": location.pathname === "/console/review" ? "page" : null }, t.reviewQueue) : null,
   );
 }
 
@@ -59,12 +62,12 @@ function context(me, vocabularies) {
       return me.roles.includes("ros_adviser") && Boolean(me.org) && network.ros_org === me.org.toLowerCase();
     },
     /** A clear page instead of a form the user cannot use: 403 not allowed, 404 not found. */
-    refused(code) {
+    refused(code, message) {
       const forbidden = code === 403;
       this.title(forbidden ? t.notAllowedTitle : t.notFoundTitle);
       status("");
       fill($("content"), 
-        el("p", { class: "refused", id: "refused", "data-status": String(code) }, forbidden ? t.notAllowed : t.noNetwork),
+        el("p", { class: "refused", id: "refused", "data-status": String(code) }, message || (forbidden ? t.notAllowed : t.noNetwork)),
         el("p", {}, el("a", { href: href("/console/") }, t.backToList)),
       );
     },

@@ -72,3 +72,28 @@ export function rebase(base, mine, theirs, choices = {}) {
   for (const f of conflicts) if (choices[f] === "mine") merged[f] = structuredClone(mine[f]);
   return merged;
 }
+
+/**
+ * What changed since the network was last published, from its history (revisions oldest
+ * first, each `{state, changes: [{field, old, new}]}`): per field its value then and now.
+ * `published` is false when it never was (then every field it has is new).
+ */
+export function sincePublished(revisions) {
+  let from = 0;
+  let published = false;
+  revisions.forEach((r, i) => {
+    if (r.state === "published") {
+      from = i + 1;
+      published = true;
+    }
+  });
+  const fields = new Map();
+  for (const r of revisions.slice(from)) {
+    for (const c of r.changes) {
+      if (c.field === "state" || c.field === "reason") continue;
+      const seen = fields.get(c.field);
+      fields.set(c.field, { field: c.field, old: seen ? seen.old : c.old, new: c.new });
+    }
+  }
+  return { published, changes: [...fields.values()].filter((c) => !same(c.old, c.new)) };
+}

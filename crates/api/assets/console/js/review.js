@@ -1,0 +1,113 @@
+// IKNL staff: the review queue. Submitted networks, the one waiting longest first, each with
+// what changed since its published version; "Publish", or "Send back" with a reason.
+
+import { api, ApiError } from "./api.js";
+import { $, alert, el, fill, status } from "./dom.js";
+import { date, href, t } from "./i18n.js";
+import { sincePublished } from "./merge.js";
+
+function shown(value) {
+  if (value === null || value === undefined || (Array.isArray(value) && value.length === 0)) return el("span", { class: "muted" }, t.empty);
+  if (typeof value === "object") return el("code", { class: "json" }, JSON.stringify(value, null, 1));
+  return String(value);
+}
+
+export async function reviewQueue(ctx) {
+  ctx.title(t.reviewQueue);
+  if (!ctx.staff) return ctx.refused(403, t.reviewStaffOnly);
+  status(t.loading);
+  const { body } = await api("/v1/networks?state=submitted&sort=updated_at&per_page=100");
+  status(t.waiting(body.page.total_items));
+  if (body.items.length === 0) {
+    fill($("content"), el("p", { class: "empty" }, t.queueEmpty));
+    return;
+  }
+  fill(
+    $("content"),
+    el(
+      "ol",
+      { class: "queue", id: "queue" },
+      body.items.map((n) => {
+        const panel = el("div", { class: "review-panel", id: `review-${n.id}`, hidden: true });
+        const open = el(
+          "button",
+          { type: "button", class: "add", "aria-expanded": "false", "aria-controls": panel.id, onclick: () => toggle(n, open, panel) },
+          t.review(n.name),
+        );
+        return el(
+          "li",
+          { class: "queued", "data-id": n.id },
+          el("h2", {}, el("a", { href: href(`/console/networks/${n.id}`) }, n.name)),
+          el("p", { class: "meta" }, `${ctx.label("network_types", n.type)} · ${n.ros_org || "—"} · ${t.submittedOn(date(n.updated_at, true))}`),
+          open,
+          panel,
+        );
+      }),
+    ),
+  );
+}
+
+async function toggle(network, button, panel) {
+  const opening = panel.hidden;
+  panel.hidden = !opening;
+  button.setAttribute("aria-expanded", String(opening));
+  if (!opening || panel.dataset.loaded) return;
+  panel.dataset.loaded = "1";
+  fill(panel, el("p", {}, t.loading));
+  const [current, history] = await Promise.all([api(`/v1/networks/${network.id}`, { cache: "no-store" }), api(`/v1/networks/${network.id}/history`)]);
+  const diff = sincePublished(history.body.items);
+  const q = current.body.qualification;
+  const reasonId = `reason-${network.id}`;
+  const reason = el("textarea", { id: reasonId, rows: "2", "aria-describedby": `${reasonId}-error` });
+  const reasonError = el("span", { id: `${reasonId}-error`, class: "field-error" });
+  reason.addEventListener("input", () => {
+    reasonError.textContent = "";
+    reason.removeAttribute("aria-invalid");
+  });
+  const act = async (to) => {
+    alert("");
+    if (to === "draft" && !reason.value.trim()) {
+      reasonError.textContent = t.reasonRequired;
+      reason.setAttribute("aria-invalid", "true");
+      reason.focus();
+      return;
+    }
+    try {
+      await api(`/v1/networks/${network.id}/transitions`, {
+        method: "POST",
+        json: to === "draft" ? { to, reason: reason.value.trim() } : { to },
+        headers: { "If-Match": current.etag },
+      });
+      const item = panel.closest("li");
+      item.remove();
+      status(to === "published" ? t.publishedNamed(network.name) : t.sentBackNamed(network.name));
+      $("main").focus();
+      if (!document.querySelector("#queue li")) fill($("content"), el("p", { class: "empty" }, t.queueEmpty));
+    } catch (e) {
+      if (!(e instanceof ApiError)) throw e;
+      if (e.status === 412) alert(t.changedMeanwhile);
+      else if (e.status !== 401) alert(e.message);
+    }
+  };
+  fill(
+    panel,
+    el("h3", {}, diff.published ? t.changesSincePublished : t.neverPublished),
+    diff.changes.length === 0
+      ? el("p", { class: "muted" }, t.noChanges)
+      : el(
+          "table",
+          { class: "changes" },
+          el("caption", { class: "visually-hidden" }, diff.published ? t.changesSincePublished : t.neverPublished),
+          el("thead", {}, el("tr", {}, el("th", { scope: "col" }, t.field), el("th", { scope: "col" }, diff.published ? t.publishedValue : t.oldValue), el("th", { scope: "col" }, t.submittedValue))),
+          el("tbody", {}, diff.changes.map((c) => el("tr", { "data-field": c.field }, el("th", { scope: "row" }, c.field), el("td", { class: "old" }, shown(c.old)), el("td", { class: "new" }, shown(c.new))))),
+        ),
+    q.applicable ? el("p", {}, q.qualified ? t.qualifiedYes : t.qualifiedNo, ` ${t.criteriaMet(q.criteria.filter((c) => c.met === true).length)}`) : null,
+    el(
+      "div",
+      { class: "actions" },
+      el("button", { type: "button", class: "primary", onclick: () => act("published") }, t.publish),
+    ),
+    el("p", { class: "field" }, el("label", { for: reasonId }, t.reason), reason, reasonError),
+    el("div", { class: "actions" }, el("button", { type: "button", onclick: () => act("draft") }, t.sendBack)),
+  );
+}
