@@ -54,6 +54,20 @@ async fn pages_are_served_dutch_first() {
             .expect("html")
             .contains("<html lang=\"nl\" ")
     );
+    // The rest of a page's query is its script's (a list's filters): still the page.
+    let filtered = app
+        .get("/console/?lang=en&type=oncology_care_network&state=draft&q=&sort=name")
+        .send()
+        .await
+        .expect("console");
+    assert_eq!(filtered.status(), 200);
+    assert!(
+        filtered
+            .text()
+            .await
+            .expect("html")
+            .contains("<html lang=\"en\" ")
+    );
     let moved = app.get("/console").send().await.expect("console");
     assert_eq!(moved.status(), StatusCode::PERMANENT_REDIRECT);
     for (lang, words) in [

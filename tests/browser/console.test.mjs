@@ -467,6 +467,33 @@ describe("the console in headless Chromium", { concurrency: false }, () => {
     await page.getByText("Your unsaved changes from before signing in again have been restored.").waitFor();
   });
 
+  test("staff filters all networks as the API does and downloads exactly them as CSV, formulas neutralised", async () => {
+    const formula = await staffApi("/v1/networks", { method: "POST", json: { name: "=1+1 [TEST] formule", type: "oncology_care_network", scale: "local", ros_org: ROS } });
+    assert.equal(formula.status, 201, JSON.stringify(formula.body));
+    const page = await newPage();
+    await signIn(page, "iknl_staff", null, "/console/");
+    await page.locator("#filters").waitFor();
+    assert.equal(await page.textContent("#title"), "All networks");
+    await page.getByLabel("Type").selectOption("oncology_care_network");
+    await page.getByLabel("State").selectOption("draft");
+    await page.getByRole("button", { name: "Filter", exact: true }).click();
+    await page.waitForURL(/type=oncology_care_network/);
+    await page.locator("#networks tbody tr").first().waitFor();
+    const api = (await staffApi("/v1/networks?type=oncology_care_network&state=draft&per_page=100")).body;
+    assert.deepEqual(await page.locator("#networks tbody th").allTextContents(), api.items.map((n) => n.name));
+    assert.equal(await page.getByLabel("State").inputValue(), "draft", "the form shows the filter in use");
+    await axe(page, "all networks, filtered");
+    await shot(page, "console-all-networks.png");
+
+    const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Download CSV" }).click()]);
+    const csv = fs.readFileSync(await download.path(), "utf8").replace(/^\ufeff/, "");
+    const lines = csv.trim().split("\r\n");
+    assert.equal(lines[0].split(",")[1], '"name"');
+    assert.equal(lines.length - 1, api.page.total_items, "one row per network that matches");
+    assert.ok(lines.some((l) => l.includes(`"'=1+1 [TEST] formule"`)), "a leading = is neutralised");
+    assert.ok(!lines.some((l) => l.includes(',"=1+1')), "no cell starts with =");
+  });
+
   test("the console's own JS and CSS stay under 150 kB compressed", async () => {
     const origin = new URL(API).origin;
     const files = [...new Set(requests.filter((u) => u.startsWith(`${origin}/console/static/`)).map((u) => u.split("?")[0]))].sort();
@@ -484,7 +511,8 @@ describe("the console in headless Chromium", { concurrency: false }, () => {
 
   test("no console page asked another origin for anything, and none threw", () => {
     const origin = new URL(API).origin;
-    const foreign = requests.filter((u) => !u.startsWith(origin) && !u.startsWith("data:"));
+    // blob: URLs of this origin are the CSV downloads the page makes itself.
+    const foreign = requests.filter((u) => !u.startsWith(origin) && !u.startsWith("data:") && !u.startsWith(`blob:${origin}/`));
     assert.deepEqual(foreign, []);
     assert.ok(requests.length > 5, `the pages made requests (${requests.length})`);
     assert.deepEqual(pageErrors, []);

@@ -146,12 +146,21 @@ impl Lang {
 #[into_params(parameter_in = Query)]
 pub struct PageQuery {
     /// `en` for English; anything else (or nothing) gives Dutch, the console's default, so a
-    /// mistyped link still opens a page.
+    /// mistyped link still opens a page. Other parameters are the page script's (a list's
+    /// filters) and do not change what the server sends.
     #[param(example = "en")]
     pub lang: Option<String>,
 }
 
 impl crate::extract::ListParams for PageQuery {}
+
+/// The `lang` of a console page's address. The page's script keeps its own state in the rest
+/// of the query (a list's filters), so other parameters are the script's and ignored here.
+fn page_lang(req: &HttpRequest) -> Option<String> {
+    url::form_urlencoded::parse(req.query_string().as_bytes())
+        .find(|(k, _)| k == "lang")
+        .map(|(_, v)| v.into_owned())
+}
 
 /// The sign-in page's parameters.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -213,17 +222,13 @@ pub async fn console_redirect() -> HttpResponse {
     params(PageQuery),
     responses(
         (status = 200, description = "The console page", content_type = "text/html", body = String),
-        (status = 400, description = "A query parameter is invalid", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/console/")]
-pub async fn console_index(
-    query: crate::extract::Query<PageQuery>,
-    console: web::Data<Console>,
-) -> HttpResponse {
+pub async fn console_index(req: HttpRequest, console: web::Data<Console>) -> HttpResponse {
     spa(
         actix_web::http::StatusCode::OK,
-        query.lang.as_deref(),
+        page_lang(&req).as_deref(),
         &console,
     )
 }
@@ -328,14 +333,13 @@ const SECTIONS: [&str; 2] = ["networks", "review"];
     params(("section" = String, Path, description = "`networks` or `review`"), PageQuery),
     responses(
         (status = 200, description = "The console page", content_type = "text/html", body = String),
-        (status = 400, description = "A query parameter is invalid", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such page (the console says so)", content_type = "text/html", body = String),
     )
 )]
 #[get("/console/{section}")]
 pub async fn console_section(
+    req: HttpRequest,
     section: web::Path<String>,
-    query: crate::extract::Query<PageQuery>,
     console: web::Data<Console>,
 ) -> HttpResponse {
     let status = if SECTIONS.contains(&section.as_str()) {
@@ -343,7 +347,7 @@ pub async fn console_section(
     } else {
         actix_web::http::StatusCode::NOT_FOUND
     };
-    spa(status, query.lang.as_deref(), &console)
+    spa(status, page_lang(&req).as_deref(), &console)
 }
 
 /// A network in the console: `new` for the form of a new network, a network id for its form
@@ -353,17 +357,20 @@ pub async fn console_section(
     params(("id" = String, Path, description = "`new` or a network id (UUID)"), PageQuery),
     responses(
         (status = 200, description = "The console page", content_type = "text/html", body = String),
-        (status = 400, description = "A query parameter is invalid", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "Neither `new` nor a UUID (the console says so)", content_type = "text/html", body = String),
     )
 )]
 #[get("/console/networks/{id}")]
 pub async fn console_network(
+    req: HttpRequest,
     id: web::Path<String>,
-    query: crate::extract::Query<PageQuery>,
     console: web::Data<Console>,
 ) -> HttpResponse {
-    spa(network_page_status(&id), query.lang.as_deref(), &console)
+    spa(
+        network_page_status(&id),
+        page_lang(&req).as_deref(),
+        &console,
+    )
 }
 
 /// The history of a network in the console, field by field.
@@ -372,14 +379,13 @@ pub async fn console_network(
     params(("id" = String, Path, description = "A network id (UUID)"), PageQuery),
     responses(
         (status = 200, description = "The console page", content_type = "text/html", body = String),
-        (status = 400, description = "A query parameter is invalid", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "Not a UUID (the console says so)", content_type = "text/html", body = String),
     )
 )]
 #[get("/console/networks/{id}/history")]
 pub async fn console_history(
+    req: HttpRequest,
     id: web::Path<String>,
-    query: crate::extract::Query<PageQuery>,
     console: web::Data<Console>,
 ) -> HttpResponse {
     let status = if uuid::Uuid::parse_str(&id).is_ok() {
@@ -387,7 +393,7 @@ pub async fn console_history(
     } else {
         actix_web::http::StatusCode::NOT_FOUND
     };
-    spa(status, query.lang.as_deref(), &console)
+    spa(status, page_lang(&req).as_deref(), &console)
 }
 
 fn network_page_status(id: &str) -> actix_web::http::StatusCode {
