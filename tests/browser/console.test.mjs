@@ -16,13 +16,12 @@ import zlib from "node:zlib";
 import path from "node:path";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
-import { chromium } from "playwright-core";
+import { launchChromium } from "./chromium.mjs";
 
 const require = createRequire(import.meta.url);
 const AXE = fs.readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
 const API = (process.env.ONCONET_URL || "http://127.0.0.1:8080").replace(/\/+$/, "");
 const STAFF_TOKEN = process.env.ONCONET_STAFF_TOKEN || "";
-const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ARTIFACTS = process.env.ARTIFACTS_DIR || path.resolve(HERE, "../../artifacts");
 const TIMEOUT = 20_000;
@@ -113,20 +112,7 @@ async function rosNetworks() {
 
 before(async () => {
   fs.mkdirSync(ARTIFACTS, { recursive: true });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--disable-dev-shm-usage",
-    ],
-  });
+  browser = await launchChromium();
 });
 
 after(async () => {

@@ -14,11 +14,10 @@ import http from "node:http";
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { chromium } from "playwright-core";
+import { launchChromium } from "./chromium.mjs";
 
 const API = (process.env.ONCONET_URL || "http://127.0.0.1:8080").replace(/\/+$/, "");
 const STAFF_TOKEN = process.env.ONCONET_STAFF_TOKEN || "";
-const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ARTIFACTS = process.env.ARTIFACTS_DIR || path.resolve(HERE, "../../artifacts");
 const TIMEOUT = 20_000;
@@ -188,21 +187,7 @@ before(async () => {
   closedPort = await freePortThenClose();
   host = await startHost();
   fs.mkdirSync(ARTIFACTS, { recursive: true });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    // playwright-core starts Chromium with a fresh temporary profile (user-data dir) each launch.
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--disable-dev-shm-usage",
-    ],
-  });
+  browser = await launchChromium();
 });
 
 after(async () => {

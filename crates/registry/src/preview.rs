@@ -119,17 +119,11 @@ impl Registry {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use geo::{MultiPolygon, polygon};
+    use geo::{MultiPolygon, Rect};
     use onconet_spatial::Region;
 
-    fn square(x0: f64, y0: f64, size: f64) -> MultiPolygon<f64> {
-        MultiPolygon::new(vec![polygon![
-            (x: x0, y: y0),
-            (x: x0 + size, y: y0),
-            (x: x0 + size, y: y0 + size),
-            (x: x0, y: y0 + size),
-            (x: x0, y: y0),
-        ]])
+    fn square(x: f64, y: f64, d: f64) -> MultiPolygon<f64> {
+        MultiPolygon::new(vec![Rect::new((x, y), (x + d, y + d)).to_polygon()])
     }
 
     #[test]
@@ -156,8 +150,7 @@ mod tests {
         ]);
         // All of West and the western half of East.
         let area = square(5.0, 52.0, 0.1);
-        let mut half = square(5.1, 52.0, 0.1);
-        half.0[0] = polygon![(x: 5.1, y: 52.0), (x: 5.15, y: 52.0), (x: 5.15, y: 52.1), (x: 5.1, y: 52.1), (x: 5.1, y: 52.0)];
+        let half = MultiPolygon::new(vec![Rect::new((5.1, 52.0), (5.15, 52.1)).to_polygon()]);
         let both = onconet_spatial::union_all(&[area, half]);
         let r = reach(&layer, &both);
         assert_eq!(

@@ -342,12 +342,11 @@ pub async fn console_section(
     section: web::Path<String>,
     console: web::Data<Console>,
 ) -> HttpResponse {
-    let status = if SECTIONS.contains(&section.as_str()) {
-        actix_web::http::StatusCode::OK
-    } else {
-        actix_web::http::StatusCode::NOT_FOUND
-    };
-    spa(status, page_lang(&req).as_deref(), &console)
+    spa(
+        found(SECTIONS.contains(&section.as_str())),
+        page_lang(&req).as_deref(),
+        &console,
+    )
 }
 
 /// A network in the console: `new` for the form of a new network, a network id for its form
@@ -388,16 +387,20 @@ pub async fn console_history(
     id: web::Path<String>,
     console: web::Data<Console>,
 ) -> HttpResponse {
-    let status = if uuid::Uuid::parse_str(&id).is_ok() {
-        actix_web::http::StatusCode::OK
-    } else {
-        actix_web::http::StatusCode::NOT_FOUND
-    };
-    spa(status, page_lang(&req).as_deref(), &console)
+    spa(
+        found(uuid::Uuid::parse_str(&id).is_ok()),
+        page_lang(&req).as_deref(),
+        &console,
+    )
 }
 
 fn network_page_status(id: &str) -> actix_web::http::StatusCode {
-    if id == "new" || uuid::Uuid::parse_str(id).is_ok() {
+    found(id == "new" || uuid::Uuid::parse_str(id).is_ok())
+}
+
+/// 200 for a view of the console, 404 (still the page, which says so) for anything else.
+fn found(view: bool) -> actix_web::http::StatusCode {
+    if view {
         actix_web::http::StatusCode::OK
     } else {
         actix_web::http::StatusCode::NOT_FOUND

@@ -10,6 +10,17 @@ function shown(value) {
   return String(value);
 }
 
+/** Field changes `[{field, old, new}]` as a table of old and new values (history and review). */
+export function changesTable(caption, changes, oldHeader = t.oldValue, newHeader = t.newValue) {
+  return el(
+    "table",
+    { class: "changes" },
+    el("caption", { class: "visually-hidden" }, caption),
+    el("thead", {}, el("tr", {}, el("th", { scope: "col" }, t.field), el("th", { scope: "col" }, oldHeader), el("th", { scope: "col" }, newHeader))),
+    el("tbody", {}, changes.map((c) => el("tr", { "data-field": c.field }, el("th", { scope: "row" }, c.field), el("td", { class: "old" }, shown(c.old)), el("td", { class: "new" }, shown(c.new))))),
+  );
+}
+
 export async function networkHistory(ctx, id) {
   ctx.title(t.history);
   status(t.loading);
@@ -23,25 +34,14 @@ export async function networkHistory(ctx, id) {
   }
   ctx.title(`${t.history}: ${network.body.name}`);
   status("");
-  const items = [...history.body.items].reverse().map((r) =>
-    el(
+  const items = [...history.body.items].reverse().map((r) => {
+    const heading = t.revision(r.version, t.actions[r.action] || r.action, r.actor.name || r.actor.sub, date(r.at, true));
+    return el(
       "section",
       { class: "revision", "aria-labelledby": `rev-${r.version}` },
-      el("h2", { id: `rev-${r.version}` }, t.revision(r.version, t.actions[r.action] || r.action, r.actor.name || r.actor.sub, date(r.at, true))),
-      r.changes.length === 0
-        ? el("p", { class: "muted" }, t.noChanges)
-        : el(
-            "table",
-            { class: "changes" },
-            el("caption", { class: "visually-hidden" }, t.revision(r.version, t.actions[r.action] || r.action, r.actor.name || r.actor.sub, date(r.at, true))),
-            el("thead", {}, el("tr", {}, el("th", { scope: "col" }, t.field), el("th", { scope: "col" }, t.oldValue), el("th", { scope: "col" }, t.newValue))),
-            el(
-              "tbody",
-              {},
-              r.changes.map((c) => el("tr", {}, el("th", { scope: "row" }, c.field), el("td", { class: "old" }, shown(c.old)), el("td", { class: "new" }, shown(c.new)))),
-            ),
-          ),
-    ),
-  );
+      el("h2", { id: `rev-${r.version}` }, heading),
+      r.changes.length === 0 ? el("p", { class: "muted" }, t.noChanges) : changesTable(heading, r.changes),
+    );
+  });
   fill($("content"), el("p", {}, el("a", { href: href(`/console/networks/${id}`) }, t.editNetwork)), ...items);
 }

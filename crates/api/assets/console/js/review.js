@@ -4,13 +4,8 @@
 import { api, ApiError } from "./api.js";
 import { $, alert, el, fill, status } from "./dom.js";
 import { date, href, t } from "./i18n.js";
+import { changesTable } from "./history.js";
 import { sincePublished } from "./merge.js";
-
-function shown(value) {
-  if (value === null || value === undefined || (Array.isArray(value) && value.length === 0)) return el("span", { class: "muted" }, t.empty);
-  if (typeof value === "object") return el("code", { class: "json" }, JSON.stringify(value, null, 1));
-  return String(value);
-}
 
 export async function reviewQueue(ctx) {
   ctx.title(t.reviewQueue);
@@ -94,13 +89,7 @@ async function toggle(network, button, panel) {
     el("h3", {}, diff.published ? t.changesSincePublished : t.neverPublished),
     diff.changes.length === 0
       ? el("p", { class: "muted" }, t.noChanges)
-      : el(
-          "table",
-          { class: "changes" },
-          el("caption", { class: "visually-hidden" }, diff.published ? t.changesSincePublished : t.neverPublished),
-          el("thead", {}, el("tr", {}, el("th", { scope: "col" }, t.field), el("th", { scope: "col" }, diff.published ? t.publishedValue : t.oldValue), el("th", { scope: "col" }, t.submittedValue))),
-          el("tbody", {}, diff.changes.map((c) => el("tr", { "data-field": c.field }, el("th", { scope: "row" }, c.field), el("td", { class: "old" }, shown(c.old)), el("td", { class: "new" }, shown(c.new))))),
-        ),
+      : changesTable(diff.published ? t.changesSincePublished : t.neverPublished, diff.changes, diff.published ? t.publishedValue : t.oldValue, t.submittedValue),
     q.applicable ? el("p", {}, q.qualified ? t.qualifiedYes : t.qualifiedNo, ` ${t.criteriaMet(q.criteria.filter((c) => c.met === true).length)}`) : null,
     el(
       "div",
