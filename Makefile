@@ -40,7 +40,8 @@ check: ## The architecture: domain and spatial free of HTTP and SQL, the registr
 	@scripts/check-modules.py crates/*/
 	@echo "architecture: domain, spatial < registry (no HTTP) < api (no SQL); no module circle"
 
-unit: ## All Rust tests against a real PostgreSQL (stopped afterwards); their logs go to target/test-logs
+unit: ## All Rust tests against a real PostgreSQL and OpenID provider (stopped afterwards); their logs go to target/test-logs
+	@scripts/npm-deps.sh tests/oidc
 	@rm -rf "$(TEST_LOG_DIR)"; status=0; $(CARGO) test --locked --workspace || status=$$?; \
 	  $(CARGO) run --quiet --locked --bin onconet -- db stop --data-dir $(TEST_PG_DIR) || true; \
 	  exit $$status

@@ -12,6 +12,7 @@ mod health;
 mod history;
 mod migrations;
 mod networks;
+mod oidc;
 mod openapi;
 mod operations;
 mod preview;

@@ -13,17 +13,11 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import zlib from "node:zlib";
-import path from "node:path";
-import { createRequire } from "node:module";
-import { fileURLToPath } from "node:url";
 import { launchChromium } from "./chromium.mjs";
+import { ARTIFACTS, axe, mapPoint, previewSettled, shot } from "./console-kit.mjs";
 
-const require = createRequire(import.meta.url);
-const AXE = fs.readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
 const API = (process.env.ONCONET_URL || "http://127.0.0.1:8080").replace(/\/+$/, "");
 const STAFF_TOKEN = process.env.ONCONET_STAFF_TOKEN || "";
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const ARTIFACTS = process.env.ARTIFACTS_DIR || path.resolve(HERE, "../../artifacts");
 const TIMEOUT = 20_000;
 const ROS = "demo-ros";
 
@@ -41,28 +35,6 @@ async function newPage() {
   return page;
 }
 
-/** axe-core on the page as it is: the serious and critical violations (none allowed). */
-async function axe(page, name) {
-  await page.addScriptTag({ content: AXE });
-  const result = await page.evaluate(async () =>
-    // eslint-disable-next-line no-undef
-    axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"] } }),
-  );
-  const bad = result.violations.filter((v) => ["serious", "critical"].includes(v.impact));
-  assert.deepEqual(
-    bad.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).join("; ")})`),
-    [],
-    `axe-core on ${name}`,
-  );
-  return result;
-}
-
-async function shot(page, file) {
-  const target = path.join(ARTIFACTS, file);
-  await page.screenshot({ path: target, fullPage: true });
-  return target;
-}
-
 /** Signs in on the development page (mouse and keyboard both work; the keyboard story is above). */
 async function signIn(page, role, org, next = "/console/", lang = "en") {
   await page.goto(`${API}/console/sign-in?lang=${lang}&next=${encodeURIComponent(next)}`);
@@ -78,26 +50,6 @@ async function staffApi(path, options = {}) {
   if (options.json !== undefined) headers["Content-Type"] = headers["Content-Type"] || "application/json";
   const r = await fetch(`${API}${path}`, { method: options.method || "GET", headers, body: options.json === undefined ? undefined : JSON.stringify(options.json) });
   return { status: r.status, etag: r.headers.get("etag"), body: await r.json().catch(() => null) };
-}
-
-/** Waits until the form's preview has answered for what is in the form now. */
-async function previewSettled(page) {
-  await page.waitForFunction(() => {
-    const box = document.getElementById("loppsoz");
-    return box && !box.textContent.includes("Loading");
-  });
-  await page.waitForTimeout(700); // the preview waits 400 ms after the last keystroke
-  await page.waitForLoadState("networkidle");
-}
-
-/** The page position of a place on the area editor's map. */
-async function mapPoint(page, lat, lon) {
-  return page.evaluate(([la, lo]) => {
-    const map = document.getElementById("area-map").leafletMap;
-    const p = map.latLngToContainerPoint([la, lo]);
-    const box = map.getContainer().getBoundingClientRect();
-    return { x: box.left + p.x, y: box.top + p.y };
-  }, [lat, lon]);
 }
 
 /** The networks the API lists for the demo ROS in every state (what "My networks" shows). */

@@ -115,6 +115,8 @@ pub enum ApiError {
     PreconditionRequired,
     /// 429: too many requests from this client.
     TooManyRequests { retry_after: u64, limit: u32 },
+    /// 502: a server we depend on (the identity provider) answered wrongly or not at all.
+    BadGateway(String),
     /// 503: a dependency (the database) is unavailable.
     Unavailable(String),
     /// 500: a bug or an outage; the cause is logged, not sent.
@@ -211,6 +213,11 @@ impl ApiError {
                 "rate-limited",
                 "Too many requests",
             ),
+            BadGateway(_) => (
+                StatusCode::BAD_GATEWAY,
+                "bad-gateway",
+                "A server this one depends on failed",
+            ),
             Unavailable(_) => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 "unavailable",
@@ -236,6 +243,7 @@ impl ApiError {
             | Conflict(d)
             | RequestTimeout(d)
             | UnsupportedMediaType(d)
+            | BadGateway(d)
             | Unavailable(d) => (Some(d.clone()), vec![]),
             PreconditionFailed { current_etag } => (
                 Some(format!(

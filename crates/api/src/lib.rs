@@ -9,6 +9,7 @@ pub mod error;
 pub mod etag;
 pub mod extract;
 pub mod methods;
+pub mod oidc;
 pub mod openapi;
 pub mod ratelimit;
 pub mod request_span;
@@ -70,6 +71,8 @@ where
     .service(routes::console::sign_in_page)
     .service(routes::console::dev_sign_in)
     .service(routes::console::sign_out)
+    .service(routes::console::oidc_start)
+    .service(routes::console::oidc_callback)
     .service(routes::console::console_history)
     .service(routes::console::console_network)
     .service(routes::console::console_section)

@@ -34,6 +34,25 @@ pub struct AuthSettings {
     pub jwt_audience: String,
 }
 
+/// The console's OpenID Connect sign-in (DESIGN §7). Needs `ONCONET_JWKS` (the provider's
+/// keys), `ONCONET_JWT_ISSUER` and `ONCONET_JWT_AUDIENCE` for the access tokens it gives.
+#[derive(Debug, Clone, Args)]
+pub struct OidcSettings {
+    /// The identity provider's issuer URL (discovery at `/.well-known/openid-configuration`).
+    #[arg(long, env = "ONCONET_OIDC_ISSUER", requires = "oidc_client_id")]
+    pub oidc_issuer: Option<String>,
+    /// The console's client id at the identity provider.
+    #[arg(long, env = "ONCONET_OIDC_CLIENT_ID", requires = "oidc_issuer")]
+    pub oidc_client_id: Option<String>,
+    /// The client secret (a confidential client); without it a public client with PKCE.
+    #[arg(long, env = "ONCONET_OIDC_CLIENT_SECRET", hide_env_values = true)]
+    pub oidc_client_secret: Option<SecretString>,
+    /// The redirect URL registered at the provider (default: `/console/callback` on the host
+    /// the browser used).
+    #[arg(long, env = "ONCONET_OIDC_REDIRECT_URL")]
+    pub oidc_redirect_url: Option<String>,
+}
+
 #[derive(Debug, Clone, Args)]
 pub struct ServeSettings {
     /// Address to listen on.
@@ -76,6 +95,8 @@ pub struct ServeSettings {
     /// The attribution the tile server asks for.
     #[arg(long, env = "ONCONET_CONSOLE_TILE_ATTRIBUTION", default_value = "")]
     pub console_tile_attribution: String,
+    #[command(flatten)]
+    pub oidc: OidcSettings,
     /// HTTP worker threads (default: one per core).
     #[arg(long, env = "ONCONET_WORKERS")]
     pub workers: Option<usize>,

@@ -163,6 +163,30 @@ fn dev_minter(
     )))
 }
 
+/// The console's OpenID Connect sign-in, when an identity provider is configured. Its tokens
+/// are checked with the provider's keys, so `ONCONET_JWKS` must be set too (and development
+/// tokens are then refused).
+fn relying_party(settings: &ServeSettings) -> Result<Option<Arc<onconet_api::oidc::RelyingParty>>> {
+    let oidc = &settings.oidc;
+    let (Some(issuer), Some(client_id)) = (&oidc.oidc_issuer, &oidc.oidc_client_id) else {
+        return Ok(None);
+    };
+    if settings.auth.jwks.is_none() {
+        anyhow::bail!(
+            "ONCONET_OIDC_ISSUER is set but ONCONET_JWKS is not: set ONCONET_JWKS to the identity provider's keys (its jwks_uri), and ONCONET_JWT_ISSUER / ONCONET_JWT_AUDIENCE to what its access tokens carry"
+        );
+    }
+    let party = onconet_api::oidc::RelyingParty::new(onconet_api::oidc::OidcSettings {
+        issuer: issuer.clone(),
+        client_id: client_id.clone(),
+        client_secret: oidc.oidc_client_secret.clone(),
+        redirect_url: oidc.oidc_redirect_url.clone(),
+    })
+    .map_err(anyhow::Error::msg)?;
+    tracing::info!(issuer = %issuer, client_id = %client_id, "console sign-in through OpenID Connect");
+    Ok(Some(Arc::new(party)))
+}
+
 /// A built, not yet running application.
 pub struct Application {
     port: u16,
@@ -215,6 +239,7 @@ impl Application {
         )
         .map_err(anyhow::Error::msg)?;
         ops.console.dev_minter = dev_minter(&settings.auth, &settings.data)?;
+        ops.console.oidc = relying_party(settings)?;
         ops.console.tiles = settings
             .console_tile_url
             .as_deref()

@@ -3,7 +3,7 @@
 use crate::db::TestDb;
 use anyhow::Result;
 use onconet::dev_keys;
-use onconet::settings::{AuthSettings, DataSettings, ServeSettings};
+use onconet::settings::{AuthSettings, DataSettings, OidcSettings, ServeSettings};
 use onconet::startup::Application;
 use onconet_domain::Role;
 use secrecy::SecretString;
@@ -128,6 +128,12 @@ fn settings_for(database_url: &str, data_dir: &std::path::Path) -> ServeSettings
         workers: Some(1),
         console_tile_url: None,
         console_tile_attribution: String::new(),
+        oidc: OidcSettings {
+            oidc_issuer: None,
+            oidc_client_id: None,
+            oidc_client_secret: None,
+            oidc_redirect_url: None,
+        },
         data: DataSettings {
             data_dir: data_dir.to_owned(),
             database_url: Some(SecretString::from(database_url.to_owned())),

@@ -13,6 +13,7 @@ mod app;
 mod db;
 pub mod fixtures;
 pub mod logs;
+pub mod oidc;
 
 pub use app::{TestApp, spawn_app, spawn_app_with, spawn_peer};
 pub use db::{TestDb, cluster_url};

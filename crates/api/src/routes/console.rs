@@ -2,8 +2,9 @@
 //! and their script are compiled into the binary; the script is a client of the public API,
 //! signed in by a session cookie that carries the user's token (HttpOnly, SameSite=Lax, Secure
 //! behind https) and a CSRF cookie whose value every write echoes in `X-CSRF-Token`
-//! (`crate::auth`). This module serves the pages and the development sign-in; OpenID Connect
-//! sign-in comes next (issue 15).
+//! (`crate::auth`). This module serves the pages and the sign-in: OpenID Connect when an
+//! identity provider is configured (`crate::oidc`), the development page while `ONCONET_JWKS`
+//! is unset.
 
 use crate::auth::{CSRF_COOKIE, SESSION_COOKIE};
 use crate::error::{ApiError, ApiResult, InvalidParam, Problem};
@@ -17,6 +18,11 @@ use utoipa::{IntoParams, ToSchema};
 
 const INDEX: &str = include_str!("../../assets/console/index.html");
 const SIGN_IN: &str = include_str!("../../assets/console/sign-in.html");
+const SIGN_IN_OIDC: &str = include_str!("../../assets/console/sign-in-oidc.html");
+
+/// The cookie that holds a started OpenID Connect sign-in ([`crate::oidc::Pending`]) until the
+/// provider sends the browser back: HttpOnly, for the callback's path only, ten minutes.
+pub const PENDING_COOKIE: &str = "onconet_oidc";
 
 /// The console's own scripts and style sheets, compiled into the binary (`debug-embed`: the
 /// debug build too, so tests run what ships). Pages are served by their routes, not here.
@@ -58,6 +64,8 @@ pub type DevMinter = Arc<dyn Fn(&DevToken<'_>) -> Result<String, String> + Send 
 #[derive(Clone, Default)]
 pub struct Console {
     pub dev_minter: Option<DevMinter>,
+    /// OpenID Connect sign-in (`ONCONET_OIDC_ISSUER`, `ONCONET_OIDC_CLIENT_ID`).
+    pub oidc: Option<Arc<crate::oidc::RelyingParty>>,
     /// A tile server for the maps' background (none by default: the console then asks no
     /// other origin for anything, and the maps show the API's own region outlines).
     pub tiles: Option<Tiles>,
@@ -424,12 +432,37 @@ pub async fn sign_in_page(
     console: web::Data<Console>,
     query: crate::extract::Query<SignInQuery>,
 ) -> ApiResult<HttpResponse> {
-    if console.dev_minter.is_none() {
-        return Err(no_sign_in());
-    }
     let lang = Lang::of(query.lang.as_deref());
     let l = |nl, en| lang.pick(nl, en);
     let next = console_path(query.next.as_deref()).unwrap_or("/console/");
+    if let Some(oidc) = &console.oidc {
+        let provider = url::Url::parse(oidc.issuer())
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_owned))
+            .unwrap_or_default();
+        let html = SIGN_IN_OIDC
+            .replace("{{LANG}}", lang.code())
+            .replace("{{NEXT}}", next)
+            .replace("{{TITLE}}", l("Inloggen", "Sign in"))
+            .replace(
+                "{{EXPLAIN}}",
+                &attribute(&match lang {
+                    Lang::Nl => format!(
+                        "U logt in bij uw organisatie ({provider}) en komt daarna hier terug."
+                    ),
+                    Lang::En => format!(
+                        "You sign in with your organisation ({provider}) and then come back here."
+                    ),
+                }),
+            )
+            .replace("{{SIGN_IN}}", l("Inloggen", "Sign in"))
+            .replace("{{OTHER_LANG}}", l("en", "nl"))
+            .replace("{{OTHER_LANG_LABEL}}", l("English", "Nederlands"));
+        return Ok(page(html, None));
+    }
+    if console.dev_minter.is_none() {
+        return Err(no_sign_in());
+    }
     let html = SIGN_IN
         .replace("{{LANG}}", lang.code())
         .replace("{{NEXT}}", next)
@@ -461,8 +494,14 @@ pub async fn sign_in_page(
 
 fn no_sign_in() -> ApiError {
     ApiError::NotFound(
-        "no console sign-in is configured: development sign-in is off while ONCONET_JWKS is set"
+        "no console sign-in is configured: development sign-in is off while ONCONET_JWKS is set, and no identity provider is set (ONCONET_OIDC_ISSUER, ONCONET_OIDC_CLIENT_ID)"
             .into(),
+    )
+}
+
+fn no_oidc() -> ApiError {
+    ApiError::NotFound(
+        "no identity provider is configured (ONCONET_OIDC_ISSUER, ONCONET_OIDC_CLIENT_ID)".into(),
     )
 }
 
@@ -554,11 +593,27 @@ pub async fn dev_sign_in(
         ttl_seconds: DEV_SESSION_SECONDS,
     })
     .map_err(ApiError::internal)?;
-    let lang = Lang::of(form.lang.as_deref());
+    Ok(signed_in(
+        &req,
+        token,
+        DEV_SESSION_SECONDS,
+        console_path(form.next.as_deref()).unwrap_or("/console/"),
+        Lang::of(form.lang.as_deref()),
+    ))
+}
+
+/// Signed in: the token becomes the session cookie (HttpOnly) for `seconds`, with a new CSRF
+/// cookie beside it; then on to the console page `next`.
+fn signed_in(
+    req: &HttpRequest,
+    token: String,
+    seconds: u64,
+    next: &str,
+    lang: Lang,
+) -> HttpResponse {
     let secure = req.connection_info().scheme() == "https";
-    let max_age = actix_web::cookie::time::Duration::seconds(
-        i64::try_from(DEV_SESSION_SECONDS).unwrap_or(i64::MAX),
-    );
+    let max_age =
+        actix_web::cookie::time::Duration::seconds(i64::try_from(seconds).unwrap_or(i64::MAX));
     let session = Cookie::build(SESSION_COOKIE, token)
         .path("/")
         .http_only(true)
@@ -572,19 +627,169 @@ pub async fn dev_sign_in(
         .secure(secure)
         .max_age(max_age)
         .finish();
-    Ok(HttpResponse::SeeOther()
-        .insert_header((
-            header::LOCATION,
-            format!(
-                "{}?lang={}",
-                console_path(form.next.as_deref()).unwrap_or("/console/"),
-                lang.code()
-            ),
-        ))
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, format!("{next}?lang={}", lang.code())))
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .cookie(session)
         .cookie(csrf)
+        .cookie(pending_cookie(req, String::new(), true))
+        .finish()
+}
+
+/// The cookie of a started OpenID Connect sign-in (or its removal).
+fn pending_cookie(req: &HttpRequest, value: String, remove: bool) -> Cookie<'static> {
+    let mut c = Cookie::build(PENDING_COOKIE, value)
+        .path("/console/callback")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(req.connection_info().scheme() == "https")
+        .max_age(actix_web::cookie::time::Duration::seconds(
+            crate::oidc::PENDING_SECONDS,
+        ))
+        .finish();
+    if remove {
+        c.make_removal();
+    }
+    c
+}
+
+/// Starts an OpenID Connect sign-in: on to the identity provider (authorization code flow with
+/// PKCE), which sends the browser back to `/console/callback`.
+#[utoipa::path(
+    tag = "console",
+    params(SignInQuery),
+    responses(
+        (status = 303, description = "On to the identity provider", headers(("Set-Cookie" = String, description = "The started sign-in (HttpOnly, ten minutes)"))),
+        (status = 400, description = "A query parameter is invalid", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No identity provider is configured", body = Problem, content_type = "application/problem+json"),
+        (status = 502, description = "The identity provider cannot be reached", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/console/sign-in/oidc")]
+pub async fn oidc_start(
+    req: HttpRequest,
+    console: web::Data<Console>,
+    query: crate::extract::Query<SignInQuery>,
+) -> ApiResult<HttpResponse> {
+    let Some(oidc) = console.oidc.clone() else {
+        return Err(no_oidc());
+    };
+    let redirect = oidc.redirect_url({
+        let info = req.connection_info();
+        format!("{}://{}/console/callback", info.scheme(), info.host())
+    });
+    let next = console_path(query.next.as_deref()).unwrap_or("/console/");
+    let lang = Lang::of(query.lang.as_deref());
+    let (url, pending) = oidc
+        .start(redirect, next.to_owned(), lang.code().to_owned())
+        .await?;
+    Ok(HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, url.as_str()))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .cookie(pending_cookie(&req, pending.encode(), false))
         .finish())
+}
+
+/// What the identity provider sends back (RFC 6749 §4.1.2, RFC 9207 `iss`); other parameters
+/// a provider adds (e.g. `session_state`) are ignored.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CallbackQuery {
+    /// The authorization code.
+    pub code: Option<String>,
+    /// The `state` this server sent; it must match the browser's started sign-in.
+    pub state: Option<String>,
+    /// The provider's error code, when it did not sign the user in (e.g. `access_denied`).
+    pub error: Option<String>,
+    pub error_description: Option<String>,
+    /// The provider's issuer (RFC 9207); when given it must be the configured one.
+    pub iss: Option<String>,
+}
+
+impl crate::extract::ListParams for CallbackQuery {}
+
+/// The identity provider sends the browser back here: the code is exchanged, the ID token and
+/// then the access token are checked (the latter by the API's own rules), and the access token
+/// becomes the session; then on to the page the user came from.
+#[utoipa::path(
+    tag = "console",
+    params(CallbackQuery),
+    responses(
+        (status = 303, description = "Signed in: on to the console", headers(("Set-Cookie" = String, description = "The session (HttpOnly) and CSRF cookies"))),
+        (status = 400, description = "No sign-in was started in this browser, the state does not match, or the code is missing, invalid or used", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "The identity provider did not sign the user in, or its token does not give access to the API", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No identity provider is configured", body = Problem, content_type = "application/problem+json"),
+        (status = 502, description = "The identity provider failed", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/console/callback")]
+pub async fn oidc_callback(
+    req: HttpRequest,
+    console: web::Data<Console>,
+    auth: web::Data<Arc<crate::auth::Authenticator>>,
+    query: crate::extract::Query<CallbackQuery>,
+) -> ApiResult<HttpResponse> {
+    let Some(oidc) = console.oidc.clone() else {
+        return Err(no_oidc());
+    };
+    let bad = |detail: &str| ApiError::BadRequest {
+        detail: detail.into(),
+        errors: vec![],
+    };
+    let pending = req
+        .cookie(PENDING_COOKIE)
+        .and_then(|c| crate::oidc::Pending::decode(c.value()))
+        .ok_or_else(|| {
+            bad("no sign-in was started in this browser, or it took longer than ten minutes: sign in again")
+        })?;
+    if query.state.as_deref() != Some(pending.state.as_str()) {
+        return Err(bad(
+            "the `state` does not match the sign-in started in this browser: sign in again",
+        ));
+    }
+    if let Some(iss) = &query.iss
+        && iss.trim_end_matches('/') != oidc.issuer().trim_end_matches('/')
+    {
+        return Err(bad(
+            "the answer comes from another identity provider (`iss`): sign in again",
+        ));
+    }
+    if let Some(error) = &query.error {
+        let description = query
+            .error_description
+            .as_deref()
+            .map(|d| format!(": {}", crate::error::abbreviated(d, 200)))
+            .unwrap_or_default();
+        return Err(ApiError::Unauthorized(format!(
+            "the identity provider did not sign you in ({}{description})",
+            crate::error::abbreviated(error, 60)
+        )));
+    }
+    let code = query
+        .code
+        .clone()
+        .filter(|c| !c.is_empty() && c.len() <= 2048)
+        .ok_or_else(|| bad("the identity provider sent no `code`"))?;
+    let done = oidc.finish(&pending, code).await?;
+    // The session is the access token; the API must accept it like any bearer token.
+    let actor = auth.verify(&done.access_token).await.map_err(|e| {
+        tracing::warn!(detail = ?e.problem().detail, "OpenID Connect: the access token is not accepted by the API");
+        ApiError::Unauthorized(
+            "the identity provider's access token does not give access to the registry (its issuer, audience, signature or roles are not the ones this server accepts)".into(),
+        )
+    })?;
+    tracing::info!(roles = ?actor.roles, "console sign-in through the identity provider");
+    let seconds = done
+        .expires_in
+        .map_or(3600, |d| d.as_secs())
+        .clamp(60, DEV_SESSION_SECONDS);
+    Ok(signed_in(
+        &req,
+        done.access_token,
+        seconds,
+        console_path(Some(&pending.next)).unwrap_or("/console/"),
+        Lang::of(Some(&pending.lang)),
+    ))
 }
 
 /// Reads a form body; the problem names no submitted value.
