@@ -130,6 +130,54 @@ describe("the console in headless Chromium", { concurrency: false }, () => {
     for (const file of [nl, enShot]) assert.ok(fs.statSync(file).size > 5_000, file);
   });
 
+  test("the adviser's story with the keyboard alone: sign in, new network, name, disciplines, municipality typed, save, submit", async () => {
+    const page = await newPage();
+    /** Tabs until the focused element matches `selector` (and has `text`, if given). */
+    const tabTo = async (selector, text) => {
+      for (let i = 0; i < 400; i++) {
+        const there = await page.evaluate(([s, t]) => {
+          const a = document.activeElement;
+          return Boolean(a && a.matches(s) && (!t || a.textContent.trim() === t));
+        }, [selector, text]);
+        if (there) return;
+        await page.keyboard.press("Tab");
+      }
+      throw new Error(`Tab never reached ${selector} ${text || ""}`);
+    };
+    await page.goto(`${API}/console/sign-in?lang=en&next=${encodeURIComponent("/console/")}`);
+    await tabTo("#org");
+    await page.keyboard.type(ROS);
+    await page.keyboard.press("Enter");
+    await page.waitForURL(/\/console\/\?lang=en/);
+    await tabTo('a[href^="/console/networks/new"]');
+    await page.keyboard.press("Enter");
+    await page.locator("#network-form").waitFor();
+    await tabTo("#f-name");
+    const name = `[TEST] Toetsenbord ${Date.now()}`;
+    await page.keyboard.type(name);
+    for (const code of ["physiotherapy", "dietetics", "speech_therapy", "psychology", "sexology"]) { // in the form's order
+      await tabTo(`#f-disciplines-${code}`);
+      await page.keyboard.press("Space");
+    }
+    await tabTo("#f-service-area-municipalities");
+    await page.keyboard.type("GM0014");
+    await page.locator('li.criterion.met[data-key="disciplines"]').waitFor();
+    await previewSettled(page);
+    assert.equal(await page.getAttribute("#area-summary", "data-population"), "243768");
+    await tabTo("button", "Save");
+    await page.keyboard.press("Enter");
+    await page.getByText("Created as a draft.").waitFor();
+    await tabTo("button", "Submit for review");
+    await page.keyboard.press("Enter");
+    await page.getByText("Submitted for review.").waitFor();
+    const id = new URL(page.url()).pathname.split("/").pop();
+    const saved = (await staffApi(`/v1/networks/${id}`)).body;
+    assert.equal(saved.name, name);
+    assert.equal(saved.state, "submitted");
+    assert.deepEqual([...saved.disciplines].sort(), ["dietetics", "physiotherapy", "psychology", "sexology", "speech_therapy"]);
+    assert.deepEqual(saved.service_area.municipalities, ["GM0014"]);
+  });
+
   test("an adviser creates a network: errors by field, LOPPSOZ and km² follow the form, save, submit, history", async () => {
     const page = await newPage();
     await signIn(page, "ros_adviser", ROS, "/console/networks/new");

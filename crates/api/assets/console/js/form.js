@@ -91,7 +91,13 @@ export async function networkForm(ctx, id) {
   sessionStorage.removeItem(draftKey);
   beforeSignIn(() => sessionStorage.setItem(draftKey, JSON.stringify({ doc: state.doc, base: state.base, etag: state.etag })));
 
-  const render = () => renderForm(ctx, state);
+  // Drawing the form again keeps the keyboard where it was (on Save, a checkbox, …): a
+  // focused element that is replaced would leave the focus on the page's body.
+  const render = () => {
+    const focused = document.activeElement?.id;
+    renderForm(ctx, state);
+    if (focused && document.activeElement?.id !== focused) document.getElementById(focused)?.focus();
+  };
   state.render = render;
   render();
   status(restored ? t.restored : "");

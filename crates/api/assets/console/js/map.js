@@ -129,6 +129,9 @@ async function createEditor(container, state, changed) {
       });
     },
   }).addTo(map);
+  // Chromium makes each outline a tab stop (342 of them, none usable with a key): keyboard
+  // users pick municipalities by typing a name or code above the map instead.
+  base.eachLayer((layer) => layer.getElement()?.setAttribute("tabindex", "-1"));
   ed.restyle = () => {
     const chosen = codes();
     base.eachLayer((layer) => {
