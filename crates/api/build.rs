@@ -1,12 +1,13 @@
-//! The console's map library (Leaflet and Geoman, pinned in `vendor/package-lock.json`) is
-//! embedded in the binary from `vendor/node_modules`. This installs it there with `npm ci`
+//! The console's map and chart libraries (Leaflet, Geoman and uPlot, pinned in
+//! `vendor/package-lock.json`) are
+//! embedded in the binary from `vendor/node_modules`. This installs them there with `npm ci`
 //! when the installed versions are not the locked ones (a fresh clone, or a changed lock).
 
 use std::path::Path;
 use std::process::Command;
 
 /// The packages whose files the binary embeds.
-const PACKAGES: [&str; 2] = ["leaflet", "@geoman-io/leaflet-geoman-free"];
+const PACKAGES: [&str; 3] = ["leaflet", "@geoman-io/leaflet-geoman-free", "uplot"];
 
 fn version(lock: &serde_json::Value, package: &str) -> Option<String> {
     lock.get("packages")?

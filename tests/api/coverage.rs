@@ -392,3 +392,126 @@ async fn discipline_matrix_and_trend() {
         .expect("snapshot");
     assert_eq!(adviser.status(), 403);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn one_region_lists_the_networks_that_reach_it() {
+    let app = spawn_app().await;
+    let city = app
+        .create_published(&care(
+            "Stad",
+            json!({"municipalities": ["GM0014"]}),
+            json!(["physiotherapy", "dietetics"]),
+        ))
+        .await;
+    let circle = app
+        .create_published(&care(
+            "Cirkel",
+            json!({"circles": [{"lat": 53.2194, "lon": 6.5665, "radius_km": 3}]}),
+            json!(["physiotherapy"]),
+        ))
+        .await;
+    let one = |query: &str| {
+        let app = &app;
+        let query = query.to_owned();
+        async move {
+            app.get(&format!("/v1/coverage/regions/GM0014?{query}"))
+                .bearer_auth(&app.staff_token)
+                .send()
+                .await
+                .expect("get")
+        }
+    };
+    let body: Value = one("").await.json().await.expect("json");
+    assert_eq!(body["layer"], "municipality");
+    assert_eq!(body["region"]["code"], "GM0014");
+    assert_eq!(body["region"]["networks"], 2);
+    let names: Vec<&str> = body["networks"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|n| n["name"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(names, ["Cirkel", "Stad"], "by name");
+    assert_eq!(body["networks"][1]["id"], city["id"]);
+    assert_eq!(body["networks"][1]["type"], "oncology_care_network");
+
+    // The same filter as the report: a discipline, what-if, another layer.
+    let diet: Value = one("discipline=dietetics")
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(diet["networks"].as_array().map(Vec::len), Some(1));
+    let id = city["id"].as_str().expect("id");
+    let without: Value = one(&format!("exclude={id}"))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(without["networks"][0]["id"], circle["id"]);
+    assert_eq!(without["region"]["networks"], 1);
+    // A neighbour borders the city network but is not reached by it.
+    let neighbour: Value = app
+        .get(&format!("/v1/coverage/regions/{}", NEIGHBOURS[0]))
+        .bearer_auth(&app.staff_token)
+        .send()
+        .await
+        .expect("get")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(neighbour["networks"], json!([]));
+    let province: Value = app
+        .get("/v1/coverage/regions/PV20?layer=province")
+        .bearer_auth(&app.staff_token)
+        .send()
+        .await
+        .expect("get")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(province["networks"].as_array().map(Vec::len), Some(2));
+
+    // Staff only; bad input is a problem document.
+    let anonymous = app
+        .get("/v1/coverage/regions/GM0014")
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(anonymous.status(), 401);
+    let adviser = app
+        .get("/v1/coverage/regions/GM0014")
+        .bearer_auth(&app.adviser_token)
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(adviser.status(), 403);
+    let unknown = app
+        .get("/v1/coverage/regions/GM9999")
+        .bearer_auth(&app.staff_token)
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(unknown.status(), 404);
+    assert_eq!(
+        unknown.headers()["content-type"],
+        "application/problem+json"
+    );
+    for (query, parameter) in [
+        ("format=csv", "format"),
+        ("min_coverage=0.5", "min_coverage"),
+        ("layer=wijk", "layer"),
+        ("discipline=astrology", "discipline"),
+        ("exclude=not-a-uuid", "exclude"),
+        ("colour=red", "colour"),
+    ] {
+        let r = one(query).await;
+        assert_eq!(r.status(), 400, "{query}");
+        assert_eq!(r.headers()["content-type"], "application/problem+json");
+        let body: Value = r.json().await.expect("json");
+        assert!(
+            body["errors"]
+                .as_array()
+                .is_some_and(|e| e.iter().any(|e| e["parameter"] == parameter)),
+            "{query}: {body}"
+        );
+    }
+}

@@ -151,3 +151,99 @@ async fn the_population_file_wins_over_the_geojson() {
     })
     .await;
 }
+
+/// Positions in a GeoJSON FeatureCollection of MultiPolygons.
+fn positions(collection: &Value) -> usize {
+    collection["features"]
+        .as_array()
+        .map(|features| {
+            features
+                .iter()
+                .filter_map(|f| f["geometry"]["coordinates"].as_array())
+                .flatten()
+                .filter_map(Value::as_array)
+                .flatten()
+                .filter_map(Value::as_array)
+                .map(Vec::len)
+                .sum()
+        })
+        .unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn outlines_simplified_per_zoom_level() {
+    let app = spawn_app().await;
+    let get = |query: &str| {
+        let app = &app;
+        let query = query.to_owned();
+        async move {
+            app.get(&format!("/v1/regions/municipality?per_page=500{query}"))
+                .header("Accept", "application/geo+json")
+                .send()
+                .await
+                .expect("get")
+        }
+    };
+    let full: Value = get("").await.json().await.expect("json");
+    let mut last = positions(&full);
+    let mut sizes = Vec::new();
+    for zoom in [13, 11, 9, 7] {
+        let r = get(&format!("&zoom={zoom}")).await;
+        assert_eq!(r.status(), 200);
+        assert_eq!(r.headers()["content-type"], "application/geo+json");
+        let body = r.bytes().await.expect("body");
+        let bytes = body.len();
+        let layer: Value = serde_json::from_slice(&body).expect("json");
+        // Every region stays, with its properties, as a valid-looking MultiPolygon.
+        assert_eq!(layer["features"].as_array().map(Vec::len), Some(342));
+        assert_eq!(
+            layer["features"][0]["properties"],
+            full["features"][0]["properties"]
+        );
+        for f in layer["features"].as_array().into_iter().flatten() {
+            let polygons = f["geometry"]["coordinates"].as_array().expect("polygons");
+            assert!(!polygons.is_empty(), "{}", f["id"]);
+            for ring in polygons.iter().filter_map(Value::as_array).flatten() {
+                let ring = ring.as_array().expect("ring");
+                assert!(
+                    ring.len() >= 4 && ring.first() == ring.last(),
+                    "{}",
+                    f["id"]
+                );
+            }
+        }
+        let n = positions(&layer);
+        assert!(
+            n <= last,
+            "zoom {zoom}: {n} positions, more than the finer level's {last}"
+        );
+        last = n;
+        sizes.push(format!("zoom {zoom}: {bytes} bytes, {n} positions"));
+    }
+    assert!(
+        last * 5 < positions(&full),
+        "zoom 7 is much coarser: {last}"
+    );
+    println!(
+        "municipality outlines: full {} positions; {}",
+        positions(&full),
+        sizes.join("; ")
+    );
+
+    // Bad zoom levels, and zoom without GeoJSON, are problem documents naming the parameter.
+    for query in ["&zoom=19", "&zoom=-1", "&zoom=8.5", "&zoom=far", "&zoom="] {
+        let r = get(query).await;
+        assert_eq!(r.status(), 400, "{query}");
+        assert_eq!(r.headers()["content-type"], "application/problem+json");
+        let body: Value = r.json().await.expect("json");
+        assert_eq!(body["errors"][0]["parameter"], "zoom", "{query}: {body}");
+    }
+    let json = app
+        .get("/v1/regions/municipality?zoom=8")
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(json.status(), 400);
+    let body: Value = json.json().await.expect("json");
+    assert_eq!(body["errors"][0]["code"], "not_allowed");
+}

@@ -481,26 +481,180 @@ describe("the console in headless Chromium", { concurrency: false }, () => {
   });
 
   test("the console's own JS and CSS stay under 150 kB compressed", async () => {
-    const origin = new URL(API).origin;
-    const files = [...new Set(requests.filter((u) => u.startsWith(`${origin}/console/static/`)).map((u) => u.split("?")[0]))].sort();
-    assert.ok(files.some((f) => f.endsWith("/js/form.js")), files.join(" "));
-    let raw = 0;
-    let gzipped = 0;
-    for (const file of files) {
-      const body = Buffer.from(await (await fetch(file)).arrayBuffer());
-      raw += body.length;
-      gzipped += zlib.gzipSync(body, { level: 9 }).length;
-    }
-    console.log(`console assets: ${files.length} files, ${(raw / 1024).toFixed(1)} kB, ${(gzipped / 1024).toFixed(1)} kB gzip -9 (budget 150 kB)`);
-    assert.ok(gzipped < 150 * 1024, `${gzipped} bytes compressed`);
+    await assetBudget("/js/form.js");
   });
 
   test("no console page asked another origin for anything, and none threw", () => {
-    const origin = new URL(API).origin;
-    // blob: URLs of this origin are the CSV downloads the page makes itself.
-    const foreign = requests.filter((u) => !u.startsWith(origin) && !u.startsWith("data:") && !u.startsWith(`blob:${origin}/`));
-    assert.deepEqual(foreign, []);
-    assert.ok(requests.length > 5, `the pages made requests (${requests.length})`);
-    assert.deepEqual(pageErrors, []);
+    noForeignRequests();
+  });
+});
+
+/** The console's own JS and CSS the pages so far loaded (`must` among them): under 150 kB gzip. */
+async function assetBudget(must) {
+  const origin = new URL(API).origin;
+  const files = [...new Set(requests.filter((u) => u.startsWith(`${origin}/console/static/`)).map((u) => u.split("?")[0]))].sort();
+  assert.ok(files.some((f) => f.endsWith(must)), files.join(" "));
+  let raw = 0;
+  let gzipped = 0;
+  for (const file of files) {
+    const body = Buffer.from(await (await fetch(file)).arrayBuffer());
+    raw += body.length;
+    gzipped += zlib.gzipSync(body, { level: 9 }).length;
+  }
+  console.log(`console assets: ${files.length} files, ${(raw / 1024).toFixed(1)} kB, ${(gzipped / 1024).toFixed(1)} kB gzip -9 (budget 150 kB)`);
+  assert.ok(gzipped < 150 * 1024, `${gzipped} bytes compressed`);
+}
+
+/** No page asked another origin for anything, and none threw. */
+function noForeignRequests() {
+  const origin = new URL(API).origin;
+  // blob: URLs of this origin are the downloads the page makes itself.
+  const foreign = requests.filter((u) => !u.startsWith(origin) && !u.startsWith("data:") && !u.startsWith(`blob:${origin}/`));
+  assert.deepEqual(foreign, []);
+  assert.ok(requests.length > 5, `the pages made requests (${requests.length})`);
+  assert.deepEqual(pageErrors, []);
+}
+
+/** Waits until the dashboard shows a choice made after `generation`; its figures. */
+async function dashboardReady(page, generation = 0) {
+  await page.waitForFunction((g) => {
+    const d = document.getElementById("dashboard");
+    return d && d.dataset.ready === "true" && Number(d.dataset.generation) > g;
+  }, generation);
+  return page.evaluate(() => {
+    const d = document.getElementById("dashboard").dataset;
+    return {
+      generation: Number(d.generation),
+      readyAt: Number(d.readyAt),
+      redrawMs: Number(d.redrawMs),
+      covered: Number(document.getElementById("covered-population").dataset.value),
+    };
+  });
+}
+
+describe("the coverage dashboard in headless Chromium", { concurrency: false }, () => {
+  const DISCIPLINE = "physiotherapy";
+  const filter = `type=oncology_care_network&discipline=${DISCIPLINE}`;
+  const covered = async (extra = "") => (await staffApi(`/v1/coverage?${filter}${extra}`)).body.summary.covered_population;
+
+  test("staff sees coverage, a new network raises it by what the API says, what-if restores it; fast, accessible, keyboard", async () => {
+    assert.equal((await staffApi("/v1/coverage/snapshots", { method: "POST" })).status, 201);
+    const page = await newPage();
+    await signIn(page, "iknl_staff", null, "/console/coverage");
+    const first = await dashboardReady(page);
+    assert.equal(await page.textContent("#title"), "Coverage by region");
+    assert.equal(await page.locator("#gaps tbody tr").count(), 342);
+    assert.equal(await page.evaluate(() => Object.keys(document.getElementById("coverage-map").leafletMap._layers).length > 342), true, "every region is drawn");
+
+    // Speed: a fresh browser (no cache) on a warm server; the first visit above warmed it.
+    const fresh = await newPage();
+    await fresh.context().addCookies(await page.context().cookies());
+    await fresh.goto(`${API}/console/coverage?lang=en`);
+    const warm = await dashboardReady(fresh);
+    await fresh.close();
+
+    // The discipline, chosen with the keyboard: the select, then the option.
+    await page.focus("#d-discipline");
+    const before = await page.evaluate(() => performance.now());
+    await page.selectOption("#d-discipline", DISCIPLINE);
+    const switched = await dashboardReady(page, first.generation);
+    const switchMs = switched.readyAt - before;
+    console.log(`dashboard interactive in ${first.readyAt} ms (first visit), ${warm.readyAt} ms (fresh browser, warm server); discipline switch ${Math.round(switchMs)} ms (change to redraw in the page ${switched.redrawMs} ms)`);
+    const baseline = await covered();
+    assert.equal(switched.covered, baseline, "the dashboard shows what the API says");
+    assert.match(await page.textContent("#covered-population"), /^[\d,]+$/);
+
+    // The most populous municipality without physiotherapy coverage gets a network.
+    const report = (await staffApi(`/v1/coverage?${filter}`)).body;
+    const gap = report.regions.filter((r) => r.coverage === 0 && r.population).sort((a, b) => b.population - a.population)[0];
+    assert.ok(gap, "there is an uncovered municipality");
+    let made = await staffApi("/v1/networks", {
+      method: "POST",
+      json: { name: "[TEST] Dekking fysiotherapie", type: "oncology_care_network", scale: "local", lifecycle: "active", ros_org: ROS, disciplines: [DISCIPLINE], service_area: { municipalities: [gap.code] } },
+    });
+    assert.equal(made.status, 201, JSON.stringify(made.body));
+    const id = made.body.id;
+    for (const to of ["submitted", "published"]) {
+      made = await staffApi(`/v1/networks/${id}/transitions`, { method: "POST", json: { to }, headers: { "If-Match": made.etag } });
+      assert.equal(made.status, 200, JSON.stringify(made.body));
+    }
+    const after = await covered();
+    assert.ok(after > baseline, `${after} > ${baseline}`);
+
+    await page.reload();
+    const raised = await dashboardReady(page);
+    assert.equal(await page.inputValue("#d-discipline"), DISCIPLINE, "the choice is kept in the address");
+    assert.equal(raised.covered - baseline, after - baseline, "the rise is what the API says");
+    assert.equal(raised.covered, after);
+
+    // The region on the map lists the new network (a click on its interior point).
+    const place = (await staffApi(`/v1/regions/municipality/${gap.code}`)).body.interior_point;
+    const point = await page.evaluate(([lon, lat]) => {
+      const map = document.getElementById("coverage-map").leafletMap;
+      const p = map.latLngToContainerPoint([lat, lon]);
+      const box = map.getContainer().getBoundingClientRect();
+      return { x: box.left + p.x, y: box.top + p.y };
+    }, place);
+    await page.locator("#coverage-map").scrollIntoViewIfNeeded();
+    await page.mouse.click(point.x, point.y);
+    await page.locator(`#region-title[data-code="${gap.code}"]`).waitFor();
+    const link = page.locator(`#region-networks li[data-id="${id}"] a`);
+    assert.equal(await link.textContent(), "[TEST] Dekking fysiotherapie");
+    assert.equal(await link.getAttribute("href"), `/console/networks/${id}?lang=en`);
+    const listed = (await staffApi(`/v1/coverage/regions/${gap.code}?${filter}`)).body.networks.map((n) => n.id);
+    assert.deepEqual(await page.locator("#region-networks li").evaluateAll((li) => li.map((l) => l.dataset.id)), listed);
+
+    // What-if with the keyboard: the network's switch, Space; the figure is back where it was.
+    const toggle = page.locator(`#wi-${id}`);
+    await toggle.focus();
+    await page.keyboard.press("Space");
+    const excluded = await dashboardReady(page, raised.generation);
+    assert.equal(excluded.covered, baseline, "excluding it restores the earlier figure");
+    assert.equal(excluded.covered, await covered(`&exclude=${id}`));
+    assert.equal(Number(await page.getAttribute("#what-if-delta", "data-delta")), baseline - after);
+    assert.match(await page.textContent("#what-if-delta"), /^Change in covered population: −[\d,]+ \(−[\d.]+ % of the population\)/);
+
+    // Downloads are exactly what is shown (what-if included).
+    const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "CSV" }).click()]);
+    const csv = fs.readFileSync(await download.path(), "utf8");
+    const expected = await (await fetch(`${API}/v1/coverage?layer=municipality&${filter}&exclude=${id}&format=csv`, { headers: { Authorization: `Bearer ${STAFF_TOKEN}` } })).text();
+    assert.equal(csv, expected);
+    assert.equal(csv.trim().split("\n").length, 343);
+    for (const [name, start] of [["GeoJSON", "{"], ["SVG", "<svg"]]) {
+      const [file] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name, exact: true }).click()]);
+      assert.ok(fs.readFileSync(await file.path(), "utf8").trimStart().startsWith(start), name);
+    }
+
+    // A row of the gaps table, with the keyboard: Enter lists the region and moves focus there.
+    const row = page.locator("#gaps tbody tr").first().locator("button");
+    const code = await page.locator("#gaps tbody tr").first().getAttribute("data-code");
+    await row.focus();
+    await page.keyboard.press("Enter");
+    await page.locator(`#region-title[data-code="${code}"]`).waitFor();
+    assert.equal(await page.evaluate(() => document.activeElement.id), "region-title");
+
+    // The trend, drawn by uPlot from the snapshots (under the page's CSP).
+    await page.locator("#trend-chart canvas").waitFor();
+    assert.match(await page.textContent("#trend-summary"), /snapshots? from/);
+    await axe(page, "the coverage dashboard");
+    const file = await shot(page, "console-coverage.png");
+    assert.ok(fs.statSync(file).size > 20_000, file);
+
+    // Province and PC4 layers draw too.
+    const g = (await dashboardReady(page, 0)).generation;
+    await page.selectOption("#d-layer", "province");
+    await dashboardReady(page, g);
+    assert.equal(await page.locator("#gaps tbody tr").count(), 12);
+
+    // A ROS adviser gets the "not allowed" page.
+    const adviser = await newPage();
+    await signIn(adviser, "ros_adviser", ROS, "/console/coverage");
+    await adviser.locator('#refused[data-status="403"]').waitFor();
+    assert.match(await adviser.textContent("#refused"), /for IKNL staff/);
+  });
+
+  test("the dashboard's JS and CSS are in the budget too, and it asked no other origin", async () => {
+    await assetBudget("/js/dashboard.js");
+    noForeignRequests();
   });
 });

@@ -52,6 +52,7 @@ where
             .service(routes::regions::get_region)
             .service(routes::coverage::get_coverage)
             .service(routes::coverage::get_discipline_matrix)
+            .service(routes::coverage::get_region_coverage)
             .service(routes::coverage::get_trend)
             .service(routes::coverage::create_snapshot)
             .service(routes::console::get_me),

@@ -10,6 +10,7 @@
 //! - [`reports`]: coverage reports, what-if, `as_of`, the discipline matrix, snapshots and the
 //!   trend;
 //! - [`regions`]: region layers, re-deriving network areas after a layer import;
+//! - [`outlines`]: region outlines simplified per zoom level, cached;
 //! - [`geography`] and [`coverage`]: the in-memory state those read (region layers, the search
 //!   index and its LISTEN/NOTIFY follower; the coverage overlays and report cache);
 //! - [`filter`]: the one network filter and its parser;
@@ -21,6 +22,7 @@ pub mod feed;
 pub mod filter;
 pub mod geography;
 pub mod networks;
+pub mod outlines;
 pub mod places;
 pub mod preview;
 pub mod regions;
@@ -48,6 +50,8 @@ pub struct Registry {
     pub geo: Arc<GeoState>,
     /// Coverage overlays and reports per filter.
     pub coverage: Arc<coverage::CoverageCache>,
+    /// Region outlines simplified per zoom level.
+    pub outlines: Arc<outlines::OutlineCache>,
 }
 
 impl Registry {
@@ -59,6 +63,7 @@ impl Registry {
             vocabularies: Arc::new(Vocabularies::builtin()),
             geo,
             coverage: Arc::default(),
+            outlines: Arc::default(),
         }
     }
 

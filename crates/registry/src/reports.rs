@@ -13,7 +13,7 @@ use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 pub use onconet_db::snapshots::SnapshotRow;
 use onconet_domain::{Actor, Lifecycle, NetworkType, Role};
 use onconet_spatial::RegionLayer;
-use onconet_spatial::coverage::CoverageReport;
+use onconet_spatial::coverage::{CoverageOptions, CoverageReport, Overlay};
 use std::sync::Arc;
 use uuid::Uuid;
 
@@ -121,6 +121,15 @@ pub struct Coverage {
     pub outcome: CacheOutcome,
 }
 
+/// A network that reaches a region (see [`Registry::coverage_reaching`]).
+#[derive(Debug, Clone)]
+pub struct ReachingNetwork {
+    pub id: Uuid,
+    /// Its name now (absent for an `as_of` report when it is no longer published).
+    pub name: Option<String>,
+    pub network_type: Option<NetworkType>,
+}
+
 /// Coverage reports are for IKNL staff and admins.
 pub fn require_staff(actor: &Actor) -> Result<()> {
     if actor.has(Role::IknlStaff) || actor.has(Role::Admin) {
@@ -173,6 +182,73 @@ impl Registry {
             networks,
             outcome,
         })
+    }
+
+    /// The networks of `request`'s filter that reach region `code` of its layer (by the rule
+    /// that counts a region's `networks`), with their names; a 404 for an unknown code.
+    pub async fn coverage_reaching(
+        &self,
+        request: &CoverageRequest,
+        code: &str,
+    ) -> Result<Vec<ReachingNetwork>> {
+        check_exclude(&self.pool, &request.filter.exclude).await?;
+        let layer = self.geo.layer(&request.layer).unwrap_or_default();
+        let index = layer.index_of(code).ok_or_else(|| {
+            Error::NotFound(format!(
+                "no {} with code `{}`",
+                request.layer,
+                crate::networks::abbreviated(code, 20)
+            ))
+        })?;
+        let members = match request.as_of {
+            None => current_members(&self.geo, &request.filter)?,
+            Some(at) => members_as_of(&self.pool, &self.geo, &request.filter, at).await?,
+        };
+        let (cache, layer_name) = (self.coverage.clone(), request.layer.clone());
+        let current = request.as_of.is_none();
+        let universe = if current {
+            Some(published_areas(&self.geo)?)
+        } else {
+            None
+        };
+        let ids = tokio::task::spawn_blocking(move || -> Result<Vec<Uuid>> {
+            let options = CoverageOptions::default();
+            let matches = |id: &Uuid| members.contains_key(id);
+            match universe {
+                Some(areas) => {
+                    let overlay = cache.overlay(&layer_name, &layer, areas)?;
+                    let guard = overlay
+                        .read()
+                        .map_err(|_| Error::internal("coverage state poisoned"))?;
+                    Ok(guard.reaching(index, &matches, &options))
+                }
+                None => {
+                    let areas = members
+                        .iter()
+                        .map(|(id, (_, a))| (*id, a.clone()))
+                        .collect();
+                    Ok(Overlay::build(layer.clone(), areas).reaching(index, &matches, &options))
+                }
+            }
+        })
+        .await??;
+        let names = self.geo.with_search(|index| {
+            index
+                .entries()
+                .filter(|e| ids.contains(&e.id))
+                .map(|e| (e.id, (e.name.clone(), e.network_type)))
+                .collect::<std::collections::HashMap<_, _>>()
+        })?;
+        let mut reaching: Vec<ReachingNetwork> = ids
+            .iter()
+            .map(|id| ReachingNetwork {
+                id: *id,
+                name: names.get(id).map(|(n, _)| n.clone()),
+                network_type: names.get(id).map(|(_, t)| *t),
+            })
+            .collect();
+        reaching.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
+        Ok(reaching)
     }
 
     /// The report for every discipline of the vocabulary (the request's own discipline

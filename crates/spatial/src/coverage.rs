@@ -210,6 +210,13 @@ impl CoverageReport {
     }
 }
 
+/// Whether a network's cell reaches its region: border slivers do not; covering the whole
+/// region does, and so does half of a region smaller than the threshold (PC4 6421 is
+/// 0.0056 km²).
+fn reaches(cell: &Cell, region: &Region, options: &CoverageOptions) -> bool {
+    cell.is_full() || cell.area_km2 >= options.reach_km2.min(region.area_km2 / 2.0)
+}
+
 /// Where one network lies in the overlay.
 #[derive(Debug)]
 struct Placed {
@@ -379,9 +386,7 @@ impl<K: Copy + Eq + Hash + Ord + Send + Sync> Overlay<K> {
             if !matches(k) {
                 continue;
             }
-            // Border slivers do not reach a region; covering a region smaller than the
-            // threshold (PC4 6421 is 0.0056 km²) does.
-            if cell.is_full() || cell.area_km2 >= options.reach_km2.min(region.area_km2 / 2.0) {
+            if reaches(cell, region, options) {
                 networks += 1;
             }
             if cell.is_full() {
@@ -424,6 +429,26 @@ impl<K: Copy + Eq + Hash + Ord + Send + Sync> Overlay<K> {
             networks,
             cover,
         }
+    }
+
+    /// The networks `matches` accepts that reach region `i` (by the rule that counts
+    /// [`RegionCoverage::networks`]), in key order.
+    pub fn reaching(
+        &self,
+        i: usize,
+        matches: &impl Fn(&K) -> bool,
+        options: &CoverageOptions,
+    ) -> Vec<K> {
+        let Some(region) = self.layer.regions().get(i) else {
+            return Vec::new();
+        };
+        let mut keys: Vec<K> = self.cells[i]
+            .iter()
+            .filter(|(k, cell)| matches(k) && reaches(cell, region, options))
+            .map(|(k, _)| *k)
+            .collect();
+        keys.sort();
+        keys
     }
 
     /// Area of the union of several partial cells (sorted by id), remembered.
@@ -612,6 +637,11 @@ mod tests {
         assert_eq!(by_code(&all, "GM0002").coverage, 1.0);
         assert_eq!(by_code(&without_2, "GM0002").coverage, 0.0);
         assert_eq!(by_code(&without_2, "GM0001").coverage, 1.0);
+        // Who reaches a region follows the same filter; bordering is not reaching.
+        assert_eq!(overlay.reaching(1, &|_| true, &options), vec![2]);
+        assert!(overlay.reaching(1, &|k| *k != 2, &options).is_empty());
+        assert_eq!(overlay.reaching(0, &|_| true, &options), vec![1]);
+        assert!(overlay.reaching(9, &|_| true, &options).is_empty());
     }
 
     #[test]

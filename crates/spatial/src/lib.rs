@@ -14,6 +14,7 @@ pub mod index;
 pub mod map;
 pub mod nearby;
 pub mod regions;
+pub mod simplify;
 pub mod validate;
 
 pub use area::union_all;

@@ -64,6 +64,11 @@ impl RegionLayer {
         }
     }
 
+    /// The position of region `code` in [`RegionLayer::regions`].
+    pub fn index_of(&self, code: &str) -> Option<usize> {
+        self.by_code.get(code).copied()
+    }
+
     pub fn get(&self, code: &str) -> Option<&Region> {
         self.by_code.get(code).map(|i| &self.regions[*i])
     }

@@ -31,8 +31,8 @@ pub const PENDING_COOKIE: &str = "onconet_oidc";
 #[exclude = "*.html"]
 struct Assets;
 
-/// The map library, from npm at the versions in `vendor/package-lock.json` (installed by
-/// `build.rs`): its dist files, images and licences only.
+/// The map and chart libraries, from npm at the versions in `vendor/package-lock.json`
+/// (installed by `build.rs`): their dist files, images and licences only.
 #[derive(rust_embed::RustEmbed)]
 #[folder = "vendor/node_modules/"]
 #[include = "leaflet/dist/leaflet.js"]
@@ -42,6 +42,9 @@ struct Assets;
 #[include = "@geoman-io/leaflet-geoman-free/dist/leaflet-geoman.min.js"]
 #[include = "@geoman-io/leaflet-geoman-free/dist/leaflet-geoman.css"]
 #[include = "@geoman-io/leaflet-geoman-free/LICENSE"]
+#[include = "uplot/dist/uPlot.iife.min.js"]
+#[include = "uplot/dist/uPlot.min.css"]
+#[include = "uplot/LICENSE"]
 struct Vendor;
 
 /// How long a development session lasts.
@@ -257,8 +260,8 @@ pub async fn console_asset(req: HttpRequest, file: web::Path<String>) -> ApiResu
     embedded(&req, &file, Assets::get(&file))
 }
 
-/// A file of the console's map library (Leaflet 1.9.4 and Geoman 2.20.2, MIT-licensed; their
-/// licences are served beside them), with an ETag.
+/// A file of the console's map and chart libraries (Leaflet 1.9.4, Geoman 2.20.2 and uPlot
+/// 1.6.32, MIT-licensed; their licences are served beside them), with an ETag.
 #[utoipa::path(
     tag = "console",
     params(("file" = String, Path, description = "e.g. `leaflet/dist/leaflet.js`, `leaflet/LICENSE`")),
@@ -331,14 +334,15 @@ fn spa(status: actix_web::http::StatusCode, lang: Option<&str>, console: &Consol
 }
 
 /// The sections of the console below `/console/`.
-const SECTIONS: [&str; 2] = ["networks", "review"];
+const SECTIONS: [&str; 3] = ["networks", "review", "coverage"];
 
-/// A section of the console: `networks` (the networks you may edit, in every state) or
-/// `review` (IKNL staff: the review queue). Another
+/// A section of the console: `networks` (the networks you may edit, in every state),
+/// `review` (IKNL staff: the review queue) or `coverage` (IKNL staff: the coverage
+/// dashboard). Another
 /// name gives the page with a 404, and the page says it does not exist.
 #[utoipa::path(
     tag = "console",
-    params(("section" = String, Path, description = "`networks` or `review`"), PageQuery),
+    params(("section" = String, Path, description = "`networks`, `review` or `coverage`"), PageQuery),
     responses(
         (status = 200, description = "The console page", content_type = "text/html", body = String),
         (status = 404, description = "No such page (the console says so)", content_type = "text/html", body = String),

@@ -366,6 +366,96 @@ pub async fn get_coverage(
     })
 }
 
+/// A network that reaches the region.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReachingNetworkResponse {
+    pub id: Uuid,
+    /// Its name (absent for an `as_of` report when it is no longer published).
+    pub name: Option<String>,
+    /// Its network type code.
+    #[serde(rename = "type")]
+    pub network_type: Option<String>,
+}
+
+/// One region of a coverage report and the networks that reach it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RegionNetworksResponse {
+    pub layer: String,
+    /// The region's figures, as in the report's `regions`.
+    pub region: RegionCoverageResponse,
+    /// The matching networks that reach the region (as counted in `region.networks`), by name.
+    pub networks: Vec<ReachingNetworkResponse>,
+}
+
+/// One region of the coverage report (the same parameters as `/v1/coverage`) with the matching
+/// networks that reach it: what the dashboard lists when a region is chosen. `min_coverage`
+/// and a `format` other than `json` are refused (400).
+#[utoipa::path(
+    tag = "coverage",
+    params(("code" = String, Path, description = "The region's code in `layer` (`GM0014`, `PV20`, `9711`)"), CoverageQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The region and the networks reaching it", body = RegionNetworksResponse),
+        (status = 400, description = "A parameter is invalid", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not IKNL staff or admin", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such region in the layer, or `exclude` names a network that does not exist", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/coverage/regions/{code}")]
+pub async fn get_region_coverage(
+    registry: web::Data<Registry>,
+    code: web::Path<String>,
+    query: crate::extract::Query<CoverageQuery>,
+    actor: RequireActor,
+) -> ApiResult<HttpResponse> {
+    require_staff(&actor)?;
+    refuse_report_only(&query)?;
+    let parsed = query.request(&registry)?;
+    let networks = registry.coverage_reaching(&parsed, &code).await?;
+    let coverage = registry.coverage(&parsed).await?;
+    let region = coverage
+        .report
+        .regions
+        .iter()
+        .find(|r| r.code == *code)
+        .map(region_response)
+        .ok_or_else(|| ApiError::NotFound(format!("no {} with this code", parsed.layer)))?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "private, no-cache"))
+        .json(RegionNetworksResponse {
+            layer: parsed.layer,
+            region,
+            networks: networks
+                .into_iter()
+                .map(|n| ReachingNetworkResponse {
+                    id: n.id,
+                    name: n.name,
+                    network_type: n.network_type.map(|t| t.as_str().to_owned()),
+                })
+                .collect(),
+        }))
+}
+
+/// `min_coverage` and a non-JSON `format` belong to the whole report, not to one region.
+fn refuse_report_only(query: &CoverageQuery) -> ApiResult<()> {
+    if query.min_coverage.is_some() {
+        return Err(ApiError::bad_parameter(
+            "min_coverage",
+            "not_allowed",
+            "one region's coverage takes no min_coverage",
+        ));
+    }
+    if query.format.as_deref().is_some_and(|f| f != "json") {
+        return Err(ApiError::bad_parameter(
+            "format",
+            "not_allowed",
+            "one region's coverage is JSON only",
+        ));
+    }
+    Ok(())
+}
+
 /// Coverage per region and discipline (for the municipality layer by default).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct DisciplineMatrixResponse {

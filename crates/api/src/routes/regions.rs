@@ -7,8 +7,10 @@ use actix_web::{HttpRequest, HttpResponse, get, web};
 use onconet_registry::{LAYERS, Registry};
 use onconet_spatial::Region;
 use onconet_spatial::geojson_io::multipolygon_to_geojson;
+use onconet_spatial::simplify::MAX_ZOOM;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use serde_json::value::RawValue;
 use utoipa::{IntoParams, ToSchema};
 
 pub const GEO_JSON: &str = "application/geo+json";
@@ -47,13 +49,44 @@ pub(crate) fn to_square_metre(km2: f64) -> f64 {
     (km2 * 1e6).round() / 1e6
 }
 
+/// A region as a GeoJSON Feature whose geometry is an outline serialised beforehand.
+#[derive(Serialize)]
+struct OutlineFeature<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    id: &'a str,
+    geometry: &'a RawValue,
+    properties: serde_json::Value,
+}
+
+#[derive(Serialize)]
+struct OutlineCollection<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    features: Vec<OutlineFeature<'a>>,
+    page: PageInfo,
+}
+
+fn outline_feature<'a>(r: &'a Region, outline: &'a RawValue, layer: &str) -> OutlineFeature<'a> {
+    OutlineFeature {
+        kind: "Feature",
+        id: &r.code,
+        geometry: outline,
+        properties: properties(r, layer),
+    }
+}
+
+fn properties(r: &Region, layer: &str) -> serde_json::Value {
+    json!({"layer": layer, "code": r.code, "name": r.name, "population": r.population,
+           "area_km2": to_square_metre(r.area_km2)})
+}
+
 fn feature(r: &Region, layer: &str) -> serde_json::Value {
     json!({
         "type": "Feature",
         "id": r.code,
         "geometry": multipolygon_to_geojson(&r.area),
-        "properties": {"layer": layer, "code": r.code, "name": r.name, "population": r.population,
-                        "area_km2": to_square_metre(r.area_km2)},
+        "properties": properties(r, layer),
     })
 }
 
@@ -70,6 +103,30 @@ pub struct RegionsQuery {
     /// `geojson` for a FeatureCollection (same as `Accept: application/geo+json`).
     #[param(pattern = "^(json|geojson)$")]
     pub format: Option<String>,
+    /// GeoJSON only: the outlines simplified for a web map at this zoom level (0–18, Web
+    /// Mercator tiles of 256 px): no outline moves more than half a pixel at that zoom, every
+    /// region stays, specks and holes under a pixel go. Absent: the outlines as imported.
+    #[param(value_type = Option<i64>, minimum = 0, maximum = 18, example = 8)]
+    pub zoom: Option<String>,
+}
+
+/// `zoom`: an integer from 0 to [`MAX_ZOOM`].
+fn zoom_of(value: Option<&str>) -> ApiResult<Option<u8>> {
+    value
+        .map(|v| {
+            v.trim()
+                .parse::<u8>()
+                .ok()
+                .filter(|z| *z <= MAX_ZOOM)
+                .ok_or_else(|| {
+                    ApiError::bad_parameter(
+                        "zoom",
+                        "out_of_range",
+                        format!("must be an integer from 0 to {MAX_ZOOM}"),
+                    )
+                })
+        })
+        .transpose()
 }
 
 impl crate::extract::ListParams for RegionsQuery {}
@@ -107,6 +164,14 @@ pub async fn list_regions(
     let layer_name = path.into_inner();
     let layer = layer_of(&registry, &layer_name)?;
     let geojson = crate::extract::want_geojson(&req, query.format.as_deref())?;
+    let zoom = zoom_of(query.zoom.as_deref())?;
+    if zoom.is_some() && !geojson {
+        return Err(ApiError::bad_parameter(
+            "zoom",
+            "not_allowed",
+            "zoom simplifies outlines: ask for GeoJSON (format=geojson or Accept: application/geo+json)",
+        ));
+    }
     let parse = |name: &str, v: Option<&str>, default: i64, max: i64| -> ApiResult<i64> {
         match v {
             None => Ok(default),
@@ -141,6 +206,19 @@ pub async fn list_regions(
         .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
         .insert_header((header::VARY, "Accept"));
     Ok(if geojson {
+        if let Some(z) = zoom {
+            let outlines = registry.outlines(&layer_name, &layer, z).await?;
+            let features: Vec<_> = slice
+                .zip(outlines.iter().skip(start))
+                .map(|(r, o)| outline_feature(r, o, &layer_name))
+                .collect();
+            // A struct, not `json!`, so the outlines go out as they were serialised.
+            return Ok(response.content_type(GEO_JSON).json(OutlineCollection {
+                kind: "FeatureCollection",
+                features,
+                page: info,
+            }));
+        }
         let features: Vec<_> = slice.map(|r| feature(r, &layer_name)).collect();
         response
             .content_type(GEO_JSON)

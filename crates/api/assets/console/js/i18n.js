@@ -178,6 +178,45 @@ const TEXT = {
     publishedNamed: (name) => `${name} is gepubliceerd.`,
     sentBackNamed: (name) => `${name} is teruggestuurd naar de ROS.`,
     changedMeanwhile: "Het netwerk is intussen gewijzigd; laad de pagina opnieuw.",
+    // The coverage dashboard
+    coverage: "Dekking",
+    coverageTitle: "Dekking per regio",
+    coverageStaffOnly: "Het dekkingsoverzicht is voor IKNL-medewerkers.",
+    coverageFilters: "Wat wordt getoond",
+    layer: "Indeling",
+    layers: { municipality: "gemeenten", province: "provincies", pc4: "postcodegebieden (PC4)" },
+    networkType: "Netwerktype",
+    summary: "Landelijk",
+    population: "Inwoners",
+    coveredPopulation: "Inwoners in een werkgebied",
+    share: "Aandeel gedekt",
+    coveredArea: "Gedekte oppervlakte",
+    networksCounted: "Netwerken die meetellen",
+    legend: "Aandeel van de regio in een werkgebied",
+    noCoverage: "0 % (niet gedekt)",
+    coverageMapLabel: "Kaart van de dekking per regio; dezelfde cijfers staan in de tabel hieronder",
+    gaps: "Gaten, de meeste niet-bereikte inwoners eerst",
+    gapsShown: (n, total) => `De ${n} grootste van ${total} regio's; de downloads bevatten alles.`,
+    region: "Regio",
+    coveredShare: "Gedekt",
+    uncovered: "Niet bereikt",
+    networkCount: "Netwerken",
+    chooseRegion: "Kies een regio op de kaart of in de tabel om de netwerken te zien die er komen.",
+    reachingNetworks: (n) => `${n} ${n === 1 ? "netwerk bereikt" : "netwerken bereiken"} deze regio`,
+    noneReaching: "Geen enkel netwerk bereikt deze regio.",
+    regionFigures: (share, covered, population) => `${share} gedekt: ${covered} van ${population} inwoners.`,
+    whatIf: "Wat als? Netwerken aan- en uitzetten",
+    whatIfHint: "Zet een netwerk uit om te zien wat de dekking zonder dat netwerk is.",
+    whatIfNone: "Geen gepubliceerde netwerken voor deze keuze.",
+    whatIfDelta: (delta, pct) => `Verandering in inwoners in een werkgebied: ${delta} (${pct} van de inwoners) ten opzichte van alle netwerken.`,
+    whatIfBaseline: "Alle netwerken tellen mee.",
+    downloads: "Downloaden (precies wat hier staat)",
+    downloadedFile: (name) => `${name} is gedownload.`,
+    trend: "Verloop (dagelijkse momentopnamen, gemeenten, actieve oncologiezorgnetwerken)",
+    trendSeries: "Inwoners in een werkgebied (%)",
+    trendEmpty: "Er zijn nog geen momentopnamen.",
+    trendSummary: (n, from, to, first, last) => `${n} ${n === 1 ? "momentopname" : "momentopnamen"} van ${from} tot ${to}: van ${first} naar ${last} van de inwoners.`,
+    day: "Dag",
   },
   en: {
     skip: "Skip to content",
@@ -352,6 +391,44 @@ const TEXT = {
     publishedNamed: (name) => `${name} has been published.`,
     sentBackNamed: (name) => `${name} has been sent back to the ROS.`,
     changedMeanwhile: "The network changed in the meantime; reload the page.",
+    coverage: "Coverage",
+    coverageTitle: "Coverage by region",
+    coverageStaffOnly: "The coverage dashboard is for IKNL staff.",
+    coverageFilters: "What is shown",
+    layer: "Regions",
+    layers: { municipality: "municipalities", province: "provinces", pc4: "postcode areas (PC4)" },
+    networkType: "Network type",
+    summary: "National",
+    population: "Population",
+    coveredPopulation: "Covered population",
+    share: "Share covered",
+    coveredArea: "Covered area",
+    networksCounted: "Networks counted",
+    legend: "Share of the region inside a service area",
+    noCoverage: "0 % (not covered)",
+    coverageMapLabel: "Map of coverage by region; the same figures are in the table below",
+    gaps: "Gaps, the most uncovered people first",
+    gapsShown: (n, total) => `The ${n} largest of ${total} regions; the downloads have them all.`,
+    region: "Region",
+    coveredShare: "Covered",
+    uncovered: "Uncovered population",
+    networkCount: "Networks",
+    chooseRegion: "Choose a region on the map or in the table to see the networks that reach it.",
+    reachingNetworks: (n) => `${n} ${n === 1 ? "network reaches" : "networks reach"} this region`,
+    noneReaching: "No network reaches this region.",
+    regionFigures: (share, covered, population) => `${share} covered: ${covered} of ${population} people.`,
+    whatIf: "What if? Switch networks on and off",
+    whatIfHint: "Switch a network off to see the coverage without it.",
+    whatIfNone: "No published networks for this choice.",
+    whatIfDelta: (delta, pct) => `Change in covered population: ${delta} (${pct} of the population) against all networks.`,
+    whatIfBaseline: "All networks count.",
+    downloads: "Download (exactly what is shown)",
+    downloadedFile: (name) => `${name} downloaded.`,
+    trend: "Trend (daily snapshots, municipalities, active oncology care networks)",
+    trendSeries: "Covered population (%)",
+    trendEmpty: "There are no snapshots yet.",
+    trendSummary: (n, from, to, first, last) => `${n} ${n === 1 ? "snapshot" : "snapshots"} from ${from} to ${to}: from ${first} to ${last} of the population.`,
+    day: "Day",
   },
 };
 
@@ -365,9 +442,18 @@ export function date(value, withTime = false) {
   return new Date(value).toLocaleString(lang === "en" ? "en-GB" : "nl-NL", options);
 }
 
-/** A number with the console's separators. */
+const formats = new Map();
+
+/** A number with the console's separators (one formatter per precision: making one is slow). */
 export function number(value, digits = 0) {
-  return Number(value).toLocaleString(lang === "en" ? "en-GB" : "nl-NL", { maximumFractionDigits: digits, minimumFractionDigits: digits });
+  if (!formats.has(digits)) formats.set(digits, new Intl.NumberFormat(lang === "en" ? "en-GB" : "nl-NL", { maximumFractionDigits: digits, minimumFractionDigits: digits }));
+  return formats.get(digits).format(Number(value));
+}
+
+/** A signed number with the console's separators and a real minus sign: "−12 345", "+3". */
+export function signed(value, digits = 0) {
+  const text = number(Math.abs(value), digits);
+  return value < 0 ? `\u2212${text}` : value > 0 ? `+${text}` : text;
 }
 
 /** `path` with the console's language kept. */

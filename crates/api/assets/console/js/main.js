@@ -2,6 +2,7 @@
 // Every page of the console is this one document; the path says which view it shows.
 
 import { api, ApiError } from "./api.js";
+import { coverageDashboard } from "./dashboard.js";
 import { $, alert, el, fill, status } from "./dom.js";
 import { networkForm } from "./form.js";
 import { networkHistory } from "./history.js";
@@ -18,6 +19,7 @@ const ROUTES = [
   [new RegExp(`^/console/networks/(${UUID})$`), (ctx, id) => networkForm(ctx, id.toLowerCase())],
   [new RegExp(`^/console/networks/(${UUID})/history$`), (ctx, id) => networkHistory(ctx, id.toLowerCase())],
   [/^\/console\/review$/, (ctx) => reviewQueue(ctx)],
+  [/^\/console\/coverage$/, (ctx) => coverageDashboard(ctx)],
 ];
 
 function chrome(ctx) {
@@ -38,6 +40,7 @@ function chrome(ctx) {
     el("a", { href: href("/console/"), "aria-current": location.pathname === "/console/" ? "page" : null }, ctx.staff ? t.allNetworks : t.myNetworks),
     el("a", { href: href("/console/networks/new"), "aria-current": location.pathname === "/console/networks/new" ? "page" : null }, t.newNetwork),
     ctx.staff ? el("a", { href: href("/console/review"), "aria-current": location.pathname === "/console/review" ? "page" : null }, t.reviewQueue) : null,
+    ctx.staff ? el("a", { href: href("/console/coverage"), "aria-current": location.pathname === "/console/coverage" ? "page" : null }, t.coverage) : null,
   );
 }
 

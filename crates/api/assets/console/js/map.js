@@ -1,21 +1,15 @@
 // The service-area editor on a map (Leaflet with Geoman, served by the API from npm's pinned
-// versions). The base map is the API's own municipality layer: click a municipality to add or
-// remove it; draw polygons and circles and edit them. The map writes into the same profile
+// versions). The base map is the API's own municipality layer, simplified for the zoom level
+// (coarse first, finer when zoomed in: outlines.js): click a municipality to add or remove it; draw polygons and circles and edit them. The map writes into the same profile
 // document as the form (`/service_area/...`), and shows the derived area of the last preview.
 // With a tile server configured (ONCONET_CONSOLE_TILE_URL) its tiles lie underneath.
 
-import { api } from "./api.js";
 import { el } from "./dom.js";
 import { lang, t } from "./i18n.js";
+import { levelFor, outlines, refineOnZoom } from "./outlines.js";
 
 const NL = [[50.75, 3.2], [53.7, 7.22]];
-let regions = null; // the municipality layer, fetched once per page
 let editor = null;
-
-function municipalities() {
-  regions ||= api("/v1/regions/municipality?format=geojson&per_page=500", { headers: { Accept: "application/geo+json" } }).then((r) => r.body);
-  return regions;
-}
 
 const round = (x, digits) => Math.round(x * 10 ** digits) / 10 ** digits;
 
@@ -115,23 +109,36 @@ async function createEditor(container, state, changed) {
   const area = state.doc.service_area;
   const empty = !area.municipalities?.length && !area.postcodes?.length && !area.circles?.length && !area.geometry;
   const ed = { container, map, fitted: empty, state, changed };
-  const collection = await municipalities();
+  let level = levelFor(map.getZoom());
+  const collection = await outlines("municipality", level);
   const codes = () => new Set(ed.state.doc.service_area.municipalities || []);
-  const base = L.geoJSON(collection, {
-    pmIgnore: true,
-    style: () => ({ color: "#55606d", weight: 0.8, fillColor: "#ffffff", fillOpacity: 0.35 }),
-    onEachFeature: (feature, layer) => {
-      layer.bindTooltip(`${feature.properties.name} (${feature.properties.code})`, { sticky: true });
-      layer.on("click", () => {
-        // While drawing, a click places a vertex, not a municipality.
-        if (map.pm.globalDrawModeEnabled() || map.pm.globalEditModeEnabled() || map.pm.globalRemovalModeEnabled()) return;
-        toggle(ed, feature.properties.code);
-      });
-    },
-  }).addTo(map);
+  const outline = (c) =>
+    L.geoJSON(c, {
+      pmIgnore: true,
+      style: () => ({ color: "#55606d", weight: 0.8, fillColor: "#ffffff", fillOpacity: 0.35 }),
+      onEachFeature: (feature, layer) => {
+        layer.bindTooltip(`${feature.properties.name} (${feature.properties.code})`, { sticky: true });
+        layer.on("click", () => {
+          // While drawing, a click places a vertex, not a municipality.
+          if (map.pm.globalDrawModeEnabled() || map.pm.globalEditModeEnabled() || map.pm.globalRemovalModeEnabled()) return;
+          toggle(ed, feature.properties.code);
+        });
+      },
+    });
   // Chromium makes each outline a tab stop (342 of them, none usable with a key): keyboard
   // users pick municipalities by typing a name or code above the map instead.
-  base.eachLayer((layer) => layer.getElement()?.setAttribute("tabindex", "-1"));
+  const untabbable = (layers) => layers.eachLayer((layer) => layer.getElement()?.setAttribute("tabindex", "-1"));
+  let base = outline(collection).addTo(map);
+  untabbable(base);
+  // Zoomed in: finer outlines replace the coarse ones, underneath what is drawn.
+  refineOnZoom(map, () => "municipality", () => level, (finer, finerLevel) => {
+    base.remove();
+    base = outline(finer).addTo(map);
+    untabbable(base);
+    base.bringToBack();
+    level = finerLevel;
+    ed.restyle();
+  });
   ed.restyle = () => {
     const chosen = codes();
     base.eachLayer((layer) => {
