@@ -54,3 +54,19 @@ export async function mapPoint(page, lat, lon) {
   }, [lat, lon]);
 }
 
+/** Waits until the dashboard shows a choice made after `generation`; its figures. */
+export async function dashboardReady(page, generation = 0) {
+  await page.waitForFunction((g) => {
+    const d = document.getElementById("dashboard");
+    return d && d.dataset.ready === "true" && Number(d.dataset.generation) > g;
+  }, generation);
+  return page.evaluate(() => {
+    const d = document.getElementById("dashboard").dataset;
+    return {
+      generation: Number(d.generation),
+      readyAt: Number(d.readyAt),
+      redrawMs: Number(d.redrawMs),
+      covered: Number(document.getElementById("covered-population").dataset.value),
+    };
+  });
+}

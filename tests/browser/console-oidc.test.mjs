@@ -6,15 +6,16 @@
 //
 // An adviser signs in at the provider, creates a network by clicking two municipalities and
 // drawing a circle, sees the km² and the LOPPSOZ list, saves and submits; staff signs in at the
-// provider, finds it in the review queue and publishes it; the public widget finds it for a
-// postcode inside the area. axe-core on every console page; no console page asks another
+// provider, finds it in the review queue and publishes it; the dashboard's covered population
+// for its discipline rises by what the API says, and switching it off in what-if restores the
+// earlier figure; the public widget finds it for a postcode inside the area. axe-core on every console page; no console page asks another
 // origin for anything (the provider's own pages are its business).
 
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import { launchChromium } from "./chromium.mjs";
-import { ARTIFACTS, axe, mapPoint, previewSettled, shot } from "./console-kit.mjs";
+import { ARTIFACTS, axe, dashboardReady, mapPoint, previewSettled, shot } from "./console-kit.mjs";
 
 const API = (process.env.ONCONET_OIDC_URL || "").replace(/\/+$/, "");
 const ISSUER = (process.env.ONCONET_OIDC_ISSUER || "").replace(/\/+$/, "");
@@ -119,11 +120,21 @@ describe("the console signed in through an OpenID provider", { concurrency: fals
     assert.equal(saved.service_area.circles.length, 1);
   });
 
-  test("staff signs in at the provider, finds it in the review queue and publishes it; the widget finds it for a postcode inside", async () => {
+  test("staff signs in at the provider and publishes it from the review queue; the dashboard rises by what the API says and what-if restores it; the widget finds it", async () => {
     assert.ok(id, "the adviser's network");
     const page = await newPerson();
     await signInAtProvider(page, "iknl_staff", "/console/review");
     assert.equal(await page.textContent("#who"), "IKNL staff");
+    // The dashboard before: covered population for physiotherapy, as the API says.
+    const filter = "layer=municipality&type=oncology_care_network&discipline=physiotherapy";
+    const covered = async (extra = "") => (await (await page.request.get(`${API}/v1/coverage?${filter}${extra}`)).json()).summary.covered_population;
+    const dashboard = await newPerson();
+    await dashboard.context().addCookies(await page.context().cookies());
+    await dashboard.goto(`${API}/console/coverage?lang=en&discipline=physiotherapy`);
+    const before = await dashboardReady(dashboard);
+    assert.equal(before.covered, await covered());
+
+    await page.goto(`${API}/console/review?lang=en`);
     const item = page.locator(`li[data-id="${id}"]`);
     await item.getByRole("button", { name: `Review: ${name}` }).click();
     await item.getByRole("heading", { name: "Never published: everything is new" }).waitFor();
@@ -133,6 +144,20 @@ describe("the console signed in through an OpenID provider", { concurrency: fals
     await shot(page, "console-oidc-review.png");
     const published = await (await page.request.get(`${API}/v1/networks/${id}`)).json();
     assert.equal(published.state, "published");
+
+    // The dashboard after: the covered population rose by what the API says, and switching the
+    // network off (what-if) restores the earlier figure.
+    const after = await covered();
+    assert.ok(after > before.covered, `${after} > ${before.covered}`);
+    await dashboard.reload();
+    const raised = await dashboardReady(dashboard);
+    assert.equal(raised.covered - before.covered, after - before.covered);
+    await dashboard.locator(`#wi-${id}`).uncheck();
+    const excluded = await dashboardReady(dashboard, raised.generation);
+    assert.equal(excluded.covered, before.covered, "excluding it restores the earlier figure");
+    assert.equal(excluded.covered, await covered(`&exclude=${id}`));
+    await axe(dashboard, "the coverage dashboard (OpenID Connect session)");
+    await shot(dashboard, "console-oidc-coverage.png");
 
     // Anyone's widget: 9711 is in the centre of Groningen.
     const widget = await newPerson();

@@ -14,7 +14,7 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import zlib from "node:zlib";
 import { launchChromium } from "./chromium.mjs";
-import { ARTIFACTS, axe, mapPoint, previewSettled, shot } from "./console-kit.mjs";
+import { ARTIFACTS, axe, dashboardReady, mapPoint, previewSettled, shot } from "./console-kit.mjs";
 
 const API = (process.env.ONCONET_URL || "http://127.0.0.1:8080").replace(/\/+$/, "");
 const STAFF_TOKEN = process.env.ONCONET_STAFF_TOKEN || "";
@@ -513,23 +513,6 @@ function noForeignRequests() {
   assert.deepEqual(foreign, []);
   assert.ok(requests.length > 5, `the pages made requests (${requests.length})`);
   assert.deepEqual(pageErrors, []);
-}
-
-/** Waits until the dashboard shows a choice made after `generation`; its figures. */
-async function dashboardReady(page, generation = 0) {
-  await page.waitForFunction((g) => {
-    const d = document.getElementById("dashboard");
-    return d && d.dataset.ready === "true" && Number(d.dataset.generation) > g;
-  }, generation);
-  return page.evaluate(() => {
-    const d = document.getElementById("dashboard").dataset;
-    return {
-      generation: Number(d.generation),
-      readyAt: Number(d.readyAt),
-      redrawMs: Number(d.redrawMs),
-      covered: Number(document.getElementById("covered-population").dataset.value),
-    };
-  });
 }
 
 describe("the coverage dashboard in headless Chromium", { concurrency: false }, () => {

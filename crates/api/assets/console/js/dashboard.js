@@ -344,6 +344,9 @@ export async function coverageDashboard(ctx) {
     );
   }
 
+  /** Axis dates in the console's language (uPlot's default is American). */
+  const dayMonth = new Intl.DateTimeFormat(lang === "en" ? "en-GB" : "nl-NL", { day: "numeric", month: "short", timeZone: "UTC" });
+
   async function drawTrend() {
     const p = new URLSearchParams();
     if (state.discipline) p.set("discipline", state.discipline);
@@ -364,8 +367,9 @@ export async function coverageDashboard(ctx) {
         width,
         height: 220,
         series: [{ label: t.day, value: (_, v) => (v == null ? "" : date(new Date(v * 1000))) }, { label: t.trendSeries, stroke: "#045a8d", width: 2, points: { show: true, size: 7, fill: "#045a8d" }, value: (_, v) => (v == null ? "" : `${number(v, 1)} %`) }],
-        scales: { x: { time: true, range: (_, lo, hi) => (lo === hi ? [lo - 86400 * 3, hi + 86400 * 3] : [lo, hi]) }, y: { range: (_, lo, hi) => [Math.max(0, Math.floor(lo - 5)), Math.min(100, Math.ceil(hi + 5))] } },
-        axes: [{ stroke: "#1b1f24" }, { stroke: "#1b1f24", values: (_, ticks) => ticks.map((v) => `${number(v)} %`) }],
+        // One snapshot: a week around it (uPlot alone widens a single point to ~1,000 days).
+        scales: { x: { time: true, range: (u, lo, hi) => (u.data[0].length === 1 ? [u.data[0][0] - 86400 * 3, u.data[0][0] + 86400 * 3] : [lo, hi]) }, y: { range: (_, lo, hi) => [Math.max(0, Math.floor(lo - 5)), Math.min(100, Math.ceil(hi + 5))] } },
+        axes: [{ stroke: "#1b1f24", values: (_, ticks) => ticks.map((v) => dayMonth.format(new Date(v * 1000))) }, { stroke: "#1b1f24", values: (_, ticks) => ticks.map((v) => `${number(v)} %`) }],
         legend: { show: true },
       },
       [xs, ys],
