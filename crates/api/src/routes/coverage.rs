@@ -42,18 +42,52 @@ crate::dto::query::filtered_query! {
     }
 }
 
+crate::dto::query::filtered_query! {
+    lists ["exclude"];
+    /// One region's coverage: the layer, what-if, the moment; and the network filter (what
+    /// `/v1/coverage` takes, less what belongs to a whole report: `min_coverage`, `format`).
+    pub struct RegionCoverageQuery {
+        /// `municipality` (default), `province` or `pc4`.
+        #[param(schema_with = crate::dto::schema::layer)]
+        pub layer: Option<String>,
+        /// Network ids to leave out (what-if), comma-separated.
+        #[param(schema_with = crate::dto::schema::uuid_list, style = Form, explode = false)]
+        pub exclude: Option<String>,
+        /// The registry as it was at the end of this date (`YYYY-MM-DD`) or at this RFC 3339 time.
+        #[param(value_type = Option<chrono::NaiveDate>, example = "2026-01-01")]
+        pub as_of: Option<String>,
+    }
+}
+
+/// The request for the registry, from either query.
+fn coverage_request(
+    registry: &Registry,
+    filter: onconet_registry::FilterParams<'_>,
+    layer: Option<&str>,
+    exclude: Option<&str>,
+    as_of: Option<&str>,
+) -> ApiResult<CoverageRequest> {
+    Ok(CoverageRequest::parse(
+        CoverageParams {
+            filter,
+            layer,
+            exclude,
+            as_of,
+        },
+        &registry.vocabularies,
+    )?)
+}
+
 impl CoverageQuery {
     /// The request for the registry.
     fn request(&self, registry: &Registry) -> ApiResult<CoverageRequest> {
-        Ok(CoverageRequest::parse(
-            CoverageParams {
-                filter: self.filter_params(),
-                layer: self.layer.as_deref(),
-                exclude: self.exclude.as_deref(),
-                as_of: self.as_of.as_deref(),
-            },
-            &registry.vocabularies,
-        )?)
+        coverage_request(
+            registry,
+            self.filter_params(),
+            self.layer.as_deref(),
+            self.exclude.as_deref(),
+            self.as_of.as_deref(),
+        )
     }
 
     /// `min_coverage`: 0 to 1.
@@ -388,11 +422,10 @@ pub struct RegionNetworksResponse {
 }
 
 /// One region of the coverage report (the same parameters as `/v1/coverage`) with the matching
-/// networks that reach it: what the dashboard lists when a region is chosen. `min_coverage`
-/// and a `format` other than `json` are refused (400).
+/// networks that reach it: what the dashboard lists when a region is chosen.
 #[utoipa::path(
     tag = "coverage",
-    params(("code" = String, Path, description = "The region's code in `layer` (`GM0014`, `PV20`, `9711`)"), CoverageQuery),
+    params(("code" = String, Path, description = "The region's code in `layer` (`GM0014`, `PV20`, `9711`)"), RegionCoverageQuery),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The region and the networks reaching it", body = RegionNetworksResponse),
@@ -406,12 +439,17 @@ pub struct RegionNetworksResponse {
 pub async fn get_region_coverage(
     registry: web::Data<Registry>,
     code: web::Path<String>,
-    query: crate::extract::Query<CoverageQuery>,
+    query: crate::extract::Query<RegionCoverageQuery>,
     actor: RequireActor,
 ) -> ApiResult<HttpResponse> {
     require_staff(&actor)?;
-    refuse_report_only(&query)?;
-    let parsed = query.request(&registry)?;
+    let parsed = coverage_request(
+        &registry,
+        query.filter_params(),
+        query.layer.as_deref(),
+        query.exclude.as_deref(),
+        query.as_of.as_deref(),
+    )?;
     let networks = registry.coverage_reaching(&parsed, &code).await?;
     let coverage = registry.coverage(&parsed).await?;
     let region = coverage
@@ -435,25 +473,6 @@ pub async fn get_region_coverage(
                 })
                 .collect(),
         }))
-}
-
-/// `min_coverage` and a non-JSON `format` belong to the whole report, not to one region.
-fn refuse_report_only(query: &CoverageQuery) -> ApiResult<()> {
-    if query.min_coverage.is_some() {
-        return Err(ApiError::bad_parameter(
-            "min_coverage",
-            "not_allowed",
-            "one region's coverage takes no min_coverage",
-        ));
-    }
-    if query.format.as_deref().is_some_and(|f| f != "json") {
-        return Err(ApiError::bad_parameter(
-            "format",
-            "not_allowed",
-            "one region's coverage is JSON only",
-        ));
-    }
-    Ok(())
 }
 
 /// Coverage per region and discipline (for the municipality layer by default).
