@@ -1,5 +1,5 @@
 // What the console's browser tests share: axe-core, screenshots, waiting for the form's
-// preview, and places on the area editor's map.
+// preview, places on the area editor's map and the map story both sign-ins tell.
 
 import assert from "node:assert/strict";
 import fs from "node:fs";
@@ -52,6 +52,28 @@ export async function mapPoint(page, lat, lon) {
     const box = map.getContainer().getBoundingClientRect();
     return { x: box.left + p.x, y: box.top + p.y };
   }, [lat, lon]);
+}
+
+/**
+ * The map story both sign-ins tell: Groningen (city centre) and Assen clicked on the CBS layer,
+ * then a circle west of them with Geoman's circle tool (a click for the centre, one for the
+ * radius). Returns the drawn circle's radius in km.
+ */
+export async function drawGroningenAssenAndCircle(page) {
+  await page.locator("#area-map").scrollIntoViewIfNeeded();
+  for (const [lat, lon] of [[53.2194, 6.5665], [52.9971, 6.5503]]) {
+    const p = await mapPoint(page, lat, lon);
+    await page.mouse.click(p.x, p.y);
+    await page.waitForTimeout(200);
+  }
+  assert.equal(await page.inputValue("#f-service-area-municipalities"), "GM0014, GM0106");
+  await page.locator(".leaflet-pm-icon-circle").click();
+  const centre = await mapPoint(page, 53.1, 6.25);
+  const edge = await mapPoint(page, 53.1, 6.33);
+  await page.mouse.click(centre.x, centre.y);
+  await page.mouse.click(edge.x, edge.y);
+  await page.locator("#f-service-area-circles-0-radius-km").waitFor();
+  return Number(await page.inputValue("#f-service-area-circles-0-radius-km"));
 }
 
 /** Waits until the dashboard shows a choice made after `generation`; its figures. */

@@ -15,7 +15,7 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import { launchChromium } from "./chromium.mjs";
-import { ARTIFACTS, axe, dashboardReady, mapPoint, previewSettled, shot } from "./console-kit.mjs";
+import { ARTIFACTS, axe, dashboardReady, drawGroningenAssenAndCircle, previewSettled, shot } from "./console-kit.mjs";
 
 const API = (process.env.ONCONET_OIDC_URL || "").replace(/\/+$/, "");
 const ISSUER = (process.env.ONCONET_OIDC_ISSUER || "").replace(/\/+$/, "");
@@ -86,20 +86,7 @@ describe("the console signed in through an OpenID provider", { concurrency: fals
     for (const d of ["Physiotherapy", "Dietetics", "Psychology", "Occupational therapy", "Podiatry"]) {
       await page.getByRole("checkbox", { name: d, exact: true }).check();
     }
-    await page.locator("#area-map").scrollIntoViewIfNeeded();
-    // Groningen and Assen, clicked on the CBS layer; then a circle west of them.
-    for (const [lat, lon] of [[53.2194, 6.5665], [52.9971, 6.5503]]) {
-      const p = await mapPoint(page, lat, lon);
-      await page.mouse.click(p.x, p.y);
-      await page.waitForTimeout(200);
-    }
-    assert.equal(await page.inputValue("#f-service-area-municipalities"), "GM0014, GM0106");
-    await page.locator(".leaflet-pm-icon-circle").click();
-    const centre = await mapPoint(page, 53.1, 6.25);
-    const edge = await mapPoint(page, 53.1, 6.33);
-    await page.mouse.click(centre.x, centre.y);
-    await page.mouse.click(edge.x, edge.y);
-    await page.locator("#f-service-area-circles-0-radius-km").waitFor();
+    await drawGroningenAssenAndCircle(page);
     await previewSettled(page);
     await page.locator('li.criterion.met[data-key="disciplines"]').waitFor();
     const km2 = Number(await page.getAttribute("#area-summary", "data-km2"));

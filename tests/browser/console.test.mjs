@@ -14,7 +14,7 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import zlib from "node:zlib";
 import { launchChromium } from "./chromium.mjs";
-import { ARTIFACTS, axe, dashboardReady, mapPoint, previewSettled, shot } from "./console-kit.mjs";
+import { ARTIFACTS, axe, dashboardReady, drawGroningenAssenAndCircle, previewSettled, shot } from "./console-kit.mjs";
 
 const API = (process.env.ONCONET_URL || "http://127.0.0.1:8080").replace(/\/+$/, "");
 const STAFF_TOKEN = process.env.ONCONET_STAFF_TOKEN || "";
@@ -253,22 +253,7 @@ describe("the console in headless Chromium", { concurrency: false }, () => {
     for (const d of ["Physiotherapy", "Dietetics", "Social work", "Occupational therapy", "Podiatry"]) {
       await page.getByRole("checkbox", { name: d, exact: true }).check();
     }
-    await page.locator("#area-map").scrollIntoViewIfNeeded();
-    // Groningen (city centre) and Assen, clicked on the CBS layer.
-    for (const [lat, lon] of [[53.2194, 6.5665], [52.9971, 6.5503]]) {
-      const p = await mapPoint(page, lat, lon);
-      await page.mouse.click(p.x, p.y);
-      await page.waitForTimeout(200);
-    }
-    assert.equal(await page.inputValue("#f-service-area-municipalities"), "GM0014, GM0106");
-    // A circle west of them: Geoman's circle tool, a click for the centre and one for the radius.
-    await page.locator(".leaflet-pm-icon-circle").click();
-    const centre = await mapPoint(page, 53.1, 6.25);
-    const edge = await mapPoint(page, 53.1, 6.33);
-    await page.mouse.click(centre.x, centre.y);
-    await page.mouse.click(edge.x, edge.y);
-    await page.locator("#f-service-area-circles-0-radius-km").waitFor();
-    const radius = Number(await page.inputValue("#f-service-area-circles-0-radius-km"));
+    const radius = await drawGroningenAssenAndCircle(page);
     assert.ok(radius > 3 && radius < 9, `radius ${radius} km`);
     await previewSettled(page);
     await page.locator('li.criterion.met[data-key="disciplines"]').waitFor();

@@ -17,7 +17,9 @@ use std::sync::Arc;
 use utoipa::{IntoParams, ToSchema};
 
 const INDEX: &str = include_str!("../../assets/console/index.html");
+/// The sign-in page; its `{{BODY}}` is one of the two forms below.
 const SIGN_IN: &str = include_str!("../../assets/console/sign-in.html");
+const SIGN_IN_DEV: &str = include_str!("../../assets/console/sign-in-dev.html");
 const SIGN_IN_OIDC: &str = include_str!("../../assets/console/sign-in-oidc.html");
 
 /// The cookie that holds a started OpenID Connect sign-in ([`crate::oidc::Pending`]) until the
@@ -47,8 +49,9 @@ struct Assets;
 #[include = "uplot/LICENSE"]
 struct Vendor;
 
-/// How long a development session lasts.
-pub const DEV_SESSION_SECONDS: u64 = 8 * 3600;
+/// How long a console session lasts at most (a development session always lasts this long;
+/// an OpenID Connect session as long as its access token, within this).
+pub const MAX_SESSION_SECONDS: u64 = 8 * 3600;
 
 /// What a development sign-in asks the token minter for.
 pub struct DevToken<'a> {
@@ -444,33 +447,23 @@ pub async fn sign_in_page(
             .ok()
             .and_then(|u| u.host_str().map(str::to_owned))
             .unwrap_or_default();
-        let html = SIGN_IN_OIDC
-            .replace("{{LANG}}", lang.code())
-            .replace("{{NEXT}}", next)
-            .replace("{{TITLE}}", l("Inloggen", "Sign in"))
-            .replace(
-                "{{EXPLAIN}}",
-                &attribute(&match lang {
-                    Lang::Nl => format!(
-                        "U logt in bij uw organisatie ({provider}) en komt daarna hier terug."
-                    ),
-                    Lang::En => format!(
-                        "You sign in with your organisation ({provider}) and then come back here."
-                    ),
-                }),
-            )
-            .replace("{{SIGN_IN}}", l("Inloggen", "Sign in"))
-            .replace("{{OTHER_LANG}}", l("en", "nl"))
-            .replace("{{OTHER_LANG_LABEL}}", l("English", "Nederlands"));
+        let html = sign_in_html(SIGN_IN_OIDC, lang, next).replace(
+            "{{EXPLAIN}}",
+            &attribute(&match lang {
+                Lang::Nl => {
+                    format!("U logt in bij uw organisatie ({provider}) en komt daarna hier terug.")
+                }
+                Lang::En => format!(
+                    "You sign in with your organisation ({provider}) and then come back here."
+                ),
+            }),
+        );
         return Ok(page(html, None));
     }
     if console.dev_minter.is_none() {
         return Err(no_sign_in());
     }
-    let html = SIGN_IN
-        .replace("{{LANG}}", lang.code())
-        .replace("{{NEXT}}", next)
-        .replace("{{TITLE}}", l("Inloggen", "Sign in"))
+    let html = sign_in_html(SIGN_IN_DEV, lang, next)
         .replace(
             "{{DEV_ONLY}}",
             l(
@@ -489,11 +482,22 @@ pub async fn sign_in_page(
                 "De code van uw ROS, bijvoorbeeld proscoop (nodig voor ROS-adviseurs).",
                 "Your ROS's code, for example proscoop (needed for ROS advisers).",
             ),
-        )
+        );
+    Ok(page(html, None))
+}
+
+/// The sign-in page around one of its forms, with what both share filled in (language, title,
+/// the page to go on to, the button).
+fn sign_in_html(body: &str, lang: Lang, next: &str) -> String {
+    let l = |nl, en| lang.pick(nl, en);
+    SIGN_IN
+        .replace("{{BODY}}", body)
+        .replace("{{LANG}}", lang.code())
+        .replace("{{NEXT}}", next)
+        .replace("{{TITLE}}", l("Inloggen", "Sign in"))
         .replace("{{SIGN_IN}}", l("Inloggen", "Sign in"))
         .replace("{{OTHER_LANG}}", l("en", "nl"))
-        .replace("{{OTHER_LANG_LABEL}}", l("English", "Nederlands"));
-    Ok(page(html, None))
+        .replace("{{OTHER_LANG_LABEL}}", l("English", "Nederlands"))
 }
 
 fn no_sign_in() -> ApiError {
@@ -594,13 +598,13 @@ pub async fn dev_sign_in(
         org: org.as_deref(),
         sub: &sub,
         name: &name,
-        ttl_seconds: DEV_SESSION_SECONDS,
+        ttl_seconds: MAX_SESSION_SECONDS,
     })
     .map_err(ApiError::internal)?;
     Ok(signed_in(
         &req,
         token,
-        DEV_SESSION_SECONDS,
+        MAX_SESSION_SECONDS,
         console_path(form.next.as_deref()).unwrap_or("/console/"),
         Lang::of(form.lang.as_deref()),
     ))
@@ -615,22 +619,22 @@ fn signed_in(
     next: &str,
     lang: Lang,
 ) -> HttpResponse {
-    let secure = req.connection_info().scheme() == "https";
-    let max_age =
-        actix_web::cookie::time::Duration::seconds(i64::try_from(seconds).unwrap_or(i64::MAX));
-    let session = Cookie::build(SESSION_COOKIE, token)
-        .path("/")
-        .http_only(true)
-        .same_site(SameSite::Lax)
-        .secure(secure)
-        .max_age(max_age)
-        .finish();
-    let csrf = Cookie::build(CSRF_COOKIE, uuid::Uuid::new_v4().simple().to_string())
-        .path("/")
-        .same_site(SameSite::Lax)
-        .secure(secure)
-        .max_age(max_age)
-        .finish();
+    let session = cookie(
+        req,
+        SESSION_COOKIE,
+        token,
+        "/",
+        true,
+        Lifetime::Seconds(seconds),
+    );
+    let csrf = cookie(
+        req,
+        CSRF_COOKIE,
+        uuid::Uuid::new_v4().simple().to_string(),
+        "/",
+        false,
+        Lifetime::Seconds(seconds),
+    );
     HttpResponse::SeeOther()
         .insert_header((header::LOCATION, format!("{next}?lang={}", lang.code())))
         .insert_header((header::CACHE_CONTROL, "no-store"))
@@ -642,17 +646,48 @@ fn signed_in(
 
 /// The cookie of a started OpenID Connect sign-in (or its removal).
 fn pending_cookie(req: &HttpRequest, value: String, remove: bool) -> Cookie<'static> {
-    let mut c = Cookie::build(PENDING_COOKIE, value)
-        .path("/console/callback")
-        .http_only(true)
+    let lifetime = if remove {
+        Lifetime::Removed
+    } else {
+        Lifetime::Seconds(crate::oidc::PENDING_SECONDS.unsigned_abs())
+    };
+    cookie(
+        req,
+        PENDING_COOKIE,
+        value,
+        "/console/callback",
+        true,
+        lifetime,
+    )
+}
+
+/// How long a console cookie lives.
+enum Lifetime {
+    Seconds(u64),
+    /// Expired now: the browser forgets it.
+    Removed,
+}
+
+/// Every cookie the console sets: SameSite=Lax, Secure when the request came over https.
+fn cookie(
+    req: &HttpRequest,
+    name: &'static str,
+    value: String,
+    path: &'static str,
+    http_only: bool,
+    lifetime: Lifetime,
+) -> Cookie<'static> {
+    let mut c = Cookie::build(name, value)
+        .path(path)
+        .http_only(http_only)
         .same_site(SameSite::Lax)
         .secure(req.connection_info().scheme() == "https")
-        .max_age(actix_web::cookie::time::Duration::seconds(
-            crate::oidc::PENDING_SECONDS,
-        ))
         .finish();
-    if remove {
-        c.make_removal();
+    match lifetime {
+        Lifetime::Seconds(s) => c.set_max_age(actix_web::cookie::time::Duration::seconds(
+            i64::try_from(s).unwrap_or(i64::MAX),
+        )),
+        Lifetime::Removed => c.make_removal(),
     }
     c
 }
@@ -786,7 +821,7 @@ pub async fn oidc_callback(
     let seconds = done
         .expires_in
         .map_or(3600, |d| d.as_secs())
-        .clamp(60, DEV_SESSION_SECONDS);
+        .clamp(60, MAX_SESSION_SECONDS);
     Ok(signed_in(
         &req,
         done.access_token,
@@ -823,16 +858,15 @@ fn serde_urlencoded_form(body: &[u8]) -> ApiResult<DevSignInForm> {
 )]
 #[post("/console/sign-out")]
 pub async fn sign_out(req: HttpRequest) -> HttpResponse {
-    let secure = req.connection_info().scheme() == "https";
     let gone = |name: &'static str| {
-        let mut c = Cookie::build(name, "")
-            .path("/")
-            .same_site(SameSite::Lax)
-            .secure(secure)
-            .http_only(name == SESSION_COOKIE)
-            .finish();
-        c.make_removal();
-        c
+        cookie(
+            &req,
+            name,
+            String::new(),
+            "/",
+            name == SESSION_COOKIE,
+            Lifetime::Removed,
+        )
     };
     HttpResponse::SeeOther()
         .insert_header((header::LOCATION, "/console/sign-in"))
