@@ -628,3 +628,90 @@ async fn lists_sort_by_name_or_by_last_change() {
     let problem: Value = bad.json().await.expect("json");
     assert_eq!(problem["errors"][0]["parameter"], "sort", "{problem}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn external_id_is_unique_per_ros() {
+    let app = spawn_app().await;
+    let with = |name: &str, ros: &str, key: &str| {
+        let mut body = minimal_network(name);
+        body["ros_org"] = json!(ros);
+        body["external_id"] = json!(key);
+        body
+    };
+    let first = app
+        .create_network(&with("Een", "ros-noord", " R-17 "))
+        .await;
+    assert_eq!(first.status(), 201);
+    let first: Value = first.json().await.expect("json");
+    assert_eq!(first["external_id"], "R-17", "trimmed");
+
+    // The same key in the same ROS is refused, naming the field and the other network.
+    let again = app.create_network(&with("Twee", "ros-noord", "R-17")).await;
+    assert_eq!(again.status(), 422);
+    let problem: Value = again.json().await.expect("json");
+    assert_eq!(problem["errors"][0]["pointer"], "/external_id");
+    assert_eq!(problem["errors"][0]["code"], "duplicate");
+    let other = first["id"].as_str().expect("id");
+    assert!(
+        problem["errors"][0]["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains(other)),
+        "{problem}"
+    );
+
+    // Another ROS may use it; so may a network without a ROS (once).
+    for ros in ["ros-zuid"] {
+        let r = app.create_network(&with("Drie", ros, "R-17")).await;
+        assert_eq!(r.status(), 201);
+    }
+    let mut no_ros = minimal_network("Vier");
+    no_ros["external_id"] = json!("R-17");
+    assert_eq!(app.create_network(&no_ros).await.status(), 201);
+    assert_eq!(app.create_network(&no_ros).await.status(), 422);
+
+    // A merge patch onto a taken key is refused the same way; removing it is fine.
+    let second = app.create_network(&with("Vijf", "ros-noord", "R-18")).await;
+    let second: Value = second.json().await.expect("json");
+    let url = format!("/v1/networks/{}", second["id"].as_str().expect("id"));
+    let patch = |body: Value| {
+        app.client
+            .patch(app.url(&url))
+            .bearer_auth(&app.staff_token)
+            .header("If-Match", "\"v1\"")
+            .header("Content-Type", "application/merge-patch+json")
+            .body(body.to_string())
+    };
+    let taken = patch(json!({"external_id": "R-17"}))
+        .send()
+        .await
+        .expect("patch");
+    assert_eq!(taken.status(), 422);
+    let removed = patch(json!({"external_id": null}))
+        .send()
+        .await
+        .expect("patch");
+    assert_eq!(removed.status(), 200);
+    let removed: Value = removed.json().await.expect("json");
+    assert_eq!(removed["external_id"], Value::Null);
+
+    // Bad keys get precise problems.
+    for bad in [
+        json!(""),
+        json!("a\u{7}b"),
+        json!("x".repeat(101)),
+        json!(5),
+    ] {
+        let mut body = minimal_network("Zes");
+        body["external_id"] = bad.clone();
+        let r = app.create_network(&body).await;
+        let status = r.status();
+        let problem: Value = r.json().await.expect("json");
+        if bad == json!("") {
+            // Empty is the same as absent, as for the other optional texts.
+            assert_eq!(status, 201, "{problem}");
+        } else {
+            assert!(status == 422 || status == 400, "{bad}: {status}");
+            assert_eq!(problem["errors"][0]["pointer"], "/external_id", "{problem}");
+        }
+    }
+}

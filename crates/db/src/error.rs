@@ -32,15 +32,12 @@ impl DbError {
         }
     }
 
-    /// A unique or foreign-key violation (the caller decides whether that is a conflict).
-    pub fn is_constraint_violation(&self) -> bool {
+    /// A unique violation: a concurrent write took the same key first.
+    pub fn is_unique_violation(&self) -> bool {
         use diesel::result::{DatabaseErrorKind, Error};
         matches!(
             self,
-            DbError::Query(Error::DatabaseError(
-                DatabaseErrorKind::UniqueViolation | DatabaseErrorKind::ForeignKeyViolation,
-                _
-            ))
+            DbError::Query(Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _))
         )
     }
 }

@@ -6,8 +6,8 @@ use crate::schema::{network_revisions, networks};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use onconet_domain::{
-    Lifecycle, LocalizedText, Network, NetworkProfile, NetworkType, OrgCode, QualityAttestation,
-    RegistryState, Scale, ServiceArea, Website,
+    ExternalId, Lifecycle, LocalizedText, Network, NetworkProfile, NetworkType, OrgCode,
+    QualityAttestation, RegistryState, Scale, ServiceArea, Website,
 };
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -44,6 +44,7 @@ pub struct NetworkRow {
     pub area: Option<Value>,
     pub area_km2: Option<f64>,
     pub qualified: bool,
+    pub external_id: Option<String>,
 }
 
 /// The columns an editor controls, shared by insert and update.
@@ -71,6 +72,7 @@ pub struct ProfileColumns {
     pub area_km2: Option<f64>,
     /// All ten LOPPSOZ criteria met (derived from the profile).
     pub qualified: bool,
+    pub external_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Insertable)]
@@ -124,6 +126,7 @@ impl ProfileColumns {
             area,
             area_km2,
             qualified: onconet_domain::quality::qualification(p).qualified,
+            external_id: p.external_id.as_ref().map(|e| e.as_str().to_owned()),
         })
     }
 }
@@ -146,8 +149,16 @@ impl NetworkRow {
             ),
             None => None,
         };
+        let external_id = match self.external_id {
+            Some(e) => Some(
+                ExternalId::parse(&e)
+                    .map_err(|e| DbError::Corrupt(format!("networks.external_id: {e}")))?,
+            ),
+            None => None,
+        };
         let profile = NetworkProfile {
             name: self.name,
+            external_id,
             network_type: parse_code::<NetworkType>("network_type", &self.network_type)?,
             scale: parse_code::<Scale>("scale", &self.scale)?,
             parent_id: self.parent_id,

@@ -268,6 +268,31 @@ pub async fn referenced(
         .await?)
 }
 
+/// The networks of ROS `ros_org` (or of none) whose `external_id` is one of `keys`, as
+/// `(external_id, id)`: what an import or a write of those keys would collide with.
+pub async fn by_external_ids(
+    conn: &mut AsyncPgConnection,
+    ros_org: Option<&str>,
+    keys: &[String],
+) -> Result<Vec<(String, Uuid)>, DbError> {
+    use diesel::dsl::sql;
+    use diesel::sql_types::{Bool, Nullable, Text};
+    if keys.is_empty() {
+        return Ok(Vec::new());
+    }
+    // `coalesce(ros_org, '')` is the expression the unique index is built on.
+    Ok(networks::table
+        .filter(
+            sql::<Bool>("coalesce(ros_org, '') = coalesce(")
+                .bind::<Nullable<Text>, _>(ros_org.map(str::to_owned))
+                .sql(", '')"),
+        )
+        .filter(networks::external_id.eq_any(keys.to_vec()))
+        .select((networks::external_id.assume_not_null(), networks::id))
+        .load(conn)
+        .await?)
+}
+
 /// Which of `ids` exist.
 pub async fn existing_ids(
     conn: &mut AsyncPgConnection,

@@ -59,6 +59,7 @@ diesel::table! {
         area -> Nullable<Jsonb>,
         area_km2 -> Nullable<Float8>,
         qualified -> Bool,
+        external_id -> Nullable<Text>,
     }
 }
 

@@ -308,6 +308,41 @@ impl Kvk {
     }
 }
 
+/// The key a network has in the system it was imported from (`ROS-NOORD-017`, a row number):
+/// 1–100 characters, no control characters, trimmed. Unique per ROS, so importing the same
+/// source again updates its networks instead of copying them.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ExternalId(String);
+
+impl ExternalId {
+    pub const MAX_CHARS: usize = 100;
+
+    pub fn parse(value: &str) -> Result<Self, InvalidValue> {
+        let value = value.trim();
+        if value.is_empty() {
+            return Err(InvalidValue::new("required", "must not be empty"));
+        }
+        if value.chars().count() > Self::MAX_CHARS {
+            return Err(InvalidValue::new(
+                "too_long",
+                format!("must be at most {} characters", Self::MAX_CHARS),
+            ));
+        }
+        if value.chars().any(char::is_control) {
+            return Err(InvalidValue::new(
+                "invalid_character",
+                "must not contain control characters",
+            ));
+        }
+        Ok(Self(value.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 /// The code of a ROS organisation (`proscoop`, `ros-friesland`): lowercase letters, digits,
 /// `-` and `_`, 2–64 characters. Matched against the `org` claim of an adviser's token.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -546,6 +581,9 @@ pub struct QualityAttestation {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NetworkProfile {
     pub name: String,
+    /// The key in the source system (see [`ExternalId`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_id: Option<ExternalId>,
     #[serde(rename = "type")]
     pub network_type: NetworkType,
     pub scale: Scale,
@@ -712,6 +750,7 @@ mod tests {
     fn profile() -> NetworkProfile {
         NetworkProfile {
             name: "Oncologienetwerk Test".into(),
+            external_id: None,
             network_type: NetworkType::OncologyCareNetwork,
             scale: Scale::Local,
             parent_id: None,
@@ -797,6 +836,13 @@ mod tests {
         assert!(Agb::parse("1234567").is_err());
         assert!(Kvk::parse("1234567a").is_err());
         assert!(OrgCode::parse("proscoop").is_ok());
+        assert_eq!(
+            ExternalId::parse("  ROS-17 ").map(|e| e.0),
+            Ok("ROS-17".into())
+        );
+        for bad in ["", "  ", "a\tb", &"x".repeat(101)] {
+            assert!(ExternalId::parse(bad).is_err(), "{bad}");
+        }
         assert!(OrgCode::parse("Pro Scoop").is_err());
         assert!(parse_text("  x  ", 5) == Ok("x".into()));
         assert!(parse_text("   ", 5).is_err());

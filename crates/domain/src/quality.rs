@@ -125,6 +125,7 @@ mod tests {
     fn qualified_profile() -> NetworkProfile {
         NetworkProfile {
             name: "N".into(),
+            external_id: None,
             network_type: NetworkType::OncologyCareNetwork,
             scale: Scale::Local,
             parent_id: None,

@@ -142,6 +142,12 @@ impl From<DbError> for Error {
                     "a concurrent change to a related network got in the way; send the request again".into(),
                 )
             }
+            e if e.is_unique_violation() => {
+                tracing::warn!(cause = %e, "a write collided with a concurrent one");
+                Error::Conflict(
+                    "a concurrent change took the same key (an external_id) first; send the request again to see which".into(),
+                )
+            }
             other => Error::Internal(other.to_string()),
         }
     }

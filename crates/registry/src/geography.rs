@@ -530,6 +530,7 @@ mod tests {
             id: Uuid::nil(),
             profile: NetworkProfile {
                 name: "Proef".into(),
+                external_id: None,
                 network_type: NetworkType::OncologyCareNetwork,
                 scale: Scale::Local,
                 parent_id: None,

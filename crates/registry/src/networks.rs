@@ -243,6 +243,30 @@ pub(crate) async fn check_references(
     }
 }
 
+/// No other network of the same ROS may carry the profile's `external_id` (the database's
+/// unique index would refuse it too, but without saying which field or which network).
+pub(crate) async fn check_external_id(
+    conn: &mut AsyncPgConnection,
+    self_id: Uuid,
+    profile: &NetworkProfile,
+) -> Result<()> {
+    let Some(key) = &profile.external_id else {
+        return Ok(());
+    };
+    let ros = profile.ros_org.as_ref().map(|o| o.as_str());
+    let taken = q::by_external_ids(conn, ros, &[key.as_str().to_owned()]).await?;
+    match taken.into_iter().find(|(_, id)| *id != self_id) {
+        Some((_, other)) => Err(Error::Invalid(vec![Invalid::pointer(
+            "/external_id",
+            "duplicate",
+            format!(
+                "network {other} of the same ROS already has this external_id; it must be unique per ros_org"
+            ),
+        )])),
+        None => Ok(()),
+    }
+}
+
 pub(crate) fn check_may_edit(actor: &Actor, profile: &NetworkProfile) -> Result<()> {
     if actor.can_edit(profile.ros_org.as_ref()) {
         Ok(())
@@ -409,6 +433,7 @@ impl Registry {
         let network = conn
             .transaction::<_, Error, _>(async |conn| {
                 check_references(conn, actor, id, &profile).await?;
+                check_external_id(conn, id, &profile).await?;
                 let row = q::insert(
                     conn,
                     &NewNetwork {
@@ -491,6 +516,7 @@ impl Registry {
                     return Ok(current);
                 }
                 check_references(conn, actor, id, &checked.profile).await?;
+                check_external_id(conn, id, &checked.profile).await?;
                 let before = snapshot(&current)?;
                 let (profile, area) =
                     if checked.profile.service_area == current.profile.service_area {

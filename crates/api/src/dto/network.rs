@@ -3,11 +3,11 @@
 use crate::error::InvalidParam;
 use chrono::{DateTime, NaiveDate, Utc};
 use onconet_domain::{
-    Agb, Circle, Contact, ContactRole, Email, FieldErrors, Financing, GeoPoint, Kvk, Lifecycle,
-    Link, LinkKind, LocalizedText, Member, MemberKind, Network, NetworkProfile, NetworkType,
-    OrgCode, Phone, QualityAttestation, RegistryState, Scale, ServiceArea, Vocabularies, Website,
-    limits, parse_latitude, parse_longitude, parse_municipality_code, parse_optional_text,
-    parse_pc4, parse_text,
+    Agb, Circle, Contact, ContactRole, Email, ExternalId, FieldErrors, Financing, GeoPoint, Kvk,
+    Lifecycle, Link, LinkKind, LocalizedText, Member, MemberKind, Network, NetworkProfile,
+    NetworkType, OrgCode, Phone, QualityAttestation, RegistryState, Scale, ServiceArea,
+    Vocabularies, Website, limits, parse_latitude, parse_longitude, parse_municipality_code,
+    parse_optional_text, parse_pc4, parse_text,
 };
 use onconet_registry::{CheckedProfile, ProfileDocument};
 use serde::{Deserialize, Serialize};
@@ -213,6 +213,11 @@ network_profile! {
     #[validate(length(min = 1, max = 200))]
     #[schema(example = "Oncologienetwerk Groningen-Stad", min_length = 1, max_length = 200, pattern = "\\S")]
     pub name: String,
+    /// The network's key in the system it was imported from (1–100 characters, unique per
+    /// `ros_org`): importing the same source again updates the network instead of copying it.
+    #[serde(default)]
+    #[schema(example = "ROS-NOORD-017", min_length = 1, max_length = 100)]
+    pub external_id: Option<String>,
     #[serde(rename = "type")]
     #[schema(schema_with = crate::dto::schema::network_type)]
     pub network_type: NetworkType,
@@ -412,6 +417,10 @@ impl NetworkBody {
             None | Some("") => None,
             Some(o) => e.check("ros_org", OrgCode::parse(o)),
         };
+        let external_id = match self.external_id.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(x) => e.check("external_id", ExternalId::parse(x)),
+        };
         let financing = e.in_key("financing", |e| {
             let mut out = Vec::new();
             for (i, f) in self.financing.iter().enumerate() {
@@ -598,6 +607,7 @@ impl NetworkBody {
             Some(name) if e.is_empty() => Ok((
                 NetworkProfile {
                     name,
+                    external_id,
                     network_type: self.network_type,
                     scale: self.scale,
                     parent_id: self.parent_id,
@@ -624,6 +634,7 @@ impl NetworkBody {
     pub fn from_profile(p: &NetworkProfile) -> Self {
         Self {
             name: p.name.clone(),
+            external_id: p.external_id.as_ref().map(|x| x.as_str().to_owned()),
             network_type: p.network_type,
             scale: p.scale,
             parent_id: p.parent_id,
