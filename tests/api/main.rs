@@ -10,6 +10,7 @@ mod embedded;
 mod geometry;
 mod health;
 mod history;
+mod imports;
 mod migrations;
 mod networks;
 mod oidc;

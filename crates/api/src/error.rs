@@ -25,6 +25,13 @@ pub struct InvalidParam {
     pub code: String,
     /// Human-readable explanation.
     pub detail: String,
+    /// In an imported file: the row (spreadsheet row, line, or GeoJSON feature) as the file
+    /// counts them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub row: Option<usize>,
+    /// In an imported spreadsheet: the heading of the column, as the file writes it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub column: Option<String>,
 }
 
 impl InvalidParam {
@@ -34,6 +41,8 @@ impl InvalidParam {
             parameter: Some(name.to_owned()),
             code: code.to_owned(),
             detail: detail.into(),
+            row: None,
+            column: None,
         }
     }
 
@@ -43,6 +52,8 @@ impl InvalidParam {
             parameter: None,
             code: code.to_owned(),
             detail: detail.into(),
+            row: None,
+            column: None,
         }
     }
 }
@@ -183,6 +194,18 @@ impl ApiError {
                 "unsupported-media-type",
                 "Unsupported content type",
             ),
+            // An imported file's problems are by row.
+            Validation(errors)
+                if errors
+                    .iter()
+                    .any(|e| e.row.is_some() || e.pointer.is_none() && e.parameter.is_none()) =>
+            {
+                (
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "validation-failed",
+                    "The file has problems; nothing was imported",
+                )
+            }
             // A GET has no body: out-of-range query parameters are named as such.
             Validation(errors)
                 if !errors.is_empty() && errors.iter().all(|e| e.pointer.is_none()) =>
@@ -262,6 +285,29 @@ impl ApiError {
                 Some(format!("the body must be at most {limit} bytes")),
                 vec![],
             ),
+            Validation(errors)
+                if errors
+                    .iter()
+                    .any(|e| e.row.is_some() || e.pointer.is_none() && e.parameter.is_none()) =>
+            {
+                let rows: std::collections::BTreeSet<usize> =
+                    errors.iter().filter_map(|e| e.row).collect();
+                let problems = match errors.len() {
+                    1 => "1 problem".to_owned(),
+                    n => format!("{n} problems"),
+                };
+                let rows = match rows.len() {
+                    0 => String::new(),
+                    1 => " in 1 row".to_owned(),
+                    n => format!(" in {n} rows"),
+                };
+                (
+                    Some(format!(
+                        "the file has {problems}{rows}; nothing was imported"
+                    )),
+                    errors.clone(),
+                )
+            }
             Validation(errors) => (
                 Some(match errors.len() {
                     1 => format!(
@@ -356,6 +402,8 @@ impl From<onconet_registry::Invalid> for InvalidParam {
             parameter: e.parameter,
             code: e.code,
             detail: e.detail,
+            row: e.row,
+            column: e.column,
         }
     }
 }
@@ -367,6 +415,8 @@ impl From<InvalidParam> for onconet_registry::Invalid {
             parameter: e.parameter,
             code: e.code,
             detail: e.detail,
+            row: e.row,
+            column: e.column,
         }
     }
 }

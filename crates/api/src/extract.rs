@@ -18,8 +18,19 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 /// one of `accepted` (415).
 pub async fn read_body(
     req: &HttpRequest,
+    payload: Payload,
+    accepted: &[&str],
+) -> Result<Bytes, ApiError> {
+    read_body_up_to(req, payload, accepted, MAX_BODY_BYTES, BODY_TIMEOUT).await
+}
+
+/// [`read_body`] with its own size limit and time to arrive (a file upload).
+pub async fn read_body_up_to(
+    req: &HttpRequest,
     mut payload: Payload,
     accepted: &[&str],
+    max_bytes: usize,
+    timeout: std::time::Duration,
 ) -> Result<Bytes, ApiError> {
     let content_type = req
         .headers()
@@ -56,9 +67,9 @@ pub async fn read_body(
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok())
-        && len > MAX_BODY_BYTES
+        && len > max_bytes
     {
-        return Err(ApiError::PayloadTooLarge(MAX_BODY_BYTES));
+        return Err(ApiError::PayloadTooLarge(max_bytes));
     }
     let read = async {
         let mut body = actix_web::web::BytesMut::new();
@@ -67,8 +78,8 @@ pub async fn read_body(
                 detail: format!("the request body could not be read: {e}"),
                 errors: vec![],
             })?;
-            if body.len() + chunk.len() > MAX_BODY_BYTES {
-                return Err(ApiError::PayloadTooLarge(MAX_BODY_BYTES));
+            if body.len() + chunk.len() > max_bytes {
+                return Err(ApiError::PayloadTooLarge(max_bytes));
             }
             body.extend_from_slice(&chunk);
         }
@@ -76,14 +87,12 @@ pub async fn read_body(
     };
     // actix times out a request's head, not its body: a client that stops sending would hold
     // the request (and its database connection, for a write) for ever.
-    tokio::time::timeout(BODY_TIMEOUT, read)
-        .await
-        .map_err(|_| {
-            ApiError::RequestTimeout(format!(
-                "the request body did not arrive within {} s",
-                BODY_TIMEOUT.as_secs()
-            ))
-        })?
+    tokio::time::timeout(timeout, read).await.map_err(|_| {
+        ApiError::RequestTimeout(format!(
+            "the request body did not arrive within {} s",
+            timeout.as_secs()
+        ))
+    })?
 }
 
 /// How long a request body may take to arrive.

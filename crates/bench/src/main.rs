@@ -2,6 +2,7 @@
 //!
 //! - `synth` writes a seeded, **synthetic** registry (request bodies, one JSON document a line)
 //!   over the real CBS municipalities;
+//! - `files` writes a `synth` registry as the CSV and XLSX files an import takes;
 //! - `load` creates and publishes those networks through the API;
 //! - `export` copies every published network's derived area into a PostGIS table;
 //! - `check` compares the covering networks of `/v1/search` with PostGIS `ST_Covers` on random
@@ -20,6 +21,7 @@
 
 mod areas;
 mod check;
+mod files;
 mod geometry;
 mod load;
 mod nearby;
@@ -48,6 +50,8 @@ struct Cli {
 enum Command {
     /// Write a seeded synthetic registry: one `POST /v1/networks` body per line.
     Synth(synth::SynthArgs),
+    /// Write a `synth` registry as CSV and XLSX import files (with external ids).
+    Files(files::FilesArgs),
     /// Create and publish the networks of a `synth` file through the API.
     Load(load::LoadArgs),
     /// Copy every published network's area into a PostGIS table (`bench_areas`).
@@ -92,6 +96,7 @@ fn main() -> Result<()> {
     match Cli::parse().command {
         Command::Synth(args) => synth::run(&args),
         Command::Points(args) => points::run(&args),
+        Command::Files(args) => files::run(&args),
         Command::Overlay(args) => overlay::run(&args),
         Command::Nearby(args) => nearby::run(&args),
         Command::Geometry(args) => geometry::run(&args),

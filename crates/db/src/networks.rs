@@ -173,6 +173,23 @@ pub async fn find_for_update(
         .optional()?)
 }
 
+/// The networks among `ids`, locked until the end of the surrounding transaction.
+pub async fn find_many_for_update(
+    conn: &mut AsyncPgConnection,
+    ids: &[Uuid],
+) -> Result<Vec<NetworkRow>, DbError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(networks::table
+        .filter(networks::id.eq_any(ids.to_vec()))
+        .select(NetworkRow::as_select())
+        .order(networks::id)
+        .for_update()
+        .load(conn)
+        .await?)
+}
+
 pub async fn insert(conn: &mut AsyncPgConnection, new: &NewNetwork) -> Result<NetworkRow, DbError> {
     Ok(diesel::insert_into(networks::table)
         .values(new.clone())

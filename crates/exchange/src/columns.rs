@@ -317,9 +317,15 @@ pub fn by_heading(heading: &str) -> Option<&'static Column> {
     if h.is_empty() {
         return None;
     }
-    COLUMNS
-        .iter()
-        .find(|c| folded(c.key) == h || folded(c.en) == h || folded(c.nl) == h)
+    // The service area's parts also go by their own names (`municipalities`, `postcodes`).
+    COLUMNS.iter().find(|c| {
+        folded(c.key) == h
+            || folded(c.en) == h
+            || folded(c.nl) == h
+            || c.key
+                .strip_prefix("service_area.")
+                .is_some_and(|k| folded(k) == h)
+    })
 }
 
 /// The column a field of the document (JSON pointer, `/service_area/municipalities/2`)
@@ -358,6 +364,8 @@ mod tests {
             ("service_area.municipalities", "service_area.municipalities"),
             ("e-mail contactpersoon", "contact.email"),
             ("Omschrijving (Engels)", "description.en"),
+            ("municipalities", "service_area.municipalities"),
+            ("Postcodes", "service_area.postcodes"),
         ] {
             assert_eq!(by_heading(heading).map(|c| c.key), Some(key), "{heading}");
         }

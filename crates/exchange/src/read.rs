@@ -383,7 +383,11 @@ fn tabular(
                 continue;
             };
             match value(column, cell) {
-                Ok(None) => {}
+                // An empty cell of a column the file has clears the field (the row's document
+                // is applied as a merge patch: `null` removes).
+                Ok(None) if column.kind == Kind::Informational => {}
+                Ok(None) if column.key.starts_with("contact.") => {}
+                Ok(None) => set(&mut doc, column.key, Value::Null),
                 Ok(Some(_)) if column.kind == Kind::Informational => {}
                 Ok(Some(v)) => match column.key.strip_prefix("contact.") {
                     Some(field) => {
@@ -400,7 +404,7 @@ fn tabular(
             }
         }
         if !contact.is_empty() {
-            if doc.contains_key("contacts") {
+            if doc.get("contacts").is_some_and(|c| !c.is_null()) {
                 parsed.problems.push(Problem::at(
                     at,
                     "ambiguous_contacts",
@@ -408,6 +412,10 @@ fn tabular(
                 ));
                 ok = false;
             } else {
+                // A spreadsheet of contact persons rarely says their role.
+                contact
+                    .entry("role")
+                    .or_insert_with(|| Value::String("general".into()));
                 doc.insert(
                     "contacts".into(),
                     Value::Array(vec![Value::Object(contact)]),
@@ -802,10 +810,17 @@ mod tests {
                 "type": "oncology_care_network",
                 "disciplines": ["physiotherapy", "dietetics"],
                 "service_area": {"municipalities": ["GM0014"]},
-                "contacts": [{"name": "An", "email": "an@example.nl", "public": true}]
+                "contacts": [{"role": "general", "name": "An", "email": "an@example.nl", "public": true}]
             })
         );
         assert_eq!(p.rows[1].document["name"], "=Zuid");
+        // Empty cells of the file's columns clear their fields.
+        assert_eq!(p.rows[1].document["disciplines"], Value::Null);
+        assert_eq!(
+            p.rows[1].document["service_area"]["municipalities"],
+            Value::Null
+        );
+        assert!(!p.rows[1].document.contains_key("contacts"));
         assert_eq!(
             p.heading_for("/contacts/0/email").as_deref(),
             Some("E-mail contactpersoon")

@@ -17,6 +17,10 @@ pub struct Invalid {
     pub code: String,
     /// Human-readable explanation (never quoting a submitted value).
     pub detail: String,
+    /// In an imported file: the row (line, feature) as the file counts them.
+    pub row: Option<usize>,
+    /// In an imported spreadsheet: the column's heading as the file writes it.
+    pub column: Option<String>,
 }
 
 impl Invalid {
@@ -26,6 +30,8 @@ impl Invalid {
             parameter: None,
             code: code.to_owned(),
             detail: detail.into(),
+            row: None,
+            column: None,
         }
     }
 
@@ -35,7 +41,27 @@ impl Invalid {
             parameter: Some(name.to_owned()),
             code: code.to_owned(),
             detail: detail.into(),
+            row: None,
+            column: None,
         }
+    }
+
+    /// A problem of a whole imported file, or of row `row` of it.
+    pub fn in_file(row: Option<usize>, code: &str, detail: impl Into<String>) -> Self {
+        Self {
+            pointer: None,
+            parameter: None,
+            code: code.to_owned(),
+            detail: detail.into(),
+            row,
+            column: None,
+        }
+    }
+
+    /// The same problem, found in row `row` of an imported file.
+    pub fn at_row(mut self, row: usize) -> Self {
+        self.row = Some(row);
+        self
     }
 }
 

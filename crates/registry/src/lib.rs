@@ -5,6 +5,7 @@
 //! - [`networks`]: create, patch (JSON Merge Patch), transition, erase a contact, read one,
 //!   list, history;
 //! - [`feed`]: the change feed of published networks;
+//! - [`imports`]: bulk import of a file's rows in one transaction, dry run, idempotent by key;
 //! - [`preview`]: a profile checked and its area derived (km², population reached), unsaved;
 //! - [`places`]: find a network (`search`) and everything for a place (`here`), from memory;
 //! - [`reports`]: coverage reports, what-if, `as_of`, the discipline matrix, snapshots and the
@@ -21,6 +22,7 @@ pub mod error;
 pub mod feed;
 pub mod filter;
 pub mod geography;
+pub mod imports;
 pub mod networks;
 pub mod outlines;
 pub mod places;

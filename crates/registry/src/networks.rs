@@ -297,7 +297,7 @@ fn check_may_attest(
     }
 }
 
-async fn record(
+pub(crate) async fn record(
     conn: &mut AsyncPgConnection,
     ctx: &Author<'_>,
     network: &Network,

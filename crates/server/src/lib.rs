@@ -3,6 +3,7 @@
 
 pub mod demo;
 pub mod dev_keys;
+pub mod import;
 pub mod jwks;
 pub mod regions;
 pub mod settings;

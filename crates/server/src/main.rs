@@ -57,6 +57,11 @@ enum Command {
         #[command(subcommand)]
         action: RegionsAction,
     },
+    /// Manage networks in bulk.
+    Networks {
+        #[command(subcommand)]
+        action: NetworksAction,
+    },
     /// Manage the embedded PostgreSQL cluster.
     Db {
         #[command(subcommand)]
@@ -76,6 +81,28 @@ enum RegionsAction {
         /// A CSV with `code` and `population` columns (overrides the file's population).
         #[arg(long)]
         population: Option<std::path::PathBuf>,
+        #[command(flatten)]
+        data: DataSettings,
+    },
+}
+
+#[derive(Subcommand)]
+enum NetworksAction {
+    /// Import networks from a CSV, XLSX, GeoJSON or NDJSON file, as `POST /v1/imports` does:
+    /// every row checked, all written in one transaction or none; rows with the id or the
+    /// external_id (per ros_org) of a stored network update it.
+    Import {
+        /// The file (its extension tells the format unless --format says it).
+        file: std::path::PathBuf,
+        /// csv, xlsx, geojson or ndjson.
+        #[arg(long)]
+        format: Option<String>,
+        /// Check every row and say what would happen, without writing anything.
+        #[arg(long)]
+        dry_run: bool,
+        /// Largest service-area geometry, in vertices (as `serve --max-vertices`).
+        #[arg(long, env = "ONCONET_MAX_VERTICES", default_value_t = 100_000)]
+        max_vertices: usize,
         #[command(flatten)]
         data: DataSettings,
     },
@@ -134,6 +161,70 @@ async fn main() -> Result<()> {
             Ok(())
         }
         Command::Db { action } => db(action).await,
+        Command::Networks {
+            action:
+                NetworksAction::Import {
+                    file,
+                    format,
+                    dry_run,
+                    max_vertices,
+                    data,
+                },
+        } => {
+            use secrecy::ExposeSecret;
+            use std::io::IsTerminal;
+            let format = match format.as_deref() {
+                None => None,
+                Some(code) => {
+                    Some(onconet_exchange::Format::from_code(code).with_context(|| {
+                        format!("unknown format {code}: csv, xlsx, geojson or ndjson")
+                    })?)
+                }
+            };
+            let started = std::time::Instant::now();
+            let mut database = startup::Database::open(&data)?;
+            let result = async {
+                let url = database.url.expose_secret().to_owned();
+                onconet_db::migrations::run_pending(&url).await?;
+                let pool = onconet_db::connect_pool(&url, 4)?;
+                let geo = onconet_registry::GeoState::load(
+                    &pool,
+                    max_vertices,
+                    onconet_api::dto::network::public_json,
+                )
+                .await
+                .map_err(|e| anyhow::anyhow!("cannot load the regions: {e}"))?;
+                let registry = onconet_registry::Registry::new(pool, std::sync::Arc::new(geo));
+                onconet::import::run(
+                    &registry,
+                    &onconet::import::ImportRequest {
+                        file: &file,
+                        format,
+                        dry_run,
+                        progress: std::io::stderr().is_terminal(),
+                    },
+                )
+                .await
+            }
+            .await;
+            database.close();
+            let report = result?;
+            println!(
+                "{}{}: {} created, {} updated, {} unchanged ({:.1} s, peak memory {})",
+                if report.dry_run {
+                    "dry run, nothing written: "
+                } else {
+                    "imported "
+                },
+                file.display(),
+                report.created,
+                report.updated,
+                report.unchanged,
+                started.elapsed().as_secs_f64(),
+                onconet::import::peak_memory().unwrap_or_else(|| "unknown".into()),
+            );
+            Ok(())
+        }
         Command::Regions {
             action:
                 RegionsAction::Import {

@@ -1,6 +1,7 @@
 //! Request and response types: serde for the wire, utoipa for the OpenAPI document,
 //! validator for the shape of request bodies.
 
+pub mod import;
 pub mod network;
 pub mod page;
 pub mod query;
