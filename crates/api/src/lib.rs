@@ -48,6 +48,7 @@ where
             .service(routes::imports::create_import)
             .service(routes::imports::template_csv)
             .service(routes::imports::template_xlsx)
+            .service(routes::exports::export_networks)
             .service(routes::changes::get_history)
             .service(routes::changes::list_changes)
             .service(routes::vocabularies::list_vocabularies)

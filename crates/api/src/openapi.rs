@@ -19,7 +19,7 @@ use utoipa::{Modify, OpenApi};
         (name = "networks", description = "Network profiles and their review workflow"),
         (name = "search", description = "Find a network for a place"),
         (name = "coverage", description = "Coverage-gap reports for IKNL"),
-        (name = "imports", description = "Networks taken in from a file (CSV, XLSX, GeoJSON, NDJSON), checked first if you like, and the templates to fill in"),
+        (name = "exchange", description = "Networks in and out as files: imports (CSV, XLSX, GeoJSON, NDJSON) with a dry run, their templates, and exports in the same formats"),
         (name = "regions", description = "Municipalities, provinces and postcode areas"),
         (name = "vocabularies", description = "Codes and labels used in profiles and filters"),
         (name = "widget", description = "The embeddable \"find a network\" web component"),

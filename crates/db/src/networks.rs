@@ -173,6 +173,37 @@ pub async fn find_for_update(
         .optional()?)
 }
 
+/// Which networks an export holds.
+#[derive(Debug, Clone)]
+pub enum ExportScope {
+    Published,
+    All,
+    /// Published ones and every one of this ROS.
+    PublishedAndRos(String),
+}
+
+/// Up to `limit` networks of `scope` with an id after `after`, by id (an export's next batch).
+pub async fn batch_after(
+    conn: &mut AsyncPgConnection,
+    after: Option<Uuid>,
+    limit: i64,
+    scope: &ExportScope,
+) -> Result<Vec<NetworkRow>, DbError> {
+    use networks::dsl as n;
+    let mut query = n::networks.select(NetworkRow::as_select()).into_boxed();
+    if let Some(after) = after {
+        query = query.filter(n::id.gt(after));
+    }
+    query = match scope {
+        ExportScope::Published => query.filter(n::state.eq("published")),
+        ExportScope::All => query,
+        ExportScope::PublishedAndRos(ros) => {
+            query.filter(n::state.eq("published").or(n::ros_org.eq(ros.clone())))
+        }
+    };
+    Ok(query.order(n::id).limit(limit).load(conn).await?)
+}
+
 /// The networks among `ids`, locked until the end of the surrounding transaction.
 pub async fn find_many_for_update(
     conn: &mut AsyncPgConnection,

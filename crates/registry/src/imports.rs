@@ -20,6 +20,19 @@ use serde_json::{Map, Value};
 use std::collections::{HashMap, HashSet};
 use uuid::Uuid;
 
+/// The fields of an exported network that the registry sets: an import leaves them be.
+const READ_ONLY: &[&str] = &[
+    "state",
+    "version",
+    "created_at",
+    "updated_at",
+    "last_verified_at",
+    "verification_overdue",
+    "qualification",
+    "demo",
+    "area_km2",
+];
+
 /// At most this many problems are reported (a file that is wrong throughout says so soon).
 pub const MAX_PROBLEMS: usize = 1_000;
 
@@ -462,6 +475,10 @@ async fn resolve(
     let mut keys: HashMap<Option<String>, Vec<String>> = HashMap::new();
     let mut prepared = Vec::with_capacity(rows.len());
     for mut row in rows {
+        // What an export (NDJSON, GeoJSON) carries besides the profile: the registry's own.
+        for key in READ_ONLY {
+            row.document.remove(*key);
+        }
         let id = match row.document.remove("id") {
             None | Some(Value::Null) => None,
             Some(Value::String(s)) if s.trim().is_empty() => None,

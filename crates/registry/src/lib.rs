@@ -4,6 +4,7 @@
 //!
 //! - [`networks`]: create, patch (JSON Merge Patch), transition, erase a contact, read one,
 //!   list, history;
+//! - [`exports`]: every network a viewer may see, in batches, for streamed exports;
 //! - [`feed`]: the change feed of published networks;
 //! - [`imports`]: bulk import of a file's rows in one transaction, dry run, idempotent by key;
 //! - [`preview`]: a profile checked and its area derived (km², population reached), unsaved;
@@ -19,6 +20,7 @@
 
 pub mod coverage;
 pub mod error;
+pub mod exports;
 pub mod feed;
 pub mod filter;
 pub mod geography;

@@ -66,7 +66,7 @@ fn file_problems(parsed: &Parsed) -> Vec<Invalid> {
 /// and `pointer` (the field). The columns, in English or Dutch, are those of
 /// `/v1/imports/template.csv`. IKNL staff and admins only.
 #[utoipa::path(
-    tag = "imports",
+    tag = "exchange",
     params(ImportQuery),
     request_body(
         description = "The file, as sent (at most 20 MiB)",
@@ -202,7 +202,7 @@ fn download(body: Vec<u8>, media_type: &str, name: &str) -> HttpResponse {
 /// The import template as CSV: the columns, with Dutch or English headings, and one example
 /// row (UTF-8 with BOM, so Excel opens it right).
 #[utoipa::path(
-    tag = "imports",
+    tag = "exchange",
     params(TemplateQuery),
     responses(
         (status = 200, description = "The template", body = String, content_type = "text/csv"),
@@ -222,7 +222,7 @@ pub async fn template_csv(query: web::Query<TemplateQuery>) -> ApiResult<HttpRes
 /// The import template as XLSX: the columns with Dutch or English headings, one example row,
 /// and a second sheet that explains every column.
 #[utoipa::path(
-    tag = "imports",
+    tag = "exchange",
     params(TemplateQuery),
     responses(
         (status = 200, description = "The template", body = Vec<u8>, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),

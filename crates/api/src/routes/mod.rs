@@ -2,6 +2,7 @@ pub mod changes;
 pub mod console;
 pub mod coverage;
 pub mod docs;
+pub mod exports;
 pub mod health;
 pub mod imports;
 pub mod networks;
