@@ -7,6 +7,7 @@ mod concurrency;
 mod console;
 mod coverage;
 mod embedded;
+mod fhir;
 mod geometry;
 mod health;
 mod history;

@@ -19,6 +19,7 @@
 pub mod coverage;
 pub mod error;
 pub mod feed;
+pub mod fhir;
 pub mod filter;
 pub mod geography;
 pub mod networks;

@@ -2,6 +2,7 @@ pub mod changes;
 pub mod console;
 pub mod coverage;
 pub mod docs;
+pub mod fhir;
 pub mod health;
 pub mod networks;
 pub mod regions;
