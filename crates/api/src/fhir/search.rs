@@ -215,6 +215,10 @@ pub fn fold(text: &str) -> String {
 /// year, `2024-05-01T10:00Z` that minute. A time without a zone is taken as UTC.
 pub fn date_range(value: &str) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
     let v = value.trim();
+    // Everything below slices by byte: a date is ASCII.
+    if !v.is_ascii() {
+        return None;
+    }
     let day = |y: i32, m: u32, d: u32| NaiveDate::from_ymd_opt(y, m, d);
     let utc = |d: NaiveDate| Utc.from_utc_datetime(&d.and_time(NaiveTime::MIN));
     let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
@@ -341,7 +345,7 @@ fn unknown(kind: ResourceType, key: &str, allowed: &[&str]) -> BadParameter {
 }
 
 /// Parses a search of `kind` from the query's pairs (`_format` is the caller's). Empty
-/// values are ignored, as FHIR asks.
+/// values are ignored, as FHIR asks, except where a number is due (`_count`, `_offset`).
 pub fn parse_search(kind: ResourceType, pairs: &[(String, String)]) -> Parsed<Search> {
     let mut search = Search {
         conditions: Vec::new(),
@@ -365,7 +369,7 @@ pub fn parse_search(kind: ResourceType, pairs: &[(String, String)]) -> Parsed<Se
                 abbreviated(modifier.unwrap_or_default())
             )));
         }
-        if value.trim().is_empty() {
+        if value.trim().is_empty() && !matches!(name, "_count" | "_offset") {
             continue;
         }
         let condition = match name {
@@ -442,7 +446,7 @@ pub fn parse_history(pairs: &[(String, String)]) -> Parsed<History> {
             return Err(bad(format!("{name} may be given once")));
         }
         seen.push(name);
-        if value.trim().is_empty() {
+        if value.trim().is_empty() && name == "_format" {
             continue;
         }
         match name {
@@ -669,6 +673,9 @@ mod tests {
         assert_eq!(h.count, 5);
         assert!(parse_history(&pairs(&[("_since", "2026-01-01")])).is_err());
         assert!(parse_history(&pairs(&[("_at", "2026")])).is_err());
+        assert!(parse_history(&pairs(&[("_since", "")])).is_err());
+        assert!(parse_history(&pairs(&[("_count", "")])).is_err());
+        assert!(parse_history(&pairs(&[("_format", "")])).is_ok());
         assert!(
             parse_history(&pairs(&[
                 ("_since", "2026-01-01T00:00:00Z"),
