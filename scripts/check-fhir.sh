@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every FHIR document of a real server validates against FHIR R4 (fhir.resources, PyPI):
 # first with the demo data (`onconet serve --demo`), then with a 500-network synthetic
-# registry loaded on top (`onconet-bench synth` + `load`). Pulls every page of every view and
+# registry loaded on top (`onconet-bench synth`, members and contacts added by
+# tests/fhir/enrich.py, then `onconet-bench load`). Pulls every page of every view and
 # of its _history, reads resources one by one (all for the demo; FHIR_READS per type for the
 # big registry, default 100), and prints "Type: N valid / M" per resource type.
 set -euo pipefail
@@ -35,6 +36,9 @@ check() { # label, reads per type
   local label=$1 status=0
   echo "== $label: $(curl -sf "$BASE/v1/networks?per_page=1" | sed -n 's/.*"total_items":\([0-9]*\).*/\1/p') published networks"
   "$PY" tests/fhir/crawl.py "$BASE" "$WORK/$label" --reads "$2"
+  if cat "$WORK/$label"/*.ndjson | grep -q 'PRIVATE-SENTINEL'; then
+    echo "a non-public contact appears in a FHIR document" >&2; status=1
+  fi
   echo "-- every resource of every search page (each once):"
   "$PY" tests/fhir/validate.py "$WORK/$label/search.ndjson" || status=1
   echo "-- every document fetched (search and history pages, reads, instance histories, metadata, errors):"
@@ -44,7 +48,9 @@ check() { # label, reads per type
 
 status=0
 check demo 1000000 || status=1
-"$BENCH" synth --seed 42 --count "$NETWORKS" --reference-data "$REF" --out "$WORK/synth.jsonl"
+"$BENCH" synth --seed 42 --count "$NETWORKS" --reference-data "$REF" --out "$WORK/synth-plain.jsonl"
+# synth makes areas only: add seeded members (memberships to map) and a private contact each.
+"$PY" tests/fhir/enrich.py "$WORK/synth-plain.jsonl" "$WORK/synth.jsonl" --seed 42
 TOKEN=$("$ONCONET" token --role iknl_staff --data-dir "$WORK/data")
 ONCONET_TOKEN="$TOKEN" "$BENCH" load --url "$BASE" --concurrency 4 "$WORK/synth.jsonl"
 check "demo+$NETWORKS" "$READS" || status=1
