@@ -629,7 +629,9 @@ pub async fn unrouted(req: HttpRequest) -> FhirResult<HttpResponse> {
     Err(refusal(&req))
 }
 
-fn refusal(req: &HttpRequest) -> FhirError {
+/// Why nothing under `/fhir` answers `req` (also for the methods `methods::normalise` refuses
+/// before routing).
+pub(crate) fn refusal(req: &HttpRequest) -> FhirError {
     let path = req.path().trim_start_matches("/fhir").trim_matches('/');
     let parts: Vec<&str> = if path.is_empty() {
         Vec::new()
