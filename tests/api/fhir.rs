@@ -466,6 +466,31 @@ async fn mcsd_views_search_read_page_history_and_validate() {
             .and_then(|v| v.to_str().ok()),
         Some("application/fhir+json")
     );
+    for method in [reqwest::Method::PUT, reqwest::Method::DELETE] {
+        let r = app
+            .client
+            .request(
+                method.clone(),
+                app.url(&format!("/fhir/Organization/{child_id}")),
+            )
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(r.status(), 405, "{method}");
+        assert_eq!(
+            r.headers().get("allow").and_then(|v| v.to_str().ok()),
+            Some("GET, HEAD")
+        );
+        let body: Value = r.json().await.expect("json");
+        assert_eq!(body["resourceType"], "OperationOutcome");
+    }
+    let r = app
+        .client
+        .delete(app.url("/fhir/Patient/1"))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(r.status(), 404);
 
     // History for sync: all current versions; none after now.
     let (_, h) = f.get(&app, "/fhir/Organization/_history").await;
