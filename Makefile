@@ -9,7 +9,7 @@ TEST_PG_DIR := target/onconet-test-pg
 TEST_LOG_DIR := $(or $(ONCONET_TEST_LOG_DIR),target/test-logs)
 export ONCONET_REFERENCE_DATA ?= $(abspath ../shared/data/nl)
 
-.PHONY: help setup build run test check fmt lint unit check-logs schemathesis browser openapi db-stop clean
+.PHONY: help setup build run test check fmt lint unit check-logs schemathesis browser check-fhir openapi db-stop clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -42,6 +42,7 @@ check: ## The architecture: domain and spatial free of HTTP and SQL, the registr
 
 unit: ## All Rust tests against a real PostgreSQL and OpenID provider (stopped afterwards); their logs go to target/test-logs
 	@scripts/npm-deps.sh tests/oidc
+	@scripts/fhir-venv.sh > /dev/null
 	@rm -rf "$(TEST_LOG_DIR)"; status=0; $(CARGO) test --locked --workspace || status=$$?; \
 	  $(CARGO) run --quiet --locked --bin onconet -- db stop --data-dir $(TEST_PG_DIR) || true; \
 	  exit $$status
@@ -54,6 +55,9 @@ schemathesis: ## schemathesis against a real server with its own OpenAPI documen
 
 browser: ## The widget, /docs and the coverage map in headless Chromium, from a foreign origin
 	scripts/browser-test.sh
+
+check-fhir: ## Every FHIR document of the demo data and of a 500-network registry validates against R4 (fhir.resources)
+	scripts/check-fhir.sh
 
 test: setup fmt lint check unit check-logs schemathesis browser ## The whole suite: format, lints, architecture, tests, their logs, schemathesis, browser
 

@@ -8,6 +8,7 @@ mod console;
 mod coverage;
 mod embedded;
 mod exports;
+mod fhir;
 mod geometry;
 mod health;
 mod history;

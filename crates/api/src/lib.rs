@@ -8,6 +8,7 @@ pub mod dto;
 pub mod error;
 pub mod etag;
 pub mod extract;
+pub mod fhir;
 pub mod methods;
 pub mod oidc;
 pub mod openapi;
@@ -60,6 +61,23 @@ where
             .service(routes::coverage::get_trend)
             .service(routes::coverage::create_snapshot)
             .service(routes::console::get_me),
+    )
+    .service(
+        scope("/fhir")
+            .service(routes::fhir::metadata)
+            .service(routes::fhir::search_organization)
+            .service(routes::fhir::organization_history)
+            .service(routes::fhir::read_organization)
+            .service(routes::fhir::organization_instance_history)
+            .service(routes::fhir::search_organization_affiliation)
+            .service(routes::fhir::organization_affiliation_history)
+            .service(routes::fhir::read_organization_affiliation)
+            .service(routes::fhir::organization_affiliation_instance_history)
+            .service(routes::fhir::search_location)
+            .service(routes::fhir::location_history)
+            .service(routes::fhir::read_location)
+            .service(routes::fhir::location_instance_history)
+            .default_service(web::to(routes::fhir::unrouted)),
     )
     .service(routes::health::healthz)
     .service(routes::health::readyz)

@@ -29,6 +29,10 @@ pub async fn normalise(
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let method = req.method().clone();
     if !ROUTED.contains(&method) {
+        // FHIR clients get an OperationOutcome, as everywhere under /fhir.
+        if req.path() == "/fhir" || req.path().starts_with("/fhir/") {
+            return Err(crate::routes::fhir::refusal(req.request()).into());
+        }
         let refusal = match req.app_data::<actix_web::web::Data<KnownRoutes>>() {
             Some(known) => known.refusal(&method, req.path()),
             None => ApiError::NotFound(format!("no route for {method}")),

@@ -24,6 +24,7 @@ use utoipa::{Modify, OpenApi};
         (name = "vocabularies", description = "Codes and labels used in profiles and filters"),
         (name = "widget", description = "The embeddable \"find a network\" web component"),
         (name = "operations", description = "Health, readiness and metrics"),
+        (name = "FHIR", description = "Read-only FHIR R4 views following IHE mCSD: networks and members as Organization, memberships and links as OrganizationAffiliation, service areas as Location (application/fhir+json; errors are OperationOutcome resources)"),
     )
 )]
 pub struct BaseDoc;

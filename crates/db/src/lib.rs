@@ -6,6 +6,7 @@
 
 pub mod embedded;
 pub mod error;
+pub mod fhir;
 pub mod migrations;
 pub mod models;
 pub mod networks;

@@ -22,6 +22,7 @@ pub mod coverage;
 pub mod error;
 pub mod exports;
 pub mod feed;
+pub mod fhir;
 pub mod filter;
 pub mod geography;
 pub mod imports;

@@ -3,6 +3,7 @@ pub mod console;
 pub mod coverage;
 pub mod docs;
 pub mod exports;
+pub mod fhir;
 pub mod health;
 pub mod imports;
 pub mod networks;
