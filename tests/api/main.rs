@@ -10,6 +10,7 @@ mod embedded;
 mod geometry;
 mod health;
 mod history;
+mod hsds;
 mod migrations;
 mod networks;
 mod oidc;

@@ -8,6 +8,7 @@ pub mod dto;
 pub mod error;
 pub mod etag;
 pub mod extract;
+pub mod hsds;
 pub mod methods;
 pub mod oidc;
 pub mod openapi;
@@ -56,6 +57,17 @@ where
             .service(routes::coverage::get_trend)
             .service(routes::coverage::create_snapshot)
             .service(routes::console::get_me),
+    )
+    .service(
+        scope("/hsds")
+            .service(routes::hsds::list_organizations)
+            .service(routes::hsds::get_organization)
+            .service(routes::hsds::list_services)
+            .service(routes::hsds::get_service)
+            .service(routes::hsds::list_service_areas)
+            .service(routes::hsds::get_service_area)
+            .service(routes::hsds::list_locations)
+            .service(routes::hsds::get_location),
     )
     .service(routes::health::healthz)
     .service(routes::health::readyz)

@@ -13,6 +13,7 @@
 //! - [`outlines`]: region outlines simplified per zoom level, cached;
 //! - [`geography`] and [`coverage`]: the in-memory state those read (region layers, the search
 //!   index and its LISTEN/NOTIFY follower; the coverage overlays and report cache);
+//! - [`hsds`]: every published network, for the Open Referral HSDS views;
 //! - [`filter`]: the one network filter and its parser;
 //! - [`error`]: what an operation can fail with.
 
@@ -21,6 +22,7 @@ pub mod error;
 pub mod feed;
 pub mod filter;
 pub mod geography;
+pub mod hsds;
 pub mod networks;
 pub mod outlines;
 pub mod places;

@@ -3,6 +3,7 @@ pub mod console;
 pub mod coverage;
 pub mod docs;
 pub mod health;
+pub mod hsds;
 pub mod networks;
 pub mod regions;
 pub mod search;
