@@ -591,6 +591,10 @@ async fn paging_unknown_ids_and_bad_parameters() {
     let long = "a".repeat(201);
     let (status, _, _) = get_json(&app, &format!("/hsds/organizations?search={long}")).await;
     assert_eq!(status, 400);
+    // The documented pattern refuses C0 controls and DEL only: other characters are text.
+    let (status, _, found) = get_json(&app, "/hsds/services?search=Gron%C2%85ingen").await;
+    assert_eq!(status, 200);
+    assert_eq!(found["total_items"], 0);
     // A registry id is not an HSDS id.
     let network: Value = app
         .get("/v1/networks")

@@ -96,7 +96,8 @@ fn parse_search(value: Option<&str>) -> ApiResult<Option<String>> {
             "must be at most 200 characters",
         ));
     }
-    if text.chars().any(char::is_control) {
+    // What the documented pattern refuses: C0 controls and DEL.
+    if text.chars().any(|c| c.is_ascii_control()) {
         return Err(ApiError::bad_parameter(
             "search",
             "invalid_characters",
