@@ -512,6 +512,22 @@ async fn every_document_validates_against_the_hsds_schemas() {
 async fn paging_unknown_ids_and_bad_parameters() {
     let app = spawn_app().await;
     let schemas = load_schemas();
+    // The reference's `/`: the HSDS version and the OpenAPI document.
+    let (status, _, about) = get_json(&app, "/hsds/").await;
+    assert_eq!(status, 200);
+    assert_eq!(about["version"], "3.2");
+    let openapi_url = about["openapi_url"].as_str().expect("openapi_url");
+    assert_eq!(openapi_url, app.url("/openapi.json"));
+    let doc: Value = app
+        .client
+        .get(openapi_url)
+        .send()
+        .await
+        .expect("openapi")
+        .json()
+        .await
+        .expect("json");
+    assert!(doc["paths"]["/hsds/services/{id}"]["get"].is_object());
     // An empty registry is an empty page.
     let (status, _, empty) = get_json(&app, "/hsds/organizations").await;
     assert_eq!(status, 200);

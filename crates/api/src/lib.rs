@@ -60,6 +60,7 @@ where
     )
     .service(
         scope("/hsds")
+            .service(routes::hsds::about)
             .service(routes::hsds::list_organizations)
             .service(routes::hsds::get_organization)
             .service(routes::hsds::list_services)

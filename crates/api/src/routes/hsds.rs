@@ -137,6 +137,41 @@ fn detail(full: bool) -> Detail {
     if full { Detail::Full } else { Detail::Basic }
 }
 
+/// `GET /hsds/`: what this API is, in HSDS terms (the reference's required `/` endpoint).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct HsdsAboutResponse {
+    /// The HSDS version of the documents.
+    #[schema(example = "3.2")]
+    pub version: &'static str,
+    /// The URL of the OpenAPI document that defines this API.
+    pub openapi_url: String,
+    pub description: &'static str,
+    pub publisher: HsdsPublisher,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct HsdsPublisher {
+    pub name: &'static str,
+}
+
+/// This API in HSDS terms: its HSDS version and where its OpenAPI document is.
+#[utoipa::path(
+    tag = "HSDS",
+    responses((status = 200, description = "The HSDS version and the OpenAPI document's URL", body = HsdsAboutResponse))
+)]
+#[get("/")]
+pub async fn about(req: HttpRequest) -> HttpResponse {
+    let info = req.connection_info();
+    HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+        .json(HsdsAboutResponse {
+            version: hsds::HSDS_VERSION,
+            openapi_url: format!("{}://{}/openapi.json", info.scheme(), info.host()),
+            description: "The national registry of oncology networks in the Netherlands: each published network as an HSDS organization offering one service (its care coordination), with its service area and located members.",
+            publisher: HsdsPublisher { name: "onconet" },
+        })
+}
+
 /// The filters and paging of `GET /hsds/organizations`.
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
