@@ -12,6 +12,7 @@ mod fhir;
 mod geometry;
 mod health;
 mod history;
+mod hsds;
 mod imports;
 mod migrations;
 mod networks;

@@ -9,6 +9,7 @@ pub mod error;
 pub mod etag;
 pub mod extract;
 pub mod fhir;
+pub mod hsds;
 pub mod methods;
 pub mod oidc;
 pub mod openapi;
@@ -78,6 +79,18 @@ where
             .service(routes::fhir::read_location)
             .service(routes::fhir::location_instance_history)
             .default_service(web::to(routes::fhir::unrouted)),
+    )
+    .service(
+        scope("/hsds")
+            .service(routes::hsds::about)
+            .service(routes::hsds::list_organizations)
+            .service(routes::hsds::get_organization)
+            .service(routes::hsds::list_services)
+            .service(routes::hsds::get_service)
+            .service(routes::hsds::list_service_areas)
+            .service(routes::hsds::get_service_area)
+            .service(routes::hsds::list_locations)
+            .service(routes::hsds::get_location),
     )
     .service(routes::health::healthz)
     .service(routes::health::readyz)

@@ -21,6 +21,7 @@ use utoipa::{Modify, OpenApi};
         (name = "coverage", description = "Coverage-gap reports for IKNL"),
         (name = "exchange", description = "Networks in and out as files: imports (CSV, XLSX, GeoJSON, NDJSON) with a dry run, their templates, and exports in the same formats"),
         (name = "regions", description = "Municipalities, provinces and postcode areas"),
+        (name = "HSDS", description = "Open Referral HSDS 3 read-only views of the published networks: organizations, services, service areas, locations"),
         (name = "vocabularies", description = "Codes and labels used in profiles and filters"),
         (name = "widget", description = "The embeddable \"find a network\" web component"),
         (name = "operations", description = "Health, readiness and metrics"),

@@ -7,6 +7,8 @@
 //! - [`exports`]: every network a viewer may see, in batches, for streamed exports;
 //! - [`feed`]: the change feed of published networks;
 //! - [`imports`]: bulk import of a file's rows in one transaction, dry run, idempotent by key;
+//! - [`published`]: what the FHIR and HSDS views read (published networks, public side only,
+//!   their areas, the public revisions);
 //! - [`preview`]: a profile checked and its area derived (km², population reached), unsaved;
 //! - [`places`]: find a network (`search`) and everything for a place (`here`), from memory;
 //! - [`reports`]: coverage reports, what-if, `as_of`, the discipline matrix, snapshots and the
@@ -22,7 +24,6 @@ pub mod coverage;
 pub mod error;
 pub mod exports;
 pub mod feed;
-pub mod fhir;
 pub mod filter;
 pub mod geography;
 pub mod imports;
@@ -30,6 +31,7 @@ pub mod networks;
 pub mod outlines;
 pub mod places;
 pub mod preview;
+pub mod published;
 pub mod regions;
 pub mod reports;
 

@@ -10,7 +10,7 @@
 use super::ResourceType;
 use super::resources::{Resource, ids_of_version, instant};
 use chrono::{DateTime, Utc};
-use onconet_registry::fhir::PublicRevision;
+use onconet_registry::published::PublicRevision;
 use serde_json::{Value, json};
 use std::collections::HashSet;
 use uuid::Uuid;

@@ -5,6 +5,7 @@ pub mod docs;
 pub mod exports;
 pub mod fhir;
 pub mod health;
+pub mod hsds;
 pub mod imports;
 pub mod networks;
 pub mod regions;

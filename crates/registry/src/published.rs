@@ -1,4 +1,4 @@
-//! What the FHIR (IHE mCSD) views read: the published networks with only their public side,
+//! What the public views (FHIR/IHE mCSD and Open Referral HSDS) read: the published networks with only their public side,
 //! the derived areas of a few of them, and the public revisions (for the history's deletions).
 //! The mapping to FHIR resources is the HTTP adapter's (`onconet_api::fhir`).
 
