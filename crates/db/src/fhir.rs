@@ -15,7 +15,7 @@ use uuid::Uuid;
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = networks)]
 #[diesel(check_for_backend(diesel::pg::Pg))]
-struct LightRow {
+pub(crate) struct LightRow {
     id: Uuid,
     name: String,
     network_type: String,

@@ -204,7 +204,8 @@ pub async fn batch_after(
     Ok(query.order(n::id).limit(limit).load(conn).await?)
 }
 
-/// The networks among `ids`, locked until the end of the surrounding transaction.
+/// The networks among `ids`, locked until the end of the surrounding transaction, without
+/// their derived areas (`area` is `None`: for ten thousand networks those are a gigabyte).
 pub async fn find_many_for_update(
     conn: &mut AsyncPgConnection,
     ids: &[Uuid],
@@ -212,13 +213,14 @@ pub async fn find_many_for_update(
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    Ok(networks::table
+    let rows: Vec<crate::fhir::LightRow> = networks::table
         .filter(networks::id.eq_any(ids.to_vec()))
-        .select(NetworkRow::as_select())
+        .select(crate::fhir::LightRow::as_select())
         .order(networks::id)
         .for_update()
         .load(conn)
-        .await?)
+        .await?;
+    Ok(rows.into_iter().map(NetworkRow::from).collect())
 }
 
 pub async fn insert(conn: &mut AsyncPgConnection, new: &NewNetwork) -> Result<NetworkRow, DbError> {

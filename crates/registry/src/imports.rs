@@ -15,7 +15,7 @@ use diesel_async::{AsyncConnection, AsyncPgConnection};
 use onconet_db::models::{NewNetwork, ProfileColumns, snapshot};
 use onconet_db::networks as q;
 use onconet_db::notify::{self, Change};
-use onconet_domain::{Network, RegistryState};
+use onconet_domain::{Network, NetworkProfile, RegistryState};
 use serde_json::{Map, Value};
 use std::collections::{HashMap, HashSet};
 use uuid::Uuid;
@@ -320,9 +320,15 @@ impl Registry {
         let mut jobs = Vec::new();
         let chunk = total.div_ceil(workers).max(1);
         for part in targets.chunks(chunk) {
-            let part: Vec<(Uuid, Option<Network>, Map<String, Value>)> = part
+            let part: Vec<(Uuid, Option<NetworkProfile>, Map<String, Value>)> = part
                 .iter()
-                .map(|t| (t.id, t.current.clone(), t.document.clone()))
+                .map(|t| {
+                    (
+                        t.id,
+                        t.current.as_ref().map(|c| c.profile.clone()),
+                        t.document.clone(),
+                    )
+                })
                 .collect();
             let vocabularies = self.vocabularies.clone();
             let max_vertices = self.geo.max_vertices();
@@ -383,22 +389,15 @@ impl Registry {
                 "a network cannot be its own parent or link to itself",
             )]));
         }
-        let keep_area = target.current.as_ref().and_then(|c| {
-            (c.profile.service_area == checked.profile.service_area)
-                .then(|| c.area.clone().zip(c.area_km2))
-        });
         if let Some(current) = &target.current
             && current.profile == checked.profile
         {
             return Ok(Outcome::Unchanged);
         }
-        let (profile, area) = match keep_area {
-            Some(area) => (checked.profile, area),
-            None => {
-                let (profile, area) = derived_area(self, checked).await?;
-                (profile, area.map(|a| (a.geojson, a.area_km2)))
-            }
-        };
+        // Derived again even where the service area is the same (the stored areas were not
+        // kept in memory): the same parts give the same area.
+        let (profile, area) = derived_area(self, checked).await?;
+        let area = area.map(|a| (a.geojson, a.area_km2));
         let columns = ProfileColumns::from_profile(&profile, area)?;
         let (network, outcome) = match &target.current {
             Some(current) => {
@@ -429,6 +428,12 @@ impl Registry {
             }
         };
         notify::notify(conn, &Change::Network(network.id)).await?;
+        // Kept for the search index, which holds published networks only: a draft's area is
+        // not needed there.
+        let mut network = network;
+        if network.state != RegistryState::Published {
+            network.area = None;
+        }
         written.push(network);
         Ok(outcome)
     }
@@ -437,13 +442,13 @@ impl Registry {
 /// A row's document merged onto the stored profile (if any), read and checked.
 fn check_one<D: ProfileDocument>(
     id: Uuid,
-    current: Option<&Network>,
+    current: Option<&NetworkProfile>,
     row: Map<String, Value>,
     vocabularies: &onconet_domain::Vocabularies,
     max_vertices: usize,
 ) -> std::result::Result<CheckedProfile, Vec<Invalid>> {
     let mut doc = match current {
-        Some(c) => D::document(&c.profile),
+        Some(c) => D::document(c),
         None => Value::Object(Map::new()),
     };
     json_patch::merge(&mut doc, &Value::Object(row));
@@ -518,6 +523,7 @@ async fn resolve(
     let stored: HashMap<Uuid, Network> = q::find_many_for_update(conn, &wanted)
         .await?
         .into_iter()
+        // Without their derived areas (the bulk of a row): a changed row derives its own.
         .map(|r| r.into_domain().map(|n| (n.id, n)))
         .collect::<std::result::Result<_, _>>()?;
 
