@@ -70,13 +70,18 @@ step "$ROWS SYNTHETIC networks as CSV and XLSX"
 
 RESULTS=()
 import() { # file, label
-  local before after line
+  local before after line cpu steal
   before="$(revisions)"
+  cpu="$(head -n 1 /proc/stat)"
   line="$("$ONCONET" networks import "$1" --data-dir "$DATA" 2>"$WORK/import.log" | tail -n 1)" \
     || { tail -n 20 "$WORK/import.log" >&2; die "$2 failed"; }
+  # Time the hypervisor gave to other guests meanwhile: a run with much steal is slower for
+  # reasons not in this code.
+  steal="$(steal_pct "$cpu" "$(head -n 1 /proc/stat)")"
   after="$(revisions)"
-  echo "$2: $line; $((after - before)) new revisions"
-  RESULTS+=("$2: $line; $((after - before)) new revisions")
+  line="${line/\/*\//}"
+  echo "$2: $line; $((after - before)) new revisions; host steal $steal %"
+  RESULTS+=("$2: $line; $((after - before)) new revisions; host steal $steal %")
   LAST_NEW_REVISIONS=$((after - before))
 }
 for f in csv xlsx; do

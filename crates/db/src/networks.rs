@@ -223,6 +223,18 @@ pub async fn find_many_for_update(
     Ok(rows.into_iter().map(NetworkRow::from).collect())
 }
 
+/// Inserts many networks in one statement (an import's batch).
+pub async fn insert_many(conn: &mut AsyncPgConnection, new: &[NewNetwork]) -> Result<(), DbError> {
+    if new.is_empty() {
+        return Ok(());
+    }
+    diesel::insert_into(networks::table)
+        .values(new.to_vec())
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 pub async fn insert(conn: &mut AsyncPgConnection, new: &NewNetwork) -> Result<NetworkRow, DbError> {
     Ok(diesel::insert_into(networks::table)
         .values(new.clone())

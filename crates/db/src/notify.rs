@@ -41,6 +41,20 @@ pub async fn notify(conn: &mut AsyncPgConnection, change: &Change) -> Result<(),
     Ok(())
 }
 
+/// Announces many changes in one statement (delivered on commit, like [`notify`]).
+pub async fn notify_many(conn: &mut AsyncPgConnection, changes: &[Change]) -> Result<(), DbError> {
+    if changes.is_empty() {
+        return Ok(());
+    }
+    let payloads: Vec<String> = changes.iter().map(Change::payload).collect();
+    diesel::sql_query("SELECT pg_notify($1, p) FROM unnest($2) AS p")
+        .bind::<diesel::sql_types::Text, _>(CHANNEL)
+        .bind::<diesel::sql_types::Array<diesel::sql_types::Text>, _>(payloads)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 /// Starts listening on [`CHANNEL`] on this (dedicated) connection.
 pub async fn listen(conn: &mut AsyncPgConnection) -> Result<(), DbError> {
     diesel::sql_query(format!("LISTEN {CHANNEL}"))

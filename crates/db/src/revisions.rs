@@ -28,6 +28,22 @@ pub async fn insert(conn: &mut AsyncPgConnection, new: &NewRevision) -> Result<(
     Ok(())
 }
 
+/// Inserts many revisions at once (an import), under the same commit-order lock as [`insert`].
+pub async fn insert_many(conn: &mut AsyncPgConnection, new: &[NewRevision]) -> Result<(), DbError> {
+    if new.is_empty() {
+        return Ok(());
+    }
+    diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
+        .bind::<diesel::sql_types::Int8, _>(COMMIT_ORDER_LOCK)
+        .execute(conn)
+        .await?;
+    diesel::insert_into(network_revisions::table)
+        .values(new.to_vec())
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 /// Every revision of one network, oldest first.
 pub async fn for_network(
     conn: &mut AsyncPgConnection,

@@ -8,13 +8,12 @@
 
 use crate::Registry;
 use crate::error::{Error, Invalid, Result};
-use crate::networks::{
-    Author, CheckedProfile, ProfileDocument, check_references, derived_area, record,
-};
+use crate::networks::{Author, ProfileDocument, check_references, new_revision, record};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
-use onconet_db::models::{NewNetwork, ProfileColumns, snapshot};
+use onconet_db::models::{NewNetwork, NewRevision, ProfileColumns, snapshot};
 use onconet_db::networks as q;
 use onconet_db::notify::{self, Change};
+use onconet_db::revisions;
 use onconet_domain::{Network, NetworkProfile, RegistryState};
 use serde_json::{Map, Value};
 use std::collections::{HashMap, HashSet};
@@ -216,7 +215,8 @@ impl Registry {
         let total = rows.len();
         let targets = resolve(conn, rows, &mut problems).await?;
 
-        // Every row against the rules, on the blocking pool, in parallel.
+        // Every row against the rules, and the area of every new or changed one, on the
+        // blocking pool in parallel.
         let checked = self.check_rows::<D>(&targets, progress).await?;
         let mut writes = Vec::new();
         for (target, result) in targets.into_iter().zip(checked) {
@@ -226,7 +226,7 @@ impl Registry {
             }
         }
         // The rows that passed go on to be written (and rolled back if any row has a problem),
-        // so one run finds what only writing finds too: unknown regions, unknown references.
+        // so one run finds what only writing finds too: unknown references.
 
         // A parent must exist when its child is written (a foreign key): in the file or stored.
         let in_file: HashSet<Uuid> = writes.iter().map(|(t, _)| t.id).collect();
@@ -240,21 +240,36 @@ impl Registry {
             .map_err(Error::from)?
             .into_iter()
             .collect();
-        writes.retain(|(t, c)| match c.profile.parent_id {
-            Some(p) if !in_file.contains(&p) && !stored.contains(&p) => {
+        writes.retain(|(t, c)| {
+            let self_reference = c.profile.parent_id == Some(t.id)
+                || c.profile.links.iter().any(|l| l.network_id == t.id);
+            if self_reference {
                 problems.push(
                     Invalid::pointer(
                         "/parent_id",
-                        "unknown_network",
-                        format!("no network with id {p}, in the registry or in the file"),
+                        "self_reference",
+                        "a network cannot be its own parent or link to itself",
                     )
                     .at_row(t.at),
                 );
-                false
+                return false;
             }
-            _ => true,
+            match c.profile.parent_id {
+                Some(p) if !in_file.contains(&p) && !stored.contains(&p) => {
+                    problems.push(
+                        Invalid::pointer(
+                            "/parent_id",
+                            "unknown_network",
+                            format!("no network with id {p}, in the registry or in the file"),
+                        )
+                        .at_row(t.at),
+                    );
+                    false
+                }
+                _ => true,
+            }
         });
-        // Parents before their children.
+        // Parents before their children; new networks in batches.
         let order = parents_first(&writes);
         let mut report = ImportReport {
             dry_run,
@@ -265,29 +280,36 @@ impl Registry {
         };
         let writing = writes.len();
         let mut written = Vec::new();
+        let mut batch = Batch::default();
         for (n, i) in order.into_iter().enumerate() {
             let (target, checked) = &writes[i];
-            let outcome = self
-                .write_row(conn, ctx, target, checked.clone(), &mut written)
-                .await;
-            match outcome {
-                Ok(o) => {
-                    match o {
-                        Outcome::Created => report.created += 1,
-                        Outcome::Updated => report.updated += 1,
-                        Outcome::Unchanged => report.unchanged += 1,
+            let outcome = match (&target.current, checked.changed) {
+                (Some(_), false) => Outcome::Unchanged,
+                (None, _) => {
+                    batch.add(ctx, target.id, checked)?;
+                    if batch.networks.len() >= BATCH {
+                        batch.flush(conn).await?;
                     }
-                    report.rows.push((target.at, target.id, o));
+                    Outcome::Created
                 }
-                Err(Error::Invalid(errors)) => {
-                    problems.extend(errors.into_iter().map(|e| e.at_row(target.at)))
+                (Some(current), true) => {
+                    // An update may name a parent still waiting in the batch.
+                    batch.flush(conn).await?;
+                    written.push(update_row(conn, ctx, current, checked).await?);
+                    Outcome::Updated
                 }
-                Err(e) => return Err(e.into()),
+            };
+            match outcome {
+                Outcome::Created => report.created += 1,
+                Outcome::Updated => report.updated += 1,
+                Outcome::Unchanged => report.unchanged += 1,
             }
+            report.rows.push((target.at, target.id, outcome));
             if n % 100 == 0 || n + 1 == writing {
                 progress(Stage::Writing, n + 1, writing);
             }
         }
+        batch.flush(conn).await?;
         // References are checked once every row is in place: a row may name another row's
         // network as its parent or in its links.
         for (target, checked) in &writes {
@@ -313,7 +335,7 @@ impl Registry {
         &self,
         targets: &[Target],
         progress: Progress<'_>,
-    ) -> Result<Vec<std::result::Result<CheckedProfile, Vec<Invalid>>>> {
+    ) -> Result<Vec<std::result::Result<Checked, Vec<Invalid>>>> {
         let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
         let total = targets.len();
         let done = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
@@ -331,13 +353,12 @@ impl Registry {
                 })
                 .collect();
             let vocabularies = self.vocabularies.clone();
-            let max_vertices = self.geo.max_vertices();
+            let geo = self.geo.clone();
             let done = done.clone();
             jobs.push(tokio::task::spawn_blocking(move || {
                 part.into_iter()
                     .map(|(id, current, row)| {
-                        let result =
-                            check_one::<D>(id, current.as_ref(), row, &vocabularies, max_vertices);
+                        let result = check_one::<D>(id, current.as_ref(), row, &vocabularies, &geo);
                         done.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                         result
                     })
@@ -365,88 +386,100 @@ impl Registry {
         progress(Stage::Checking, total, total);
         Ok(out)
     }
+}
 
-    /// Writes one checked row: inserts a new network, or updates the stored one when the
-    /// profile differs; keeps the revision and tells the other instances.
-    async fn write_row(
-        &self,
-        conn: &mut AsyncPgConnection,
-        ctx: &Author<'_>,
-        target: &Target,
-        checked: CheckedProfile,
-        written: &mut Vec<Network>,
-    ) -> Result<Outcome> {
-        let self_reference = checked.profile.parent_id == Some(target.id)
-            || checked
-                .profile
-                .links
-                .iter()
-                .any(|l| l.network_id == target.id);
-        if self_reference {
-            return Err(Error::Invalid(vec![Invalid::pointer(
-                "/parent_id",
-                "self_reference",
-                "a network cannot be its own parent or link to itself",
-            )]));
-        }
-        if let Some(current) = &target.current
-            && current.profile == checked.profile
-        {
-            return Ok(Outcome::Unchanged);
-        }
-        // Derived again even where the service area is the same (the stored areas were not
-        // kept in memory): the same parts give the same area.
-        let (profile, area) = derived_area(self, checked).await?;
-        let area = area.map(|a| (a.geojson, a.area_km2));
-        let columns = ProfileColumns::from_profile(&profile, area)?;
-        let (network, outcome) = match &target.current {
-            Some(current) => {
-                let before = snapshot(current)?;
-                let updated = q::update_profile(conn, target.id, current.version, &columns)
-                    .await?
-                    .ok_or(Error::Stale {
-                        current_version: current.version + 1,
-                    })?
-                    .into_domain()?;
-                record(conn, ctx, &updated, "imported", Some(&before), None).await?;
-                (updated, Outcome::Updated)
-            }
-            None => {
-                let row = q::insert(
-                    conn,
-                    &NewNetwork {
-                        id: target.id,
-                        profile: columns,
-                        state: RegistryState::Draft.as_str().into(),
-                        demo: false,
-                    },
-                )
-                .await?;
-                let network = row.into_domain()?;
-                record(conn, ctx, &network, "imported", None, None).await?;
-                (network, Outcome::Created)
-            }
+/// How many new networks one INSERT writes.
+const BATCH: usize = 500;
+
+/// New networks waiting to be written, with their revisions and announcements.
+#[derive(Default)]
+struct Batch {
+    networks: Vec<NewNetwork>,
+    revisions: Vec<NewRevision>,
+    changes: Vec<Change>,
+}
+
+impl Batch {
+    fn add(&mut self, ctx: &Author<'_>, id: Uuid, checked: &Checked) -> Result<()> {
+        let area = checked.area.clone();
+        let area_km2 = area.as_ref().map(|a| a.1);
+        let columns = ProfileColumns::from_profile(&checked.profile, area)?;
+        let now = chrono::Utc::now();
+        // The network as the insert stores it, for its revision's snapshot.
+        let network = Network {
+            id,
+            profile: checked.profile.clone(),
+            state: RegistryState::Draft,
+            version: 1,
+            created_at: now,
+            updated_at: now,
+            last_verified_at: None,
+            demo: false,
+            area: None,
+            area_km2,
         };
-        notify::notify(conn, &Change::Network(network.id)).await?;
-        // Kept for the search index, which holds published networks only: a draft's area is
-        // not needed there.
-        let mut network = network;
-        if network.state != RegistryState::Published {
-            network.area = None;
-        }
-        written.push(network);
-        Ok(outcome)
+        self.revisions
+            .push(new_revision(ctx, &network, "imported", None, None)?);
+        self.networks.push(NewNetwork {
+            id,
+            profile: columns,
+            state: RegistryState::Draft.as_str().into(),
+            demo: false,
+        });
+        self.changes.push(Change::Network(id));
+        Ok(())
+    }
+
+    async fn flush(&mut self, conn: &mut AsyncPgConnection) -> Result<()> {
+        q::insert_many(conn, &self.networks).await?;
+        revisions::insert_many(conn, &self.revisions).await?;
+        notify::notify_many(conn, &self.changes).await?;
+        self.networks.clear();
+        self.revisions.clear();
+        self.changes.clear();
+        Ok(())
     }
 }
 
-/// A row's document merged onto the stored profile (if any), read and checked.
+/// Writes a changed row onto its stored network, with the revision, and tells the other
+/// instances.
+async fn update_row(
+    conn: &mut AsyncPgConnection,
+    ctx: &Author<'_>,
+    current: &Network,
+    checked: &Checked,
+) -> Result<Network> {
+    let columns = ProfileColumns::from_profile(&checked.profile, checked.area.clone())?;
+    let before = snapshot(current)?;
+    let updated = q::update_profile(conn, current.id, current.version, &columns)
+        .await?
+        .ok_or(Error::Stale {
+            current_version: current.version + 1,
+        })?
+        .into_domain()?;
+    record(conn, ctx, &updated, "imported", Some(&before), None).await?;
+    notify::notify(conn, &Change::Network(updated.id)).await?;
+    Ok(updated)
+}
+
+/// A row checked: the profile it gives, whether that differs from the stored one (always for
+/// a new network), and then its derived area.
+#[derive(Debug, Clone)]
+struct Checked {
+    profile: NetworkProfile,
+    changed: bool,
+    area: Option<(Value, f64)>,
+}
+
+/// A row's document merged onto the stored profile (if any), read and checked, and its area
+/// derived unless the profile is the stored one.
 fn check_one<D: ProfileDocument>(
     id: Uuid,
     current: Option<&NetworkProfile>,
     row: Map<String, Value>,
     vocabularies: &onconet_domain::Vocabularies,
-    max_vertices: usize,
-) -> std::result::Result<CheckedProfile, Vec<Invalid>> {
+    geo: &crate::GeoState,
+) -> std::result::Result<Checked, Vec<Invalid>> {
     let mut doc = match current {
         Some(c) => D::document(c),
         None => Value::Object(Map::new()),
@@ -464,7 +497,29 @@ fn check_one<D: ProfileDocument>(
             other.to_string(),
         )],
     })?;
-    document.check(id, vocabularies, max_vertices)
+    let checked = document.check(id, vocabularies, geo.max_vertices())?;
+    if current == Some(&checked.profile) {
+        return Ok(Checked {
+            profile: checked.profile,
+            changed: false,
+            area: None,
+        });
+    }
+    let area = geo
+        .derive_area(&checked.profile.service_area, checked.geometry.as_ref())
+        .map_err(|e| match e {
+            Error::Invalid(errors) => errors,
+            other => vec![Invalid::in_file(
+                None,
+                "invalid_service_area",
+                other.to_string(),
+            )],
+        })?;
+    Ok(Checked {
+        profile: checked.profile,
+        changed: true,
+        area: area.map(|a| (a.geojson, a.area_km2)),
+    })
 }
 
 /// Finds the network each row updates: by `id` when it names one (a stored network, or the id
@@ -585,7 +640,7 @@ async fn resolve(
 }
 
 /// The order to write rows in: a row whose parent is another row of the file after it.
-fn parents_first(writes: &[(Target, CheckedProfile)]) -> Vec<usize> {
+fn parents_first(writes: &[(Target, Checked)]) -> Vec<usize> {
     let index: HashMap<Uuid, usize> = writes
         .iter()
         .enumerate()

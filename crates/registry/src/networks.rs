@@ -305,6 +305,19 @@ pub(crate) async fn record(
     before: Option<&serde_json::Value>,
     reason: Option<String>,
 ) -> Result<()> {
+    let revision = new_revision(ctx, network, action, before, reason)?;
+    revisions::insert(conn, &revision).await?;
+    Ok(())
+}
+
+/// The revision a write of `network` keeps: who, what changed since `before`, the snapshot.
+pub(crate) fn new_revision(
+    ctx: &Author<'_>,
+    network: &Network,
+    action: &str,
+    before: Option<&serde_json::Value>,
+    reason: Option<String>,
+) -> Result<NewRevision> {
     let after = snapshot(network)?;
     let mut changes = diff(before.unwrap_or(&serde_json::Value::Null), &after);
     if before.is_none() {
@@ -324,22 +337,17 @@ pub(crate) async fn record(
     if let (Some(reason), serde_json::Value::Array(list)) = (reason, &mut changes) {
         list.push(serde_json::json!({"field": "reason", "old": null, "new": reason}));
     }
-    revisions::insert(
-        conn,
-        &NewRevision {
-            network_id: network.id,
-            version: network.version,
-            action: action.into(),
-            actor_sub: ctx.actor.sub.clone(),
-            actor_name: ctx.actor.name.clone(),
-            request_id: ctx.request_id.clone(),
-            changes,
-            snapshot: after,
-            state: network.state.as_str().into(),
-        },
-    )
-    .await?;
-    Ok(())
+    Ok(NewRevision {
+        network_id: network.id,
+        version: network.version,
+        action: action.into(),
+        actor_sub: ctx.actor.sub.clone(),
+        actor_name: ctx.actor.name.clone(),
+        request_id: ctx.request_id.clone(),
+        changes,
+        snapshot: after,
+        state: network.state.as_str().into(),
+    })
 }
 
 /// Locks network `id` for a change by `actor`: 404 when they may not see it, 403 when they
