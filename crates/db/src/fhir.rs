@@ -11,80 +11,13 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde_json::Value;
 use uuid::Uuid;
 
-/// A network row without `area` (kept out of lists: it is the bulk of a row).
-#[derive(Debug, Clone, Queryable, Selectable)]
-#[diesel(table_name = networks)]
-#[diesel(check_for_backend(diesel::pg::Pg))]
-pub(crate) struct LightRow {
-    id: Uuid,
-    name: String,
-    network_type: String,
-    scale: String,
-    parent_id: Option<Uuid>,
-    lifecycle: String,
-    state: String,
-    description: Value,
-    website: Option<String>,
-    disciplines: Vec<String>,
-    tumour_types: Vec<String>,
-    financing: Value,
-    contacts: Value,
-    members: Value,
-    links: Value,
-    ros_org: Option<String>,
-    service_area: Value,
-    quality: Value,
-    last_verified_at: Option<DateTime<Utc>>,
-    demo: bool,
-    version: i64,
-    created_at: DateTime<Utc>,
-    updated_at: DateTime<Utc>,
-    area_km2: Option<f64>,
-    qualified: bool,
-    external_id: Option<String>,
-}
-
-impl From<LightRow> for NetworkRow {
-    fn from(r: LightRow) -> Self {
-        NetworkRow {
-            id: r.id,
-            name: r.name,
-            network_type: r.network_type,
-            scale: r.scale,
-            parent_id: r.parent_id,
-            lifecycle: r.lifecycle,
-            state: r.state,
-            description: r.description,
-            website: r.website,
-            disciplines: r.disciplines,
-            tumour_types: r.tumour_types,
-            financing: r.financing,
-            contacts: r.contacts,
-            members: r.members,
-            links: r.links,
-            ros_org: r.ros_org,
-            service_area: r.service_area,
-            quality: r.quality,
-            last_verified_at: r.last_verified_at,
-            demo: r.demo,
-            version: r.version,
-            created_at: r.created_at,
-            updated_at: r.updated_at,
-            area: None,
-            area_km2: r.area_km2,
-            qualified: r.qualified,
-            external_id: r.external_id,
-        }
-    }
-}
-
 /// Every published network, `area` left out (`area_km2` says whether there is one).
 pub async fn published_without_area(
     conn: &mut AsyncPgConnection,
 ) -> Result<Vec<NetworkRow>, DbError> {
-    let rows: Vec<LightRow> = networks::table
+    let rows: Vec<crate::models::LightRow> = networks::table
         .filter(networks::state.eq("published"))
-        .select(LightRow::as_select())
+        .select(crate::models::LightRow::as_select())
         .load(conn)
         .await?;
     Ok(rows.into_iter().map(NetworkRow::from).collect())

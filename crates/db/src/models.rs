@@ -47,6 +47,74 @@ pub struct NetworkRow {
     pub external_id: Option<String>,
 }
 
+/// A network row without `area` (kept out of lists and imports: it is the bulk of a row);
+/// as a [`NetworkRow`], its `area` is `None`.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = networks)]
+#[diesel(check_for_backend(diesel::pg::Pg))]
+pub struct LightRow {
+    id: Uuid,
+    name: String,
+    network_type: String,
+    scale: String,
+    parent_id: Option<Uuid>,
+    lifecycle: String,
+    state: String,
+    description: Value,
+    website: Option<String>,
+    disciplines: Vec<String>,
+    tumour_types: Vec<String>,
+    financing: Value,
+    contacts: Value,
+    members: Value,
+    links: Value,
+    ros_org: Option<String>,
+    service_area: Value,
+    quality: Value,
+    last_verified_at: Option<DateTime<Utc>>,
+    demo: bool,
+    version: i64,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    area_km2: Option<f64>,
+    qualified: bool,
+    external_id: Option<String>,
+}
+
+impl From<LightRow> for NetworkRow {
+    fn from(r: LightRow) -> Self {
+        NetworkRow {
+            id: r.id,
+            name: r.name,
+            network_type: r.network_type,
+            scale: r.scale,
+            parent_id: r.parent_id,
+            lifecycle: r.lifecycle,
+            state: r.state,
+            description: r.description,
+            website: r.website,
+            disciplines: r.disciplines,
+            tumour_types: r.tumour_types,
+            financing: r.financing,
+            contacts: r.contacts,
+            members: r.members,
+            links: r.links,
+            ros_org: r.ros_org,
+            service_area: r.service_area,
+            quality: r.quality,
+            last_verified_at: r.last_verified_at,
+            demo: r.demo,
+            version: r.version,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+            area: None,
+            area_km2: r.area_km2,
+            qualified: r.qualified,
+            external_id: r.external_id,
+        }
+    }
+}
+
 /// The columns an editor controls, shared by insert and update.
 #[derive(Debug, Clone, Insertable, AsChangeset)]
 #[diesel(table_name = networks)]

@@ -213,9 +213,9 @@ pub async fn find_many_for_update(
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let rows: Vec<crate::fhir::LightRow> = networks::table
+    let rows: Vec<crate::models::LightRow> = networks::table
         .filter(networks::id.eq_any(ids.to_vec()))
-        .select(crate::fhir::LightRow::as_select())
+        .select(crate::models::LightRow::as_select())
         .order(networks::id)
         .for_update()
         .load(conn)
