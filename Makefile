@@ -42,7 +42,8 @@ check: ## The architecture: domain and spatial free of HTTP and SQL, the registr
 
 unit: ## All Rust tests against a real PostgreSQL and OpenID provider (stopped afterwards); their logs go to target/test-logs
 	@scripts/npm-deps.sh tests/oidc
-	@scripts/fhir-venv.sh > /dev/null
+	@scripts/venv.sh fhir > /dev/null
+	@scripts/venv.sh webhooks > /dev/null
 	@rm -rf "$(TEST_LOG_DIR)"; status=0; $(CARGO) test --locked --workspace || status=$$?; \
 	  $(CARGO) run --quiet --locked --bin onconet -- db stop --data-dir $(TEST_PG_DIR) || true; \
 	  exit $$status

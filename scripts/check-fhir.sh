@@ -11,7 +11,7 @@ ROOT=$PWD
 NETWORKS="${NETWORKS:-500}"
 READS="${FHIR_READS:-100}"
 REF="${ONCONET_REFERENCE_DATA:-$ROOT/../shared/data/nl}"
-PY=$(scripts/fhir-venv.sh)
+PY=$(scripts/venv.sh fhir)
 cargo build --quiet --locked --bin onconet --bin onconet-bench
 ONCONET=$ROOT/target/debug/onconet
 BENCH=$ROOT/target/debug/onconet-bench

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Fails when the logs of a test run hold non-public contact data: the PRIVATE-SENTINEL marker
-# or a value of a PRIVATE_* constant of crates/test_support/src/fixtures.rs (also a phone number
-# as bare digits), in any file of the log folder; or who asked: a client address or user agent
+# Fails when the logs of a test run hold non-public contact data or a secret: the
+# PRIVATE-SENTINEL marker or a value of a PRIVATE_* constant of
+# crates/test_support/src/fixtures.rs (contacts, the webhook secret; a phone number also as bare
+# digits), in any file of the log folder; or who asked: a client address or user agent
 # (`http.client_ip`, `http.user_agent`). Also fails when the folder holds too few lines,
 # or no request lines, to mean anything, and first proves on planted logs that it can fail.
 #

@@ -24,7 +24,7 @@ pub(crate) fn onconet_binary() -> std::path::PathBuf {
 
 /// A running `onconet serve`; stopped with SIGTERM when dropped, so a failing test leaves no
 /// server (and no PostgreSQL) behind.
-struct Server {
+pub(crate) struct Server {
     child: Option<Child>,
     /// Its log lines so far, read from its stderr by `reader`, which ends with the process.
     log: Arc<Mutex<Vec<String>>>,
@@ -47,14 +47,35 @@ fn sigterm_and_wait(mut child: Child) -> std::io::Result<std::process::ExitStatu
     child.wait()
 }
 
-/// Starts `onconet serve` on a free port and returns it with its base URL.
+impl Server {
+    /// SIGKILL, as a crash or the OOM killer would: nothing runs on the way down.
+    pub(crate) fn kill(mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// Starts `onconet serve` on a free port (its embedded PostgreSQL in `data_dir`) and returns it
+/// with its base URL.
 fn serve(binary: &std::path::Path, data_dir: &std::path::Path) -> (Server, String) {
+    serve_with(binary, data_dir, &[])
+}
+
+/// Like [`serve`], with more environment (`DATABASE_URL` for another database).
+pub(crate) fn serve_with(
+    binary: &std::path::Path,
+    data_dir: &std::path::Path,
+    env: &[(&str, &str)],
+) -> (Server, String) {
     let mut child = Command::new(binary)
         .args(["serve", "--bind", "127.0.0.1:0", "--data-dir"])
         .arg(data_dir)
         .env_remove("DATABASE_URL")
         .env_remove("ONCONET_JWKS")
         .envs(logs::child_env())
+        .envs(env.iter().copied())
         .stderr(Stdio::piped())
         .stdout(logs::file("onconet-serve-stdout"))
         .spawn()

@@ -1,6 +1,6 @@
 //! The FHIR R4 (IHE mCSD) views: searches, reads, paging, `_lastUpdated`, history, errors as
 //! OperationOutcomes, and every document fetched validated with `fhir.resources` (R4) by
-//! `tests/fhir/validate.py` when its venv (`scripts/fhir-venv.sh`, run by `make unit`) is there.
+//! `tests/fhir/validate.py` when its venv (`scripts/venv.sh fhir`, run by `make unit`) is there.
 
 use base64::Engine;
 use onconet_test_support::fixtures::{
@@ -110,7 +110,7 @@ fn validate(docs: &[Value]) -> Option<Value> {
     let python = root.join("target/fhir-venv/bin/python");
     if !python.exists() {
         eprintln!(
-            "target/fhir-venv is missing (scripts/fhir-venv.sh): FHIR documents not validated"
+            "target/fhir-venv is missing (scripts/venv.sh fhir): FHIR documents not validated"
         );
         return None;
     }

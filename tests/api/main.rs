@@ -25,3 +25,4 @@ mod regions;
 mod roles;
 mod search;
 mod vocabularies;
+mod webhooks;

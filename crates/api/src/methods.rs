@@ -14,11 +14,12 @@ use actix_web::http::Method;
 use actix_web::middleware::Next;
 
 /// The methods some route (or CORS preflight) answers.
-const ROUTED: [Method; 5] = [
+const ROUTED: [Method; 6] = [
     Method::GET,
     Method::HEAD,
     Method::POST,
     Method::PATCH,
+    Method::DELETE,
     Method::OPTIONS,
 ];
 

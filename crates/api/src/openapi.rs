@@ -19,7 +19,7 @@ use utoipa::{Modify, OpenApi};
         (name = "networks", description = "Network profiles and their review workflow"),
         (name = "search", description = "Find a network for a place"),
         (name = "coverage", description = "Coverage-gap reports for IKNL"),
-        (name = "exchange", description = "Networks in and out as files: imports (CSV, XLSX, GeoJSON, NDJSON) with a dry run, their templates, and exports in the same formats"),
+        (name = "exchange", description = "Networks in and out as files: imports (CSV, XLSX, GeoJSON, NDJSON) with a dry run, their templates, exports in the same formats, and signed webhooks (Standard Webhooks) with their delivery log"),
         (name = "regions", description = "Municipalities, provinces and postcode areas"),
         (name = "HSDS", description = "Open Referral HSDS 3 read-only views of the published networks: organizations, services, service areas, locations"),
         (name = "vocabularies", description = "Codes and labels used in profiles and filters"),

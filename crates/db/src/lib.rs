@@ -16,6 +16,7 @@ pub mod regions;
 pub mod revisions;
 pub mod schema;
 pub mod snapshots;
+pub mod webhooks;
 
 pub use diesel_async::AsyncPgConnection;
 pub use error::DbError;

@@ -6,6 +6,7 @@
 
 pub mod changes;
 pub mod error;
+pub mod events;
 pub mod lang;
 pub mod network;
 pub mod quality;

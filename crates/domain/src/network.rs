@@ -57,6 +57,7 @@ macro_rules! string_enum {
         }
     };
 }
+pub(crate) use string_enum;
 
 string_enum!(
     /// The kind of network (DESIGN §1).

@@ -13,7 +13,6 @@ use diesel_async::{AsyncConnection, AsyncPgConnection};
 use onconet_db::models::{NewNetwork, NewRevision, ProfileColumns, snapshot};
 use onconet_db::networks as q;
 use onconet_db::notify::{self, Change};
-use onconet_db::revisions;
 use onconet_domain::{Network, NetworkProfile, RegistryState};
 use serde_json::{Map, Value};
 use std::collections::{HashMap, HashSet};
@@ -432,7 +431,7 @@ impl Batch {
 
     async fn flush(&mut self, conn: &mut AsyncPgConnection) -> Result<()> {
         q::insert_many(conn, &self.networks).await?;
-        revisions::insert_many(conn, &self.revisions).await?;
+        crate::webhooks::keep_revisions(conn, &self.revisions).await?;
         notify::notify_many(conn, &self.changes).await?;
         self.networks.clear();
         self.revisions.clear();

@@ -17,6 +17,8 @@
 //! - [`outlines`]: region outlines simplified per zoom level, cached;
 //! - [`geography`] and [`coverage`]: the in-memory state those read (region layers, the search
 //!   index and its LISTEN/NOTIFY follower; the coverage overlays and report cache);
+//! - [`webhooks`]: subscriptions, the outbox each change writes its events to, the delivery
+//!   log and the delivery worker;
 //! - [`filter`]: the one network filter and its parser;
 //! - [`error`]: what an operation can fail with.
 
@@ -34,6 +36,7 @@ pub mod preview;
 pub mod published;
 pub mod regions;
 pub mod reports;
+pub mod webhooks;
 
 pub use error::{Error, Invalid, Result};
 pub use filter::{FilterParams, NetworkFilter, parse_list};
@@ -59,6 +62,8 @@ pub struct Registry {
     pub coverage: Arc<coverage::CoverageCache>,
     /// Region outlines simplified per zoom level.
     pub outlines: Arc<outlines::OutlineCache>,
+    /// How webhooks are delivered.
+    pub webhooks: Arc<webhooks::WebhookSettings>,
 }
 
 impl Registry {
@@ -71,7 +76,14 @@ impl Registry {
             geo,
             coverage: Arc::default(),
             outlines: Arc::default(),
+            webhooks: Arc::default(),
         }
+    }
+
+    /// The same registry delivering webhooks by `settings`.
+    pub fn with_webhooks(mut self, settings: webhooks::WebhookSettings) -> Self {
+        self.webhooks = Arc::new(settings);
+        self
     }
 
     /// A connection from the pool (503 when none can be had).

@@ -306,7 +306,7 @@ pub(crate) async fn record(
     reason: Option<String>,
 ) -> Result<()> {
     let revision = new_revision(ctx, network, action, before, reason)?;
-    revisions::insert(conn, &revision).await?;
+    crate::webhooks::keep_revisions(conn, &[revision]).await?;
     Ok(())
 }
 
@@ -682,9 +682,9 @@ impl Registry {
                     }
                 }
                 tracing::debug!(network = %id, index, rewritten, "contact erased from the profile and its revisions");
-                revisions::insert(
+                crate::webhooks::keep_revisions(
                     conn,
-                    &NewRevision {
+                    &[NewRevision {
                         network_id: id,
                         version: updated.version,
                         action: "erased".into(),
@@ -698,7 +698,7 @@ impl Registry {
                         }]),
                         snapshot: snapshot(&updated)?,
                         state: updated.state.as_str().into(),
-                    },
+                    }],
                 )
                 .await?;
                 notify::notify(conn, &Change::Network(id)).await?;

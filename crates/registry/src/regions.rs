@@ -56,9 +56,9 @@ pub async fn rederive_areas(pool: &DbPool) -> Result<usize> {
                     return Ok(false);
                 };
                 let updated = updated.into_domain()?;
-                onconet_db::revisions::insert(
+                crate::webhooks::keep_revisions(
                     conn,
-                    &NewRevision {
+                    &[NewRevision {
                         network_id: updated.id,
                         version: updated.version,
                         action: "area_rederived".into(),
@@ -72,7 +72,7 @@ pub async fn rederive_areas(pool: &DbPool) -> Result<usize> {
                         }]),
                         snapshot: snapshot(&updated)?,
                         state: updated.state.as_str().into(),
-                    },
+                    }],
                 )
                 .await?;
                 notify::notify(conn, &Change::Network(updated.id)).await?;

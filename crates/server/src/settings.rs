@@ -53,6 +53,42 @@ pub struct OidcSettings {
     pub oidc_redirect_url: Option<String>,
 }
 
+/// Webhook delivery (DESIGN: data exchange; `onconet_registry::webhooks`).
+#[derive(Debug, Clone, Args)]
+pub struct WebhookArgs {
+    /// Accept webhook targets on private, loopback and link-local addresses and plain `http`
+    /// (tests and closed networks only).
+    #[arg(long, env = "ONCONET_WEBHOOK_ALLOW_PRIVATE_TARGETS", default_value_t = false, action = clap::ArgAction::Set)]
+    pub webhook_allow_private_targets: bool,
+    /// The wait after a delivery's first failed attempt, doubled after each further one.
+    #[arg(long, env = "ONCONET_WEBHOOK_RETRY_BASE_MS", default_value_t = 5_000)]
+    pub webhook_retry_base_ms: u64,
+    /// How long an event's delivery is retried before it is given up and the subscription
+    /// disabled.
+    #[arg(
+        long,
+        env = "ONCONET_WEBHOOK_RETRY_FOR_SECONDS",
+        default_value_t = 86_400
+    )]
+    pub webhook_retry_for_seconds: u64,
+    /// How long a receiver may take to answer.
+    #[arg(long, env = "ONCONET_WEBHOOK_TIMEOUT_MS", default_value_t = 10_000)]
+    pub webhook_timeout_ms: u64,
+}
+
+impl WebhookArgs {
+    pub fn settings(&self) -> onconet_registry::webhooks::WebhookSettings {
+        use std::time::Duration;
+        onconet_registry::webhooks::WebhookSettings {
+            allow_private_targets: self.webhook_allow_private_targets,
+            retry_base: Duration::from_millis(self.webhook_retry_base_ms.max(1)),
+            retry_for: Duration::from_secs(self.webhook_retry_for_seconds.max(1)),
+            timeout: Duration::from_millis(self.webhook_timeout_ms.max(1)),
+            ..Default::default()
+        }
+    }
+}
+
 #[derive(Debug, Clone, Args)]
 pub struct ServeSettings {
     /// Address to listen on.
@@ -97,6 +133,8 @@ pub struct ServeSettings {
     pub console_tile_attribution: String,
     #[command(flatten)]
     pub oidc: OidcSettings,
+    #[command(flatten)]
+    pub webhooks: WebhookArgs,
     /// HTTP worker threads (default: one per core).
     #[arg(long, env = "ONCONET_WORKERS")]
     pub workers: Option<usize>,

@@ -222,13 +222,14 @@ impl Application {
             geo.clone(),
             listening,
         ))];
-        let registry = Registry::new(pool, geo);
+        let registry = Registry::new(pool, geo).with_webhooks(settings.webhooks.settings());
         if settings.demo {
             demo::load(&registry)
                 .await
                 .context("cannot load the demo networks")?;
         }
         background.push(tokio::spawn(registry.clone().keep_overlays_current()));
+        background.push(tokio::spawn(registry.clone().deliver_webhooks()));
         if settings.daily_snapshot {
             background.push(tokio::spawn(registry.clone().snapshot_daily()));
         }

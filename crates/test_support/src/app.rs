@@ -3,7 +3,7 @@
 use crate::db::TestDb;
 use anyhow::Result;
 use onconet::dev_keys;
-use onconet::settings::{AuthSettings, DataSettings, OidcSettings, ServeSettings};
+use onconet::settings::{AuthSettings, DataSettings, OidcSettings, ServeSettings, WebhookArgs};
 use onconet::startup::Application;
 use onconet_domain::Role;
 use secrecy::SecretString;
@@ -133,6 +133,12 @@ fn settings_for(database_url: &str, data_dir: &std::path::Path) -> ServeSettings
             oidc_client_id: None,
             oidc_client_secret: None,
             oidc_redirect_url: None,
+        },
+        webhooks: WebhookArgs {
+            webhook_allow_private_targets: true,
+            webhook_retry_base_ms: 200,
+            webhook_retry_for_seconds: 86_400,
+            webhook_timeout_ms: 2_000,
         },
         data: DataSettings {
             data_dir: data_dir.to_owned(),

@@ -14,6 +14,9 @@ pub const PRIVATE_CONTACT_NAME: &str = "Bram Jansen PRIVATE-SENTINEL";
 pub const PRIVATE_CONTACT_EMAIL: &str = "private-sentinel.voorzitter@example.nl";
 /// Its phone number (`scripts/check-logs.sh` also looks for its bare digits).
 pub const PRIVATE_CONTACT_PHONE: &str = "+31 6 1357 9086";
+/// The webhook secret of the tests (`tests/api/webhooks.rs`): never logged, never shown again
+/// after the subscription is made.
+pub const PRIVATE_WEBHOOK_SECRET: &str = "whsec_b25jb25ldC13ZWJob29rLXRlc3Qtc2VjcmV0LTAx";
 
 /// A profile that sets every field of DESIGN §2.
 pub fn full_network() -> Value {

@@ -14,6 +14,7 @@ mod db;
 pub mod fixtures;
 pub mod logs;
 pub mod oidc;
+pub mod receiver;
 
 pub use app::{TestApp, spawn_app, spawn_app_with, spawn_peer};
 pub use db::{TestDb, cluster_url};

@@ -7,3 +7,4 @@ pub mod page;
 pub mod query;
 pub mod schema;
 pub mod vocabulary;
+pub mod webhook;

@@ -116,3 +116,27 @@ pub fn uuid_list() -> Array {
 pub fn layer() -> Object {
     codes(vec!["municipality", "province", "pc4"], "A region layer.")
 }
+pub fn webhook_events() -> Array {
+    ArrayBuilder::new()
+        .items(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .enum_values(Some(onconet_domain::events::EventType::codes())),
+        )
+        .min_items(Some(1))
+        .unique_items(true)
+        .description(Some("The events to receive, at least one, each once."))
+        .build()
+}
+pub fn webhook_state() -> Object {
+    codes(
+        onconet_registry::webhooks::STATES.to_vec(),
+        "`active`, or `disabled` (nothing is sent).",
+    )
+}
+pub fn delivery_state() -> Object {
+    codes(
+        onconet_registry::webhooks::DELIVERY_STATES.to_vec(),
+        "`pending` (to be tried, or tried again), `delivered`, or `failed` (given up).",
+    )
+}

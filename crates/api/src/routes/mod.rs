@@ -11,4 +11,5 @@ pub mod networks;
 pub mod regions;
 pub mod search;
 pub mod vocabularies;
+pub mod webhooks;
 pub mod widget;
