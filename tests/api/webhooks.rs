@@ -6,6 +6,7 @@
 use onconet_test_support::fixtures::minimal_network;
 use onconet_test_support::receiver::{Received, Receiver};
 use onconet_test_support::{TestApp, eventually, spawn_app, spawn_app_with};
+use reqwest::Method;
 use serde_json::{Value, json};
 use std::collections::{HashMap, HashSet};
 
@@ -13,13 +14,14 @@ use std::collections::{HashMap, HashSet};
 const SECRET: &str = onconet_test_support::fixtures::PRIVATE_WEBHOOK_SECRET;
 
 async fn subscribe(app: &TestApp, body: &Value) -> reqwest::Response {
-    app.client
-        .post(app.url("/v1/webhooks"))
-        .bearer_auth(&app.staff_token)
-        .json(body)
-        .send()
+    let staff = Some(app.staff_token.as_str());
+    app.send(Method::POST, "/v1/webhooks", staff, Some(body))
         .await
-        .expect("post")
+}
+
+async fn change_subscription(app: &TestApp, path: &str, body: Value) -> reqwest::Response {
+    let staff = Some(app.staff_token.as_str());
+    app.send(Method::PATCH, path, staff, Some(&body)).await
 }
 
 async fn subscribed(app: &TestApp, url: &str, events: &[&str]) -> Value {
@@ -33,12 +35,8 @@ async fn subscribed(app: &TestApp, url: &str, events: &[&str]) -> Value {
 }
 
 async fn get_json(app: &TestApp, path: &str) -> Value {
-    let r = app
-        .get(path)
-        .bearer_auth(&app.staff_token)
-        .send()
-        .await
-        .expect("get");
+    let staff = Some(app.staff_token.as_str());
+    let r = app.send(Method::GET, path, staff, None).await;
     assert_eq!(r.status(), 200, "{path}");
     r.json().await.expect("json")
 }
@@ -96,30 +94,17 @@ fn problems(body: &Value) -> Vec<(String, String)> {
 async fn only_staff_manage_subscriptions_and_bad_ones_are_refused_by_field() {
     let app = spawn_app_with(|s| s.webhooks.webhook_allow_private_targets = false).await;
     let good = json!({"url": "https://93.184.215.14/hook", "events": ["network.published"]});
-    let anonymous = app
-        .client
-        .post(app.url("/v1/webhooks"))
-        .json(&good)
-        .send()
-        .await
-        .expect("post");
-    assert_eq!(anonymous.status(), 401);
-    let adviser = app
-        .client
-        .post(app.url("/v1/webhooks"))
-        .bearer_auth(&app.adviser_token)
-        .json(&good)
-        .send()
-        .await
-        .expect("post");
-    assert_eq!(adviser.status(), 403);
-    let listed = app
-        .get("/v1/webhooks")
-        .bearer_auth(&app.adviser_token)
-        .send()
-        .await
-        .expect("get");
-    assert_eq!(listed.status(), 403);
+    let adviser = Some(app.adviser_token.as_str());
+    for (method, path, token, status) in [
+        (Method::POST, "/v1/webhooks", None, 401),
+        (Method::POST, "/v1/webhooks", adviser, 403),
+        (Method::GET, "/v1/webhooks", adviser, 403),
+        (Method::GET, "/v1/webhooks", None, 401),
+    ] {
+        let body = (method == Method::POST).then_some(&good);
+        let r = app.send(method.clone(), path, token, body).await;
+        assert_eq!(r.status(), status, "{method} {path}");
+    }
 
     for (body, pointer, code) in [
         (
@@ -285,28 +270,19 @@ async fn only_staff_manage_subscriptions_and_bad_ones_are_refused_by_field() {
 
     // Changes: each field checked the same way; state by name.
     let path = format!("/v1/webhooks/{}", given["id"].as_str().expect("id"));
-    let change = |body: Value| {
-        app.client
-            .patch(app.url(&path))
-            .bearer_auth(&app.staff_token)
-            .json(&body)
-            .send()
-    };
-    let r = change(json!({"url": "https://192.168.1.1/"}))
-        .await
-        .expect("patch");
+    let change = |body: Value| change_subscription(&app, &path, body);
+    let r = change(json!({"url": "https://192.168.1.1/"})).await;
     assert_eq!(r.status(), 422);
-    let r = change(json!({"state": "paused"})).await.expect("patch");
+    let r = change(json!({"state": "paused"})).await;
     assert_eq!(r.status(), 422);
     assert_eq!(
         problems(&r.json().await.expect("json")),
         vec![("/state".to_owned(), "unknown_code".to_owned())]
     );
-    let r = change(json!({"secret": SECRET})).await.expect("patch");
+    let r = change(json!({"secret": SECRET})).await;
     assert_eq!(r.status(), 422, "the secret cannot be changed (nor read)");
     let r = change(json!({"state": "disabled", "events": ["network.updated", "network.archived"]}))
-        .await
-        .expect("patch");
+        .await;
     assert_eq!(r.status(), 200);
     let changed: Value = r.json().await.expect("json");
     assert_eq!(changed["state"], "disabled");
@@ -318,6 +294,7 @@ async fn only_staff_manage_subscriptions_and_bad_ones_are_refused_by_field() {
     assert!(changed.get("secret").is_none());
 
     // Ids and query parameters.
+    let staff = Some(app.staff_token.as_str());
     for (path, status) in [
         ("/v1/webhooks/not-a-uuid".to_owned(), 404),
         (format!("/v1/webhooks/{}", uuid::Uuid::nil()), 404),
@@ -330,30 +307,14 @@ async fn only_staff_manage_subscriptions_and_bad_ones_are_refused_by_field() {
         (format!("{path}/deliveries?colour=red"), 400),
         ("/v1/webhooks?page=x".to_owned(), 400),
     ] {
-        let r = app
-            .get(&path)
-            .bearer_auth(&app.staff_token)
-            .send()
-            .await
-            .expect("get");
+        let r = app.send(Method::GET, &path, staff, None).await;
         assert_eq!(r.status(), status, "{path}");
         assert_eq!(r.headers()["content-type"], "application/problem+json");
     }
-    let deleted = app
-        .client
-        .delete(app.url(&path))
-        .bearer_auth(&app.admin_token)
-        .send()
-        .await
-        .expect("delete");
+    let admin = Some(app.admin_token.as_str());
+    let deleted = app.send(Method::DELETE, &path, admin, None).await;
     assert_eq!(deleted.status(), 204);
-    let again = app
-        .client
-        .delete(app.url(&path))
-        .bearer_auth(&app.admin_token)
-        .send()
-        .await
-        .expect("delete");
+    let again = app.send(Method::DELETE, &path, admin, None).await;
     assert_eq!(again.status(), 404);
 }
 
@@ -542,14 +503,7 @@ async fn failures_are_retried_then_given_up_and_the_subscription_disabled() {
         before,
         "nothing sent while disabled"
     );
-    let r = app
-        .client
-        .patch(app.url(&sub_path))
-        .bearer_auth(&app.staff_token)
-        .json(&json!({"state": "active"}))
-        .send()
-        .await
-        .expect("patch");
+    let r = change_subscription(&app, &sub_path, json!({"state": "active"})).await;
     assert_eq!(r.status(), 200);
     let active: Value = r.json().await.expect("json");
     assert!(active["disabled_reason"].is_null());
@@ -582,14 +536,7 @@ async fn a_410_disables_at_once_and_what_is_owed_follows_on_reactivation() {
     assert_eq!(receiver.received().len(), 1, "no retry after a 410");
     assert_eq!(disabled["deliveries"]["pending"], 1, "still owed");
     receiver.answer("ok", 0).await.expect("control");
-    let r = app
-        .client
-        .patch(app.url(&sub_path))
-        .bearer_auth(&app.staff_token)
-        .json(&json!({"state": "active"}))
-        .send()
-        .await
-        .expect("patch");
+    let r = change_subscription(&app, &sub_path, json!({"state": "active"})).await;
     assert_eq!(r.status(), 200);
     eventually("the owed event delivered", || async {
         receiver.received().len() == 2

@@ -37,6 +37,27 @@ impl TestApp {
         self.client.get(self.url(path))
     }
 
+    /// `method path` with `token` (`None`: anonymous) and, when given, a JSON body.
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&serde_json::Value>,
+    ) -> reqwest::Response {
+        let mut request = self.client.request(method, self.url(path));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        request
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("request failed: {e}"))
+    }
+
     /// `POST /v1/networks` as IKNL staff.
     pub async fn create_network(&self, body: &serde_json::Value) -> reqwest::Response {
         self.client
