@@ -112,6 +112,42 @@ impl PageInfo {
     }
 }
 
+/// Declares a query struct whose last parameters are `page` and `per_page` (1–100, default
+/// 20): the route's own fields, then those two, documented once here. It refuses unknown
+/// parameters, as every query struct does, and has `paging()` for [`parse_paging`].
+macro_rules! paged_query {
+    (
+        $(#[$m:meta])*
+        pub struct $name:ident {
+            $( $(#[$fm:meta])* pub $field:ident : $ty:ty ),* $(,)?
+        }
+    ) => {
+        $(#[$m])*
+        #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+        #[serde(deny_unknown_fields)]
+        #[into_params(parameter_in = Query)]
+        pub struct $name {
+            $( $(#[$fm])* pub $field: $ty, )*
+            /// Page number, from 1.
+            #[param(value_type = Option<i64>, minimum = 1, maximum = 1000000, example = 1)]
+            pub page: Option<String>,
+            /// Items per page, 1–100 (default 20).
+            #[param(value_type = Option<i64>, minimum = 1, maximum = 100, example = 20)]
+            pub per_page: Option<String>,
+        }
+
+        impl crate::extract::ListParams for $name {}
+
+        impl $name {
+            /// `page` and `per_page`, checked.
+            pub fn paging(&self) -> Result<(i64, i64), crate::error::ApiError> {
+                crate::dto::page::parse_paging(self.page.as_deref(), self.per_page.as_deref())
+            }
+        }
+    };
+}
+pub(crate) use paged_query;
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,7 +6,6 @@
 //! endpoints for service areas and locations, so `service_areas` and `locations` take the same
 //! shape (HSDS pages of `service_area` and `location` documents, `{id}` for one).
 
-use crate::dto::page::parse_paging;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::hsds::{
     self, Detail, HsdsLocation, HsdsOrganization, HsdsPage, HsdsService, HsdsServiceArea, View,
@@ -16,9 +15,8 @@ use actix_web::{HttpRequest, HttpResponse, get, web};
 use chrono::{DateTime, Utc};
 use onconet_domain::{Lang, Network};
 use onconet_registry::Registry;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use std::collections::HashSet;
-use utoipa::IntoParams;
 use uuid::Uuid;
 
 /// The published networks and the view to map them with.
@@ -186,100 +184,64 @@ pub async fn about(req: HttpRequest) -> HttpResponse {
         })
 }
 
-/// The filters and paging of `GET /hsds/organizations`.
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct OrganizationsQuery {
-    /// Text to find in the name or description (case-insensitive).
-    #[param(
-        max_length = 200,
-        pattern = "^[^\\x00-\\x1f\\x7f]*$",
-        example = "Groningen"
-    )]
-    pub search: Option<String>,
-    /// `true`: each organization with its contacts, funding and locations.
-    #[param(value_type = Option<bool>)]
-    pub full: Option<String>,
-    /// Page number, from 1.
-    #[param(value_type = Option<i64>, minimum = 1, maximum = 1000000, example = 1)]
-    pub page: Option<String>,
-    /// Items per page, 1–100 (default 20).
-    #[param(value_type = Option<i64>, minimum = 1, maximum = 100, example = 20)]
-    pub per_page: Option<String>,
+crate::dto::page::paged_query! {
+    /// The filters and paging of `GET /hsds/organizations`.
+    pub struct OrganizationsQuery {
+        /// Text to find in the name or description (case-insensitive).
+        #[param(
+            max_length = 200,
+            pattern = "^[^\\x00-\\x1f\\x7f]*$",
+            example = "Groningen"
+        )]
+        pub search: Option<String>,
+        /// `true`: each organization with its contacts, funding and locations.
+        #[param(value_type = Option<bool>)]
+        pub full: Option<String>,
+    }
 }
 
-impl crate::extract::ListParams for OrganizationsQuery {}
-
-/// The filters and paging of `GET /hsds/services`.
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct ServicesQuery {
-    /// Text to find in the name or description (case-insensitive).
-    #[param(
-        max_length = 200,
-        pattern = "^[^\\x00-\\x1f\\x7f]*$",
-        example = "Groningen"
-    )]
-    pub search: Option<String>,
-    /// Only the service of this organization.
-    #[param(value_type = Option<Uuid>)]
-    pub organization_id: Option<String>,
-    /// Only services linked to this taxonomy term (a network type, discipline or tumour type).
-    #[param(value_type = Option<Uuid>)]
-    pub taxonomy_term_id: Option<String>,
-    /// Only services modified on or after this RFC 3339 time.
-    #[param(value_type = Option<chrono::DateTime<chrono::Utc>>, example = "2026-01-01T00:00:00Z")]
-    pub modified_after: Option<String>,
-    /// `true`: each service fully nested (organization, attributes, service area, locations).
-    #[param(value_type = Option<bool>)]
-    pub full: Option<String>,
-    /// Page number, from 1.
-    #[param(value_type = Option<i64>, minimum = 1, maximum = 1000000, example = 1)]
-    pub page: Option<String>,
-    /// Items per page, 1–100 (default 20).
-    #[param(value_type = Option<i64>, minimum = 1, maximum = 100, example = 20)]
-    pub per_page: Option<String>,
+crate::dto::page::paged_query! {
+    /// The filters and paging of `GET /hsds/services`.
+    pub struct ServicesQuery {
+        /// Text to find in the name or description (case-insensitive).
+        #[param(
+            max_length = 200,
+            pattern = "^[^\\x00-\\x1f\\x7f]*$",
+            example = "Groningen"
+        )]
+        pub search: Option<String>,
+        /// Only the service of this organization.
+        #[param(value_type = Option<Uuid>)]
+        pub organization_id: Option<String>,
+        /// Only services linked to this taxonomy term (a network type, discipline or tumour type).
+        #[param(value_type = Option<Uuid>)]
+        pub taxonomy_term_id: Option<String>,
+        /// Only services modified on or after this RFC 3339 time.
+        #[param(value_type = Option<chrono::DateTime<chrono::Utc>>, example = "2026-01-01T00:00:00Z")]
+        pub modified_after: Option<String>,
+        /// `true`: each service fully nested (organization, attributes, service area, locations).
+        #[param(value_type = Option<bool>)]
+        pub full: Option<String>,
+    }
 }
 
-impl crate::extract::ListParams for ServicesQuery {}
-
-/// The filters and paging of `GET /hsds/service_areas`.
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct ServiceAreasQuery {
-    /// Only the area of this service.
-    #[param(value_type = Option<Uuid>)]
-    pub service_id: Option<String>,
-    /// Page number, from 1.
-    #[param(value_type = Option<i64>, minimum = 1, maximum = 1000000, example = 1)]
-    pub page: Option<String>,
-    /// Items per page, 1–100 (default 20).
-    #[param(value_type = Option<i64>, minimum = 1, maximum = 100, example = 20)]
-    pub per_page: Option<String>,
+crate::dto::page::paged_query! {
+    /// The filters and paging of `GET /hsds/service_areas`.
+    pub struct ServiceAreasQuery {
+        /// Only the area of this service.
+        #[param(value_type = Option<Uuid>)]
+        pub service_id: Option<String>,
+    }
 }
 
-impl crate::extract::ListParams for ServiceAreasQuery {}
-
-/// The filters and paging of `GET /hsds/locations`.
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct LocationsQuery {
-    /// Only the locations of this organization.
-    #[param(value_type = Option<Uuid>)]
-    pub organization_id: Option<String>,
-    /// Page number, from 1.
-    #[param(value_type = Option<i64>, minimum = 1, maximum = 1000000, example = 1)]
-    pub page: Option<String>,
-    /// Items per page, 1–100 (default 20).
-    #[param(value_type = Option<i64>, minimum = 1, maximum = 100, example = 20)]
-    pub per_page: Option<String>,
+crate::dto::page::paged_query! {
+    /// The filters and paging of `GET /hsds/locations`.
+    pub struct LocationsQuery {
+        /// Only the locations of this organization.
+        #[param(value_type = Option<Uuid>)]
+        pub organization_id: Option<String>,
+    }
 }
-
-impl crate::extract::ListParams for LocationsQuery {}
 
 /// A page of HSDS organizations: one per published network, ordered by name.
 #[utoipa::path(
@@ -296,7 +258,7 @@ pub async fn list_organizations(
     registry: web::Data<Registry>,
     query: crate::extract::Query<OrganizationsQuery>,
 ) -> ApiResult<HttpResponse> {
-    let (page, per_page) = parse_paging(query.page.as_deref(), query.per_page.as_deref())?;
+    let (page, per_page) = query.paging()?;
     let full = parse_flag("full", query.full.as_deref())?;
     let search = parse_search(query.search.as_deref())?;
     let published = Published::load(&req, &registry).await?;
@@ -355,7 +317,7 @@ pub async fn list_services(
     registry: web::Data<Registry>,
     query: crate::extract::Query<ServicesQuery>,
 ) -> ApiResult<HttpResponse> {
-    let (page, per_page) = parse_paging(query.page.as_deref(), query.per_page.as_deref())?;
+    let (page, per_page) = query.paging()?;
     let full = parse_flag("full", query.full.as_deref())?;
     let search = parse_search(query.search.as_deref())?;
     let organization = parse_uuid("organization_id", query.organization_id.as_deref())?;
@@ -417,7 +379,7 @@ pub async fn list_service_areas(
     registry: web::Data<Registry>,
     query: crate::extract::Query<ServiceAreasQuery>,
 ) -> ApiResult<HttpResponse> {
-    let (page, per_page) = parse_paging(query.page.as_deref(), query.per_page.as_deref())?;
+    let (page, per_page) = query.paging()?;
     let service = parse_uuid("service_id", query.service_id.as_deref())?;
     let published = Published::load(&req, &registry).await?;
     let view = published.view(&registry);
@@ -473,7 +435,7 @@ pub async fn list_locations(
     registry: web::Data<Registry>,
     query: crate::extract::Query<LocationsQuery>,
 ) -> ApiResult<HttpResponse> {
-    let (page, per_page) = parse_paging(query.page.as_deref(), query.per_page.as_deref())?;
+    let (page, per_page) = query.paging()?;
     let organization = parse_uuid("organization_id", query.organization_id.as_deref())?;
     let published = Published::load(&req, &registry).await?;
     let view = published.view(&registry);

@@ -2,7 +2,7 @@
 //! ([`onconet_registry::webhooks`]).
 
 use crate::auth::RequireActor;
-use crate::dto::page::{ListResponse, PageInfo, parse_paging};
+use crate::dto::page::{ListResponse, PageInfo};
 use crate::dto::webhook::{DeliveryResponse, WebhookBody, WebhookPatch, WebhookResponse};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{from_value, parse_json_value, read_body};
@@ -10,42 +10,22 @@ use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use onconet_registry::Registry;
 use onconet_registry::networks::PageRequest;
-use serde::Deserialize;
-use utoipa::IntoParams;
 use uuid::Uuid;
 
-/// Paging of the subscription list.
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct WebhooksQuery {
-    /// Page number, from 1.
-    #[param(value_type = Option<i64>, minimum = 1, maximum = 1000000, example = 1)]
-    pub page: Option<String>,
-    /// Items per page, 1–100 (default 20).
-    #[param(value_type = Option<i64>, minimum = 1, maximum = 100, example = 20)]
-    pub per_page: Option<String>,
+crate::dto::page::paged_query! {
+    /// Paging of the subscription list.
+    pub struct WebhooksQuery {
+    }
 }
 
-impl crate::extract::ListParams for WebhooksQuery {}
-
-/// Filter and paging of a delivery log.
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct DeliveriesQuery {
-    /// Only deliveries in this state.
-    #[param(schema_with = crate::dto::schema::delivery_state)]
-    pub state: Option<String>,
-    /// Page number, from 1.
-    #[param(value_type = Option<i64>, minimum = 1, maximum = 1000000, example = 1)]
-    pub page: Option<String>,
-    /// Items per page, 1–100 (default 20).
-    #[param(value_type = Option<i64>, minimum = 1, maximum = 100, example = 20)]
-    pub per_page: Option<String>,
+crate::dto::page::paged_query! {
+    /// Filter and paging of a delivery log.
+    pub struct DeliveriesQuery {
+        /// Only deliveries in this state.
+        #[param(schema_with = crate::dto::schema::delivery_state)]
+        pub state: Option<String>,
+    }
 }
-
-impl crate::extract::ListParams for DeliveriesQuery {}
 
 fn parse_id(raw: &str) -> ApiResult<Uuid> {
     Uuid::parse_str(raw).map_err(|_| {
@@ -123,7 +103,7 @@ pub async fn list_webhooks(
     query: crate::extract::Query<WebhooksQuery>,
     actor: RequireActor,
 ) -> ApiResult<HttpResponse> {
-    let (page, per_page) = parse_paging(query.page.as_deref(), query.per_page.as_deref())?;
+    let (page, per_page) = query.paging()?;
     let found = registry
         .subscriptions(&actor.0, PageRequest { page, per_page })
         .await?;
@@ -246,7 +226,7 @@ pub async fn list_webhook_deliveries(
     actor: RequireActor,
 ) -> ApiResult<HttpResponse> {
     let id = parse_id(&path)?;
-    let (page, per_page) = parse_paging(query.page.as_deref(), query.per_page.as_deref())?;
+    let (page, per_page) = query.paging()?;
     let found = registry
         .deliveries(
             &actor.0,
