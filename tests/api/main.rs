@@ -24,5 +24,6 @@ mod quality;
 mod regions;
 mod roles;
 mod search;
+mod verification;
 mod vocabularies;
 mod webhooks;

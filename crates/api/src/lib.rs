@@ -46,6 +46,7 @@ where
             .service(routes::networks::get_network)
             .service(routes::networks::update_network)
             .service(routes::networks::transition_network)
+            .service(routes::networks::verify_network)
             .service(routes::networks::erase_contact)
             .service(routes::imports::create_import)
             .service(routes::imports::template_csv)

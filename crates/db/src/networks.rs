@@ -294,6 +294,41 @@ pub async fn update_state(
     .optional()?)
 }
 
+/// A published network whose verification ran out, claimed for its one announcement.
+#[derive(Debug, Clone, diesel::QueryableByName)]
+pub struct DueVerification {
+    #[diesel(sql_type = diesel::sql_types::Uuid)]
+    pub id: Uuid,
+    #[diesel(sql_type = diesel::sql_types::Int8)]
+    pub version: i64,
+    /// Its last verification (or its creation, if it was never verified).
+    #[diesel(sql_type = diesel::sql_types::Timestamptz)]
+    pub verified_at: DateTime<Utc>,
+}
+
+/// Claims, inside the caller's transaction, the published networks last verified before
+/// `before` that were not announced for that verification yet: each verification that runs
+/// out is claimed once, by one instance, however many run.
+pub async fn claim_due_verifications(
+    conn: &mut AsyncPgConnection,
+    before: DateTime<Utc>,
+) -> Result<Vec<DueVerification>, DbError> {
+    Ok(diesel::sql_query(
+        "WITH due AS (
+             INSERT INTO verification_reminders (network_id, verified_at)
+             SELECT id, coalesce(last_verified_at, created_at) FROM networks
+              WHERE state = 'published' AND coalesce(last_verified_at, created_at) < $1
+             ON CONFLICT DO NOTHING
+             RETURNING network_id, verified_at
+         )
+         SELECT n.id, n.version, due.verified_at FROM due JOIN networks n ON n.id = due.network_id
+          ORDER BY n.id",
+    )
+    .bind::<diesel::sql_types::Timestamptz, _>(before)
+    .load(conn)
+    .await?)
+}
+
 /// Those of `ids` that are published now.
 pub async fn published_among(
     conn: &mut AsyncPgConnection,

@@ -126,6 +126,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    verification_reminders (network_id, verified_at) {
+        network_id -> Uuid,
+        verified_at -> Timestamptz,
+        announced_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     webhook_attempts (id) {
         id -> Int8,
         subscription_id -> Uuid,
@@ -138,6 +146,7 @@ diesel::table! {
 }
 
 diesel::joinable!(network_revisions -> networks (network_id));
+diesel::joinable!(verification_reminders -> networks (network_id));
 diesel::joinable!(webhook_deliveries -> webhook_events (event_id));
 diesel::joinable!(webhook_deliveries -> webhook_subscriptions (subscription_id));
 
@@ -147,6 +156,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     networks,
     region_layers,
     regions,
+    verification_reminders,
     webhook_attempts,
     webhook_deliveries,
     webhook_events,

@@ -21,6 +21,10 @@ string_enum!(
         /// set, or a published network's area, type, lifecycle, disciplines or tumour types
         /// changed.
         CoverageChanged = "coverage.changed",
+        /// A published network was last verified over 12 months ago: its editors should
+        /// re-confirm it (`POST /v1/networks/{id}/verify`). Sent once per verification that
+        /// runs out.
+        NetworkVerificationDue = "network.verification_due",
     }
 );
 

@@ -36,6 +36,7 @@ pub mod preview;
 pub mod published;
 pub mod regions;
 pub mod reports;
+pub mod verification;
 pub mod webhooks;
 
 pub use error::{Error, Invalid, Result};

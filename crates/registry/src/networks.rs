@@ -27,6 +27,11 @@ use uuid::Uuid;
 /// How long a publication stays verified.
 pub const VERIFICATION_VALID_DAYS: i64 = 365;
 
+/// Before this time a verification has run out (see [`crate::verification`]).
+pub fn verification_due_before(now: DateTime<Utc>) -> DateTime<Utc> {
+    now - chrono::Duration::days(VERIFICATION_VALID_DAYS)
+}
+
 /// Who is writing, under which request (kept in the revision).
 pub struct Author<'a> {
     pub actor: &'a Actor,
@@ -866,10 +871,19 @@ fn list_filter(
             "a bearer token is required to list overdue verifications".into(),
         ));
     }
+    // Advisers see the overdue networks of their own ROS (those they are to re-verify).
     if overdue.is_some() && !staff {
-        return Err(Error::Forbidden(
-            "only IKNL staff and admins may list overdue verifications".into(),
-        ));
+        match viewer
+            .filter(|a| a.has(Role::RosAdviser))
+            .and_then(|a| a.org.clone())
+        {
+            Some(org) => ros_org = Some(org),
+            None => {
+                return Err(Error::Forbidden(
+                    "only IKNL staff, admins and ROS advisers (for their own ROS) may list overdue verifications".into(),
+                ));
+            }
+        }
     }
     let order = match params.sort {
         None | Some("name") => ListOrder::Name,
@@ -888,7 +902,7 @@ fn list_filter(
         qualified,
         verified_before: overdue
             .filter(|o| *o)
-            .map(|_| Utc::now() - chrono::Duration::days(VERIFICATION_VALID_DAYS)),
+            .map(|_| verification_due_before(Utc::now())),
         states: if states.is_empty() {
             vec![RegistryState::Published.as_str().into()]
         } else {

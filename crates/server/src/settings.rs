@@ -74,6 +74,14 @@ pub struct WebhookArgs {
     /// How long a receiver may take to answer.
     #[arg(long, env = "ONCONET_WEBHOOK_TIMEOUT_MS", default_value_t = 10_000)]
     pub webhook_timeout_ms: u64,
+    /// How often to look for published networks whose verification ran out (12 months),
+    /// announced once each as `network.verification_due`.
+    #[arg(
+        long,
+        env = "ONCONET_VERIFICATION_CHECK_SECONDS",
+        default_value_t = 600
+    )]
+    pub verification_check_seconds: u64,
 }
 
 impl WebhookArgs {
@@ -84,6 +92,7 @@ impl WebhookArgs {
             retry_base: Duration::from_millis(self.webhook_retry_base_ms.max(1)),
             retry_for: Duration::from_secs(self.webhook_retry_for_seconds.max(1)),
             timeout: Duration::from_millis(self.webhook_timeout_ms.max(1)),
+            verification_check: Duration::from_secs(self.verification_check_seconds.max(1)),
             ..Default::default()
         }
     }

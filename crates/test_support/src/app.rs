@@ -160,6 +160,7 @@ fn settings_for(database_url: &str, data_dir: &std::path::Path) -> ServeSettings
             webhook_retry_base_ms: 200,
             webhook_retry_for_seconds: 86_400,
             webhook_timeout_ms: 2_000,
+            verification_check_seconds: 1,
         },
         data: DataSettings {
             data_dir: data_dir.to_owned(),

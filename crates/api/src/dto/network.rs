@@ -766,8 +766,6 @@ impl QualificationResponse {
     }
 }
 
-pub use onconet_registry::networks::VERIFICATION_VALID_DAYS;
-
 /// The HTTP body is how the registry's use cases see a profile document: checked by
 /// [`NetworkBody::into_checked`], shown and read back for merge patches.
 impl ProfileDocument for NetworkBody {
@@ -813,9 +811,11 @@ pub struct NetworkResponse {
     pub state: RegistryState,
     /// Increases with every change; the ETag is derived from it.
     pub version: i64,
-    /// When IKNL last verified the profile (set on publication).
+    /// When the profile was last verified: on publication, or re-confirmed as it is with
+    /// `POST /v1/networks/{id}/verify`.
     pub last_verified_at: Option<DateTime<Utc>>,
-    /// Published, and not re-verified by IKNL for 12 months.
+    /// Published, and not verified for 12 months: due for re-verification
+    /// (`POST /v1/networks/{id}/verify`).
     pub verification_overdue: bool,
     /// The LOPPSOZ quality criteria and whether the network is qualified.
     pub qualification: QualificationResponse,
@@ -841,10 +841,11 @@ impl NetworkResponse {
             state: n.state,
             version: n.version,
             last_verified_at: n.last_verified_at,
-            verification_overdue: n.state == RegistryState::Published
-                && n.last_verified_at.is_none_or(|t| {
-                    Utc::now() - t > chrono::Duration::days(VERIFICATION_VALID_DAYS)
-                }),
+            verification_overdue: onconet_registry::verification::is_due(
+                n.state,
+                n.last_verified_at,
+                Utc::now(),
+            ),
             qualification: QualificationResponse::new(&n.profile),
             demo: n.demo,
             area_km2: n.area_km2.map(|a| (a * 1000.0).round() / 1000.0),
@@ -865,6 +866,17 @@ pub struct TransitionRequest {
     /// characters, no control characters but line breaks and tabs.
     #[serde(default)]
     pub reason: Option<String>,
+}
+
+/// `POST /v1/networks/{id}/verify`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyRequest {
+    /// The evidence: how the profile was checked (kept in the history). At most 1,000
+    /// characters, no control characters but line breaks and tabs.
+    #[serde(default)]
+    #[schema(example = "Checked with the coordinator by phone; website and contacts current")]
+    pub note: Option<String>,
 }
 
 /// A municipality a previewed service area reaches.

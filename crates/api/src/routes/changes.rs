@@ -131,8 +131,10 @@ pub struct FieldChangeResponse {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RevisionResponse {
     pub version: i64,
-    /// `created`, `updated`, `transition`, `erased` (personal data removed) or
-    /// `area_rederived` (a region layer was imported again and the derived area changed).
+    /// `created`, `updated`, `transition`, `erased` (personal data removed),
+    /// `area_rederived` (a region layer was imported again and the derived area changed),
+    /// `imported` (a bulk import) or `verified` (re-confirmed as it is; the note is the
+    /// `reason` change).
     pub action: String,
     pub at: DateTime<Utc>,
     pub actor: Actor,

@@ -3,7 +3,7 @@
 
 use crate::auth::{MaybeActor, RequireActor};
 use crate::dto::network::{
-    NetworkBody, NetworkPreviewResponse, NetworkResponse, TransitionRequest,
+    NetworkBody, NetworkPreviewResponse, NetworkResponse, TransitionRequest, VerifyRequest,
 };
 use crate::dto::page::{ListResponse, PageInfo, parse_paging};
 use crate::error::{ApiError, ApiResult, Problem};
@@ -43,7 +43,8 @@ crate::dto::query::filtered_query! {
         /// Only networks that meet (`true`) or miss (`false`) the LOPPSOZ criteria.
         #[param(value_type = Option<bool>)]
         pub qualified: Option<String>,
-        /// `true`: only published networks not re-verified for 12 months (IKNL staff and admins).
+        /// `true`: only published networks not verified for 12 months (IKNL staff and admins;
+        /// a ROS adviser gets those of their own ROS).
         #[param(value_type = Option<bool>)]
         pub verification_overdue: Option<String>,
         /// The order: `name` (default), `updated_at` (least recently changed first, as a
@@ -425,6 +426,52 @@ pub async fn transition_network(
             body.to,
             body.reason,
         )
+        .await?;
+    Ok(network_response(
+        actix_web::http::StatusCode::OK,
+        &network,
+        true,
+    ))
+}
+
+/// Re-verify a published network as it is, without a full review: `last_verified_at` becomes
+/// now, the network is no longer `verification_overdue`, and the history keeps who verified
+/// it with the note. For its editors: IKNL staff, admins and advisers of its ROS.
+#[utoipa::path(
+    tag = "networks",
+    params(
+        ("id" = String, Path, description = "Network id (UUID)"),
+        ("If-Match" = String, Header, description = "The ETag of the version you verified"),
+    ),
+    request_body(content = VerifyRequest, content_type = "application/json"),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Verified", body = NetworkResponse, headers(("ETag" = String, description = "The new version"))),
+        (status = 400, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "You may not edit this network", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such network", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The network is not published", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "The network changed since your ETag", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Wrong content type", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The note is too long or holds control characters", body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "If-Match is missing", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/networks/{id}/verify")]
+pub async fn verify_network(
+    req: HttpRequest,
+    payload: web::Payload,
+    path: web::Path<String>,
+    registry: web::Data<Registry>,
+    actor: RequireActor,
+    request_id: RequestId,
+) -> ApiResult<HttpResponse> {
+    let id = parse_id(&path)?;
+    let body = read_body(&req, payload, &["application/json"]).await?;
+    let body: VerifyRequest = from_value(parse_json_value(&body)?)?;
+    let network = registry
+        .verify(&author(&actor, &request_id), id, &if_match(&req), body.note)
         .await?;
     Ok(network_response(
         actix_web::http::StatusCode::OK,

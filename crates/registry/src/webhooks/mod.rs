@@ -35,6 +35,9 @@ pub struct WebhookSettings {
     pub poll: Duration,
     /// Deliveries sent at once.
     pub concurrency: usize,
+    /// How often the worker looks for verifications that ran out
+    /// (`network.verification_due`).
+    pub verification_check: Duration,
 }
 
 impl Default for WebhookSettings {
@@ -46,6 +49,7 @@ impl Default for WebhookSettings {
             timeout: Duration::from_secs(10),
             poll: Duration::from_millis(500),
             concurrency: 8,
+            verification_check: Duration::from_secs(600),
         }
     }
 }

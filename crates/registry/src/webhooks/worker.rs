@@ -93,7 +93,14 @@ impl Registry {
             }
         };
         let mut pruned = Instant::now();
+        let mut checked: Option<Instant> = None;
         loop {
+            if checked.is_none_or(|t| t.elapsed() >= settings.verification_check) {
+                checked = Some(Instant::now());
+                if let Err(e) = self.announce_due_verifications().await {
+                    tracing::warn!(error = %e, "due verifications not announced");
+                }
+            }
             match self.deliver_due(&client).await {
                 Ok(n) if n > 0 => continue,
                 Ok(_) => {}
