@@ -1,6 +1,5 @@
 //! LOPPSOZ qualification in profiles and filters; overdue verification.
 
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use onconet_test_support::fixtures::{full_network, minimal_network};
 use onconet_test_support::spawn_app;
 use serde_json::{Value, json};
@@ -135,16 +134,8 @@ async fn networks_not_verified_for_a_year_are_flagged() {
     let old = app.create_published(&minimal_network("Oud")).await;
     app.create_published(&minimal_network("Vers")).await;
     assert_eq!(old["verification_overdue"], false);
-    let mut conn = AsyncPgConnection::establish(app.db.url())
-        .await
-        .expect("db");
-    diesel::sql_query(format!(
-        "UPDATE networks SET last_verified_at = now() - interval '13 months' WHERE id = '{}'",
-        old["id"].as_str().expect("id")
-    ))
-    .execute(&mut conn)
-    .await
-    .expect("age the verification");
+    app.age_verification(old["id"].as_str().expect("id"), 13)
+        .await;
     let list: Value = app
         .get("/v1/networks?verification_overdue=true")
         .bearer_auth(&app.staff_token)

@@ -2,25 +2,11 @@
 //! advisers list their own overdue networks, and a verification that runs out is announced
 //! once to webhook subscribers (`network.verification_due`).
 
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use onconet_test_support::fixtures::{PRIVATE_WEBHOOK_SECRET, minimal_network};
 use onconet_test_support::receiver::Receiver;
 use onconet_test_support::{TestApp, eventually, spawn_app};
 use reqwest::Method;
 use serde_json::{Value, json};
-
-/// Moves the network's last verification `months` into the past.
-async fn age(app: &TestApp, id: &str, months: u32) {
-    let mut conn = AsyncPgConnection::establish(app.db.url())
-        .await
-        .expect("db");
-    diesel::sql_query(format!(
-        "UPDATE networks SET last_verified_at = now() - interval '{months} months' WHERE id = '{id}'"
-    ))
-    .execute(&mut conn)
-    .await
-    .expect("age the verification");
-}
 
 async fn network(app: &TestApp, id: &str) -> Value {
     let r = app
@@ -87,8 +73,9 @@ async fn editors_reverify_a_published_network_without_a_review() {
     let mut body = minimal_network("Zuid, lang niet bevestigd");
     body["ros_org"] = json!("ros-zuid");
     let zuid = app.create_published(&body).await;
-    age(&app, &id, 13).await;
-    age(&app, zuid["id"].as_str().expect("id"), 13).await;
+    app.age_verification(&id, 13).await;
+    app.age_verification(zuid["id"].as_str().expect("id"), 13)
+        .await;
     let before = network(&app, &id).await;
     assert_eq!(before["verification_overdue"], true);
     let version = before["version"].as_i64().expect("version");
@@ -290,7 +277,7 @@ async fn a_verification_that_runs_out_is_announced_once() {
     let fresh = app.create_published(&minimal_network("Vers")).await;
     let old = app.create_published(&minimal_network("Oud")).await;
     let id = old["id"].as_str().expect("id").to_owned();
-    age(&app, &id, 13).await;
+    app.age_verification(&id, 13).await;
 
     eventually("the due verification is delivered", || async {
         !receiver.received().is_empty()
@@ -324,7 +311,7 @@ async fn a_verification_that_runs_out_is_announced_once() {
     )
     .await;
     assert_eq!(r.status(), 200);
-    age(&app, &id, 14).await;
+    app.age_verification(&id, 14).await;
     eventually("the second due verification is delivered", || async {
         receiver.received().len() >= 2
     })

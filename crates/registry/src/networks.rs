@@ -357,6 +357,44 @@ pub(crate) fn new_revision(
 
 /// Locks network `id` for a change by `actor`: 404 when they may not see it, 403 when they
 /// may see but not edit it.
+/// A note kept in a revision (a transition's reason, a verification's evidence), checked like
+/// other text: trimmed, at most 1,000 characters, no control characters but line breaks and
+/// tabs (a NUL would fail in PostgreSQL's jsonb). A problem names `pointer`.
+pub(crate) fn parse_note(pointer: &str, note: Option<String>) -> Result<Option<String>> {
+    onconet_domain::parse_optional_text(note.as_deref(), limits::NOTE)
+        .map_err(|e| Error::Invalid(vec![Invalid::pointer(pointer, e.code, e.message)]))
+}
+
+/// Writes `state` and `last_verified_at` as the next version of `current` (locked by the
+/// caller's transaction), keeps the revision (`action`, `reason`) and tells the other
+/// instances.
+pub(crate) async fn write_state(
+    conn: &mut AsyncPgConnection,
+    ctx: &Author<'_>,
+    current: &Network,
+    state: RegistryState,
+    last_verified_at: Option<DateTime<Utc>>,
+    action: &str,
+    reason: Option<String>,
+) -> Result<Network> {
+    let before = snapshot(current)?;
+    let updated = q::update_state(
+        conn,
+        current.id,
+        current.version,
+        state.as_str(),
+        last_verified_at,
+    )
+    .await?
+    .ok_or(Error::Stale {
+        current_version: current.version + 1,
+    })?
+    .into_domain()?;
+    record(conn, ctx, &updated, action, Some(&before), reason).await?;
+    notify::notify(conn, &Change::Network(current.id)).await?;
+    Ok(updated)
+}
+
 pub(crate) async fn lock_editable(
     conn: &mut AsyncPgConnection,
     actor: &Actor,
@@ -564,10 +602,7 @@ impl Registry {
         to: RegistryState,
         reason: Option<String>,
     ) -> Result<Network> {
-        // Checked like other text: trimmed, at most 1,000 characters, no control characters but
-        // line breaks and tabs (a NUL would fail in PostgreSQL's jsonb).
-        let reason = onconet_domain::parse_optional_text(reason.as_deref(), limits::NOTE)
-            .map_err(|e| Error::Invalid(vec![Invalid::pointer("/reason", e.code, e.message)]))?;
+        let reason = parse_note("/reason", reason)?;
         let mut conn = self.conn().await?;
         let network = conn
             .transaction::<_, Error, _>(async |conn| {
@@ -594,17 +629,16 @@ impl Registry {
                 } else {
                     current.last_verified_at
                 };
-                let before = snapshot(&current)?;
-                let updated =
-                    q::update_state(conn, id, current.version, to.as_str(), last_verified_at)
-                        .await?
-                        .ok_or(Error::Stale {
-                            current_version: current.version + 1,
-                        })?
-                        .into_domain()?;
-                record(conn, ctx, &updated, "transition", Some(&before), reason).await?;
-                notify::notify(conn, &Change::Network(id)).await?;
-                Ok(updated)
+                write_state(
+                    conn,
+                    ctx,
+                    &current,
+                    to,
+                    last_verified_at,
+                    "transition",
+                    reason,
+                )
+                .await
             })
             .await?;
         self.geo.apply(&network)?;

@@ -3,16 +3,18 @@
 //! ([`Registry::verify`]), and each verification that runs out is announced once to webhook
 //! subscribers as `network.verification_due` ([`Registry::announce_due_verifications`]).
 
-pub use crate::networks::verification_due_before as due_before;
-use crate::networks::{Author, Precondition, VERIFICATION_VALID_DAYS, lock_editable, record};
-use crate::{Error, Invalid, Registry, Result};
+use crate::networks::{
+    Author, Precondition, VERIFICATION_VALID_DAYS, lock_editable, parse_note,
+    verification_due_before, write_state,
+};
+use crate::webhooks::{millis, new_event};
+use crate::{Error, Registry, Result};
 use chrono::{DateTime, Utc};
 use diesel_async::AsyncConnection;
 use onconet_db::networks::{self as q, DueVerification};
-use onconet_db::notify::{self, Change};
 use onconet_db::webhooks::{self as outbox, NewEvent};
 use onconet_domain::events::EventType;
-use onconet_domain::{Network, RegistryState, limits};
+use onconet_domain::{Network, RegistryState};
 use uuid::Uuid;
 
 /// Whether a network in `state`, last verified at `last_verified_at`, is due for
@@ -22,7 +24,8 @@ pub fn is_due(
     last_verified_at: Option<DateTime<Utc>>,
     now: DateTime<Utc>,
 ) -> bool {
-    state == RegistryState::Published && last_verified_at.is_none_or(|t| t < due_before(now))
+    state == RegistryState::Published
+        && last_verified_at.is_none_or(|t| t < verification_due_before(now))
 }
 
 impl Registry {
@@ -36,8 +39,7 @@ impl Registry {
         if_match: &Precondition,
         note: Option<String>,
     ) -> Result<Network> {
-        let note = onconet_domain::parse_optional_text(note.as_deref(), limits::NOTE)
-            .map_err(|e| Error::Invalid(vec![Invalid::pointer("/note", e.code, e.message)]))?;
+        let note = parse_note("/note", note)?;
         let mut conn = self.conn().await?;
         let network = conn
             .transaction::<_, Error, _>(async |conn| {
@@ -49,22 +51,16 @@ impl Registry {
                         current.state
                     )));
                 }
-                let before = onconet_db::models::snapshot(&current)?;
-                let updated = q::update_state(
+                write_state(
                     conn,
-                    id,
-                    current.version,
-                    current.state.as_str(),
+                    ctx,
+                    &current,
+                    current.state,
                     Some(Utc::now()),
+                    "verified",
+                    note,
                 )
-                .await?
-                .ok_or(Error::Stale {
-                    current_version: current.version + 1,
-                })?
-                .into_domain()?;
-                record(conn, ctx, &updated, "verified", Some(&before), note).await?;
-                notify::notify(conn, &Change::Network(id)).await?;
-                Ok(updated)
+                .await
             })
             .await?;
         self.geo.apply(&network)?;
@@ -78,7 +74,7 @@ impl Registry {
         let now = Utc::now();
         let mut conn = self.conn().await?;
         conn.transaction::<_, Error, _>(async |conn| {
-            let due = q::claim_due_verifications(conn, due_before(now)).await?;
+            let due = q::claim_due_verifications(conn, verification_due_before(now)).await?;
             let events: Vec<NewEvent> = due.iter().map(|d| due_event(d, now)).collect();
             outbox::enqueue(conn, &events).await?;
             if !due.is_empty() {
@@ -92,24 +88,19 @@ impl Registry {
 
 /// The event announcing one verification that ran out, in the shape of the other events.
 fn due_event(d: &DueVerification, now: DateTime<Utc>) -> NewEvent {
-    let t = EventType::NetworkVerificationDue;
-    let millis = |t: DateTime<Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-    NewEvent {
-        id: format!("msg_{}", Uuid::now_v7().simple()),
-        event_type: t.as_str().into(),
-        payload: serde_json::json!({
-            "type": t.as_str(),
-            "timestamp": millis(now),
-            "data": {
-                "network_id": d.id,
-                "version": d.version,
-                "state": RegistryState::Published.as_str(),
-                "last_verified_at": millis(d.verified_at),
-                "due_since": millis(d.verified_at + chrono::Duration::days(VERIFICATION_VALID_DAYS)),
-                "href": format!("/v1/networks/{}", d.id),
-            },
+    let due_since = d.verified_at + chrono::Duration::days(VERIFICATION_VALID_DAYS);
+    new_event(
+        EventType::NetworkVerificationDue,
+        now,
+        serde_json::json!({
+            "network_id": d.id,
+            "version": d.version,
+            "state": RegistryState::Published.as_str(),
+            "last_verified_at": millis(d.verified_at),
+            "due_since": millis(due_since),
+            "href": format!("/v1/networks/{}", d.id),
         }),
-    }
+    )
 }
 
 #[cfg(test)]

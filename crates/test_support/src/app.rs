@@ -199,6 +199,26 @@ async fn try_spawn(configure: impl FnOnce(&mut ServeSettings)) -> Result<TestApp
 }
 
 impl TestApp {
+    /// Moves network `id`'s last verification `months` into the past (straight in the
+    /// database: no API turns back the clock).
+    pub async fn age_verification(&self, id: &str, months: u32) {
+        use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+        let mut conn = match AsyncPgConnection::establish(self.db.url()).await {
+            Ok(c) => c,
+            Err(e) => panic!("cannot connect to the test database: {e}"),
+        };
+        let aged = diesel::sql_query(
+            "UPDATE networks SET last_verified_at = now() - make_interval(months => $1) WHERE id = $2::uuid",
+        )
+        .bind::<diesel::sql_types::Int4, _>(i32::try_from(months).unwrap_or(i32::MAX))
+        .bind::<diesel::sql_types::Text, _>(id)
+        .execute(&mut conn)
+        .await;
+        if let Err(e) = aged {
+            panic!("cannot age the verification of {id}: {e}");
+        }
+    }
+
     /// A fingerprint of everything stored: equal fingerprints mean equal contents.
     pub async fn db_fingerprint(&self) -> String {
         use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};

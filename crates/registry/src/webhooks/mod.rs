@@ -505,21 +505,38 @@ fn events_for(revision: &NewRevision, now: DateTime<Utc>) -> Vec<NewEvent> {
     let names: Vec<&str> = fields.iter().map(String::as_str).collect();
     events_of(before, after, &names)
         .into_iter()
-        .map(|t| NewEvent {
-            id: format!("msg_{}", Uuid::now_v7().simple()),
-            event_type: t.as_str().into(),
-            payload: serde_json::json!({
-                "type": t.as_str(),
-                "timestamp": now.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-                "data": {
+        .map(|t| {
+            new_event(
+                t,
+                now,
+                serde_json::json!({
                     "network_id": revision.network_id,
                     "version": revision.version,
                     "state": revision.state,
                     "action": revision.action,
                     "changed": fields,
                     "href": format!("/v1/networks/{}", revision.network_id),
-                },
-            }),
+                }),
+            )
         })
         .collect()
+}
+
+/// An event for the outbox: a new `webhook-id` and the body `{type, timestamp, data}`, as
+/// Standard Webhooks recommends.
+pub(crate) fn new_event(t: EventType, now: DateTime<Utc>, data: serde_json::Value) -> NewEvent {
+    NewEvent {
+        id: format!("msg_{}", Uuid::now_v7().simple()),
+        event_type: t.as_str().into(),
+        payload: serde_json::json!({
+            "type": t.as_str(),
+            "timestamp": millis(now),
+            "data": data,
+        }),
+    }
+}
+
+/// An RFC 3339 time with milliseconds, as events carry times.
+pub(crate) fn millis(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
