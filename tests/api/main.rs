@@ -24,6 +24,7 @@ mod quality;
 mod regions;
 mod roles;
 mod search;
+mod toolbox;
 mod verification;
 mod vocabularies;
 mod webhooks;

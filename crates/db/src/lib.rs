@@ -16,6 +16,7 @@ pub mod regions;
 pub mod revisions;
 pub mod schema;
 pub mod snapshots;
+pub mod toolbox;
 pub mod webhooks;
 
 pub use diesel_async::AsyncPgConnection;

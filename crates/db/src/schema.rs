@@ -145,7 +145,52 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// `search_nl` and `search_en` (generated tsvector columns) are left out: only the search
+    /// query reads them, in SQL (`crate::toolbox::search`).
+    toolbox_items (id) {
+        id -> Uuid,
+        kind -> Text,
+        title_nl -> Text,
+        title_en -> Text,
+        summary_nl -> Text,
+        summary_en -> Text,
+        body -> Text,
+        body_text -> Text,
+        financing_forms -> Array<Text>,
+        network_types -> Array<Text>,
+        stage -> Text,
+        url -> Nullable<Text>,
+        network_ids -> Array<Uuid>,
+        reviewed_at -> Date,
+        review_due -> Date,
+        ros_org -> Nullable<Text>,
+        state -> Text,
+        demo -> Bool,
+        version -> Int8,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    toolbox_revisions (id) {
+        id -> Int8,
+        item_id -> Uuid,
+        version -> Int8,
+        action -> Text,
+        actor_sub -> Text,
+        actor_name -> Nullable<Text>,
+        request_id -> Nullable<Text>,
+        changes -> Jsonb,
+        snapshot -> Jsonb,
+        state -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
 diesel::joinable!(network_revisions -> networks (network_id));
+diesel::joinable!(toolbox_revisions -> toolbox_items (item_id));
 diesel::joinable!(verification_reminders -> networks (network_id));
 diesel::joinable!(webhook_deliveries -> webhook_events (event_id));
 diesel::joinable!(webhook_deliveries -> webhook_subscriptions (subscription_id));
@@ -156,6 +201,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     networks,
     region_layers,
     regions,
+    toolbox_items,
+    toolbox_revisions,
     verification_reminders,
     webhook_attempts,
     webhook_deliveries,

@@ -10,6 +10,7 @@ pub mod events;
 pub mod lang;
 pub mod network;
 pub mod quality;
+pub mod toolbox;
 pub mod vocabulary;
 pub mod workflow;
 

@@ -17,6 +17,8 @@
 //! - [`outlines`]: region outlines simplified per zoom level, cached;
 //! - [`geography`] and [`coverage`]: the in-memory state those read (region layers, the search
 //!   index and its LISTEN/NOTIFY follower; the coverage overlays and report cache);
+//! - [`toolbox`]: the financing toolbox (write through the workflow, history, the NL/EN
+//!   search); [`markdown`]: its bodies as safe HTML and as plain text;
 //! - [`webhooks`]: subscriptions, the outbox each change writes its events to, the delivery
 //!   log and the delivery worker;
 //! - [`filter`]: the one network filter and its parser;
@@ -29,6 +31,7 @@ pub mod feed;
 pub mod filter;
 pub mod geography;
 pub mod imports;
+pub mod markdown;
 pub mod networks;
 pub mod outlines;
 pub mod places;
@@ -36,6 +39,7 @@ pub mod preview;
 pub mod published;
 pub mod regions;
 pub mod reports;
+pub mod toolbox;
 pub mod verification;
 pub mod webhooks;
 

@@ -1,9 +1,13 @@
 //! The demo data set: a handful of clearly labelled (`demo: true`, name prefix `[DEMO]`)
-//! networks of every type over real municipalities, published through the real use cases.
+//! networks of every type over real municipalities, and a demo toolbox, published through the
+//! real use cases.
 
 use anyhow::{Context, Result};
 use onconet_api::dto::network::NetworkBody;
+use onconet_api::dto::toolbox::ToolboxBody;
 use onconet_domain::{Actor, RegistryState, Role};
+use onconet_registry::networks::{ListParams, PageRequest};
+use onconet_registry::toolbox::ToolboxDocument;
 use onconet_registry::{Author, Precondition, Registry};
 use serde_json::json;
 
@@ -80,12 +84,7 @@ pub async fn load(registry: &Registry) -> Result<()> {
         tracing::info!("demo networks already loaded");
         return Ok(());
     }
-    let actor = Actor {
-        sub: "onconet-demo-loader".into(),
-        name: Some("onconet demo loader".into()),
-        roles: vec![Role::Admin],
-        org: None,
-    };
+    let actor = loader();
     let ctx = Author {
         actor: &actor,
         request_id: None,
@@ -117,4 +116,86 @@ pub async fn load(registry: &Registry) -> Result<()> {
     }
     tracing::info!(count, "demo networks loaded");
     Ok(())
+}
+
+/// The demo toolbox: items labelled `[DEMO]` in both titles, two of them past their review
+/// date (stale). `from_networks` names demo networks; they are looked up by name.
+const DEMO_TOOLBOX: &str = include_str!("demo_toolbox.json");
+
+/// Loads and publishes the demo toolbox once (skipped when any demo item exists).
+pub async fn load_toolbox(registry: &Registry) -> Result<()> {
+    if registry.has_demo_toolbox().await? {
+        tracing::info!("demo toolbox already loaded");
+        return Ok(());
+    }
+    let actor = loader();
+    let ctx = Author {
+        actor: &actor,
+        request_id: None,
+    };
+    let items: Vec<serde_json::Value> =
+        serde_json::from_str(DEMO_TOOLBOX).context("the demo toolbox does not parse")?;
+    let count = items.len();
+    for mut doc in items {
+        let names = doc
+            .as_object_mut()
+            .and_then(|o| o.remove("from_networks"))
+            .unwrap_or_default();
+        let mut ids = Vec::new();
+        for name in names
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|n| n.as_str())
+        {
+            let params = ListParams {
+                q: Some(name),
+                ..Default::default()
+            };
+            let found = registry
+                .list_networks(
+                    params,
+                    PageRequest {
+                        page: 1,
+                        per_page: 5,
+                    },
+                    Some(&actor),
+                )
+                .await
+                .map_err(|e| anyhow::anyhow!("cannot look up demo network {name}: {e}"))?;
+            match found.items.iter().find(|(n, _)| n.profile.name == name) {
+                Some((n, _)) => ids.push(serde_json::json!(n.id)),
+                None => tracing::warn!(
+                    name,
+                    "a demo toolbox item names a demo network that is not loaded"
+                ),
+            }
+        }
+        doc["network_ids"] = serde_json::Value::Array(ids);
+        let body: ToolboxBody =
+            serde_json::from_value(doc).context("demo toolbox item does not parse")?;
+        let item = registry
+            .create_toolbox_item(&ctx, body.into_input(), true)
+            .await
+            .map_err(|e| anyhow::anyhow!("demo toolbox item refused: {e}"))?;
+        let mut version = item.version;
+        for to in [RegistryState::Submitted, RegistryState::Published] {
+            let moved = registry
+                .transition_toolbox_item(&ctx, item.id, &Precondition::version(version), to, None)
+                .await
+                .map_err(|e| anyhow::anyhow!("demo toolbox item not published: {e}"))?;
+            version = moved.version;
+        }
+    }
+    tracing::info!(count, "demo toolbox loaded");
+    Ok(())
+}
+
+fn loader() -> Actor {
+    Actor {
+        sub: "onconet-demo-loader".into(),
+        name: Some("onconet demo loader".into()),
+        roles: vec![Role::Admin],
+        org: None,
+    }
 }

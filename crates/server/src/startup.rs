@@ -227,6 +227,9 @@ impl Application {
             demo::load(&registry)
                 .await
                 .context("cannot load the demo networks")?;
+            demo::load_toolbox(&registry)
+                .await
+                .context("cannot load the demo toolbox")?;
         }
         background.push(tokio::spawn(registry.clone().keep_overlays_current()));
         background.push(tokio::spawn(registry.clone().deliver_webhooks()));

@@ -6,5 +6,6 @@ pub mod network;
 pub mod page;
 pub mod query;
 pub mod schema;
+pub mod toolbox;
 pub mod vocabulary;
 pub mod webhook;

@@ -140,3 +140,21 @@ pub fn delivery_state() -> Object {
         "`pending` (to be tried, or tried again), `delivered`, or `failed` (given up).",
     )
 }
+pub fn toolbox_kind() -> Object {
+    codes(
+        onconet_domain::toolbox::ToolboxKind::codes(),
+        "What kind of knowledge a toolbox item holds.",
+    )
+}
+pub fn toolbox_stage() -> Object {
+    codes(
+        onconet_domain::toolbox::Stage::codes(),
+        "The stage of a network a toolbox item is meant for.",
+    )
+}
+pub fn financing_form() -> Object {
+    codes(
+        builtin_codes(onconet_domain::VocabularyKind::FinancingForms),
+        "A code from the financing_forms vocabulary.",
+    )
+}

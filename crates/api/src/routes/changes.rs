@@ -146,6 +146,44 @@ pub struct RevisionResponse {
     pub changes: Vec<FieldChangeResponse>,
 }
 
+/// A stored revision's parts (of a network or a toolbox item).
+pub struct HistoryEntries {
+    pub version: i64,
+    pub action: String,
+    pub at: DateTime<Utc>,
+    pub actor_sub: String,
+    pub actor_name: Option<String>,
+    pub request_id: Option<String>,
+    pub state: String,
+    /// The stored list of field changes.
+    pub changes: serde_json::Value,
+}
+
+impl RevisionResponse {
+    pub fn from_entries(r: HistoryEntries) -> Self {
+        RevisionResponse {
+            version: r.version,
+            action: r.action,
+            at: r.at,
+            actor: Actor {
+                sub: r.actor_sub,
+                name: r.actor_name,
+            },
+            request_id: r.request_id,
+            state: r.state,
+            changes: serde_json::from_value::<Vec<onconet_domain::changes::FieldChange>>(r.changes)
+                .unwrap_or_default()
+                .into_iter()
+                .map(|c| FieldChangeResponse {
+                    field: c.field,
+                    old: c.old,
+                    new: c.new,
+                })
+                .collect(),
+        }
+    }
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct HistoryResponse {
     pub network_id: Uuid,
@@ -178,25 +216,17 @@ pub async fn get_history(
         .history(id, actor.0.as_ref())
         .await?
         .into_iter()
-        .map(|r| RevisionResponse {
-            version: r.version,
-            action: r.action,
-            at: r.created_at,
-            actor: Actor {
-                sub: r.actor_sub,
-                name: r.actor_name,
-            },
-            request_id: r.request_id,
-            state: r.state,
-            changes: serde_json::from_value::<Vec<onconet_domain::changes::FieldChange>>(r.changes)
-                .unwrap_or_default()
-                .into_iter()
-                .map(|c| FieldChangeResponse {
-                    field: c.field,
-                    old: c.old,
-                    new: c.new,
-                })
-                .collect(),
+        .map(|r| {
+            RevisionResponse::from_entries(HistoryEntries {
+                version: r.version,
+                action: r.action,
+                at: r.created_at,
+                actor_sub: r.actor_sub,
+                actor_name: r.actor_name,
+                request_id: r.request_id,
+                state: r.state,
+                changes: r.changes,
+            })
         })
         .collect();
     Ok(HttpResponse::Ok()

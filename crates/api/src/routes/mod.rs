@@ -10,6 +10,7 @@ pub mod imports;
 pub mod networks;
 pub mod regions;
 pub mod search;
+pub mod toolbox;
 pub mod vocabularies;
 pub mod webhooks;
 pub mod widget;

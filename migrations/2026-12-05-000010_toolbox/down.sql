@@ -1,0 +1,5 @@
+DROP TABLE toolbox_revisions;
+DROP TABLE toolbox_items;
+DROP TEXT SEARCH CONFIGURATION onconet_english;
+DROP TEXT SEARCH CONFIGURATION onconet_dutch;
+DROP EXTENSION IF EXISTS unaccent;
