@@ -114,9 +114,11 @@ impl PageInfo {
 
 /// Declares a query struct whose last parameters are `page` and `per_page` (1–100, default
 /// 20): the route's own fields, then those two, documented once here. It refuses unknown
-/// parameters, as every query struct does, and has `paging()` for [`parse_paging`].
+/// parameters, as every query struct does, and has `paging()` for [`parse_paging`]. An opening
+/// `lists ["state"];` names the parameters that take a list (comma-separated or repeated).
 macro_rules! paged_query {
     (
+        $(lists [$($list:literal),* $(,)?];)?
         $(#[$m:meta])*
         pub struct $name:ident {
             $( $(#[$fm:meta])* pub $field:ident : $ty:ty ),* $(,)?
@@ -136,7 +138,9 @@ macro_rules! paged_query {
             pub per_page: Option<String>,
         }
 
-        impl crate::extract::ListParams for $name {}
+        impl crate::extract::ListParams for $name {
+            const LISTS: &'static [&'static str] = &[$($($list),*)?];
+        }
 
         impl $name {
             /// `page` and `per_page`, checked.

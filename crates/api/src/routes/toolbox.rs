@@ -21,6 +21,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 crate::dto::page::paged_query! {
+    lists ["state"];
     /// Search, filters and paging of the toolbox.
     pub struct ToolboxQuery {
         /// Words to search for, in Dutch or English (accents and word forms do not matter:
