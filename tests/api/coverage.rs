@@ -224,7 +224,7 @@ async fn formats_and_caching() {
     assert_eq!(lines.len(), 343);
     assert_eq!(
         lines[0],
-        "code,name,population,area_km2,covered_km2,coverage,covered_population,networks"
+        "code,name,population,area_km2,covered_km2,coverage,covered_population,networks,searches,searches_without_result"
     );
     assert!(
         lines

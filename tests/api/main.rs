@@ -25,6 +25,7 @@ mod regions;
 mod roles;
 mod search;
 mod toolbox;
+mod usage;
 mod verification;
 mod vocabularies;
 mod webhooks;

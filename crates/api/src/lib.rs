@@ -74,6 +74,7 @@ where
             .service(routes::coverage::get_region_coverage)
             .service(routes::coverage::get_trend)
             .service(routes::coverage::create_snapshot)
+            .service(routes::usage::get_usage)
             .service(routes::console::get_me),
     )
     .service(

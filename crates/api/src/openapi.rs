@@ -21,6 +21,7 @@ use utoipa::{Modify, OpenApi};
         (name = "coverage", description = "Coverage-gap reports for IKNL"),
         (name = "exchange", description = "Networks in and out as files: imports (CSV, XLSX, GeoJSON, NDJSON) with a dry run, their templates, exports in the same formats, and signed webhooks (Standard Webhooks) with their delivery log"),
         (name = "toolbox", description = "The financing toolbox for people who lead or start a network: guides, example documents, good practices, trainings, advice and projects, searched in Dutch and English, written through the same review workflow as networks"),
+        (name = "usage", description = "Anonymous usage counts for IKNL: searches, whether they found anything, toolbox use; nothing about who asked, no count below 5 shown"),
         (name = "regions", description = "Municipalities, provinces and postcode areas"),
         (name = "HSDS", description = "Open Referral HSDS 3 read-only views of the published networks: organizations, services, service areas, locations"),
         (name = "vocabularies", description = "Codes and labels used in profiles and filters"),

@@ -17,6 +17,7 @@ pub mod revisions;
 pub mod schema;
 pub mod snapshots;
 pub mod toolbox;
+pub mod usage;
 pub mod webhooks;
 
 pub use diesel_async::AsyncPgConnection;

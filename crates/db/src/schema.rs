@@ -126,6 +126,17 @@ diesel::table! {
 }
 
 diesel::table! {
+    usage_counts (day, kind, subject, filter, found) {
+        day -> Date,
+        kind -> Text,
+        subject -> Text,
+        filter -> Text,
+        found -> Bool,
+        count -> Int8,
+    }
+}
+
+diesel::table! {
     verification_reminders (network_id, verified_at) {
         network_id -> Uuid,
         verified_at -> Timestamptz,
@@ -203,6 +214,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     regions,
     toolbox_items,
     toolbox_revisions,
+    usage_counts,
     verification_reminders,
     webhook_attempts,
     webhook_deliveries,

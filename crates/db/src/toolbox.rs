@@ -181,6 +181,22 @@ pub async fn revisions(
         .await?)
 }
 
+/// The Dutch and English titles of the items among `ids` (for the usage report's top list).
+pub async fn titles(
+    conn: &mut AsyncPgConnection,
+    ids: &[Uuid],
+) -> Result<Vec<(Uuid, String, String)>, DbError> {
+    Ok(toolbox_items::table
+        .filter(toolbox_items::id.eq_any(ids))
+        .select((
+            toolbox_items::id,
+            toolbox_items::title_nl,
+            toolbox_items::title_en,
+        ))
+        .load(conn)
+        .await?)
+}
+
 pub async fn has_demo(conn: &mut AsyncPgConnection) -> Result<bool, DbError> {
     Ok(diesel::select(diesel::dsl::exists(
         toolbox_items::table.filter(toolbox_items::demo.eq(true)),

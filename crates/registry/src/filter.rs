@@ -72,6 +72,72 @@ impl NetworkFilter {
             && self.tumour_types.iter().all(|t| tumour_types.contains(t))
     }
 
+    /// The filter in one canonical line, as usage counts keep it: the restricted facets in a
+    /// fixed order, each list sorted (`type=expert_panel&discipline=dietetics,physiotherapy`;
+    /// `""` when nothing is restricted). [`NetworkFilter::from_canonical`] reads it back.
+    pub fn canonical(&self) -> String {
+        fn facet(out: &mut Vec<String>, name: &str, mut codes: Vec<&str>) {
+            if !codes.is_empty() {
+                codes.sort_unstable();
+                codes.dedup();
+                out.push(format!("{name}={}", codes.join(",")));
+            }
+        }
+        let mut out = Vec::new();
+        facet(
+            &mut out,
+            "type",
+            self.types.iter().map(|t| t.as_str()).collect(),
+        );
+        facet(
+            &mut out,
+            "discipline",
+            self.disciplines.iter().map(String::as_str).collect(),
+        );
+        facet(
+            &mut out,
+            "tumour_type",
+            self.tumour_types.iter().map(String::as_str).collect(),
+        );
+        facet(
+            &mut out,
+            "lifecycle",
+            self.lifecycles.iter().map(|l| l.as_str()).collect(),
+        );
+        out.join("&")
+    }
+
+    /// Reads back a [`NetworkFilter::canonical`] line (`None` when it is not one, e.g. a code
+    /// that left the vocabulary).
+    pub fn from_canonical(line: &str, vocabularies: &Vocabularies) -> Option<Self> {
+        let mut params = FilterParams::default();
+        for part in line.split('&').filter(|p| !p.is_empty()) {
+            let (name, value) = part.split_once('=')?;
+            let slot = match name {
+                "type" => &mut params.types,
+                "discipline" => &mut params.disciplines,
+                "tumour_type" => &mut params.tumour_types,
+                "lifecycle" => &mut params.lifecycles,
+                _ => return None,
+            };
+            *slot = Some(value);
+        }
+        Self::parse(params, vocabularies).ok()
+    }
+
+    /// Whether a search made with this filter asked for what `report` is about: on each of
+    /// type, discipline and tumour type, either of them does not restrict it or they share a
+    /// code. (A search for physiotherapy is demand for a physiotherapy report and for the
+    /// report of all care networks; a search for dietetics is not demand for physiotherapy.)
+    pub fn asks_for(&self, report: &NetworkFilter) -> bool {
+        fn overlap<T: PartialEq>(a: &[T], b: &[T]) -> bool {
+            a.is_empty() || b.is_empty() || a.iter().any(|x| b.contains(x))
+        }
+        overlap(&self.types, &report.types)
+            && overlap(&self.disciplines, &report.disciplines)
+            && overlap(&self.tumour_types, &report.tumour_types)
+    }
+
     /// What coverage counts when the filter does not say: oncology care networks, active
     /// ones (DESIGN section 4).
     pub fn or_coverage_defaults(mut self) -> Self {
@@ -188,5 +254,57 @@ mod tests {
         let defaults = NetworkFilter::default().or_coverage_defaults();
         assert_eq!(defaults.types, [NetworkType::OncologyCareNetwork]);
         assert_eq!(defaults.lifecycles, [Lifecycle::Active]);
+    }
+
+    #[test]
+    fn canonical_lines_are_sorted_and_read_back() {
+        let f = parse(FilterParams {
+            types: Some("oncology_care_network,expert_panel"),
+            disciplines: Some("physiotherapy,dietetics,physiotherapy"),
+            lifecycles: Some("active"),
+            ..Default::default()
+        })
+        .unwrap();
+        let line = f.canonical();
+        assert_eq!(
+            line,
+            "type=expert_panel,oncology_care_network&discipline=dietetics,physiotherapy&lifecycle=active"
+        );
+        let back = NetworkFilter::from_canonical(&line, &Vocabularies::builtin()).unwrap();
+        assert_eq!(back.canonical(), line);
+        assert_eq!(NetworkFilter::default().canonical(), "");
+        let v = Vocabularies::builtin();
+        assert_eq!(
+            NetworkFilter::from_canonical("", &v),
+            Some(NetworkFilter::default())
+        );
+        for bad in [
+            "discipline=astrology",
+            "colour=red",
+            "type",
+            "type=expert_panel&&x",
+        ] {
+            assert_eq!(NetworkFilter::from_canonical(bad, &v), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_search_asks_for_a_report_when_each_facet_is_open_or_shared() {
+        let f = |types: Option<&str>, disciplines: Option<&str>| {
+            parse(FilterParams {
+                types,
+                disciplines,
+                ..Default::default()
+            })
+            .unwrap()
+        };
+        let physio_report = f(Some("oncology_care_network"), Some("physiotherapy"));
+        let all_care = f(Some("oncology_care_network"), None);
+        assert!(f(None, None).asks_for(&physio_report));
+        assert!(f(None, Some("physiotherapy,dietetics")).asks_for(&physio_report));
+        assert!(!f(None, Some("dietetics")).asks_for(&physio_report));
+        assert!(f(None, Some("dietetics")).asks_for(&all_care));
+        assert!(!f(Some("expert_panel"), None).asks_for(&all_care));
+        assert!(f(Some("expert_panel,oncology_care_network"), None).asks_for(&all_care));
     }
 }

@@ -19,6 +19,8 @@
 //!   index and its LISTEN/NOTIFY follower; the coverage overlays and report cache);
 //! - [`toolbox`]: the financing toolbox (write through the workflow, history, the NL/EN
 //!   search); [`markdown`]: its bodies as safe HTML and as plain text;
+//! - [`usage`]: anonymous usage counts (in memory, flushed in batches), the staff report and
+//!   the demand behind coverage reports;
 //! - [`webhooks`]: subscriptions, the outbox each change writes its events to, the delivery
 //!   log and the delivery worker;
 //! - [`filter`]: the one network filter and its parser;
@@ -40,6 +42,7 @@ pub mod published;
 pub mod regions;
 pub mod reports;
 pub mod toolbox;
+pub mod usage;
 pub mod verification;
 pub mod webhooks;
 
@@ -69,6 +72,8 @@ pub struct Registry {
     pub outlines: Arc<outlines::OutlineCache>,
     /// How webhooks are delivered.
     pub webhooks: Arc<webhooks::WebhookSettings>,
+    /// Anonymous usage counts not yet stored.
+    pub usage: Arc<usage::UsageCounter>,
 }
 
 impl Registry {
@@ -82,7 +87,14 @@ impl Registry {
             coverage: Arc::default(),
             outlines: Arc::default(),
             webhooks: Arc::default(),
+            usage: Arc::default(),
         }
+    }
+
+    /// The same registry counting usage by `settings`.
+    pub fn with_usage(mut self, settings: usage::UsageSettings) -> Self {
+        self.usage = Arc::new(usage::UsageCounter::new(settings));
+        self
     }
 
     /// The same registry delivering webhooks by `settings`.

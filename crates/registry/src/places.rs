@@ -205,7 +205,8 @@ impl Registry {
 
     /// The published networks matching `filter` that cover `place` or lie within
     /// `radius_km`: covering ones first (0 km), then by distance, equal distances by name;
-    /// `take` of them after the first `skip`.
+    /// `take` of them after the first `skip`. A first page (`skip` 0) counts as one
+    /// find-a-network search in the anonymous usage counts.
     pub fn search(
         &self,
         place: &Place,
@@ -229,6 +230,11 @@ impl Registry {
                 }),
             )
         })?;
+        // A search is counted once, on its first page (paging on is no new search).
+        if skip == 0 {
+            let covered = items.first().is_some_and(|(_, d)| *d == 0.0);
+            self.count_finder_search(place, filter, covered);
+        }
         Ok(Found { total, items })
     }
 

@@ -69,11 +69,9 @@ impl CoverageRequest {
     }
 }
 
-/// Parses `as_of`: a date means the end of that day (UTC); it must not be in the future.
-pub fn parse_as_of(value: &str) -> Result<DateTime<Utc>> {
-    let value = value.trim();
-    // RFC 3339's full-date: four digits for the year (chrono's %Y also reads `-2026` and
-    // `+12026`).
+/// RFC 3339's full-date, `YYYY-MM-DD` with four digits for the year (chrono's `%Y` alone
+/// also reads `-2026` and `+12026`).
+pub fn parse_full_date(value: &str) -> Option<NaiveDate> {
     let full_date = value.len() == 10
         && value.bytes().enumerate().all(|(i, b)| {
             if i == 4 || i == 7 {
@@ -82,9 +80,15 @@ pub fn parse_as_of(value: &str) -> Result<DateTime<Utc>> {
                 b.is_ascii_digit()
             }
         });
-    let date = full_date
+    full_date
         .then(|| NaiveDate::parse_from_str(value, "%Y-%m-%d").ok())
-        .flatten();
+        .flatten()
+}
+
+/// Parses `as_of`: a date means the end of that day (UTC); it must not be in the future.
+pub fn parse_as_of(value: &str) -> Result<DateTime<Utc>> {
+    let value = value.trim();
+    let date = parse_full_date(value);
     let end_of = |d: NaiveDate| {
         d.and_time(NaiveTime::from_hms_opt(23, 59, 59).unwrap_or_default())
             .and_utc()

@@ -15,6 +15,7 @@ use onconet_domain::changes::diff;
 use onconet_domain::toolbox::{
     Bilingual, Stage, ToolboxContent, ToolboxInput, ToolboxItem, ToolboxKind,
 };
+use onconet_domain::usage::{UsageKind, search_terms};
 use onconet_domain::workflow::{check_role, check_transition};
 use onconet_domain::{Actor, Lang, OrgCode, RegistryState, Role, TransitionError, Website};
 use uuid::Uuid;
@@ -277,6 +278,21 @@ async fn lock_editable(
     Ok(item)
 }
 
+/// The toolbox filters of a search in one line, as usage counts keep them
+/// (`kind=guide&financing_form=insurer_contract`; `""` for none).
+fn toolbox_filter_line(f: &SearchFilter) -> String {
+    [
+        ("kind", f.kind.as_deref()),
+        ("financing_form", f.financing_form.as_deref()),
+        ("network_type", f.network_type.as_deref()),
+        ("stage", f.stage.as_deref()),
+    ]
+    .iter()
+    .filter_map(|(name, v)| v.map(|v| format!("{name}={v}")))
+    .collect::<Vec<_>>()
+    .join("&")
+}
+
 /// The words of a search, checked and cut to [`MAX_QUERY_WORDS`]; `None` for no search.
 pub fn search_words(q: Option<&str>) -> Result<Option<String>> {
     let Some(q) = q.map(str::trim).filter(|q| !q.is_empty()) else {
@@ -535,6 +551,10 @@ impl Registry {
         if item.state != RegistryState::Published && !editor {
             return Err(not_found(id));
         }
+        if item.state == RegistryState::Published {
+            self.usage
+                .count(UsageKind::ToolboxView, id.to_string(), String::new(), true);
+        }
         Ok((item, editor))
     }
 
@@ -626,6 +646,19 @@ impl Registry {
         } else {
             total
         };
+        // The public toolbox's searches count: with words, first page, published items.
+        if let Some(words) = filter
+            .q
+            .as_deref()
+            .filter(|_| page.page == 1 && filter.states == [RegistryState::Published.as_str()])
+        {
+            self.usage.count(
+                UsageKind::ToolboxSearch,
+                search_terms(words),
+                toolbox_filter_line(&filter),
+                total > 0,
+            );
+        }
         Ok(ToolboxPage { items, total })
     }
 

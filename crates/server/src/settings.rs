@@ -116,6 +116,12 @@ pub struct ServeSettings {
     /// Take the national coverage snapshot once a day (for `/v1/coverage/trend`).
     #[arg(long, env = "ONCONET_DAILY_SNAPSHOT", default_value_t = true, action = clap::ArgAction::Set)]
     pub daily_snapshot: bool,
+    /// Keep anonymous usage counts (searches, toolbox use; `/v1/usage`, demand in coverage).
+    #[arg(long, env = "ONCONET_USAGE_COUNTS", default_value_t = true, action = clap::ArgAction::Set)]
+    pub usage_counts: bool,
+    /// How often the usage counts in memory are added to the database, in seconds.
+    #[arg(long, env = "ONCONET_USAGE_FLUSH_SECONDS", default_value_t = 10)]
+    pub usage_flush_seconds: u64,
     /// Most vertices a service-area polygon may have.
     #[arg(long, env = "ONCONET_MAX_VERTICES", default_value_t = 100_000)]
     pub max_vertices: usize,

@@ -193,6 +193,8 @@ pub struct Application {
     server: Server,
     /// Tasks that use the database; stopped before it is.
     background: Vec<tokio::task::JoinHandle<()>>,
+    /// For the last flush of the usage counts, after the last request.
+    registry: Registry,
     pub database: Database,
 }
 
@@ -222,7 +224,12 @@ impl Application {
             geo.clone(),
             listening,
         ))];
-        let registry = Registry::new(pool, geo).with_webhooks(settings.webhooks.settings());
+        let registry = Registry::new(pool, geo)
+            .with_webhooks(settings.webhooks.settings())
+            .with_usage(onconet_registry::usage::UsageSettings {
+                enabled: settings.usage_counts,
+                flush_every: std::time::Duration::from_secs(settings.usage_flush_seconds.max(1)),
+            });
         if settings.demo {
             demo::load(&registry)
                 .await
@@ -233,6 +240,7 @@ impl Application {
         }
         background.push(tokio::spawn(registry.clone().keep_overlays_current()));
         background.push(tokio::spawn(registry.clone().deliver_webhooks()));
+        background.push(tokio::spawn(registry.clone().keep_usage()));
         if settings.daily_snapshot {
             background.push(tokio::spawn(registry.clone().snapshot_daily()));
         }
@@ -255,12 +263,14 @@ impl Application {
         let listener = TcpListener::bind(&settings.bind)
             .with_context(|| format!("cannot listen on {}", settings.bind))?;
         let port = listener.local_addr()?.port();
-        let mut server =
-            HttpServer::new(move || onconet_api::app(registry.clone(), auth.clone(), ops.clone()))
-                .listen(listener)?
-                .shutdown_timeout(10)
-                // SIGTERM and Ctrl-C are handled in `run_until_stopped`.
-                .disable_signals();
+        let for_server = registry.clone();
+        let mut server = HttpServer::new(move || {
+            onconet_api::app(for_server.clone(), auth.clone(), ops.clone())
+        })
+        .listen(listener)?
+        .shutdown_timeout(10)
+        // SIGTERM and Ctrl-C are handled in `run_until_stopped`.
+        .disable_signals();
         if let Some(workers) = settings.workers {
             server = server.workers(workers);
         }
@@ -268,6 +278,7 @@ impl Application {
             port,
             server: server.run(),
             background,
+            registry,
             database,
         })
     }
@@ -279,7 +290,8 @@ impl Application {
     /// Serves until SIGTERM or Ctrl-C. Then, in this order: the background tasks stop while
     /// the HTTP workers still run (once a change applied at SIGTERM failed in the listener,
     /// most likely on a pooled connection that a stopped worker had opened on its runtime),
-    /// in-flight requests finish, and the embedded database stops if this process started it.
+    /// in-flight requests finish, the usage counts still in memory are stored, and the
+    /// embedded database stops if this process started it.
     pub async fn run_until_stopped(mut self) -> Result<()> {
         let handle = self.server.handle();
         let tasks: Vec<_> = self.background.drain(..).collect();
@@ -295,6 +307,10 @@ impl Application {
         // Also when the server stopped without a signal.
         for task in aborts {
             task.abort();
+        }
+        // Every request has finished: the last counts go in before the database stops.
+        if let Err(e) = self.registry.flush_usage().await {
+            tracing::warn!(error = %e, "the last usage counts could not be stored");
         }
         self.database.close();
         result.context("the HTTP server failed")

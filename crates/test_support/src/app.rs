@@ -142,6 +142,9 @@ fn settings_for(database_url: &str, data_dir: &std::path::Path) -> ServeSettings
         reference_data: crate::reference_data(),
         max_vertices: 100_000,
         daily_snapshot: false,
+        // Counted, and in the database within about a second (see `TestApp::usage_stored`).
+        usage_counts: true,
+        usage_flush_seconds: 1,
         rate_limit_per_second: 0,
         rate_limit_burst: 0,
         trusted_proxies: Default::default(),
@@ -216,6 +219,27 @@ impl TestApp {
         .await;
         if let Err(e) = aged {
             panic!("cannot age the verification of {id}: {e}");
+        }
+    }
+
+    /// The one text value `sql` selects (`""` for NULL), straight from the database.
+    pub async fn sql_text(&self, sql: &str) -> String {
+        use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+        #[derive(diesel::QueryableByName)]
+        struct Row {
+            #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+            value: Option<String>,
+        }
+        let mut conn = match AsyncPgConnection::establish(self.db.url()).await {
+            Ok(c) => c,
+            Err(e) => panic!("cannot connect to the test database: {e}"),
+        };
+        let row: Result<Row, _> = diesel::sql_query(format!("SELECT ({sql}) AS value"))
+            .get_result(&mut conn)
+            .await;
+        match row {
+            Ok(r) => r.value.unwrap_or_default(),
+            Err(e) => panic!("query failed: {sql}: {e}"),
         }
     }
 

@@ -13,9 +13,10 @@ use onconet_registry::Registry;
 use onconet_registry::reports::{
     Coverage, CoverageParams, CoverageRequest, SNAPSHOT_LAYER, SnapshotRow,
 };
+use onconet_registry::usage::{Demand, Period, PeriodParams, RegionDemand};
 use onconet_spatial::coverage::{CoverageOptions, CoverageSummary, RegionCoverage};
 use onconet_spatial::geojson_io::multipolygon_to_geojson;
-use onconet_spatial::map::{MapRegion, choropleth_svg};
+use onconet_spatial::map::{MapRegion, Scale, map_svg};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -39,6 +40,19 @@ crate::dto::query::filtered_query! {
         /// `json`, `geojson`, `csv` or `svg` (otherwise by `Accept`).
         #[param(pattern = "^(json|geojson|csv|svg)$")]
         pub format: Option<String>,
+        /// The order of the regions: `code` (default); `uncovered_population` (most people
+        /// without coverage first); `unmet_demand` (most find-a-network searches without a
+        /// covering network first, then uncovered population). The SVG map shades the
+        /// regions by searches without result for `unmet_demand`, and lists the first ten.
+        #[param(pattern = "^(code|uncovered_population|unmet_demand)$")]
+        pub sort: Option<String>,
+        /// First day of the searches counted as demand (`YYYY-MM-DD`; default 364 days
+        /// before `demand_to`).
+        #[param(value_type = Option<chrono::NaiveDate>)]
+        pub demand_from: Option<String>,
+        /// Last day of the searches counted as demand (`YYYY-MM-DD`; default today).
+        #[param(value_type = Option<chrono::NaiveDate>)]
+        pub demand_to: Option<String>,
     }
 }
 
@@ -56,6 +70,75 @@ crate::dto::query::filtered_query! {
         /// The registry as it was at the end of this date (`YYYY-MM-DD`) or at this RFC 3339 time.
         #[param(value_type = Option<chrono::NaiveDate>, example = "2026-01-01")]
         pub as_of: Option<String>,
+        /// First day of the searches counted as demand (`YYYY-MM-DD`; default 364 days
+        /// before `demand_to`).
+        #[param(value_type = Option<chrono::NaiveDate>)]
+        pub demand_from: Option<String>,
+        /// Last day of the searches counted as demand (`YYYY-MM-DD`; default today).
+        #[param(value_type = Option<chrono::NaiveDate>)]
+        pub demand_to: Option<String>,
+    }
+}
+
+/// The period of the searches counted as demand (`demand_from`, `demand_to`).
+fn demand_period(from: Option<&str>, to: Option<&str>) -> ApiResult<Period> {
+    Ok(Period::parse(
+        PeriodParams { from, to },
+        "demand_",
+        DEMAND_DAYS,
+    )?)
+}
+
+/// Demand is counted over a year unless the request says otherwise.
+const DEMAND_DAYS: u64 = 365;
+
+/// How the regions of a report are ordered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Sort {
+    Code,
+    UncoveredPopulation,
+    UnmetDemand,
+}
+
+fn parse_sort(value: Option<&str>) -> ApiResult<Sort> {
+    match value.map(str::trim) {
+        None | Some("code") => Ok(Sort::Code),
+        Some("uncovered_population") => Ok(Sort::UncoveredPopulation),
+        Some("unmet_demand") => Ok(Sort::UnmetDemand),
+        Some(other) => Err(ApiError::bad_parameter(
+            "sort",
+            "unknown_code",
+            format!(
+                "`{}` is not code, uncovered_population or unmet_demand",
+                crate::error::abbreviated(other, 30)
+            ),
+        )),
+    }
+}
+
+/// People in a region without coverage (0 when its population is not known).
+fn uncovered_people(r: &RegionCoverage) -> f64 {
+    r.population
+        .zip(r.covered_population)
+        .map_or(0.0, |(p, c)| p as f64 - c)
+}
+
+/// Orders `regions` by `sort`; searches below the shown minimum count as none. Ties by code.
+fn sort_regions(regions: &mut [&RegionCoverage], sort: Sort, demand: &Demand) {
+    let unmet = |r: &RegionCoverage| demand.of(&r.code).searches_without_result.unwrap_or(0);
+    match sort {
+        Sort::Code => regions.sort_by(|a, b| a.code.cmp(&b.code)),
+        Sort::UncoveredPopulation => regions.sort_by(|a, b| {
+            uncovered_people(b)
+                .total_cmp(&uncovered_people(a))
+                .then_with(|| a.code.cmp(&b.code))
+        }),
+        Sort::UnmetDemand => regions.sort_by(|a, b| {
+            unmet(b)
+                .cmp(&unmet(a))
+                .then_with(|| uncovered_people(b).total_cmp(&uncovered_people(a)))
+                .then_with(|| a.code.cmp(&b.code))
+        }),
     }
 }
 
@@ -128,6 +211,39 @@ pub struct RegionCoverageResponse {
     /// Matching networks that reach the region (overlap ≥ 0.01 km², or ≥ half of a region smaller
     /// than 0.02 km²).
     pub networks: u32,
+    /// Find-a-network searches for a place in the region during the demand period that asked
+    /// for these networks (their filter named none of the report's types, disciplines or
+    /// tumour types, or shared one). `null`: fewer than 5, or not counted for this layer
+    /// (searches are counted per municipality, so not for `pc4`).
+    pub searches: Option<i64>,
+    /// Of those, the searches that found no network covering the place: unmet demand.
+    pub searches_without_result: Option<i64>,
+}
+
+/// The demand behind a report: the searches of a period (see the regions' `searches`).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DemandResponse {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    /// Whether the layer has demand figures (`municipality`, `province`; not `pc4`).
+    pub available: bool,
+    /// Counts below this are never shown (`null`).
+    pub min_shown: i64,
+    /// Every search of the period that asked for these networks, nationally.
+    pub searches: Option<i64>,
+    /// Of those, the searches that found no covering network.
+    pub searches_without_result: Option<i64>,
+}
+
+fn demand_response(d: &Demand) -> DemandResponse {
+    DemandResponse {
+        from: d.period.from,
+        to: d.period.to,
+        available: d.available,
+        min_shown: onconet_domain::usage::MIN_SHOWN,
+        searches: d.total.searches,
+        searches_without_result: d.total.searches_without_result,
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -165,7 +281,10 @@ pub struct CoverageResponse {
     pub networks: usize,
     /// National totals (all regions, whatever `min_coverage` says).
     pub summary: CoverageSummaryResponse,
-    /// Regions (below `min_coverage` when given), by code.
+    /// The searches counted as demand, and their period.
+    pub demand: DemandResponse,
+    /// Regions (below `min_coverage` when given), in the order of `sort` (by code unless
+    /// asked otherwise).
     pub regions: Vec<RegionCoverageResponse>,
 }
 
@@ -173,8 +292,14 @@ fn r3(v: f64) -> f64 {
     (v * 1000.0).round() / 1000.0
 }
 
-fn region_response(r: &RegionCoverage) -> RegionCoverageResponse {
+fn region_response(r: &RegionCoverage, demand: &Demand) -> RegionCoverageResponse {
+    let RegionDemand {
+        searches,
+        searches_without_result,
+    } = demand.of(&r.code);
     RegionCoverageResponse {
+        searches,
+        searches_without_result,
         code: r.code.clone(),
         name: r.name.clone(),
         population: r.population,
@@ -240,7 +365,11 @@ fn csv_field(s: &str) -> String {
 
 /// The coverage-gap report: per region of the layer, area, covered area, coverage, population,
 /// covered population and how many networks reach it, plus a national summary. Only
-/// published networks with a matching lifecycle (default `active`) count.
+/// published networks with a matching lifecycle (default `active`) count. With each region
+/// the demand: the find-a-network searches for a place in it over `demand_from`–`demand_to`
+/// (default the last 365 days) that asked for these networks, and how many of them found no
+/// covering network (`searches_without_result`: unmet demand; counts below 5 are `null`);
+/// `sort=unmet_demand` ranks the gaps by it.
 #[utoipa::path(
     tag = "coverage",
     params(CoverageQuery),
@@ -271,17 +400,30 @@ pub async fn get_coverage(
     let parsed = query.request(&registry)?;
     let min_coverage = query.min_coverage()?;
     let format = format_of(&req, query.format.as_deref())?;
+    let sort = parse_sort(query.sort.as_deref())?;
+    let period = demand_period(query.demand_from.as_deref(), query.demand_to.as_deref())?;
     let Coverage {
         report,
         layer,
         networks,
         outcome,
     } = registry.coverage(&parsed).await?;
-    let shown: Vec<&RegionCoverage> = report
+    let demand = registry
+        .demand(&parsed.layer, &parsed.filter.networks, period)
+        .await?;
+    let mut shown: Vec<&RegionCoverage> = report
         .regions
         .iter()
         .filter(|r| min_coverage.is_none_or(|m| r.coverage < m))
         .collect();
+    if sort == Sort::UnmetDemand && !demand.available {
+        return Err(ApiError::bad_parameter(
+            "sort",
+            "not_available",
+            "searches are counted per municipality: rank by unmet demand on the municipality or province layer",
+        ));
+    }
+    sort_regions(&mut shown, sort, &demand);
     let mut response = HttpResponse::Ok();
     response
         .insert_header(("X-Coverage-Cache", outcome.label()))
@@ -302,14 +444,15 @@ pub async fn get_coverage(
             as_of: parsed.as_of,
             networks,
             summary: summary_response(&report.summary),
-            regions: shown.iter().map(|r| region_response(r)).collect(),
+            demand: demand_response(&demand),
+            regions: shown.iter().map(|r| region_response(r, &demand)).collect(),
         }),
         Format::GeoJson => {
             let features: Vec<serde_json::Value> = shown
                 .iter()
                 .map(|r| {
                     let geometry = layer.get(&r.code).map(|g| multipolygon_to_geojson(&g.area));
-                    let mut properties = serde_json::to_value(region_response(r)).unwrap_or_default();
+                    let mut properties = serde_json::to_value(region_response(r, &demand)).unwrap_or_default();
                     properties["gap"] = layer
                         .get(&r.code)
                         .map(|g| multipolygon_to_geojson(&r.gap(g, &CoverageOptions::default())))
@@ -324,16 +467,18 @@ pub async fn get_coverage(
                 "as_of": parsed.as_of,
                 "networks": networks,
                 "summary": summary_response(&report.summary),
+                "demand": demand_response(&demand),
                 "features": features,
             }))
         }
         Format::Csv => {
             let mut out = String::from(
-                "code,name,population,area_km2,covered_km2,coverage,covered_population,networks\n",
+                "code,name,population,area_km2,covered_km2,coverage,covered_population,networks,searches,searches_without_result\n",
             );
-            for r in shown.iter().map(|r| region_response(r)) {
+            let count = |v: Option<i64>| v.map(|v| v.to_string()).unwrap_or_default();
+            for r in shown.iter().map(|r| region_response(r, &demand)) {
                 out.push_str(&format!(
-                    "{},{},{},{},{},{},{},{}\n",
+                    "{},{},{},{},{},{},{},{},{},{}\n",
                     csv_field(&r.code),
                     csv_field(&r.name),
                     r.population.map(|p| p.to_string()).unwrap_or_default(),
@@ -343,7 +488,9 @@ pub async fn get_coverage(
                     r.covered_population
                         .map(|p| p.to_string())
                         .unwrap_or_default(),
-                    r.networks
+                    r.networks,
+                    count(r.searches),
+                    count(r.searches_without_result),
                 ));
             }
             response
@@ -355,16 +502,24 @@ pub async fn get_coverage(
                 .body(out)
         }
         Format::Svg => {
+            let unmet = |r: &RegionCoverage| demand.of(&r.code).searches_without_result;
             let regions: Vec<MapRegion<'_>> = report
                 .regions
                 .iter()
                 .filter_map(|r| {
                     let g = layer.get(&r.code)?;
+                    let searched = unmet(r)
+                        .map(|n| format!(", {n} searches without result"))
+                        .unwrap_or_default();
                     Some(MapRegion {
                         area: &g.area,
-                        value: Some(r.coverage),
+                        value: if sort == Sort::UnmetDemand {
+                            unmet(r).map(|n| n as f64)
+                        } else {
+                            Some(r.coverage)
+                        },
                         label: format!(
-                            "{} ({}): {:.0} % covered, {} networks",
+                            "{} ({}): {:.0} % covered, {} networks{searched}",
                             r.name,
                             r.code,
                             r.coverage * 100.0,
@@ -378,9 +533,13 @@ pub async fn get_coverage(
             } else {
                 format!(" offering {}", f.disciplines.join(", "))
             };
-            let title = format!("Coverage by oncology networks{what}");
+            let title = if sort == Sort::UnmetDemand {
+                format!("Unmet demand for oncology networks{what}")
+            } else {
+                format!("Coverage by oncology networks{what}")
+            };
             let subtitle = format!(
-                "{} layer, {} networks; {:.1} % of the area and {:.1} % of the population covered{}",
+                "{} layer, {} networks; {:.1} % of the area and {:.1} % of the population covered{}{}",
                 parsed.layer,
                 networks,
                 report.summary.coverage * 100.0,
@@ -392,9 +551,53 @@ pub async fn get_coverage(
                 parsed
                     .as_of
                     .map(|a| format!(" (as of {})", a.date_naive()))
-                    .unwrap_or_default()
+                    .unwrap_or_default(),
+                if sort == Sort::UnmetDemand {
+                    format!("; searches {} to {}", demand.period.from, demand.period.to)
+                } else {
+                    String::new()
+                }
             );
-            let svg = choropleth_svg(&regions, &title, &subtitle, 800.0);
+            // The gaps first by the chosen rank, ten of them beside the legend.
+            let mut gaps: Vec<&RegionCoverage> = report
+                .regions
+                .iter()
+                .filter(|r| r.coverage < 0.999)
+                .collect();
+            sort_regions(&mut gaps, sort, &demand);
+            let lines: Vec<String> = gaps
+                .iter()
+                .filter(|r| sort != Sort::UnmetDemand || unmet(r).is_some())
+                .take(10)
+                .map(|r| match sort {
+                    Sort::UnmetDemand => format!(
+                        "{}: {} without result",
+                        r.name,
+                        unmet(r).unwrap_or_default()
+                    ),
+                    _ => format!("{}: {:.0} people", r.name, uncovered_people(r)),
+                })
+                .collect();
+            let (shading, list) = match sort {
+                Sort::Code => (Scale::coverage(), None),
+                Sort::UncoveredPopulation => (
+                    Scale::coverage(),
+                    Some(("Most people without coverage", &lines[..])),
+                ),
+                Sort::UnmetDemand => {
+                    let max = report.regions.iter().filter_map(unmet).max().unwrap_or(0);
+                    (
+                        Scale::counts(
+                            "Searches without result",
+                            onconet_domain::usage::MIN_SHOWN,
+                            max,
+                            "fewer than 5",
+                        ),
+                        Some(("Gaps most searched in", &lines[..])),
+                    )
+                }
+            };
+            let svg = map_svg(&regions, &title, &subtitle, 800.0, &shading, list);
             response.content_type("image/svg+xml").body(svg)
         }
     })
@@ -450,14 +653,18 @@ pub async fn get_region_coverage(
         query.exclude.as_deref(),
         query.as_of.as_deref(),
     )?;
+    let period = demand_period(query.demand_from.as_deref(), query.demand_to.as_deref())?;
     let networks = registry.coverage_reaching(&parsed, &code).await?;
     let coverage = registry.coverage(&parsed).await?;
+    let demand = registry
+        .demand(&parsed.layer, &parsed.filter.networks, period)
+        .await?;
     let region = coverage
         .report
         .regions
         .iter()
         .find(|r| r.code == *code)
-        .map(region_response)
+        .map(|r| region_response(r, &demand))
         .ok_or_else(|| ApiError::NotFound(format!("no {} with this code", parsed.layer)))?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "private, no-cache"))
@@ -497,8 +704,8 @@ pub struct MatrixRow {
 
 /// Region × discipline: for every discipline of the vocabulary, the share of each region
 /// covered by matching networks offering it. The parameters are those of `/v1/coverage`, but
-/// `discipline`, `min_coverage` and `format` are refused (400): the matrix covers every
-/// discipline, as JSON.
+/// `discipline`, `min_coverage`, `format`, `sort`, `demand_from` and `demand_to` are refused
+/// (400): the matrix covers every discipline's coverage, as JSON.
 #[utoipa::path(
     tag = "coverage",
     params(CoverageQuery),
@@ -525,12 +732,15 @@ pub async fn get_discipline_matrix(
             query.format.as_deref().is_some_and(|f| f != "json"),
         ),
         ("min_coverage", query.min_coverage.is_some()),
+        ("sort", query.sort.is_some()),
+        ("demand_from", query.demand_from.is_some()),
+        ("demand_to", query.demand_to.is_some()),
     ];
     if let Some((name, _)) = given.iter().find(|(_, given)| *given) {
         return Err(ApiError::bad_parameter(
             name,
             "not_allowed",
-            "the matrix covers every discipline as JSON; leave out discipline, min_coverage and format",
+            "the matrix covers every discipline's coverage as JSON; leave out discipline, min_coverage, format, sort and the demand period",
         ));
     }
     let parsed = query.request(&registry)?;

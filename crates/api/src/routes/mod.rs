@@ -11,6 +11,7 @@ pub mod networks;
 pub mod regions;
 pub mod search;
 pub mod toolbox;
+pub mod usage;
 pub mod vocabularies;
 pub mod webhooks;
 pub mod widget;
