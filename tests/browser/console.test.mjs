@@ -557,13 +557,14 @@ describe("the coverage dashboard in headless Chromium", { concurrency: false }, 
 
     // The region on the map lists the new network (a click on its interior point).
     const place = (await staffApi(`/v1/regions/municipality/${gap.code}`)).body.interior_point;
+    // Into view first: the point is where the map is on the screen after scrolling.
+    await page.locator("#coverage-map").scrollIntoViewIfNeeded();
     const point = await page.evaluate(([lon, lat]) => {
       const map = document.getElementById("coverage-map").leafletMap;
       const p = map.latLngToContainerPoint([lat, lon]);
       const box = map.getContainer().getBoundingClientRect();
       return { x: box.left + p.x, y: box.top + p.y };
     }, place);
-    await page.locator("#coverage-map").scrollIntoViewIfNeeded();
     await page.mouse.click(point.x, point.y);
     await page.locator(`#region-title[data-code="${gap.code}"]`).waitFor();
     const link = page.locator(`#region-networks li[data-id="${id}"] a`);
@@ -619,6 +620,55 @@ describe("the coverage dashboard in headless Chromium", { concurrency: false }, 
     await signIn(adviser, "ros_adviser", ROS, "/console/coverage");
     await adviser.locator('#refused[data-status="403"]').waitFor();
     assert.match(await adviser.textContent("#refused"), /for IKNL staff/);
+  });
+
+  test("unmet demand as a layer: searches without result colour the map, lead the gaps table and the SVG", async () => {
+    // Seven searches for a place no physiotherapy network covers (anonymous, as the widget).
+    const report = (await staffApi(`/v1/coverage?${filter}`)).body;
+    const gap = report.regions.filter((r) => r.coverage === 0 && r.population).sort((a, b) => b.population - a.population)[0];
+    for (let i = 0; i < 7; i++) {
+      const r = await fetch(`${API}/v1/search?municipality=${gap.code}&discipline=${DISCIPLINE}`);
+      assert.equal(r.status, 200);
+    }
+    let counted;
+    for (let i = 0; i < 100; i++) {
+      counted = (await staffApi(`/v1/coverage?${filter}`)).body.regions.find((r) => r.code === gap.code);
+      if (counted.searches_without_result >= 7) break;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    assert.ok(counted.searches_without_result >= 7, JSON.stringify(counted));
+    const page = await newPage();
+    await signIn(page, "iknl_staff", null, "/console/coverage");
+    await page.goto(`${API}/console/coverage?lang=en&discipline=${DISCIPLINE}`);
+    const shown = await dashboardReady(page);
+    assert.equal(await page.getAttribute("#legend", "data-show"), "coverage");
+    await page.selectOption("#d-show", "unmet_demand");
+    await page.locator('#legend[data-show="unmet_demand"]').waitFor();
+    assert.match(await page.textContent("#gaps-title"), /most searches without result first/);
+    const first = page.locator("#gaps tbody tr").first();
+    assert.equal(await first.getAttribute("data-code"), gap.code, "the most searched gap leads");
+    assert.equal(await first.locator("td").last().textContent(), String(counted.searches_without_result));
+    assert.match(await page.textContent("#searches-without-result"), /^[\d,]+$/);
+    assert.ok(page.url().includes("show=unmet_demand"), "kept in the address");
+    // The region's colour on the map is the darkest class (it has the most), the others grey or lighter.
+    const fills = await page.evaluate((code) => {
+      const map = document.getElementById("coverage-map").leafletMap;
+      const out = {};
+      map.eachLayer((l) => { if (l.feature) out[l.feature.properties.code] = l.options.fillColor; });
+      return [out[code], new Set(Object.values(out)).size];
+    }, gap.code);
+    assert.equal(fills[0], "#bd0026");
+    // The SVG download is the demand map too.
+    const [svg] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "SVG", exact: true }).click()]);
+    const text = fs.readFileSync(await svg.path(), "utf8");
+    assert.ok(text.includes("Unmet demand") && text.includes("Gaps most searched in"), text.slice(0, 400));
+    await axe(page, "the coverage dashboard showing unmet demand");
+    await shot(page, "console-coverage-demand.png");
+    // PC4 has no demand figures: the choice falls back to coverage and is not offered.
+    await page.selectOption("#d-layer", "pc4");
+    await dashboardReady(page, shown.generation);
+    assert.equal(await page.inputValue("#d-show"), "coverage");
+    assert.equal(await page.locator('#d-show option[value="unmet_demand"]').isDisabled(), true);
   });
 
   test("the dashboard's JS and CSS are in the budget too, and it asked no other origin", async () => {

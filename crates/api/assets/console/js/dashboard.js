@@ -1,5 +1,7 @@
 // The coverage dashboard (IKNL staff): a choropleth of the share of each region inside a
-// matching network's service area, the national summary, the gaps ranked by uncovered people,
+// matching network's service area, or of the unmet demand (find-a-network searches that found
+// no covering network, the last 12 months), the national summary, the gaps ranked by uncovered
+// people or by unmet demand,
 // the networks reaching a chosen region, what-if (networks switched off: `exclude`), the trend
 // of the daily snapshots (uPlot) and downloads of exactly what is shown. Everything comes from
 // /v1/coverage and its sub-resources; the outlines from /v1/regions (outlines.js).
@@ -27,18 +29,56 @@ export function colourOf(coverage) {
   return COLOURS[i < 0 ? COLOURS.length - 1 : i + 1];
 }
 
-const percent = (share, digits = 1) => `${number(share * 100, digits)} %`;
-const uncoveredOf = (r) => Math.max(0, (r.population || 0) - (r.covered_population || 0));
+/** Unmet demand: grey for none or fewer than 5 (never shown), then five classes, light to dark. */
+const DEMAND_COLOURS = ["#e6e6e6", "#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026"];
+const MIN_SHOWN = 5;
 
-function legend() {
+/**
+ * Up to five classes from 5 to `max`, bounds growing geometrically (a few cities do not wash out
+ * the rest): the lower bounds above 5, strictly increasing (a small `max` gives fewer classes).
+ */
+export function demandBounds(max) {
+  const top = Math.max(MIN_SHOWN, max || 0);
+  const bounds = [];
+  for (let i = 1; i < 5; i++) {
+    const b = Math.round(MIN_SHOWN * (top / MIN_SHOWN) ** (i / 5));
+    if (b > (bounds.at(-1) ?? MIN_SHOWN)) bounds.push(b);
+  }
+  return bounds;
+}
+
+/** The colour index (into DEMAND_COLOURS) of each class: the highest class is always the darkest. */
+const classColour = (i, bounds) => DEMAND_COLOURS.length - 1 - bounds.length + i;
+
+export function demandColourOf(count, bounds) {
+  if (!(count >= MIN_SHOWN)) return DEMAND_COLOURS[0];
+  const i = bounds.findIndex((b) => count < b);
+  return DEMAND_COLOURS[classColour(i < 0 ? bounds.length : i, bounds)];
+}
+
+/** The legend of what the map shows: coverage classes, or unmet demand with its bounds. */
+function legend(show, bounds) {
+  if (show === "unmet_demand") {
+    const edges = [MIN_SHOWN, ...bounds];
+    const classes = edges.map((b, i) => [classColour(i, bounds), i + 1 < edges.length ? (edges[i + 1] - 1 > b ? `${number(b)}–${number(edges[i + 1] - 1)}` : number(b)) : `≥ ${number(b)}`]);
+    return el(
+      "figure",
+      { class: "legend", id: "legend", "data-show": show },
+      el("figcaption", {}, t.demandLegend),
+      el("ul", {}, [[0, t.demandNone], ...classes].map(([colour, label]) => el("li", {}, el("span", { class: `swatch d${colour}`, "aria-hidden": "true" }), label))),
+    );
+  }
   const labels = [t.noCoverage, "< 20 %", "20–40 %", "40–60 %", "60–80 %", "≥ 80 %"];
   return el(
     "figure",
-    { class: "legend", id: "legend" },
+    { class: "legend", id: "legend", "data-show": "coverage" },
     el("figcaption", {}, t.legend),
     el("ul", {}, labels.map((label, i) => el("li", {}, el("span", { class: `swatch c${i}`, "aria-hidden": "true" }), label))),
   );
 }
+
+/** A demand count as shown: fewer than 5 is never shown. */
+const countText = (n) => (n == null ? t.fewerThanFive : number(n));
 
 function select(id, label, options, value) {
   return el(
@@ -68,6 +108,9 @@ export async function coverageDashboard(ctx) {
     layer: LAYERS.includes(query.get("layer")) ? query.get("layer") : "municipality",
     discipline: query.get("discipline") || "",
     type: query.get("type") || "oncology_care_network",
+    // What the map's colours show: the share covered, or the searches without result.
+    show: query.get("show") === "unmet_demand" ? "unmet_demand" : "coverage",
+    demandBounds: demandBounds(0),
     exclude: new Set(),
     baseline: null,
     report: null,
@@ -84,6 +127,7 @@ export async function coverageDashboard(ctx) {
   };
 
   // The first report and the coarse outlines are asked for before the page is built.
+  if (state.layer === "pc4") state.show = "coverage"; // searches are counted per municipality
   const early = { report: report(true), outlines: outlines(state.layer, levelFor(0)) };
   async function report(withExclude) {
     const { body } = await api(`/v1/coverage?${params(withExclude)}`);
@@ -98,6 +142,7 @@ export async function coverageDashboard(ctx) {
     select("d-layer", t.layer, LAYERS.map((l) => [l, t.layers[l]]), state.layer),
     select("d-discipline", t.discipline, [["", t.any], ...v.disciplines.map((e) => [e.code, e.label])], state.discipline),
     select("d-type", t.networkType, v.network_types.map((e) => [e.code, e.label]), state.type),
+    select("d-show", t.show, [["coverage", t.showCoverage], ["unmet_demand", t.showDemand]], state.show),
   );
   const summary = el("section", { id: "summary", class: "summary", "aria-labelledby": "summary-title" });
   const mapBox = el("div", { id: "coverage-map", class: "coverage-map", role: "region", "aria-label": t.coverageMapLabel });
@@ -117,7 +162,8 @@ export async function coverageDashboard(ctx) {
     el("div", { class: "dashboard-top" }, controls, summary),
     root,
   );
-  fill(root, el("div", { class: "dashboard-map" }, el("div", {}, mapBox, legend()), detail), el("div", { class: "dashboard-more" }, el("div", {}, whatIf, delta, downloads), trend), gaps);
+  const legendBox = el("div", { id: "legend-box" }, legend(state.show, state.demandBounds));
+  fill(root, el("div", { class: "dashboard-map" }, el("div", {}, mapBox, legendBox), detail), el("div", { class: "dashboard-more" }, el("div", {}, whatIf, delta, downloads), trend), gaps);
 
   if (typeof L === "undefined") {
     fill(mapBox, el("p", { class: "hint" }, t.mapUnavailable));
@@ -138,7 +184,8 @@ export async function coverageDashboard(ctx) {
   function styleOf(code) {
     const r = state.report?.byCode.get(code);
     const chosen = code === state.selected;
-    return { color: chosen ? "#111" : "#55606d", weight: chosen ? 2.5 : 0.6, fillColor: colourOf(r?.coverage), fillOpacity: 0.85 };
+    const fillColor = state.show === "unmet_demand" ? demandColourOf(r?.searches_without_result, state.demandBounds) : colourOf(r?.coverage);
+    return { color: chosen ? "#111" : "#55606d", weight: chosen ? 2.5 : 0.6, fillColor, fillOpacity: 0.85 };
   }
 
   function drawShapes(collection, level) {
@@ -160,7 +207,9 @@ export async function coverageDashboard(ctx) {
 
   function tooltip(code, name) {
     const r = state.report?.byCode.get(code);
-    return r ? `${name} (${code}): ${percent(r.coverage, 0)}, ${r.networks} ${t.networkCount.toLowerCase()}` : `${name} (${code})`;
+    if (!r) return `${name} (${code})`;
+    const demand = state.report.demand.available ? `, ${t.searchesWithoutResult.toLowerCase()}: ${countText(r.searches_without_result)}` : "";
+    return `${name} (${code}): ${percent(r.coverage, 0)}, ${r.networks} ${t.networkCount.toLowerCase()}${demand}`;
   }
 
   function restyle() {
@@ -181,6 +230,8 @@ export async function coverageDashboard(ctx) {
         el("div", {}, el("dt", {}, t.share), el("dd", { id: "covered-share" }, percent(share))),
         el("div", {}, el("dt", {}, t.coveredArea), el("dd", {}, `${number(s.covered_km2)} km² (${percent(s.coverage)})`)),
         el("div", {}, el("dt", {}, t.networksCounted), el("dd", { id: "networks-counted" }, number(state.report.networks))),
+        el("div", {}, el("dt", {}, t.searchesPeriod(date(state.report.demand.from), date(state.report.demand.to))), el("dd", { id: "searches" }, countText(state.report.demand.searches))),
+        el("div", {}, el("dt", {}, t.searchesWithoutResult), el("dd", { id: "searches-without-result" }, countText(state.report.demand.searches_without_result))),
       ),
     );
     const base = state.baseline?.summary;
@@ -195,16 +246,19 @@ export async function coverageDashboard(ctx) {
   }
 
   function showGaps() {
-    const rows = [...state.report.regions].sort((a, b) => uncoveredOf(b) - uncoveredOf(a) || a.code.localeCompare(b.code));
+    const byDemand = state.show === "unmet_demand";
+    const unmet = (r) => r.searches_without_result ?? 0;
+    const rows = [...state.report.regions].sort((a, b) => (byDemand ? unmet(b) - unmet(a) : 0) || uncoveredOf(b) - uncoveredOf(a) || a.code.localeCompare(b.code));
     const shown = rows.slice(0, MAX_ROWS);
+    const demand = state.report.demand.available;
     fill(
       gaps,
-      el("h2", { id: "gaps-title" }, t.gaps),
+      el("h2", { id: "gaps-title" }, byDemand ? t.gapsByDemand : t.gaps),
       rows.length > shown.length ? el("p", { class: "muted" }, t.gapsShown(shown.length, rows.length)) : null,
       el(
         "table",
         { id: "gaps", "aria-labelledby": "gaps-title" },
-        el("thead", {}, el("tr", {}, [t.region, t.population, t.coveredShare, t.uncovered, t.networkCount].map((h) => el("th", { scope: "col" }, h)))),
+        el("thead", {}, el("tr", {}, [t.region, t.population, t.coveredShare, t.uncovered, t.networkCount, ...(demand ? [t.searches, t.searchesWithoutResult] : [])].map((h) => el("th", { scope: "col" }, h)))),
         el(
           "tbody",
           {},
@@ -217,6 +271,8 @@ export async function coverageDashboard(ctx) {
               el("td", { class: "num" }, percent(r.coverage)),
               el("td", { class: "num" }, number(uncoveredOf(r))),
               el("td", { class: "num" }, number(r.networks)),
+              demand ? el("td", { class: "num" }, countText(r.searches)) : null,
+              demand ? el("td", { class: "num" }, countText(r.searches_without_result)) : null,
             ),
           ),
         ),
@@ -241,6 +297,8 @@ export async function coverageDashboard(ctx) {
       ]);
       if (generation !== state.generation) return;
       state.report = current;
+      state.demandBounds = demandBounds(Math.max(0, ...current.regions.map((r) => r.searches_without_result ?? 0)));
+      fill(legendBox, legend(state.show, state.demandBounds));
       if (what !== "exclude") state.baseline = current;
       if (collection) drawShapes(collection, level);
       else restyle();
@@ -295,6 +353,7 @@ export async function coverageDashboard(ctx) {
       detail,
       el("h2", { id: "region-title", tabindex: "-1", "data-code": r.code }, `${r.name} (${r.code})`),
       el("p", {}, t.regionFigures(percent(r.coverage), number(r.covered_population ?? 0), r.population == null ? t.unknown : number(r.population))),
+      body.region.searches === undefined || state.layer === "pc4" ? null : el("p", { id: "region-demand" }, t.regionDemand(countText(r.searches), countText(r.searches_without_result))),
       body.networks.length === 0
         ? el("p", { class: "muted" }, t.noneReaching)
         : [
@@ -380,7 +439,8 @@ export async function coverageDashboard(ctx) {
 
   /** Downloads the report as shown (same layer, discipline, type and networks left out). */
   async function download(format) {
-    const response = await fetch(`/v1/coverage?${params(true)}&format=${format}`, { credentials: "same-origin", headers: { "Accept-Language": lang } });
+    const sort = state.show === "unmet_demand" ? "&sort=unmet_demand" : "";
+    const response = await fetch(`/v1/coverage?${params(true)}&format=${format}${sort}`, { credentials: "same-origin", headers: { "Accept-Language": lang } });
     if (!response.ok) return failed(new Error(`HTTP ${response.status}`));
     const blob = await response.blob();
     const name = `onconet-coverage-${state.layer}-${state.discipline || "all"}${state.exclude.size ? "-what-if" : ""}.${format}`;
@@ -403,5 +463,25 @@ export async function coverageDashboard(ctx) {
   on("d-layer", "layer", "layer");
   on("d-discipline", "discipline", "discipline");
   on("d-type", "type", "type");
+  // Showing demand only changes the colours, the legend and the table's order: no new report.
+  const showSelect = $("d-show");
+  const demandOption = showSelect.querySelector('option[value="unmet_demand"]');
+  const keepShowPossible = () => {
+    demandOption.disabled = state.layer === "pc4";
+    if (state.layer === "pc4" && state.show !== "coverage") {
+      state.show = showSelect.value = "coverage";
+    }
+  };
+  keepShowPossible();
+  $("d-layer").addEventListener("change", keepShowPossible);
+  showSelect.addEventListener("change", (e) => {
+    state.show = e.target.value;
+    const address = new URLSearchParams(location.search);
+    address.set("show", state.show);
+    history.replaceState(null, "", `?${address}`);
+    fill(legendBox, legend(state.show, state.demandBounds));
+    restyle();
+    showGaps();
+  });
   await refresh("initial");
 }
