@@ -11,6 +11,7 @@ pub mod lang;
 pub mod network;
 pub mod quality;
 pub mod toolbox;
+pub mod verification;
 pub mod vocabulary;
 pub mod workflow;
 

@@ -744,8 +744,7 @@ pub struct QualificationResponse {
 }
 
 impl QualificationResponse {
-    pub fn new(p: &NetworkProfile) -> Self {
-        let q = onconet_domain::quality::qualification(p);
+    pub fn new(q: onconet_domain::quality::Qualification) -> Self {
         Self {
             applicable: q.applicable,
             qualified: q.qualified,
@@ -817,7 +816,9 @@ pub struct NetworkResponse {
     /// Published, and not verified for 12 months: due for re-verification
     /// (`POST /v1/networks/{id}/verify`).
     pub verification_overdue: bool,
-    /// The LOPPSOZ quality criteria and whether the network is qualified.
+    /// The LOPPSOZ quality criteria and whether the network is qualified, now: criterion 7
+    /// (an up-to-date website) needs a website and a verification within the last 12 months
+    /// (`null`, not known yet, for a network never verified).
     pub qualification: QualificationResponse,
     /// Part of the clearly labelled demo data set.
     pub demo: bool,
@@ -830,6 +831,7 @@ pub struct NetworkResponse {
 impl NetworkResponse {
     /// `private` includes non-public contacts (for authorised users only).
     pub fn new(n: &Network, private: bool) -> Self {
+        let now = Utc::now();
         let profile = if private {
             n.profile.clone()
         } else {
@@ -841,12 +843,14 @@ impl NetworkResponse {
             state: n.state,
             version: n.version,
             last_verified_at: n.last_verified_at,
-            verification_overdue: onconet_registry::verification::is_due(
+            verification_overdue: onconet_domain::verification::is_due(
                 n.state,
                 n.last_verified_at,
-                Utc::now(),
+                now,
             ),
-            qualification: QualificationResponse::new(&n.profile),
+            qualification: QualificationResponse::new(onconet_domain::quality::qualification_at(
+                n, now,
+            )),
             demo: n.demo,
             area_km2: n.area_km2.map(|a| (a * 1000.0).round() / 1000.0),
             created_at: n.created_at,
@@ -953,7 +957,13 @@ impl NetworkPreviewResponse {
                     .ros_org
                     .as_ref()
                     .map(|o| o.as_str().to_owned()),
-                qualification: QualificationResponse::new(&preview.profile),
+                qualification: QualificationResponse::new(onconet_domain::quality::qualification(
+                    &preview.profile,
+                    onconet_domain::verification::Verification::at(
+                        preview.last_verified_at,
+                        Utc::now(),
+                    ),
+                )),
                 area_km2,
                 population,
                 municipalities,
