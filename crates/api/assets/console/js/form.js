@@ -138,12 +138,13 @@ function renderForm(ctx, state) {
     ),
     f.checkboxes("/disciplines", t.disciplines, options(v.disciplines)),
     f.checkboxes("/tumour_types", t.tumourTypes, options(v.tumour_types)),
-    f.rows("/financing", t.financing, t.financingRow, () => ({ form: v.financing_forms[0].code, funder: null, since: null, until: null, note: null }), (p) => [
-      f.select(`${p}/form`, t.financingForm, options(v.financing_forms)),
+    f.rows("/financing", t.financing, t.financingRow, () => ({ form: v.financing_forms[0].code, funder: null, since: null, until: null, note: null }), (p, item) => [
+      f.select(`${p}/form`, t.financingForm, options(v.financing_forms), { rerender: true }),
       f.text(`${p}/funder`, t.funder),
       f.text(`${p}/since`, t.since, { type: "date" }),
       f.text(`${p}/until`, t.until, { type: "date" }),
       f.text(`${p}/note`, t.note),
+      toolboxFor(ctx, state, item.form, idOf(p)),
     ]),
     f.rows("/contacts", t.contacts, t.contactRow, () => ({ role: "coordinator", name: "", email: null, phone: null, public: false }), (p, item) => [
       el("p", { class: item.public ? "badge public" : "badge private" }, item.public ? t.publicContact : t.privateContact),
@@ -267,7 +268,7 @@ class Fields {
     const value = getAt(this.state.doc, pointer);
     const select = el(
       "select",
-      { onchange: (e) => { setAt(this.state.doc, pointer, e.target.value === "" ? null : e.target.value); this.changed(); } },
+      { onchange: (e) => { setAt(this.state.doc, pointer, e.target.value === "" ? null : e.target.value); this.changed(); if (opts.rerender) this.state.render(); } },
       opts.empty !== undefined ? el("option", { value: "" }, opts.empty) : null,
       options.map((o) => el("option", { value: o.value, selected: o.value === value }, o.label)),
     );
@@ -384,6 +385,67 @@ class Fields {
       ),
     );
   }
+}
+
+// --- the toolbox under a financing entry -------------------------------------------------------
+
+/** How many toolbox items are listed under a financing entry. */
+const TOOLBOX_ITEMS = 5;
+
+/** The published, current toolbox items about financing form `form` (each form asked once). */
+function toolboxItems(state, form) {
+  state.toolbox ||= new Map();
+  if (!state.toolbox.has(form)) {
+    const query = new URLSearchParams({ financing_form: form, per_page: String(TOOLBOX_ITEMS) });
+    const request = api(`/v1/toolbox?${query}`).then((r) => r.body);
+    request.catch(() => state.toolbox.delete(form)); // asked again on the next drawing
+    state.toolbox.set(form, request);
+  }
+  return state.toolbox.get(form);
+}
+
+/** What the toolbox holds about financing form `form`: titles and summaries, linked. */
+function toolboxFor(ctx, state, form, id) {
+  if (!form) return null;
+  const titleId = `${id}-toolbox`;
+  const list = el("div", { class: "toolbox-items" }, el("p", { class: "hint" }, t.loading));
+  const box = el(
+    "section",
+    { class: "toolbox", "data-form": form, "aria-labelledby": titleId, "aria-busy": "true" },
+    el("p", { class: "toolbox-title", id: titleId }, t.toolboxFor(ctx.label("financing_forms", form))),
+    list,
+  );
+  toolboxItems(state, form).then(
+    (found) => {
+      const more = found.page.total_items - found.items.length;
+      fill(
+        list,
+        found.items.length === 0
+          ? el("p", { class: "hint" }, t.toolboxNone)
+          : el(
+              "ul",
+              {},
+              found.items.map((item) =>
+                el(
+                  "li",
+                  { "data-id": item.id },
+                  item.url
+                    ? el("a", { href: item.url, rel: "noopener noreferrer", target: "_blank" }, item.title[lang], el("span", { class: "visually-hidden" }, ` (${t.newWindow})`))
+                    : el("strong", {}, item.title[lang]),
+                  el("span", { class: "toolbox-summary" }, item.summary[lang]),
+                ),
+              ),
+            ),
+        more > 0 ? el("p", { class: "hint" }, t.toolboxMore(more)) : null,
+      );
+      box.removeAttribute("aria-busy");
+    },
+    (e) => {
+      fill(list, el("p", { class: "hint" }, `${t.toolboxFailed}${e.message ? `: ${e.message}` : ""}`));
+      box.removeAttribute("aria-busy");
+    },
+  );
+  return box;
 }
 
 // --- while typing ---------------------------------------------------------------------------
