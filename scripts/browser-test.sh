@@ -161,6 +161,7 @@ STAFF_TOKEN=$("$BIN" token --role iknl_staff --data-dir "${DIRS[dev]}")
 TAP="${DIRS[dev]}/results.tap"
 status=0
 (cd tests/browser && ONCONET_URL="${URLS[dev]}" ONCONET_STAFF_TOKEN="$STAFF_TOKEN" \
+  ONCONET_DATA_DIR="${DIRS[dev]}" \
   ONCONET_OIDC_URL="${URLS[oidc]}" ONCONET_OIDC_ISSUER="$ISSUER" CHROMIUM="$CHROMIUM" \
   node --test \
     --test-reporter=spec --test-reporter-destination=stdout \

@@ -6,11 +6,14 @@
 //     ONCONET_DATA_DIR=<the server's data dir> node --test console-verification.test.mjs
 //
 // An adviser of the demo ROS sees, under each financing entry of a network, the toolbox items
-// for its form (as `GET /v1/toolbox` lists them, in the console's language). axe-core checks
-// every page; no request leaves the server's origin. Screenshots go to <repository>/artifacts/.
+// for its form (as `GET /v1/toolbox` lists them, in the console's language); and finds a
+// network whose verification ran out (aged in the database) under "Verificatie nodig",
+// confirms it with "Nog actueel" and a note, and it leaves that list. axe-core checks every
+// page; no request leaves the server's origin. Screenshots go to <repository>/artifacts/.
 
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import { launchChromium } from "./chromium.mjs";
 import { ARTIFACTS, axe, previewSettled, shot } from "./console-kit.mjs";
@@ -69,6 +72,19 @@ async function listed(page, i) {
       summary: li.querySelector(".toolbox-summary").textContent,
     })),
   );
+}
+
+/**
+ * Makes the last verification of network `id` `months` older, in the server's embedded
+ * PostgreSQL (its data dir: ONCONET_DATA_DIR), as a year passing would.
+ */
+function ageVerification(id, months) {
+  const dir = process.env.ONCONET_DATA_DIR;
+  assert.ok(dir, "ONCONET_DATA_DIR: the data dir of the server under test");
+  execFileSync("psql", ["-X", "-q", "-v", "ON_ERROR_STOP=1", "-v", `id=${id}`, "-v", `months=${months}`, "-h", `${dir}/run`, "-p", "5432", "-U", "onconet", "-d", "onconet"], {
+    input: "UPDATE networks SET last_verified_at = now() - make_interval(months => :months) WHERE id = :'id';\n",
+    stdio: ["pipe", "pipe", "inherit"],
+  });
 }
 
 const expected = (items, lang) => items.map((item) => ({ title: item.title[lang], href: item.url || null, summary: item.summary[lang] }));
@@ -131,6 +147,88 @@ describe("the financing toolbox and re-verification in the console", { concurren
     await previewSettled(page);
     await axe(page, "a network's financing with its toolbox items (en)");
     await page.locator('[data-field="/financing/1"]').screenshot({ path: `${ARTIFACTS}/console-financing-toolbox-entry-en.png` });
+  });
+
+  test("an adviser sees an aged network in the due list, confirms it is still correct, and it leaves the list", async () => {
+    // A published network of the demo ROS whose verification is 13 months old (the database
+    // is aged directly: nothing in the API makes a verification older).
+    let made = await staffApi("/v1/networks", {
+      method: "POST",
+      json: { name: "[TEST] Verificatie verlopen", type: "oncology_care_network", scale: "local", lifecycle: "active", ros_org: ROS, website: "https://verlopen.example.nl", service_area: { municipalities: ["GM0014"] } },
+    });
+    assert.equal(made.status, 201, JSON.stringify(made.body));
+    const id = made.body.id;
+    for (const to of ["submitted", "published"]) {
+      made = await staffApi(`/v1/networks/${id}/transitions`, { method: "POST", json: { to }, headers: { "If-Match": made.etag } });
+      assert.equal(made.status, 200, JSON.stringify(made.body));
+    }
+    ageVerification(id, 13);
+    const due = (await staffApi("/v1/networks?verification_overdue=true&state=draft,submitted,published,archived&per_page=100")).body.items;
+    const ours = due.filter((n) => n.ros_org === ROS).map((n) => n.name);
+    assert.ok(ours.includes("[TEST] Verificatie verlopen"), ours.join(", "));
+
+    const page = await newPage();
+    await signIn(page, "ros_adviser", ROS, "/console/", "nl");
+    await page.locator("#filters").waitFor();
+    await page.getByLabel("Verificatie nodig").check();
+    await page.getByRole("button", { name: "Filteren", exact: true }).click();
+    await page.waitForURL(/verification_overdue=true/);
+    await page.locator("#networks tbody tr").first().waitFor();
+    assert.deepEqual(await page.locator("#networks tbody th").allTextContents(), ours, "the ROS's due networks, as the API lists them");
+    for (const cell of await page.locator("#networks tbody td:last-child").allTextContents()) assert.match(cell, /verificatie verlopen/);
+    assert.equal(await page.isChecked("#filter-verification-overdue"), true, "the form shows the filter in use");
+    await axe(page, "the due list (nl)");
+    await shot(page, "console-verification-due-nl.png");
+    await page.locator("#filters").screenshot({ path: `${ARTIFACTS}/console-verification-filter-nl.png` });
+
+    // The network's page: when it was verified, and "Nog actueel" with a note.
+    await page.getByRole("link", { name: "[TEST] Verificatie verlopen" }).click();
+    await page.locator("#verify").waitFor();
+    assert.equal(await page.getAttribute("#last-verified", "data-overdue"), "true");
+    assert.match(await page.textContent("#last-verified"), /^Laatst geverifieerd: .+ \(verificatie verlopen\)$/);
+    await previewSettled(page);
+    assert.equal(await page.getAttribute('li.criterion[data-key="website"]', "class"), "criterion missing", "criterion 7 is not met while the verification has run out");
+    await axe(page, "a network whose verification is due (nl)");
+    await shot(page, "console-verify-due-nl.png");
+    await page.locator("#verify").screenshot({ path: `${ARTIFACTS}/console-verify-section-due-nl.png` });
+    await page.getByLabel("Hoe gecontroleerd (optioneel)").fill("Telefonisch gecontroleerd met de coördinator.");
+    await page.getByRole("button", { name: "Nog actueel" }).click();
+    await page.getByText(/^Geverifieerd op /).waitFor();
+    assert.equal(await page.getAttribute("#last-verified", "data-overdue"), "false");
+    const today = new Date().toLocaleString("nl-NL", { year: "numeric", month: "long", day: "numeric" });
+    assert.equal(await page.textContent("#last-verified"), `Laatst geverifieerd: ${today}`);
+    await page.locator('li.criterion.met[data-key="website"]').waitFor();
+    const verified = (await staffApi(`/v1/networks/${id}`)).body;
+    assert.equal(verified.verification_overdue, false);
+    assert.ok(Date.now() - Date.parse(verified.last_verified_at) < 120_000, verified.last_verified_at);
+    assert.equal(verified.state, "published");
+    const last = (await staffApi(`/v1/networks/${id}/history`)).body.items.at(-1);
+    assert.equal(last.action, "verified");
+    assert.deepEqual(last.changes.filter((c) => c.field === "reason").map((c) => c.new), ["Telefonisch gecontroleerd met de coördinator."]);
+    await axe(page, "a network just verified (nl)");
+    await shot(page, "console-verified-nl.png");
+    await page.locator("#verify").screenshot({ path: `${ARTIFACTS}/console-verify-section-verified-nl.png` });
+
+    // It has left the due list.
+    await page.goto(`${API}/console/?verification_overdue=true&lang=nl`);
+    await page.locator("#filters").waitFor();
+    await page.waitForFunction(() => document.getElementById("status")?.textContent.match(/^\d+ netwerken$/));
+    assert.ok(!(await page.locator("#networks tbody th").allTextContents()).includes("[TEST] Verificatie verlopen"));
+    const left = (await staffApi("/v1/networks?verification_overdue=true&per_page=100")).body.items.filter((n) => n.ros_org === ROS);
+    if (left.length === 0) assert.equal(await page.textContent("p.empty"), "Er zijn geen netwerken waarvan de verificatie verlopen is.");
+    await axe(page, "the due list, emptied (nl)");
+    await shot(page, "console-verification-due-after-nl.png");
+
+    // In English: the filter and the action in English words.
+    await page.goto(`${API}/console/networks/${id}?lang=en`);
+    await page.locator("#verify").waitFor();
+    await page.getByRole("button", { name: "Still correct" }).waitFor();
+    assert.match(await page.textContent("#last-verified"), /^Last verified: /);
+    await previewSettled(page);
+    await axe(page, "a network's re-verification (en)");
+    await page.locator("#verify").screenshot({ path: `${ARTIFACTS}/console-verify-section-en.png` });
+    await page.goto(`${API}/console/?lang=en`);
+    await page.getByLabel("Verification due").waitFor();
   });
 
   test("no page asked another origin for anything, and none threw", () => {

@@ -7,7 +7,7 @@
 
 import { api, ApiError, beforeSignIn } from "./api.js";
 import { $, alert, el, fill, status } from "./dom.js";
-import { href, lang, number, t } from "./i18n.js";
+import { date, href, lang, number, t } from "./i18n.js";
 import { attachAreaEditor, showDerivedArea } from "./map.js";
 import { changedFields, documentOf, mergePatch, rebase, same, threeWay } from "./merge.js";
 
@@ -209,7 +209,7 @@ function renderForm(ctx, state) {
   const meta = state.network
     ? el("p", { class: "meta" }, el("span", { class: `state state-${state.network.state}` }, t.states[state.network.state]), ` · v${state.network.version}`)
     : null;
-  fill($("content"), meta || "", el("div", { class: "editor" }, form, side));
+  fill($("content"), meta || "", verifySection(ctx, state), el("div", { class: "editor" }, form, side));
   attachAreaEditor(state, changed).then(() => showDerivedArea(state.preview));
   renderPreview(state);
   markDirty(state);
@@ -384,6 +384,65 @@ class Fields {
         t.add(rowName),
       ),
     );
+  }
+}
+
+// --- re-verification ------------------------------------------------------------------------
+
+/** A published network's "still correct": confirms it as it is, with an optional note. */
+function verifySection(ctx, state) {
+  const n = state.network;
+  if (!n || n.state !== "published") return null;
+  const note = el("textarea", { id: "verify-note", rows: "2", "aria-describedby": "verify-hint" });
+  return el(
+    "section",
+    { id: "verify", class: n.verification_overdue ? "verify overdue" : "verify", "aria-labelledby": "verify-title" },
+    el("h2", { id: "verify-title" }, t.verifyTitle),
+    el(
+      "p",
+      { id: "last-verified", "data-at": n.last_verified_at || "", "data-overdue": String(n.verification_overdue) },
+      t.lastVerifiedOn(date(n.last_verified_at)),
+      n.verification_overdue ? el("strong", { class: "due" }, ` (${t.overdue})`) : null,
+    ),
+    el(
+      "form",
+      { id: "verify-form", onsubmit: (e) => { e.preventDefault(); verify(ctx, state, note.value); } },
+      el("p", { id: "verify-hint", class: "hint" }, t.verifyHint),
+      el("p", { class: "field" }, el("label", { for: "verify-note" }, t.verifyNote), note, el("span", { class: "field-error", "data-error-for": "/note" })),
+      el("button", { type: "submit", class: "primary", id: "verify-button" }, t.stillCorrect),
+    ),
+  );
+}
+
+/** `POST /v1/networks/{id}/verify` for the network as stored (so not with unsaved edits). */
+async function verify(ctx, state, note) {
+  alert("");
+  if (!same(state.base, state.doc)) {
+    alert(t.verifySaveFirst);
+    return;
+  }
+  status(t.saving);
+  try {
+    const text = note.trim();
+    const r = await api(`/v1/networks/${state.id}/verify`, { method: "POST", json: text ? { note: text } : {}, headers: { "If-Match": state.etag } });
+    adopt(state, r);
+    state.render();
+    status(t.verifiedNow(date(r.body.last_verified_at)));
+    schedulePreview(ctx, state, 0);
+  } catch (e) {
+    status("");
+    if (!(e instanceof ApiError)) throw e;
+    if (e.status === 412) {
+      alert(t.verifyStale);
+      adopt(state, await api(`/v1/networks/${state.id}`, { cache: "no-store" }));
+      state.render();
+    } else if (e.status === 422) {
+      const slot = document.querySelector('[data-error-for="/note"]');
+      if (slot) slot.textContent = e.fieldErrors.map((f) => f.detail).join(" ");
+      $("verify-note")?.setAttribute("aria-invalid", "true");
+    } else if (e.status !== 401) {
+      alert(e.message);
+    }
   }
 }
 
