@@ -46,6 +46,7 @@ pub struct FinancingBody {
     /// Last day, if it ends.
     #[serde(default)]
     pub until: Option<NaiveDate>,
+    /// Anything else about it (conditions, amounts), at most 1,000 characters.
     #[validate(length(max = 1000))]
     #[serde(default)]
     pub note: Option<String>,
@@ -64,6 +65,7 @@ pub struct FinancingResponse {
     pub since: Option<NaiveDate>,
     /// Last day, if it ends.
     pub until: Option<NaiveDate>,
+    /// Anything else about it (conditions, amounts).
     pub note: Option<String>,
     /// The toolbox items about this form of financing (guides, good practices, advice): the
     /// public toolbox list filtered by `financing_form`, which takes `q`, `per_page` and the
