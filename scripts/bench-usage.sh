@@ -93,7 +93,8 @@ EXACT_LINES="$(grep '^usage-exact:' "$WORK/exact.out")"
 
 # --- 3. privacy ---------------------------------------------------------------------------
 step "privacy: the dump and the logs hold neither $PROBE_ADDRESS nor the probe's subject"
-"$PG_DUMP" --no-owner --data-only "$DB_URL" >"$WORK/dump.sql"
+"$PG_DUMP" --no-owner --data-only "$DB_URL" >"$WORK/dump.sql" 2>"$WORK/pg_dump.err" ||
+  { cat "$WORK/pg_dump.err" >&2; die "pg_dump failed"; }
 "$PG_DUMP" --no-owner --data-only --table usage_counts "$DB_URL" >"$WORK/usage.sql"
 usage_rows="$(grep -cE '^[0-9]{4}-[0-9]{2}-[0-9]{2}	finder_search	' "$WORK/usage.sql" || true)"
 log_lines="$(wc -l <"$FIRST_LOG")"
@@ -130,7 +131,7 @@ for mode in off on off on; do
       { cat "$WORK/wrk.out" >&2; die "wrk failed"; }
   }
   with_steal "wrk ($mode)" run
-  grep -E 'Requests/sec|Latency|99%' "$WORK/wrk.out" | head -n 3
+  grep -E '^Requests/sec|^ +99%' "$WORK/wrk.out"
   if grep -qE 'Non-2xx|Socket errors' "$WORK/wrk.out"; then die "wrk saw errors"; fi
   rps="$(awk '/^Requests\/sec:/ {print $2}' "$WORK/wrk.out")"
   RESULTS+=("counting $mode: $rps req/s (steal $STEAL %)")

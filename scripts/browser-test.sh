@@ -162,11 +162,12 @@ STAFF_TOKEN=$("$BIN" token --role iknl_staff --data-dir "${DIRS[dev]}")
 TAP="${DIRS[dev]}/results.tap"
 status=0
 (cd tests/browser && ONCONET_URL="${URLS[dev]}" ONCONET_STAFF_TOKEN="$STAFF_TOKEN" \
+  ONCONET_DATA_DIR="${DIRS[dev]}" \
   ONCONET_OIDC_URL="${URLS[oidc]}" ONCONET_OIDC_ISSUER="$ISSUER" CHROMIUM="$CHROMIUM" \
   node --test \
     --test-reporter=spec --test-reporter-destination=stdout \
     --test-reporter=tap --test-reporter-destination="$TAP" \
-    widget.test.mjs console.test.mjs console-oidc.test.mjs console-merge.test.mjs) || status=$?
+    widget.test.mjs console.test.mjs console-verification.test.mjs console-oidc.test.mjs console-merge.test.mjs) || status=$?
 
 passed=$(awk '/^# pass /{print $3}' "$TAP" 2>/dev/null || true)
 failed=$(awk '/^# fail /{print $3}' "$TAP" 2>/dev/null || true)

@@ -66,6 +66,16 @@ async fn full_profile_round_trip() {
             codes.sort();
             sent = json!(codes);
         }
+        if key == "financing" {
+            // Each entry comes back with its link to the toolbox for its form.
+            for entry in sent.as_array_mut().expect("financing") {
+                let link = format!(
+                    "/v1/toolbox?financing_form={}",
+                    entry["form"].as_str().expect("form")
+                );
+                entry["toolbox"] = json!(link);
+            }
+        }
         assert_eq!(read[key], sent, "field {key}");
     }
 

@@ -881,3 +881,120 @@ async fn workflow_roles_and_history() {
         assert_eq!(r.headers()["content-type"], "application/problem+json");
     }
 }
+
+/// The toolbox links of a network's financing entries, as `(form, link)`.
+fn financing_links(network: &Value) -> Vec<(String, String)> {
+    network["financing"]
+        .as_array()
+        .expect("financing")
+        .iter()
+        .map(|f| {
+            (
+                f["form"].as_str().unwrap_or_default().to_owned(),
+                f["toolbox"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn financing_entries_link_to_the_toolbox_for_their_form() {
+    let app = demo_app().await;
+    let expected = vec![
+        (
+            "membership_fee".to_owned(),
+            "/v1/toolbox?financing_form=membership_fee".to_owned(),
+        ),
+        (
+            "municipality_grant".to_owned(),
+            "/v1/toolbox?financing_form=municipality_grant".to_owned(),
+        ),
+    ];
+    let get_json = |path: String| {
+        let app = &app;
+        async move {
+            let r = app.get(&path).send().await.expect("get");
+            assert_eq!(r.status(), 200, "{path}");
+            r.json::<Value>().await.expect("json")
+        }
+    };
+    // The list, one network, a search hit and the change feed all carry the links.
+    let list = get_json("/v1/networks?q=Groningen-Stad".into()).await;
+    let listed = &list["items"][0];
+    assert_eq!(listed["name"], "[DEMO] Oncologiezorgnetwerk Groningen-Stad");
+    assert_eq!(financing_links(listed), expected);
+    let id = listed["id"].as_str().expect("id").to_owned();
+    let one = get_json(format!("/v1/networks/{id}")).await;
+    assert_eq!(financing_links(&one), expected);
+    let found = get_json("/v1/search?municipality=GM0014&radius_km=0".into()).await;
+    let hit = found["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|h| h["network"]["id"] == json!(id))
+        .expect("found")["network"]
+        .clone();
+    assert_eq!(financing_links(&hit), expected);
+    let feed = get_json("/v1/changes?limit=500".into()).await;
+    let fed = feed["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .rev()
+        .find(|c| c["network_id"] == json!(id) && !c["network"].is_null())
+        .expect("in the feed")["network"]
+        .clone();
+    assert_eq!(financing_links(&fed), expected);
+
+    // A link lists the current published items about that form.
+    for (form, link) in &expected {
+        let items = get_json(link.clone()).await;
+        let items = items["items"].as_array().expect("items");
+        assert!(!items.is_empty(), "{form}");
+        for item in items {
+            assert!(
+                item["financing_forms"]
+                    .as_array()
+                    .expect("forms")
+                    .contains(&json!(form)),
+                "{form}: {item}"
+            );
+            assert_eq!(item["stale"], false);
+        }
+    }
+    let amsterdam = get_json("/v1/networks?q=Amsterdam-Zuid".into()).await;
+    let links = financing_links(&amsterdam["items"][0]);
+    assert_eq!(
+        links,
+        [(
+            "insurer_contract".to_owned(),
+            "/v1/toolbox?financing_form=insurer_contract".to_owned()
+        )]
+    );
+    let insurer = get_json(links[0].1.clone()).await;
+    let titles = titles(&insurer);
+    assert!(
+        titles.iter().any(|t| t.contains("health insurer")),
+        "{titles:?}"
+    );
+    assert!(
+        !titles.iter().any(|t| t.contains("Integrated care funding")),
+        "a stale item is left out: {titles:?}"
+    );
+
+    // The link is the registry's: a write that sends it back names it.
+    let mut financing = one["financing"].clone();
+    financing[0]["note"] = json!("Contributie per praktijk");
+    let r = change(
+        &app,
+        Method::PATCH,
+        &format!("/v1/networks/{id}"),
+        &app.staff_token,
+        one["version"].as_i64(),
+        &json!({"financing": financing}),
+    )
+    .await;
+    assert_eq!(r.status(), 422);
+    let problem: Value = r.json().await.expect("json");
+    assert_eq!(pointers(&problem), ["/financing/0/toolbox"], "{problem}");
+}

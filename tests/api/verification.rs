@@ -324,3 +324,33 @@ async fn a_verification_that_runs_out_is_announced_once() {
         "two events, two webhook-ids"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn only_published_networks_are_due_whatever_states_are_listed() {
+    // The console lists every state and adds `verification_overdue=true`: a draft was never
+    // verified, and is not due.
+    let app = spawn_app().await;
+    let aged = app.create_published(&minimal_network("Verlopen")).await;
+    app.age_verification(aged["id"].as_str().expect("id"), 13)
+        .await;
+    let draft = app.create_network(&minimal_network("Concept")).await;
+    assert_eq!(draft.status(), 201);
+    app.create_published(&minimal_network("Vers")).await;
+    let r = app
+        .send(
+            Method::GET,
+            "/v1/networks?verification_overdue=true&state=draft,submitted,published,archived",
+            Some(&app.staff_token),
+            None,
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let list: Value = r.json().await.expect("json");
+    let names: Vec<&str> = list["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|n| n["name"].as_str())
+        .collect();
+    assert_eq!(names, ["Verlopen"]);
+}

@@ -24,6 +24,13 @@ test("a network as the API returns it becomes its profile document", () => {
   assert.deepEqual(Object.keys(doc).sort(), Object.keys(base).sort());
 });
 
+test("the registry's toolbox links leave a financing entry's document", () => {
+  const entry = { form: "insurer_contract", funder: "V", since: null, until: null, note: null };
+  const network = { ...base, financing: [{ ...entry, toolbox: "/v1/toolbox?financing_form=insurer_contract" }] };
+  assert.deepEqual(documentOf(network).financing, [entry]);
+  assert.equal(network.financing[0].toolbox, "/v1/toolbox?financing_form=insurer_contract", "the network itself is left as it was");
+});
+
 test("the merge patch holds exactly the changed fields, whole", () => {
   const mine = structuredClone(base);
   mine.website = "https://a.nl";

@@ -138,7 +138,9 @@ pub struct ProfileColumns {
     pub quality: Value,
     pub area: Option<Value>,
     pub area_km2: Option<f64>,
-    /// All ten LOPPSOZ criteria met (derived from the profile).
+    /// All ten LOPPSOZ criteria met as far as the profile decides, criterion 7 counted as met
+    /// with a website: qualified while the verification is current. Never filter on it alone
+    /// (`networks::QualifiedFilter` adds `last_verified_at`).
     pub qualified: bool,
     pub external_id: Option<String>,
 }
@@ -193,7 +195,11 @@ impl ProfileColumns {
             quality: to_json(&p.quality)?,
             area,
             area_km2,
-            qualified: onconet_domain::quality::qualification(p).qualified,
+            qualified: onconet_domain::quality::qualification(
+                p,
+                onconet_domain::verification::Verification::Current,
+            )
+            .qualified,
             external_id: p.external_id.as_ref().map(|e| e.as_str().to_owned()),
         })
     }

@@ -29,14 +29,25 @@ pub struct ListFilter {
     pub municipality: Option<String>,
     /// Changed strictly after this instant.
     pub modified_after: Option<DateTime<Utc>>,
-    /// Meets (or does not meet) all LOPPSOZ criteria.
-    pub qualified: Option<bool>,
+    /// Meets (or does not meet) all LOPPSOZ criteria at a moment.
+    pub qualified: Option<QualifiedFilter>,
     /// Only networks supported by this ROS.
     pub ros_org: Option<String>,
     /// Published, and last verified before this instant (or never).
     pub verified_before: Option<DateTime<Utc>>,
     /// The order of the list.
     pub order: ListOrder,
+}
+
+/// Qualified or not at one moment. The stored `qualified` column holds what the profile
+/// decides (criterion 7 counted as met when there is a website); whether the verification
+/// is still current is decided here, at query time, from `last_verified_at`, so the filter
+/// ages with the clock without any write.
+#[derive(Debug, Clone, Copy)]
+pub struct QualifiedFilter {
+    pub qualified: bool,
+    /// Verifications made before this moment have run out.
+    pub verified_since: DateTime<Utc>,
 }
 
 /// The order of a network list (ties broken by id, so pages never overlap).
@@ -107,13 +118,24 @@ fn filtered(filter: &ListFilter) -> networks::BoxedQuery<'static, Pg> {
         query = query.filter(n::updated_at.gt(after));
     }
     if let Some(q) = filter.qualified {
-        query = query.filter(n::qualified.eq(q));
+        let current = n::last_verified_at.ge(q.verified_since);
+        query = if q.qualified {
+            query.filter(n::qualified.and(current.assume_not_null()))
+        } else {
+            query.filter(
+                n::qualified
+                    .eq(false)
+                    .or(n::last_verified_at.is_null())
+                    .or(n::last_verified_at.lt(q.verified_since).assume_not_null()),
+            )
+        };
     }
     if let Some(org) = &filter.ros_org {
         query = query.filter(n::ros_org.eq(org.clone()));
     }
     if let Some(before) = filter.verified_before {
-        query = query.filter(
+        // Only published networks fall due: a draft was never verified, and is not overdue.
+        query = query.filter(n::state.eq("published")).filter(
             n::last_verified_at
                 .lt(before)
                 .or(n::last_verified_at.is_null()),

@@ -9,7 +9,11 @@ pub const CHANNEL: &str = "onconet_changes";
 /// What changed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Change {
+    /// A network was written: read it again.
     Network(uuid::Uuid),
+    /// A network's row is as it was, but time changed what it shows (its verification ran
+    /// out): render it again, at the same version.
+    Aged(uuid::Uuid),
     RegionLayer(String),
 }
 
@@ -17,6 +21,7 @@ impl Change {
     pub fn payload(&self) -> String {
         match self {
             Change::Network(id) => format!("network:{id}"),
+            Change::Aged(id) => format!("aged:{id}"),
             Change::RegionLayer(layer) => format!("regions:{layer}"),
         }
     }
@@ -24,6 +29,7 @@ impl Change {
     pub fn parse(payload: &str) -> Option<Self> {
         match payload.split_once(':')? {
             ("network", id) => uuid::Uuid::parse_str(id).ok().map(Change::Network),
+            ("aged", id) => uuid::Uuid::parse_str(id).ok().map(Change::Aged),
             ("regions", layer) => Some(Change::RegionLayer(layer.to_owned())),
             _ => None,
         }
@@ -70,7 +76,11 @@ mod tests {
     #[test]
     fn payloads_round_trip() {
         let id = uuid::Uuid::new_v4();
-        for c in [Change::Network(id), Change::RegionLayer("pc4".into())] {
+        for c in [
+            Change::Network(id),
+            Change::Aged(id),
+            Change::RegionLayer("pc4".into()),
+        ] {
             assert_eq!(Change::parse(&c.payload()), Some(c));
         }
         assert_eq!(Change::parse("nonsense"), None);

@@ -205,22 +205,6 @@ pub async fn has_demo(conn: &mut AsyncPgConnection) -> Result<bool, DbError> {
     .await?)
 }
 
-/// The published items whose financing forms include each of `forms`: `(form, item id)`.
-pub async fn published_for_forms(
-    conn: &mut AsyncPgConnection,
-    forms: &[String],
-    today: NaiveDate,
-) -> Result<Vec<(Vec<String>, Uuid)>, DbError> {
-    Ok(toolbox_items::table
-        .filter(toolbox_items::state.eq("published"))
-        .filter(toolbox_items::review_due.ge(today))
-        .filter(toolbox_items::financing_forms.overlaps_with(forms))
-        .order(toolbox_items::title_nl.asc())
-        .select((toolbox_items::financing_forms, toolbox_items::id))
-        .load(conn)
-        .await?)
-}
-
 /// A toolbox search: which items, in which order.
 #[derive(Debug, Clone, Default)]
 pub struct SearchFilter {

@@ -12,6 +12,7 @@ pub mod network;
 pub mod quality;
 pub mod toolbox;
 pub mod usage;
+pub mod verification;
 pub mod vocabulary;
 pub mod workflow;
 

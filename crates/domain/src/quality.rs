@@ -1,7 +1,9 @@
 //! The ten LOPPSOZ quality criteria for oncology care networks (DESIGN §5): computed from the
 //! profile where the data decides, attested by IKNL where it cannot.
 
-use crate::network::{LinkKind, NetworkProfile, NetworkType, Scale};
+use crate::network::{LinkKind, Network, NetworkProfile, NetworkType, Scale};
+use crate::verification::Verification;
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 /// Psychosocial disciplines for criterion 1.
@@ -62,8 +64,25 @@ fn attested(number: u8, key: &'static str, met: Option<bool>) -> Criterion {
     }
 }
 
-/// Evaluates the ten criteria for `p`.
-pub fn qualification(p: &NetworkProfile) -> Qualification {
+/// Criterion 7, an up-to-date website: the network has a website and its profile was
+/// verified within the last 12 months (on publication or re-confirmed). Not known yet for a
+/// profile never verified; never met without a website.
+pub fn up_to_date_website(has_website: bool, verification: Verification) -> Option<bool> {
+    match (has_website, verification) {
+        (false, _) => Some(false),
+        (true, Verification::Current) => Some(true),
+        (true, Verification::Lapsed) => Some(false),
+        (true, Verification::Never) => None,
+    }
+}
+
+/// The checklist of network `n` at `now` (criterion 7 ages with its last verification).
+pub fn qualification_at(n: &Network, now: DateTime<Utc>) -> Qualification {
+    qualification(&n.profile, Verification::at(n.last_verified_at, now))
+}
+
+/// Evaluates the ten criteria for `p`, whose verification stands at `verification`.
+pub fn qualification(p: &NetworkProfile, verification: Verification) -> Qualification {
     if p.network_type != NetworkType::OncologyCareNetwork {
         return Qualification {
             applicable: false,
@@ -95,7 +114,11 @@ pub fn qualification(p: &NetworkProfile) -> Qualification {
             "local_or_regional",
             Some(p.scale != Scale::SupraRegional),
         ),
-        computed(7, "website", Some(p.website.is_some())),
+        computed(
+            7,
+            "website",
+            up_to_date_website(p.website.is_some(), verification),
+        ),
         computed(
             8,
             "hospital_contact",
@@ -121,6 +144,10 @@ mod tests {
     use super::*;
     use crate::network::*;
     use uuid::Uuid;
+
+    fn current(p: &NetworkProfile) -> Qualification {
+        qualification(p, Verification::Current)
+    }
 
     fn qualified_profile() -> NetworkProfile {
         NetworkProfile {
@@ -186,7 +213,7 @@ mod tests {
 
     #[test]
     fn all_ten_met_is_qualified() {
-        let q = qualification(&qualified_profile());
+        let q = current(&qualified_profile());
         assert!(q.applicable && q.qualified, "{q:?}");
         assert_eq!(q.criteria.len(), 10);
         assert_eq!(
@@ -201,7 +228,7 @@ mod tests {
     #[test]
     fn each_missing_criterion_is_reported() {
         let unmet = |p: NetworkProfile| -> Vec<&'static str> {
-            qualification(&p)
+            current(&p)
                 .criteria
                 .into_iter()
                 .filter(|c| c.met != Some(true))
@@ -242,7 +269,60 @@ mod tests {
     fn only_care_networks_are_assessed() {
         let mut p = qualified_profile();
         p.network_type = NetworkType::ExpertPanel;
-        let q = qualification(&p);
+        let q = current(&p);
         assert!(!q.applicable && !q.qualified && q.criteria.is_empty());
+    }
+
+    fn website(p: &NetworkProfile, verification: Verification) -> Option<bool> {
+        let q = qualification(p, verification);
+        q.criteria
+            .iter()
+            .find(|c| c.number == 7)
+            .and_then(|c| c.met)
+    }
+
+    #[test]
+    fn an_up_to_date_website_needs_a_current_verification() {
+        let p = qualified_profile();
+        assert_eq!(website(&p, Verification::Current), Some(true));
+        assert_eq!(website(&p, Verification::Lapsed), Some(false));
+        assert_eq!(website(&p, Verification::Never), None, "not known yet");
+        assert!(!qualification(&p, Verification::Lapsed).qualified);
+        assert!(!qualification(&p, Verification::Never).qualified);
+        let mut p = qualified_profile();
+        p.website = None;
+        for v in [
+            Verification::Current,
+            Verification::Lapsed,
+            Verification::Never,
+        ] {
+            assert_eq!(website(&p, v), Some(false), "{v:?}");
+        }
+    }
+
+    #[test]
+    fn criterion_seven_ages_with_the_last_verification() {
+        use chrono::Duration;
+        let now = Utc::now();
+        let network = |last_verified_at| Network {
+            id: Uuid::nil(),
+            profile: qualified_profile(),
+            state: RegistryState::Published,
+            version: 1,
+            created_at: now,
+            updated_at: now,
+            last_verified_at,
+            demo: false,
+            area: None,
+            area_km2: None,
+        };
+        let fresh = network(Some(now - Duration::days(30)));
+        assert!(qualification_at(&fresh, now).qualified);
+        let later = now + Duration::days(340);
+        assert!(
+            !qualification_at(&fresh, later).qualified,
+            "a year after its verification"
+        );
+        assert!(!qualification_at(&network(None), now).qualified);
     }
 }

@@ -96,10 +96,11 @@ impl SearchIndex {
     }
 
     /// Records that `version` of network `id` is being applied; `false` when a version at
-    /// least as new was applied already (nothing to do).
-    fn newer(&mut self, id: Uuid, version: i64) -> bool {
+    /// least as new was applied already (nothing to do), or with `again` a newer one (the
+    /// same version is rendered again).
+    fn newer(&mut self, id: Uuid, version: i64, again: bool) -> bool {
         match self.seen.get(&id) {
-            Some(known) if *known >= version => false,
+            Some(known) if *known > version || (*known == version && !again) => false,
             _ => {
                 self.seen.insert(id, version);
                 true
@@ -329,9 +330,15 @@ impl GeoState {
     /// at least as new was applied already (a late NOTIFY re-reads what an own write moved on
     /// from).
     pub fn apply(&self, network: &Network) -> crate::Result<()> {
+        self.apply_version(network, false)
+    }
+
+    /// Like [`GeoState::apply`]; with `again`, the version applied already is rendered again
+    /// (time changed what it shows), but an older one still never replaces a newer.
+    fn apply_version(&self, network: &Network, again: bool) -> crate::Result<()> {
         let entry = search_entry(network, self.public_json);
         let mut index = self.search.write().map_err(|_| lock_poisoned())?;
-        if !index.newer(network.id, network.version) {
+        if !index.newer(network.id, network.version, again) {
             return Ok(());
         }
         match entry {
@@ -343,13 +350,14 @@ impl GeoState {
         Ok(())
     }
 
-    /// Re-reads one network from the database and applies it (after a NOTIFY).
-    pub async fn refresh_network(&self, pool: &DbPool, id: Uuid) -> crate::Result<()> {
+    /// Re-reads one network from the database and applies it (after a NOTIFY); with `again`,
+    /// also when its version was applied already ([`Change::Aged`]).
+    pub async fn refresh_network(&self, pool: &DbPool, id: Uuid, again: bool) -> crate::Result<()> {
         let mut conn = onconet_db::pool::get(pool).await?;
         let row = onconet_db::networks::find(&mut conn, id).await?;
         drop(conn);
         match row {
-            Some(row) => self.apply(&row.into_domain()?),
+            Some(row) => self.apply_version(&row.into_domain()?, again),
             None => {
                 self.search.write().map_err(|_| lock_poisoned())?.remove(id);
                 self.bump();
@@ -506,7 +514,8 @@ pub async fn follow_changes(
         while let Some(item) = stream.next().await {
             let Ok(n) = item else { break };
             let result = match Change::parse(&n.payload) {
-                Some(Change::Network(id)) => geo.refresh_network(&pool, id).await,
+                Some(Change::Network(id)) => geo.refresh_network(&pool, id, false).await,
+                Some(Change::Aged(id)) => geo.refresh_network(&pool, id, true).await,
                 Some(Change::RegionLayer(layer)) => geo.reload_layer(&pool, &layer).await,
                 None => Ok(()),
             };
@@ -580,5 +589,39 @@ mod tests {
         assert_eq!(covered(&geo), 0);
         geo.apply(&network(3, RegistryState::Published)).unwrap();
         assert_eq!(covered(&geo), 0);
+    }
+
+    #[test]
+    fn an_aged_network_is_rendered_again_at_the_same_version() {
+        use std::sync::atomic::AtomicUsize;
+        static RENDERED: AtomicUsize = AtomicUsize::new(0);
+        let geo = GeoState::new(1000, |_| {
+            let n = RENDERED.fetch_add(1, Ordering::SeqCst);
+            RawValue::from_string(format!("{{\"rendering\":{n}}}")).ok()
+        });
+        let shown = |geo: &GeoState| {
+            geo.with_search(|i| {
+                i.covering(5.05, 52.05)
+                    .first()
+                    .map(|e| e.public_json.get().to_owned())
+            })
+            .unwrap()
+        };
+        geo.apply(&network(3, RegistryState::Published)).unwrap();
+        let first = shown(&geo);
+        // Its own NOTIFY (`network:`) leaves the entry as it is.
+        geo.apply_version(&network(3, RegistryState::Published), false)
+            .unwrap();
+        assert_eq!(shown(&geo), first);
+        // `aged:` renders the same version again.
+        let generation = geo.generation();
+        geo.apply_version(&network(3, RegistryState::Published), true)
+            .unwrap();
+        assert_ne!(shown(&geo), first);
+        assert!(geo.generation() > generation, "search ETags change");
+        // An older version is still not put back.
+        geo.apply_version(&network(2, RegistryState::Submitted), true)
+            .unwrap();
+        assert_eq!(covered(&geo), 1);
     }
 }

@@ -31,6 +31,9 @@ const READ_ONLY: &[&str] = &[
     "area_km2",
 ];
 
+/// The field of an exported financing entry that the registry sets (its toolbox link).
+const FINANCING_READ_ONLY: &str = "toolbox";
+
 /// At most this many problems are reported (a file that is wrong throughout says so soon).
 pub const MAX_PROBLEMS: usize = 1_000;
 
@@ -552,6 +555,14 @@ async fn resolve(
         // What an export (NDJSON, GeoJSON) carries besides the profile: the registry's own.
         for key in READ_ONLY {
             row.document.remove(*key);
+        }
+        // Each financing entry's link to the toolbox is the registry's too.
+        if let Some(Value::Array(entries)) = row.document.get_mut("financing") {
+            for entry in entries.iter_mut() {
+                if let Value::Object(entry) = entry {
+                    entry.remove(FINANCING_READ_ONLY);
+                }
+            }
         }
         let id = match row.document.remove("id") {
             None | Some(Value::Null) => None,

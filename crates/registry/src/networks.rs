@@ -13,7 +13,7 @@ use diesel_async::AsyncPgConnection;
 use geo::MultiPolygon;
 use onconet_db::models::{NewNetwork, NewRevision, ProfileColumns, RevisionRow, snapshot};
 pub use onconet_db::networks::PageRequest;
-use onconet_db::networks::{ListFilter, ListOrder};
+use onconet_db::networks::{ListFilter, ListOrder, QualifiedFilter};
 use onconet_db::notify::{self, Change};
 use onconet_db::{networks as q, revisions};
 use onconet_domain::changes::diff;
@@ -23,14 +23,6 @@ use onconet_domain::{
     RegistryState, Role, Vocabularies, limits, parse_municipality_code,
 };
 use uuid::Uuid;
-
-/// How long a publication stays verified.
-pub const VERIFICATION_VALID_DAYS: i64 = 365;
-
-/// Before this time a verification has run out (see [`crate::verification`]).
-pub fn verification_due_before(now: DateTime<Utc>) -> DateTime<Utc> {
-    now - chrono::Duration::days(VERIFICATION_VALID_DAYS)
-}
 
 /// Who is writing, under which request (kept in the revision).
 pub struct Author<'a> {
@@ -898,7 +890,12 @@ fn list_filter(
             )),
         }
     };
-    let qualified = flag("qualified", params.qualified)?;
+    let now = Utc::now();
+    let due_before = onconet_domain::verification::due_before(now);
+    let qualified = flag("qualified", params.qualified)?.map(|qualified| QualifiedFilter {
+        qualified,
+        verified_since: due_before,
+    });
     let overdue = flag("verification_overdue", params.verification_overdue)?;
     if overdue.is_some() && viewer.is_none() {
         return Err(Error::Unauthenticated(
@@ -934,9 +931,7 @@ fn list_filter(
     Ok(ListFilter {
         order,
         qualified,
-        verified_before: overdue
-            .filter(|o| *o)
-            .map(|_| verification_due_before(Utc::now())),
+        verified_before: overdue.filter(|o| *o).map(|_| due_before),
         states: if states.is_empty() {
             vec![RegistryState::Published.as_str().into()]
         } else {

@@ -9,6 +9,7 @@ use crate::networks::{
     ProfileDocument, check_may_edit, check_references, checked_profile, derived_area, editable,
     new_document,
 };
+use chrono::{DateTime, Utc};
 use onconet_domain::{Actor, NetworkProfile};
 use onconet_spatial::RegionLayer;
 use onconet_spatial::coverage::cells_of;
@@ -21,6 +22,9 @@ pub const REACH_LAYER: &str = "municipality";
 #[derive(Debug, Clone)]
 pub struct Preview {
     pub profile: NetworkProfile,
+    /// The last verification of the network previewed (`None` for a new one): LOPPSOZ
+    /// criterion 7 depends on it.
+    pub last_verified_at: Option<DateTime<Utc>>,
     /// `None` for an empty service area.
     pub area: Option<DerivedArea>,
     /// `None` for an empty service area, or when no municipality layer has been imported.
@@ -87,9 +91,12 @@ impl Registry {
     ) -> Result<Preview> {
         let body = new_document(actor, body)?;
         let mut conn = self.conn().await?;
-        let self_id = match id {
-            Some(id) => editable(&mut conn, actor, id).await?.id,
-            None => Uuid::nil(),
+        let (self_id, last_verified_at) = match id {
+            Some(id) => {
+                let network = editable(&mut conn, actor, id).await?;
+                (network.id, network.last_verified_at)
+            }
+            None => (Uuid::nil(), None),
         };
         drop(conn);
         let checked = checked_profile(self, body, self_id).await?;
@@ -110,6 +117,7 @@ impl Registry {
         };
         Ok(Preview {
             profile,
+            last_verified_at,
             area,
             reach,
         })

@@ -1,32 +1,22 @@
 //! Re-verification (issue 17): a published network stays verified for
-//! [`VERIFICATION_VALID_DAYS`]; its editors re-confirm it without a full review
+//! [`VERIFICATION_VALID_DAYS`] (the rule: [`onconet_domain::verification`]); its editors
+//! re-confirm it without a full review
 //! ([`Registry::verify`]), and each verification that runs out is announced once to webhook
 //! subscribers as `network.verification_due` ([`Registry::announce_due_verifications`]).
 
-use crate::networks::{
-    Author, Precondition, VERIFICATION_VALID_DAYS, lock_editable, parse_note,
-    verification_due_before, write_state,
-};
+use crate::networks::{Author, Precondition, lock_editable, parse_note, write_state};
 use crate::webhooks::{millis, new_event};
 use crate::{Error, Registry, Result};
 use chrono::{DateTime, Utc};
 use diesel_async::AsyncConnection;
 use onconet_db::networks::{self as q, DueVerification};
+use onconet_db::notify::{self, Change};
 use onconet_db::webhooks::{self as outbox, NewEvent};
 use onconet_domain::events::EventType;
+pub use onconet_domain::verification::VERIFICATION_VALID_DAYS;
+use onconet_domain::verification::{due_before, runs_out_at};
 use onconet_domain::{Network, RegistryState};
 use uuid::Uuid;
-
-/// Whether a network in `state`, last verified at `last_verified_at`, is due for
-/// re-verification at `now` (only published networks are).
-pub fn is_due(
-    state: RegistryState,
-    last_verified_at: Option<DateTime<Utc>>,
-    now: DateTime<Utc>,
-) -> bool {
-    state == RegistryState::Published
-        && last_verified_at.is_none_or(|t| t < verification_due_before(now))
-}
 
 impl Registry {
     /// Re-confirms the published network `id` as it is: `last_verified_at` becomes now, the
@@ -74,9 +64,13 @@ impl Registry {
         let now = Utc::now();
         let mut conn = self.conn().await?;
         conn.transaction::<_, Error, _>(async |conn| {
-            let due = q::claim_due_verifications(conn, verification_due_before(now)).await?;
+            let due = q::claim_due_verifications(conn, due_before(now)).await?;
             let events: Vec<NewEvent> = due.iter().map(|d| due_event(d, now)).collect();
             outbox::enqueue(conn, &events).await?;
+            // Nothing stored changed, but what the network shows did (`verification_overdue`,
+            // LOPPSOZ criterion 7): every instance renders its public document again.
+            let aged: Vec<Change> = due.iter().map(|d| Change::Aged(d.id)).collect();
+            notify::notify_many(conn, &aged).await?;
             if !due.is_empty() {
                 tracing::info!(networks = due.len(), "verifications ran out");
             }
@@ -88,7 +82,7 @@ impl Registry {
 
 /// The event announcing one verification that ran out, in the shape of the other events.
 fn due_event(d: &DueVerification, now: DateTime<Utc>) -> NewEvent {
-    let due_since = d.verified_at + chrono::Duration::days(VERIFICATION_VALID_DAYS);
+    let due_since = runs_out_at(d.verified_at);
     new_event(
         EventType::NetworkVerificationDue,
         now,
@@ -101,25 +95,4 @@ fn due_event(d: &DueVerification, now: DateTime<Utc>) -> NewEvent {
             "href": format!("/v1/networks/{}", d.id),
         }),
     )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn only_published_networks_fall_due_after_a_year() {
-        let now = Utc::now();
-        let days = |d: i64| Some(now - chrono::Duration::days(d));
-        assert!(!is_due(RegistryState::Published, days(364), now));
-        assert!(is_due(RegistryState::Published, days(366), now));
-        assert!(is_due(RegistryState::Published, None, now));
-        for state in [
-            RegistryState::Draft,
-            RegistryState::Submitted,
-            RegistryState::Archived,
-        ] {
-            assert!(!is_due(state, days(400), now), "{state}");
-        }
-    }
 }

@@ -46,9 +46,53 @@ pub struct FinancingBody {
     /// Last day, if it ends.
     #[serde(default)]
     pub until: Option<NaiveDate>,
+    /// Anything else about it (conditions, amounts), at most 1,000 characters.
     #[validate(length(max = 1000))]
     #[serde(default)]
     pub note: Option<String>,
+}
+
+/// One source of the network's financing, as returned: the entry, and where the toolbox holds
+/// the knowledge about its form.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, Validate)]
+pub struct FinancingResponse {
+    /// Code from the `financing_forms` vocabulary.
+    #[schema(example = "insurer_contract")]
+    pub form: String,
+    /// Who pays (insurer, municipality, …).
+    pub funder: Option<String>,
+    /// First day of the financing.
+    pub since: Option<NaiveDate>,
+    /// Last day, if it ends.
+    pub until: Option<NaiveDate>,
+    /// Anything else about it (conditions, amounts).
+    pub note: Option<String>,
+    /// The toolbox items about this form of financing (guides, good practices, advice): the
+    /// public toolbox list filtered by `financing_form`, which takes `q`, `per_page` and the
+    /// other parameters of `GET /v1/toolbox` too. Set by the registry; not part of a write.
+    #[schema(example = "/v1/toolbox?financing_form=insurer_contract")]
+    pub toolbox: String,
+}
+
+/// The toolbox list of the items about financing form `form`.
+pub fn toolbox_link(form: &str) -> String {
+    let query = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("financing_form", form)
+        .finish();
+    format!("/v1/toolbox?{query}")
+}
+
+impl From<FinancingBody> for FinancingResponse {
+    fn from(f: FinancingBody) -> Self {
+        Self {
+            toolbox: toolbox_link(&f.form),
+            form: f.form,
+            funder: f.funder,
+            since: f.since,
+            until: f.until,
+            note: f.note,
+        }
+    }
 }
 
 /// A contact person. Contacts that are not `public` are shown only to authorised users.
@@ -184,25 +228,42 @@ pub struct QualityBody {
 /// Declares the network profile twice from one field list: [`NetworkBody`] for requests
 /// (unknown fields refused, `additionalProperties: false` in the schema) and [`NetworkFields`]
 /// for responses, where the profile is flattened next to `id`, `state`, … .
+///
+/// One field, marked `=> ResponseType`, differs: a list whose entries the response enriches
+/// with links the registry sets (`financing` and its toolbox links); its entries convert with
+/// `From`.
 macro_rules! network_profile {
-    ($( $(#[$fm:meta])* pub $field:ident : $ty:ty ),* $(,)?) => {
+    (
+        $( $(#[$fm:meta])* pub $field:ident : $ty:ty ),* ;
+        $(#[$xm:meta])* pub $xfield:ident : Vec<$bty:ty> => Vec<$rty:ty> ;
+        $( $(#[$gm:meta])* pub $gfield:ident : $gty:ty ),* $(,)?
+    ) => {
         /// A network profile: what an editor sends on create, and the result a merge patch must
         /// produce.
         #[derive(Debug, Clone, Serialize, Deserialize, ToSchema, Validate)]
         #[serde(deny_unknown_fields)]
         pub struct NetworkBody {
-            $( $(#[$fm])* pub $field: $ty ),*
+            $( $(#[$fm])* pub $field: $ty, )*
+            $(#[$xm])* pub $xfield: Vec<$bty>,
+            $( $(#[$gm])* pub $gfield: $gty ),*
         }
 
-        /// The network profile as returned (the same fields as [`NetworkBody`]).
+        /// The network profile as returned (the fields of [`NetworkBody`], financing entries
+        /// with their toolbox links).
         #[derive(Debug, Clone, Serialize, Deserialize, ToSchema, Validate)]
         pub struct NetworkFields {
-            $( $(#[$fm])* pub $field: $ty ),*
+            $( $(#[$fm])* pub $field: $ty, )*
+            $(#[$xm])* pub $xfield: Vec<$rty>,
+            $( $(#[$gm])* pub $gfield: $gty ),*
         }
 
         impl From<NetworkBody> for NetworkFields {
             fn from(b: NetworkBody) -> Self {
-                Self { $( $field: b.$field ),* }
+                Self {
+                    $( $field: b.$field, )*
+                    $xfield: b.$xfield.into_iter().map(Into::into).collect(),
+                    $( $gfield: b.$gfield ),*
+                }
             }
         }
     };
@@ -245,10 +306,10 @@ network_profile! {
     /// Codes from the `tumour_types` vocabulary (required for tumour groups and expert panels).
     #[serde(default)]
     #[validate(length(max = 100))]
-    pub tumour_types: Vec<String>,
+    pub tumour_types: Vec<String>;
     #[serde(default)]
     #[validate(length(max = 100), nested)]
-    pub financing: Vec<FinancingBody>,
+    pub financing: Vec<FinancingBody> => Vec<FinancingResponse>;
     #[serde(default)]
     #[validate(length(max = 100), nested)]
     pub contacts: Vec<ContactBody>,
@@ -744,8 +805,7 @@ pub struct QualificationResponse {
 }
 
 impl QualificationResponse {
-    pub fn new(p: &NetworkProfile) -> Self {
-        let q = onconet_domain::quality::qualification(p);
+    pub fn new(q: onconet_domain::quality::Qualification) -> Self {
         Self {
             applicable: q.applicable,
             qualified: q.qualified,
@@ -817,7 +877,9 @@ pub struct NetworkResponse {
     /// Published, and not verified for 12 months: due for re-verification
     /// (`POST /v1/networks/{id}/verify`).
     pub verification_overdue: bool,
-    /// The LOPPSOZ quality criteria and whether the network is qualified.
+    /// The LOPPSOZ quality criteria and whether the network is qualified, now: criterion 7
+    /// (an up-to-date website) needs a website and a verification within the last 12 months
+    /// (`null`, not known yet, for a network never verified).
     pub qualification: QualificationResponse,
     /// Part of the clearly labelled demo data set.
     pub demo: bool,
@@ -830,6 +892,7 @@ pub struct NetworkResponse {
 impl NetworkResponse {
     /// `private` includes non-public contacts (for authorised users only).
     pub fn new(n: &Network, private: bool) -> Self {
+        let now = Utc::now();
         let profile = if private {
             n.profile.clone()
         } else {
@@ -841,12 +904,14 @@ impl NetworkResponse {
             state: n.state,
             version: n.version,
             last_verified_at: n.last_verified_at,
-            verification_overdue: onconet_registry::verification::is_due(
+            verification_overdue: onconet_domain::verification::is_due(
                 n.state,
                 n.last_verified_at,
-                Utc::now(),
+                now,
             ),
-            qualification: QualificationResponse::new(&n.profile),
+            qualification: QualificationResponse::new(onconet_domain::quality::qualification_at(
+                n, now,
+            )),
             demo: n.demo,
             area_km2: n.area_km2.map(|a| (a * 1000.0).round() / 1000.0),
             created_at: n.created_at,
@@ -953,7 +1018,13 @@ impl NetworkPreviewResponse {
                     .ros_org
                     .as_ref()
                     .map(|o| o.as_str().to_owned()),
-                qualification: QualificationResponse::new(&preview.profile),
+                qualification: QualificationResponse::new(onconet_domain::quality::qualification(
+                    &preview.profile,
+                    onconet_domain::verification::Verification::at(
+                        preview.last_verified_at,
+                        Utc::now(),
+                    ),
+                )),
                 area_km2,
                 population,
                 municipalities,

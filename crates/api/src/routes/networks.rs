@@ -40,7 +40,8 @@ crate::dto::query::filtered_query! {
         /// Only networks changed after this RFC 3339 time.
         #[param(value_type = Option<chrono::DateTime<chrono::Utc>>, example = "2026-01-01T00:00:00Z")]
         pub modified_after: Option<String>,
-        /// Only networks that meet (`true`) or miss (`false`) the LOPPSOZ criteria.
+        /// Only networks that meet (`true`) or miss (`false`) the LOPPSOZ criteria now
+        /// (criterion 7 needs a verification within the last 12 months).
         #[param(value_type = Option<bool>)]
         pub qualified: Option<String>,
         /// `true`: only published networks not verified for 12 months (IKNL staff and admins;

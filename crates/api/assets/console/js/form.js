@@ -7,7 +7,7 @@
 
 import { api, ApiError, beforeSignIn } from "./api.js";
 import { $, alert, el, fill, status } from "./dom.js";
-import { href, lang, number, t } from "./i18n.js";
+import { date, href, lang, number, t } from "./i18n.js";
 import { attachAreaEditor, showDerivedArea } from "./map.js";
 import { changedFields, documentOf, mergePatch, rebase, same, threeWay } from "./merge.js";
 
@@ -138,12 +138,13 @@ function renderForm(ctx, state) {
     ),
     f.checkboxes("/disciplines", t.disciplines, options(v.disciplines)),
     f.checkboxes("/tumour_types", t.tumourTypes, options(v.tumour_types)),
-    f.rows("/financing", t.financing, t.financingRow, () => ({ form: v.financing_forms[0].code, funder: null, since: null, until: null, note: null }), (p) => [
-      f.select(`${p}/form`, t.financingForm, options(v.financing_forms)),
+    f.rows("/financing", t.financing, t.financingRow, () => ({ form: v.financing_forms[0].code, funder: null, since: null, until: null, note: null }), (p, item) => [
+      f.select(`${p}/form`, t.financingForm, options(v.financing_forms), { rerender: true }),
       f.text(`${p}/funder`, t.funder),
       f.text(`${p}/since`, t.since, { type: "date" }),
       f.text(`${p}/until`, t.until, { type: "date" }),
       f.text(`${p}/note`, t.note),
+      toolboxFor(ctx, state, item.form, idOf(p)),
     ]),
     f.rows("/contacts", t.contacts, t.contactRow, () => ({ role: "coordinator", name: "", email: null, phone: null, public: false }), (p, item) => [
       el("p", { class: item.public ? "badge public" : "badge private" }, item.public ? t.publicContact : t.privateContact),
@@ -208,7 +209,7 @@ function renderForm(ctx, state) {
   const meta = state.network
     ? el("p", { class: "meta" }, el("span", { class: `state state-${state.network.state}` }, t.states[state.network.state]), ` · v${state.network.version}`)
     : null;
-  fill($("content"), meta || "", el("div", { class: "editor" }, form, side));
+  fill($("content"), meta || "", verifySection(ctx, state), el("div", { class: "editor" }, form, side));
   attachAreaEditor(state, changed).then(() => showDerivedArea(state.preview));
   renderPreview(state);
   markDirty(state);
@@ -267,7 +268,7 @@ class Fields {
     const value = getAt(this.state.doc, pointer);
     const select = el(
       "select",
-      { onchange: (e) => { setAt(this.state.doc, pointer, e.target.value === "" ? null : e.target.value); this.changed(); } },
+      { onchange: (e) => { setAt(this.state.doc, pointer, e.target.value === "" ? null : e.target.value); this.changed(); if (opts.rerender) this.state.render(); } },
       opts.empty !== undefined ? el("option", { value: "" }, opts.empty) : null,
       options.map((o) => el("option", { value: o.value, selected: o.value === value }, o.label)),
     );
@@ -384,6 +385,126 @@ class Fields {
       ),
     );
   }
+}
+
+// --- re-verification ------------------------------------------------------------------------
+
+/** A published network's "still correct": confirms it as it is, with an optional note. */
+function verifySection(ctx, state) {
+  const n = state.network;
+  if (!n || n.state !== "published") return null;
+  const note = el("textarea", { id: "verify-note", rows: "2", "aria-describedby": "verify-hint" });
+  return el(
+    "section",
+    { id: "verify", class: n.verification_overdue ? "verify overdue" : "verify", "aria-labelledby": "verify-title" },
+    el("h2", { id: "verify-title" }, t.verifyTitle),
+    el(
+      "p",
+      { id: "last-verified", "data-at": n.last_verified_at || "", "data-overdue": String(n.verification_overdue) },
+      t.lastVerifiedOn(date(n.last_verified_at)),
+      n.verification_overdue ? el("strong", { class: "due" }, ` (${t.overdue})`) : null,
+    ),
+    el(
+      "form",
+      { id: "verify-form", onsubmit: (e) => { e.preventDefault(); verify(ctx, state, note.value); } },
+      el("p", { id: "verify-hint", class: "hint" }, t.verifyHint),
+      el("p", { class: "field" }, el("label", { for: "verify-note" }, t.verifyNote), note, el("span", { class: "field-error", "data-error-for": "/note" })),
+      el("button", { type: "submit", class: "primary", id: "verify-button" }, t.stillCorrect),
+    ),
+  );
+}
+
+/** `POST /v1/networks/{id}/verify` for the network as stored (so not with unsaved edits). */
+async function verify(ctx, state, note) {
+  alert("");
+  if (!same(state.base, state.doc)) {
+    alert(t.verifySaveFirst);
+    return;
+  }
+  status(t.saving);
+  try {
+    const text = note.trim();
+    const r = await api(`/v1/networks/${state.id}/verify`, { method: "POST", json: text ? { note: text } : {}, headers: { "If-Match": state.etag } });
+    adopt(state, r);
+    state.render();
+    status(t.verifiedNow(date(r.body.last_verified_at)));
+    schedulePreview(ctx, state, 0);
+  } catch (e) {
+    status("");
+    if (!(e instanceof ApiError)) throw e;
+    if (e.status === 412) {
+      alert(t.verifyStale);
+      adopt(state, await api(`/v1/networks/${state.id}`, { cache: "no-store" }));
+      state.render();
+    } else if (e.status === 422) {
+      const slot = document.querySelector('[data-error-for="/note"]');
+      if (slot) slot.textContent = e.fieldErrors.map((f) => f.detail).join(" ");
+      $("verify-note")?.setAttribute("aria-invalid", "true");
+    } else if (e.status !== 401) {
+      alert(e.message);
+    }
+  }
+}
+
+// --- the toolbox under a financing entry -------------------------------------------------------
+
+/** How many toolbox items are listed under a financing entry. */
+const TOOLBOX_ITEMS = 5;
+
+/** The published, current toolbox items about financing form `form` (each form asked once). */
+function toolboxItems(state, form) {
+  state.toolbox ||= new Map();
+  if (!state.toolbox.has(form)) {
+    const query = new URLSearchParams({ financing_form: form, per_page: String(TOOLBOX_ITEMS) });
+    const request = api(`/v1/toolbox?${query}`).then((r) => r.body);
+    request.catch(() => state.toolbox.delete(form)); // asked again on the next drawing
+    state.toolbox.set(form, request);
+  }
+  return state.toolbox.get(form);
+}
+
+/** What the toolbox holds about financing form `form`: titles and summaries, linked. */
+function toolboxFor(ctx, state, form, id) {
+  if (!form) return null;
+  const titleId = `${id}-toolbox`;
+  const list = el("div", { class: "toolbox-items" }, el("p", { class: "hint" }, t.loading));
+  const box = el(
+    "section",
+    { class: "toolbox", "data-form": form, "aria-labelledby": titleId, "aria-busy": "true" },
+    el("p", { class: "toolbox-title", id: titleId }, t.toolboxFor(ctx.label("financing_forms", form))),
+    list,
+  );
+  toolboxItems(state, form).then(
+    (found) => {
+      const more = found.page.total_items - found.items.length;
+      fill(
+        list,
+        found.items.length === 0
+          ? el("p", { class: "hint" }, t.toolboxNone)
+          : el(
+              "ul",
+              {},
+              found.items.map((item) =>
+                el(
+                  "li",
+                  { "data-id": item.id },
+                  item.url
+                    ? el("a", { href: item.url, rel: "noopener noreferrer", target: "_blank" }, item.title[lang], el("span", { class: "visually-hidden" }, ` (${t.newWindow})`))
+                    : el("strong", {}, item.title[lang]),
+                  el("span", { class: "toolbox-summary" }, item.summary[lang]),
+                ),
+              ),
+            ),
+        more > 0 ? el("p", { class: "hint" }, t.toolboxMore(more)) : null,
+      );
+      box.removeAttribute("aria-busy");
+    },
+    (e) => {
+      fill(list, el("p", { class: "hint" }, `${t.toolboxFailed}${e.message ? `: ${e.message}` : ""}`));
+      box.removeAttribute("aria-busy");
+    },
+  );
+  return box;
 }
 
 // --- while typing ---------------------------------------------------------------------------

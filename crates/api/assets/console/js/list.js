@@ -8,7 +8,7 @@ import { date, href, lang, t } from "./i18n.js";
 
 const STATES = ["draft", "submitted", "published", "archived"];
 /** The API's list parameters the filter form sets. */
-const FILTERS = ["q", "type", "discipline", "lifecycle", "state", "qualified", "municipality", "sort"];
+const FILTERS = ["q", "type", "discipline", "lifecycle", "state", "qualified", "verification_overdue", "municipality", "sort"];
 
 function query(page, perPage) {
   const from = new URLSearchParams(location.search);
@@ -40,6 +40,12 @@ function filterForm(ctx) {
     select("lifecycle", t.lifecycle, Object.entries(t.lifecycles)),
     select("state", t.state, STATES.map((s) => [s, t.states[s]])),
     select("qualified", t.qualified, [["true", t.yes], ["false", t.no]]),
+    el(
+      "p",
+      { class: "field check" },
+      el("input", { type: "checkbox", id: "filter-verification-overdue", name: "verification_overdue", value: "true", checked: from.get("verification_overdue") === "true" }),
+      el("label", { for: "filter-verification-overdue" }, t.verificationDue),
+    ),
     el("p", { class: "field" }, el("label", { for: "filter-municipality" }, t.municipalityCode), el("input", { id: "filter-municipality", name: "municipality", value: from.get("municipality") || "", placeholder: "GM0014", spellcheck: "false" })),
     select("sort", t.sortBy, [["name", t.name], ["updated_at", t.oldestChange], ["-updated_at", t.newestChange]]),
     el("p", { class: "actions" }, el("button", { type: "submit", class: "primary" }, t.applyFilters), el("a", { href: href(location.pathname) }, t.clearFilters)),
@@ -83,7 +89,7 @@ export async function networkList(ctx, page = 1) {
     el("p", {}, el("a", { class: "button primary", href: href("/console/networks/new") }, t.newNetwork)),
     filterForm(ctx),
     list.items.length === 0
-      ? el("p", { class: "empty" }, t.none)
+      ? el("p", { class: "empty" }, new URLSearchParams(location.search).get("verification_overdue") === "true" ? t.noneDue : t.none)
       : [
           el("p", {}, el("button", { type: "button", class: "add", id: "download-csv", onclick: () => downloadCsv(ctx) }, t.downloadCsv)),
           el("table", { id: "networks" }, el("caption", { class: "visually-hidden" }, title), el("thead", {}, head), el("tbody", {}, rows)),

@@ -26,10 +26,16 @@ export function same(a, b) {
   return canonical(a) === canonical(b);
 }
 
-/** The profile document of a network as the API returns it. */
+/** Links the registry adds to a field's entries: shown, never written back. */
+const LINKS = { financing: ["toolbox"] };
+
+/** The profile document of a network as the API returns it (without the registry's links). */
 export function documentOf(network) {
   const doc = {};
   for (const f of FIELDS) doc[f] = network[f] === undefined ? null : structuredClone(network[f]);
+  for (const [f, keys] of Object.entries(LINKS)) {
+    for (const entry of Array.isArray(doc[f]) ? doc[f] : []) for (const k of keys) delete entry[k];
+  }
   return doc;
 }
 
