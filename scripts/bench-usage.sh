@@ -13,8 +13,9 @@
 #    loopback address; a pg_dump of the database and the server's logs (every request logged)
 #    must hold neither;
 # 4. speed: wrk against /v1/search with counting off and on, alternately (off, on, off, on),
-#    fresh server each time; prints every run's req/s, the means and the difference, next to
-#    the spread between runs of the same setting (the noise).
+#    fresh server each time (measured once it is idle); prints every run's req/s, the means and
+#    the difference, next to the spread between runs of the same setting (the noise); and that
+#    each run with counting on counted every search wrk completed (up to those in flight).
 #
 # Knobs: BENCH_SEED, BENCH_NETWORKS, BENCH_SEARCHES (10000), BENCH_DURATION (s, per wrk run),
 # BENCH_CONNECTIONS, BENCH_THREADS, BENCH_KEEP (1: keep the data dir), ONCONET_REFERENCE_DATA.
@@ -117,14 +118,29 @@ stop_server
 # --- 4. speed -----------------------------------------------------------------------------
 "$BENCH" points --seed 7 --count 10000 --out "$WORK/paths.txt"
 RESULTS=()
+COUNT_STATUS=ok
+# Waits (at most a minute) until the machine is below 15 % CPU over a second.
+wait_idle() {
+  local a1 a2 a3 a4 a5 a6 a7 b1 b2 b3 b4 b5 b6 b7 busy total
+  for _ in $(seq 1 60); do
+    read -r _ a1 a2 a3 a4 a5 a6 a7 _ < /proc/stat
+    sleep 1
+    read -r _ b1 b2 b3 b4 b5 b6 b7 _ < /proc/stat
+    busy=$(( (b1 + b2 + b3 + b5 + b6 + b7) - (a1 + a2 + a3 + a5 + a6 + a7) ))
+    total=$(( busy + b4 - a4 ))
+    [ $(( total > 0 ? 100 * busy / total : 0 )) -lt 15 ] && return 0
+  done
+}
 declare -A SUM=() RUNS=() MIN=() MAX=()
 for mode in off on off on; do
   counts=false; [ "$mode" = on ] && counts=true
   step "wrk: GET /v1/search, counting $mode; -t$THREADS -c$CONNECTIONS ${DURATION}s"
   ONCONET_USAGE_COUNTS=$counts start_server
+  # A fresh server builds its coverage overlays in the background: measure once it is idle.
+  wait_idle
   busy_before "wrk ($mode)"
   BENCH_PATHS="$WORK/paths.txt" timeout 30 wrk -t"$THREADS" -c"$CONNECTIONS" -d3s \
-    -s scripts/bench/search.lua "$BASE" >/dev/null 2>&1 || true # warm-up, not counted
+    -s scripts/bench/search.lua "$BASE" >"$WORK/warm.out" 2>&1 || true # warm-up, not measured
   run() {
     BENCH_PATHS="$WORK/paths.txt" timeout $(( DURATION + 30 )) wrk -t"$THREADS" -c"$CONNECTIONS" \
       -d"${DURATION}s" --latency -s scripts/bench/search.lua "$BASE" >"$WORK/wrk.out" 2>&1 ||
@@ -140,11 +156,17 @@ for mode in off on off on; do
   MIN[$mode]="$(awk -v a="${MIN[$mode]:-1e18}" -v b="$rps" 'BEGIN { print (b < a ? b : a) }')"
   MAX[$mode]="$(awk -v a="${MAX[$mode]:-0}" -v b="$rps" 'BEGIN { print (b > a ? b : a) }')"
   if [ "$mode" = on ]; then
-    # The searches of this run reached the counts (flushed every 2 s).
+    # Every search of this run and its warm-up was counted: wrk's completed requests, plus
+    # at most the ones in flight when it stopped (one per connection and run).
     sleep 3
     counted="$(curl -fsS -H "Authorization: Bearer $STAFF" "$BASE/v1/usage" |
       python3 -c 'import json,sys; print(json.load(sys.stdin)["totals"]["finder_searches"])')"
-    RESULTS+=("  searches counted so far: $counted")
+    sent=$(( $(awk '/requests in/ {print $1}' "$WORK/warm.out") + $(awk '/requests in/ {print $1}' "$WORK/wrk.out") ))
+    gained=$(( counted - ${COUNTED_BEFORE:-$SEARCHES} ))
+    COUNTED_BEFORE=$counted
+    verdict="ok"
+    if [ "$gained" -lt "$sent" ] || [ "$gained" -gt $(( sent + 2 * CONNECTIONS )) ]; then verdict="MISMATCH"; COUNT_STATUS=failed; fi
+    RESULTS+=("  counted $gained searches for this run; wrk completed $sent (warm-up included, in-flight at the end not): $verdict")
   fi
   stop_server
 done
@@ -163,4 +185,4 @@ echo "$PRIVACY_LINE"
 printf '%s\n' "${RESULTS[@]}"
 echo "search without counting: $OFF req/s (mean of ${RUNS[off]}); with counting: $ON req/s (mean of ${RUNS[on]}); difference $DIFF %; spread between runs of one setting up to $NOISE %: $VERDICT"
 if [ ${#BUSY_NOTES[@]} -gt 0 ]; then printf 'note: %s\n' "${BUSY_NOTES[@]}"; fi
-[ "$privacy" = ok ] || exit 1
+[ "$privacy" = ok ] && [ "$COUNT_STATUS" = ok ] || exit 1
