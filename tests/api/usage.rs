@@ -4,7 +4,7 @@
 
 use chrono::{Days, Utc};
 use onconet_domain::Role;
-use onconet_test_support::{TestApp, spawn_app_with};
+use onconet_test_support::{TestApp, spawn_app_with, spawn_peer};
 use serde_json::Value;
 use std::time::{Duration, Instant};
 
@@ -201,7 +201,7 @@ async fn searches_and_views_are_counted_suppressed_and_shown_as_demand() {
     // Nothing about who asked is stored: the table has only these columns, and no value
     // holds the client's address or the token's subject.
     let stored = app
-        .sql_text("SELECT string_agg(u::text, E'\\n') FROM usage_counts u")
+        .sql_text("SELECT string_agg(u::text, E'\\n') AS value FROM usage_counts u")
         .await;
     assert!(stored.contains("GM0518"), "{stored}");
     for secret in [PROBE_SUB, "127.0.0.1", "ros-noord"] {
@@ -209,7 +209,7 @@ async fn searches_and_views_are_counted_suppressed_and_shown_as_demand() {
     }
     let columns = app
         .sql_text(
-            "SELECT string_agg(column_name, ',' ORDER BY ordinal_position) FROM information_schema.columns WHERE table_name = 'usage_counts'",
+            "SELECT string_agg(column_name, ',' ORDER BY ordinal_position) AS value FROM information_schema.columns WHERE table_name = 'usage_counts'",
         )
         .await;
     assert_eq!(columns, "day,kind,subject,filter,found,count");
@@ -440,4 +440,53 @@ async fn only_staff_and_only_good_requests() {
     }
     let r = get(&app, "/v1/coverage/disciplines?sort=unmet_demand", staff).await;
     assert_eq!(r.status(), 400);
+}
+
+#[tokio::test]
+async fn counts_older_than_24_months_are_deleted() {
+    let app = spawn_app_with(|_| {}).await;
+    let today = Utc::now().date_naive();
+    let day = |months: u32| {
+        today
+            .checked_sub_months(chrono::Months::new(months))
+            .expect("a day")
+            .to_string()
+    };
+    // Straight into the table: two counts from long ago and one just inside the 24 months.
+    let planted = app
+        .sql_text(&format!(
+            "WITH planted AS (INSERT INTO usage_counts (day, kind, subject, filter, found, count) VALUES \
+             ('{}', 'finder_search', 'GM0014', '', true, 9), ('{}', 'toolbox_view', 'x', '', true, 7), \
+             ('{}', 'finder_search', 'GM0014', '', false, 6) RETURNING 1) SELECT count(*)::text AS value FROM planted",
+            day(30),
+            day(25),
+            day(23)
+        ))
+        .await;
+    assert_eq!(planted, "3");
+    // A second instance prunes right after its first flush (about a second after it starts).
+    let (_peer, _running) = spawn_peer(&app).await;
+    let started = Instant::now();
+    loop {
+        let left = app
+            .sql_text("SELECT string_agg(day::text, ',' ORDER BY day) AS value FROM usage_counts")
+            .await;
+        if left == day(23) {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "still kept: {left}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // What is kept is reported.
+    let kept = ok_json(
+        &app,
+        &format!("/v1/usage?from={}", day(24)),
+        Some(&app.staff_token),
+    )
+    .await;
+    assert_eq!(kept["totals"]["finder_searches"], 6);
+    assert_eq!(kept["totals"]["finder_searches_without_result"], 6);
 }

@@ -222,7 +222,8 @@ impl TestApp {
         }
     }
 
-    /// The one text value `sql` selects (`""` for NULL), straight from the database.
+    /// The text column `value` of the one row `sql` returns (`""` for NULL), straight from the
+    /// database.
     pub async fn sql_text(&self, sql: &str) -> String {
         use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
         #[derive(diesel::QueryableByName)]
@@ -234,9 +235,7 @@ impl TestApp {
             Ok(c) => c,
             Err(e) => panic!("cannot connect to the test database: {e}"),
         };
-        let row: Result<Row, _> = diesel::sql_query(format!("SELECT ({sql}) AS value"))
-            .get_result(&mut conn)
-            .await;
+        let row: Result<Row, _> = diesel::sql_query(sql).get_result(&mut conn).await;
         match row {
             Ok(r) => r.value.unwrap_or_default(),
             Err(e) => panic!("query failed: {sql}: {e}"),
