@@ -56,6 +56,9 @@ export function demandColourOf(count, bounds) {
   return DEMAND_COLOURS[classColour(i < 0 ? bounds.length : i, bounds)];
 }
 
+const percent = (share, digits = 1) => `${number(share * 100, digits)} %`;
+const uncoveredOf = (r) => Math.max(0, (r.population || 0) - (r.covered_population || 0));
+
 /** The legend of what the map shows: coverage classes, or unmet demand with its bounds. */
 function legend(show, bounds) {
   if (show === "unmet_demand") {
