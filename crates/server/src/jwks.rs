@@ -3,7 +3,7 @@
 
 use anyhow::{Context, Result, bail};
 use futures_util::future::BoxFuture;
-use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, JwkSet};
+use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk, PublicKeyUse};
 use jsonwebtoken::{Algorithm, DecodingKey};
 use onconet_api::VerificationKey;
 use onconet_api::auth::KeySource;
@@ -68,44 +68,76 @@ pub fn shown(url: &Url) -> String {
     u.to_string()
 }
 
-/// Turns a JWKS document into verification keys. Only asymmetric keys (RS256, ES256, EdDSA)
-/// are accepted; a key without `alg` is pinned to the one algorithm its type allows, and one
-/// whose `alg` disagrees with its type refuses the whole set. `source` names the document in
-/// messages.
-pub fn keys_from_set(set: &JwkSet, source: &str) -> Result<Vec<VerificationKey>> {
+/// Turns a JWKS document into verification keys. Only asymmetric signing keys (RS256, ES256,
+/// EdDSA) are used; a key without `alg` is pinned to the one algorithm its type allows. A key
+/// that cannot be used (another type or curve, an `alg` its type does not allow, `use` other
+/// than `sig`, a malformed entry) is skipped with a warning, so one such key in a provider's
+/// set does not refuse the others; a document with no usable key is refused. `source` names the
+/// document in messages.
+pub fn keys_from_document(document: &[u8], source: &str) -> Result<Vec<VerificationKey>> {
+    #[derive(serde::Deserialize)]
+    struct Document {
+        keys: Vec<serde_json::Value>,
+    }
+    let doc: Document = serde_json::from_slice(document)
+        .with_context(|| format!("{source} is not a JWKS document (an object with `keys`)"))?;
     let mut keys = Vec::new();
-    for (i, jwk) in set.keys.iter().enumerate() {
-        let inferred = match &jwk.algorithm {
-            AlgorithmParameters::RSA(_) => Algorithm::RS256,
-            AlgorithmParameters::EllipticCurve(p) if p.curve == EllipticCurve::P256 => {
-                Algorithm::ES256
+    let mut skipped = Vec::new();
+    for (i, entry) in doc.keys.into_iter().enumerate() {
+        let key = serde_json::from_value::<Jwk>(entry)
+            .map_err(|e| format!("not a JSON Web Key ({e})"))
+            .and_then(|jwk| verification_key(&jwk));
+        match key {
+            Ok(key) => keys.push(key),
+            Err(why) => {
+                tracing::warn!(key = i, source, reason = %why, "JWKS key skipped");
+                skipped.push(format!("key {i}: {why}"));
             }
-            AlgorithmParameters::OctetKeyPair(_) => Algorithm::EdDSA,
-            _ => bail!("key {i} of {source}: only RSA, P-256 and Ed25519 keys are supported"),
-        };
-        let algorithm = match jwk.common.key_algorithm {
-            Some(a) => Algorithm::from_str(&format!("{a:?}"))
-                .with_context(|| format!("key {i}: unsupported alg {a:?}"))?,
-            None => inferred,
-        };
-        if !matches!(
-            algorithm,
-            Algorithm::RS256 | Algorithm::ES256 | Algorithm::EdDSA
-        ) || algorithm != inferred
-        {
-            bail!("key {i} of {source}: algorithm {algorithm:?} is not allowed for this key type");
         }
-        keys.push(VerificationKey {
-            kid: jwk.common.key_id.clone(),
-            algorithm,
-            key: DecodingKey::from_jwk(jwk)
-                .with_context(|| format!("key {i} of {source} is unusable"))?,
-        });
     }
     if keys.is_empty() {
-        bail!("{source} holds no keys");
+        if skipped.is_empty() {
+            bail!("{source} holds no keys");
+        }
+        bail!("{source} holds no usable key ({})", skipped.join("; "));
     }
     Ok(keys)
+}
+
+/// One key of a JWKS document as a verification key pinned to its algorithm, or why not.
+fn verification_key(jwk: &Jwk) -> std::result::Result<VerificationKey, String> {
+    let inferred = match &jwk.algorithm {
+        AlgorithmParameters::RSA(_) => Algorithm::RS256,
+        AlgorithmParameters::EllipticCurve(p) if p.curve == EllipticCurve::P256 => Algorithm::ES256,
+        AlgorithmParameters::OctetKeyPair(p) if p.curve == EllipticCurve::Ed25519 => {
+            Algorithm::EdDSA
+        }
+        _ => return Err("only RSA, P-256 and Ed25519 keys are supported".into()),
+    };
+    if jwk
+        .common
+        .public_key_use
+        .as_ref()
+        .is_some_and(|u| *u != PublicKeyUse::Signature)
+    {
+        return Err("not a signing key (`use` is not `sig`)".into());
+    }
+    let algorithm = match jwk.common.key_algorithm {
+        Some(a) => {
+            Algorithm::from_str(&format!("{a:?}")).map_err(|_| format!("unsupported alg {a:?}"))?
+        }
+        None => inferred,
+    };
+    if algorithm != inferred {
+        return Err(format!(
+            "algorithm {algorithm:?} is not allowed for this key type"
+        ));
+    }
+    Ok(VerificationKey {
+        kid: jwk.common.key_id.clone(),
+        algorithm,
+        key: DecodingKey::from_jwk(jwk).map_err(|e| format!("unusable ({e})"))?,
+    })
 }
 
 /// Reads a JWKS file.
@@ -113,9 +145,7 @@ pub fn load_file(path: &std::path::Path) -> Result<Vec<VerificationKey>> {
     let source = path.display().to_string();
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("cannot read ONCONET_JWKS file {source}"))?;
-    let set: JwkSet =
-        serde_json::from_str(&text).with_context(|| format!("{source} is not a JWKS document"))?;
-    keys_from_set(&set, &source)
+    keys_from_document(text.as_bytes(), &source)
 }
 
 /// A JWKS document served over HTTPS (or HTTP on a loopback host).
@@ -187,9 +217,7 @@ impl JwksUrl {
             }
             body.extend_from_slice(&chunk);
         }
-        let set: JwkSet = serde_json::from_slice(&body)
-            .with_context(|| format!("ONCONET_JWKS {source} is not a JWKS document"))?;
-        keys_from_set(&set, &source)
+        keys_from_document(&body, &format!("ONCONET_JWKS {source}"))
     }
 }
 
@@ -261,6 +289,61 @@ mod tests {
             JwksSource::parse("/etc/onconet/jwks.json").ok(),
             Some(JwksSource::File("/etc/onconet/jwks.json".into()))
         );
+    }
+
+    /// A JWKS document of `keys` (JSON values).
+    fn document(keys: &[serde_json::Value]) -> Vec<u8> {
+        serde_json::to_vec(&serde_json::json!({ "keys": keys })).unwrap_or_default()
+    }
+
+    fn ed25519(kid: &str) -> serde_json::Value {
+        // The public half of RFC 8037's example key.
+        serde_json::json!({"kty": "OKP", "crv": "Ed25519", "kid": kid,
+            "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"})
+    }
+
+    #[test]
+    fn unusable_keys_are_skipped_not_the_set() {
+        let keys = keys_from_document(
+            &document(&[
+                serde_json::json!({"kty": "oct", "k": "c2VjcmV0", "kid": "hmac"}),
+                serde_json::json!({"kty": "EC", "crv": "P-384", "kid": "p384",
+                    "x": "AAAA", "y": "AAAA"}),
+                serde_json::json!({"kty": "OKP", "crv": "X25519", "kid": "x25519",
+                    "x": "hSDwCYkwp1R0i33ctD73Wg2_Og0mOBr066SpjqqbTmo"}),
+                serde_json::json!({"kty": "OKP", "crv": "Ed25519", "kid": "wrong-alg",
+                    "alg": "RS256", "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}),
+                serde_json::json!({"kty": "OKP", "crv": "Ed25519", "kid": "enc", "use": "enc",
+                    "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}),
+                serde_json::json!({"kty": "ML-DSA", "kid": "future", "pub": "AAAA"}),
+                serde_json::json!("not even an object"),
+                ed25519("good"),
+            ]),
+            "test",
+        )
+        .unwrap_or_else(|e| panic!("{e:#}"));
+        assert_eq!(keys.len(), 1);
+        assert_eq!(keys[0].kid.as_deref(), Some("good"));
+        assert_eq!(keys[0].algorithm, Algorithm::EdDSA);
+    }
+
+    #[test]
+    fn a_set_without_a_usable_key_is_refused_with_the_reasons() {
+        let message = keys_from_document(
+            &document(&[serde_json::json!({"kty": "oct", "k": "c2VjcmV0"})]),
+            "test",
+        )
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+        assert!(
+            message.contains("no usable key") && message.contains("key 0"),
+            "{message}"
+        );
+        for bad in [&b"{}"[..], b"[]", b"not json", &document(&[])] {
+            assert!(keys_from_document(bad, "test").is_err());
+        }
+        assert!(keys_from_document(&document(&[ed25519("a"), ed25519("b")]), "t").is_ok());
     }
 
     #[test]
