@@ -111,6 +111,7 @@ where
     .service(routes::health::metrics)
     .service(routes::docs::openapi_document)
     .service(routes::docs::docs_redirect)
+    .service(routes::docs::swagger_page)
     .service(routes::docs::swagger_ui)
     .service(routes::widget::widget_script)
     .service(routes::widget::widget_demo)

@@ -29,22 +29,42 @@ pub async fn docs_redirect() -> HttpResponse {
         .finish()
 }
 
-/// Swagger UI: the interactive documentation of this API (`/docs/` is its page).
+/// Swagger UI: the interactive documentation of this API.
 #[utoipa::path(
     tag = "operations",
-    params(("file" = String, Path, description = "A Swagger UI file; empty for the page")),
+    responses((status = 200, description = "The Swagger UI page", content_type = "text/html"))
+)]
+#[get("/docs/")]
+pub async fn swagger_page(
+    config: web::Data<Arc<utoipa_swagger_ui::Config<'static>>>,
+) -> Result<HttpResponse, ApiError> {
+    swagger_file("", &config)
+}
+
+/// A file of Swagger UI (its style sheets, scripts and icons; they all sit in `/docs/`). A
+/// plain `{file}` segment, not a regex one: the metrics middleware names a route by its
+/// pattern and cannot fill in `{file:.*}`.
+#[utoipa::path(
+    tag = "operations",
+    params(("file" = String, Path, description = "A Swagger UI file, e.g. `swagger-ui.css`")),
     responses(
         (status = 200, description = "A Swagger UI file", content_type = "text/html"),
         (status = 404, description = "No such file", body = Problem, content_type = "application/problem+json"),
     )
 )]
-#[get("/docs/{file:.*}")]
+#[get("/docs/{file}")]
 pub async fn swagger_ui(
     path: web::Path<String>,
     config: web::Data<Arc<utoipa_swagger_ui::Config<'static>>>,
 ) -> Result<HttpResponse, ApiError> {
-    let file = path.into_inner();
-    match utoipa_swagger_ui::serve(&file, config.get_ref().clone()).map_err(ApiError::internal)? {
+    swagger_file(&path.into_inner(), &config)
+}
+
+fn swagger_file(
+    file: &str,
+    config: &Arc<utoipa_swagger_ui::Config<'static>>,
+) -> Result<HttpResponse, ApiError> {
+    match utoipa_swagger_ui::serve(file, config.clone()).map_err(ApiError::internal)? {
         Some(f) => {
             let mut response = HttpResponse::Ok();
             response
