@@ -372,6 +372,15 @@ pub fn want_geojson(req: &HttpRequest, format: Option<&str>) -> Result<bool, Api
     }
 }
 
+/// The language `Accept-Language` asks for (`nl` unless it prefers `en`).
+pub fn lang(req: &HttpRequest) -> onconet_domain::Lang {
+    onconet_domain::Lang::negotiate(
+        req.headers()
+            .get(actix_web::http::header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok()),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

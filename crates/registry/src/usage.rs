@@ -16,7 +16,7 @@ use crate::places::Place;
 use chrono::{NaiveDate, Utc};
 use onconet_db::usage::{self as q, UsageRow, UsageSum};
 use onconet_domain::usage::{MIN_SHOWN, UsageKey, UsageKind, retention_start, shown};
-use onconet_domain::{Actor, Lang, Role};
+use onconet_domain::{Actor, Lang};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 use std::time::Duration;
@@ -288,7 +288,7 @@ fn add_to(map: &mut BTreeMap<String, (i64, i64)>, key: &str, s: &UsageSum) {
 
 /// Usage reports are for IKNL staff and admins.
 fn require_staff(actor: &Actor) -> Result<()> {
-    if actor.has(Role::IknlStaff) || actor.has(Role::Admin) {
+    if crate::networks::is_staff(Some(actor)) {
         Ok(())
     } else {
         Err(Error::Forbidden(

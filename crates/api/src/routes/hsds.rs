@@ -44,11 +44,7 @@ impl Published {
                 .then(a.id.cmp(&b.id))
         });
         let ids = networks.iter().map(|n| n.id).collect();
-        let lang = Lang::negotiate(
-            req.headers()
-                .get(header::ACCEPT_LANGUAGE)
-                .and_then(|v| v.to_str().ok()),
-        );
+        let lang = crate::extract::lang(req);
         Ok(Self {
             networks,
             ids,

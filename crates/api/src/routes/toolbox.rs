@@ -10,7 +10,6 @@ use crate::extract::{etag, from_value, if_match, if_none_match, parse_json_value
 use crate::routes::changes::{HistoryEntries, RevisionResponse};
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
-use onconet_domain::Lang;
 use onconet_domain::toolbox::ToolboxItem;
 use onconet_registry::networks::PageRequest;
 use onconet_registry::toolbox::ToolboxParams;
@@ -64,13 +63,7 @@ fn today() -> chrono::NaiveDate {
     chrono::Utc::now().date_naive()
 }
 
-fn lang(req: &HttpRequest) -> Lang {
-    Lang::negotiate(
-        req.headers()
-            .get(header::ACCEPT_LANGUAGE)
-            .and_then(|v| v.to_str().ok()),
-    )
-}
+use crate::extract::lang;
 
 fn item_response(status: StatusCode, item: &ToolboxItem, editor: bool) -> HttpResponse {
     HttpResponse::build(status)

@@ -7,7 +7,6 @@ use crate::extract::accepts;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, web};
 use chrono::NaiveDate;
-use onconet_domain::Lang;
 use onconet_domain::usage::MIN_SHOWN;
 use onconet_registry::Registry;
 use onconet_registry::usage::{Figures, PeriodParams, TopEntry, UsageParams, UsageReport};
@@ -252,11 +251,7 @@ pub async fn get_usage(
         }
         None => accepts(&req, "text/csv"),
     };
-    let lang = Lang::negotiate(
-        req.headers()
-            .get(header::ACCEPT_LANGUAGE)
-            .and_then(|v| v.to_str().ok()),
-    );
+    let lang = crate::extract::lang(&req);
     let report = registry
         .usage_report(
             &actor.0,

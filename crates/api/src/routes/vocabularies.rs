@@ -1,7 +1,6 @@
 use crate::dto::vocabulary::VocabulariesResponse;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, web};
-use onconet_domain::Lang;
 use onconet_registry::Registry;
 
 /// All vocabularies (network types, disciplines, tumour types, financing forms) with labels in
@@ -14,11 +13,7 @@ use onconet_registry::Registry;
 )]
 #[get("/vocabularies")]
 pub async fn list_vocabularies(req: HttpRequest, registry: web::Data<Registry>) -> HttpResponse {
-    let lang = Lang::negotiate(
-        req.headers()
-            .get(header::ACCEPT_LANGUAGE)
-            .and_then(|v| v.to_str().ok()),
-    );
+    let lang = crate::extract::lang(&req);
     HttpResponse::Ok()
         .insert_header((header::CONTENT_LANGUAGE, lang.as_str()))
         .insert_header((header::VARY, "Accept-Language"))
