@@ -92,6 +92,16 @@ async fn swagger_ui_is_served_offline() {
         .await
         .expect("js");
     assert!(init.contains("/openapi.json"), "{init}");
+    // Unknown files, also below a folder, are problem documents.
+    for missing in ["/docs/nope.js", "/docs/a/b.js", "/docs/%2e%2e%2fCargo.toml"] {
+        let r = app.get(missing).send().await.expect("docs");
+        assert_eq!(r.status(), 404, "{missing}");
+        assert_eq!(
+            r.headers()["content-type"],
+            "application/problem+json",
+            "{missing}"
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]
