@@ -22,6 +22,7 @@ mod operations;
 mod preview;
 mod quality;
 mod regions;
+mod relations;
 mod roles;
 mod search;
 mod toolbox;

@@ -37,6 +37,14 @@ pub struct ListFilter {
     pub verified_before: Option<DateTime<Utc>>,
     /// The order of the list.
     pub order: ListOrder,
+    /// Children of this network.
+    pub parent_id: Option<Uuid>,
+    /// A member with this AGB code, current on `today`.
+    pub member_agb: Option<String>,
+    /// A member with this KvK number, current on `today`.
+    pub member_kvk: Option<String>,
+    /// The day membership is judged on (`valid_from`/`valid_to`, both inclusive).
+    pub today: chrono::NaiveDate,
 }
 
 /// Qualified or not at one moment. The stored `qualified` column holds what the profile
@@ -133,6 +141,14 @@ fn filtered(filter: &ListFilter) -> networks::BoxedQuery<'static, Pg> {
     if let Some(org) = &filter.ros_org {
         query = query.filter(n::ros_org.eq(org.clone()));
     }
+    if let Some(parent) = filter.parent_id {
+        query = query.filter(n::parent_id.eq(parent));
+    }
+    for (key, value) in [("agb", &filter.member_agb), ("kvk", &filter.member_kvk)] {
+        if let Some(value) = value {
+            query = query.filter(current_member(key, value, filter.today));
+        }
+    }
     if let Some(before) = filter.verified_before {
         // Only published networks fall due: a draft was never verified, and is not overdue.
         query = query.filter(n::state.eq("published")).filter(
@@ -142,6 +158,36 @@ fn filtered(filter: &ListFilter) -> networks::BoxedQuery<'static, Pg> {
         );
     }
     query
+}
+
+/// Whether the network has a member whose `key` (`agb` or `kvk`) is `value` and whose
+/// membership runs on `today`. The containment test lets PostgreSQL use the GIN index on
+/// `members`; the dates are checked per member.
+fn current_member(
+    key: &'static str,
+    value: &str,
+    today: chrono::NaiveDate,
+) -> Box<dyn BoxableExpression<networks::table, Pg, SqlType = diesel::sql_types::Bool>> {
+    use diesel::dsl::sql;
+    use diesel::sql_types::{Bool, Date, Text};
+    use networks::dsl as n;
+    Box::new(
+        n::members
+            .contains(serde_json::json!([{ key: value }]))
+            .and(
+                sql::<Bool>(
+                    "EXISTS (SELECT 1 FROM jsonb_array_elements(networks.members) m WHERE m->>",
+                )
+                .bind::<Text, _>(key)
+                .sql(" = ")
+                .bind::<Text, _>(value.to_owned())
+                .sql(" AND coalesce((m->>'valid_from')::date <= ")
+                .bind::<Date, _>(today)
+                .sql(", true) AND coalesce((m->>'valid_to')::date >= ")
+                .bind::<Date, _>(today)
+                .sql(", true))"),
+            ),
+    )
 }
 
 /// One page of networks matching `filter`, in `filter.order`, and the total number of matches.

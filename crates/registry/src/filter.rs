@@ -151,6 +151,64 @@ impl NetworkFilter {
     }
 }
 
+/// Words to find in a network's name or description (`q`): trimmed, case-insensitive, at
+/// most 200 characters, no control characters (PostgreSQL text cannot hold NUL, and no search
+/// needs them). The list asks PostgreSQL (`ILIKE`), the search its in-memory index
+/// ([`TextQuery::matches`]); both read the words as one literal piece of text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TextQuery {
+    /// As given, trimmed (for the database).
+    pub text: String,
+    /// In lower case (for the index).
+    lower: String,
+}
+
+impl TextQuery {
+    pub const MAX_CHARS: usize = 200;
+
+    /// `None` when absent or blank; a 400 naming `q` when it cannot be a search.
+    pub fn parse(value: Option<&str>) -> Result<Option<Self>> {
+        let Some(text) = value.map(str::trim).filter(|q| !q.is_empty()) else {
+            return Ok(None);
+        };
+        if text.chars().any(|c| c < ' ' || c == '\u{7f}') {
+            return Err(Error::bad_parameter(
+                "q",
+                "control_character",
+                "must not contain control characters",
+            ));
+        }
+        if text.chars().count() > Self::MAX_CHARS {
+            return Err(Error::bad_parameter(
+                "q",
+                "too_long",
+                format!("must be at most {} characters", Self::MAX_CHARS),
+            ));
+        }
+        Ok(Some(Self {
+            text: text.to_owned(),
+            lower: text.to_lowercase(),
+        }))
+    }
+
+    /// Whether the words occur in `haystack`, which is already in lower case
+    /// ([`TextQuery::haystack`]).
+    pub fn matches(&self, haystack: &str) -> bool {
+        haystack.contains(&self.lower)
+    }
+
+    /// What a network is searched by: its name and both descriptions, in lower case, each on a
+    /// line of its own (a query holds no line break, so it never matches across two fields).
+    pub fn haystack<'a>(fields: impl IntoIterator<Item = &'a str>) -> String {
+        let mut out = String::new();
+        for f in fields {
+            out.push_str(&f.to_lowercase());
+            out.push('\n');
+        }
+        out
+    }
+}
+
 /// Parses a list parameter (comma-separated; a repeated key arrives joined with commas) item
 /// by item; an empty item is refused like any other bad one.
 pub fn parse_list<T>(
@@ -179,6 +237,57 @@ mod tests {
 
     fn parse(p: FilterParams<'_>) -> Result<NetworkFilter> {
         NetworkFilter::parse(p, &Vocabularies::builtin())
+    }
+
+    #[test]
+    fn text_queries_are_literal_case_insensitive_and_stay_within_a_field() {
+        let q = TextQuery::parse(Some("  Zorg GRONINGEN "))
+            .unwrap()
+            .unwrap();
+        assert_eq!(q.text, "Zorg GRONINGEN");
+        let hay = TextQuery::haystack(["Oncologiezorg Groningen", "", "Care in Groningen"]);
+        assert!(q.matches(&hay));
+        assert!(
+            TextQuery::parse(Some("CARE IN"))
+                .unwrap()
+                .unwrap()
+                .matches(&hay)
+        );
+        // Not across the name and a description.
+        assert!(
+            !TextQuery::parse(Some("groningen care"))
+                .unwrap()
+                .unwrap()
+                .matches(&hay)
+        );
+        let two = TextQuery::haystack(["Noord", "Zuid"]);
+        assert!(
+            !TextQuery::parse(Some("noord zuid"))
+                .unwrap()
+                .unwrap()
+                .matches(&two)
+        );
+        assert!(
+            TextQuery::parse(Some("%"))
+                .unwrap()
+                .unwrap()
+                .matches("100%\n")
+        );
+        assert!(
+            !TextQuery::parse(Some("%"))
+                .unwrap()
+                .unwrap()
+                .matches("abc\n")
+        );
+        assert_eq!(TextQuery::parse(Some("   ")).unwrap(), None);
+        assert_eq!(TextQuery::parse(None).unwrap(), None);
+        for bad in ["a\u{0}b", "tab\there", &"x".repeat(201)] {
+            assert!(matches!(
+                TextQuery::parse(Some(bad)),
+                Err(Error::BadRequest { .. })
+            ));
+        }
+        assert!(TextQuery::parse(Some(&"é".repeat(200))).unwrap().is_some());
     }
 
     #[test]

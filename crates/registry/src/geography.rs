@@ -30,6 +30,8 @@ pub struct SearchEntry {
     pub lifecycle: Lifecycle,
     pub disciplines: Vec<String>,
     pub tumour_types: Vec<String>,
+    /// The name and descriptions in lower case, what `q` searches ([`crate::TextQuery`]).
+    pub text: String,
     /// Size of the area, to prefer the most specific of nested networks.
     pub area_km2: f64,
     /// The public profile, serialised once.
@@ -457,6 +459,15 @@ fn search_entry(n: &Network, public_json: PublicJson) -> Option<(SearchEntry, Mu
             lifecycle: n.profile.lifecycle,
             disciplines: n.profile.disciplines.clone(),
             tumour_types: n.profile.tumour_types.clone(),
+            text: crate::TextQuery::haystack(
+                [
+                    Some(n.profile.name.as_str()),
+                    n.profile.description.nl.as_deref(),
+                    n.profile.description.en.as_deref(),
+                ]
+                .into_iter()
+                .flatten(),
+            ),
             area_km2: n.area_km2.unwrap_or_default(),
             public_json,
             area_json: area_raw,

@@ -47,7 +47,7 @@ pub mod verification;
 pub mod webhooks;
 
 pub use error::{Error, Invalid, Result};
-pub use filter::{FilterParams, NetworkFilter, parse_list};
+pub use filter::{FilterParams, NetworkFilter, TextQuery, parse_list};
 pub use geography::{GeoState, PublicJson};
 pub use networks::{Author, CheckedProfile, Precondition, ProfileDocument};
 

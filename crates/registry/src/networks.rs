@@ -132,6 +132,12 @@ pub struct ListParams<'a> {
     pub verification_overdue: Option<&'a str>,
     /// `name` (default), `updated_at` (least recently changed first) or `-updated_at`.
     pub sort: Option<&'a str>,
+    /// A network id: its children (networks with this `parent_id`).
+    pub parent_id: Option<&'a str>,
+    /// An AGB code: networks this practice is a current member of.
+    pub member_agb: Option<&'a str>,
+    /// A KvK number: networks this organisation is a current member of.
+    pub member_kvk: Option<&'a str>,
 }
 
 /// One page of networks and how many match in all; each with whether the viewer sees its
@@ -856,28 +862,35 @@ fn list_filter(
                 .with_timezone(&Utc),
         ),
     };
-    let q = params
-        .q
-        .map(str::trim)
-        .filter(|q| !q.is_empty())
-        .map(str::to_owned);
-    // PostgreSQL text cannot hold NUL, and no search needs control characters.
-    if q.as_ref()
-        .is_some_and(|q| q.chars().any(|c| c < ' ' || c == '\u{7f}'))
-    {
-        return Err(Error::bad_parameter(
-            "q",
-            "control_character",
-            "must not contain control characters",
-        ));
-    }
-    if q.as_ref().is_some_and(|q| q.chars().count() > 200) {
-        return Err(Error::bad_parameter(
-            "q",
-            "too_long",
-            "must be at most 200 characters",
-        ));
-    }
+    let q = crate::filter::TextQuery::parse(params.q)?.map(|q| q.text);
+    let parent_id = params
+        .parent_id
+        .map(|p| {
+            Uuid::parse_str(p.trim()).map_err(|_| {
+                Error::bad_parameter(
+                    "parent_id",
+                    "invalid_format",
+                    "must be a network id (a UUID)",
+                )
+            })
+        })
+        .transpose()?;
+    let member_agb = params
+        .member_agb
+        .map(|v| {
+            onconet_domain::Agb::parse(v)
+                .map(|a| a.as_str().to_owned())
+                .map_err(|e| Error::bad_parameter("member_agb", e.code, e.message))
+        })
+        .transpose()?;
+    let member_kvk = params
+        .member_kvk
+        .map(|v| {
+            onconet_domain::Kvk::parse(v)
+                .map(|k| k.as_str().to_owned())
+                .map_err(|e| Error::bad_parameter("member_kvk", e.code, e.message))
+        })
+        .transpose()?;
     let flag = |name: &str, v: Option<&str>| -> Result<Option<bool>> {
         match v {
             None => Ok(None),
@@ -959,6 +972,10 @@ fn list_filter(
         },
         modified_after,
         ros_org,
+        parent_id,
+        member_agb,
+        member_kvk,
+        today: now.date_naive(),
     })
 }
 

@@ -203,14 +203,16 @@ impl Registry {
         })
     }
 
-    /// The published networks matching `filter` that cover `place` or lie within
-    /// `radius_km`: covering ones first (0 km), then by distance, equal distances by name;
-    /// `take` of them after the first `skip`. A first page (`skip` 0) counts as one
-    /// find-a-network search in the anonymous usage counts.
+    /// The published networks matching `filter` (and `text`, when given) that cover `place`
+    /// or lie within `radius_km`: covering ones first (0 km), then by distance, equal
+    /// distances by name; `take` of them after the first `skip`. A first page (`skip` 0)
+    /// counts as one find-a-network search in the anonymous usage counts (by its filter: the
+    /// words are not kept).
     pub fn search(
         &self,
         place: &Place,
         filter: &NetworkFilter,
+        text: Option<&crate::TextQuery>,
         radius_km: f64,
         skip: usize,
         take: usize,
@@ -225,8 +227,9 @@ impl Registry {
         let (total, items) = self.geo.with_search(|index| {
             index.nearby(
                 query,
-                (!filter.is_empty()).then_some(|e: &SearchEntry| {
+                (!filter.is_empty() || text.is_some()).then_some(|e: &SearchEntry| {
                     filter.matches(e.network_type, e.lifecycle, &e.disciplines, &e.tumour_types)
+                        && text.is_none_or(|t| t.matches(&e.text))
                 }),
             )
         })?;

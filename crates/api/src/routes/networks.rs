@@ -52,6 +52,17 @@ crate::dto::query::filtered_query! {
         /// review queue) or `-updated_at` (most recently changed first).
         #[param(pattern = "^(name|updated_at|-updated_at)$", example = "updated_at")]
         pub sort: Option<String>,
+        /// Only the children of this network (networks whose `parent_id` it is).
+        #[param(value_type = Option<uuid::Uuid>)]
+        pub parent_id: Option<String>,
+        /// Only networks in which the practice with this AGB code (8 digits) is a member
+        /// today (its `valid_from`/`valid_to` include today).
+        #[param(pattern = "^[0-9]{8}$", example = "01234567")]
+        pub member_agb: Option<String>,
+        /// Only networks in which the organisation with this KvK number (8 digits) is a
+        /// member today.
+        #[param(pattern = "^[0-9]{8}$", example = "12345678")]
+        pub member_kvk: Option<String>,
         /// Page number, from 1.
         #[param(value_type = Option<i64>, minimum = 1, maximum = 1000000, example = 1)]
         pub page: Option<String>,
@@ -72,6 +83,9 @@ impl ListNetworksQuery {
             qualified: self.qualified.as_deref(),
             verification_overdue: self.verification_overdue.as_deref(),
             sort: self.sort.as_deref(),
+            parent_id: self.parent_id.as_deref(),
+            member_agb: self.member_agb.as_deref(),
+            member_kvk: self.member_kvk.as_deref(),
         }
     }
 }

@@ -11,7 +11,7 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, web};
 use onconet_registry::geography::SearchEntry;
 use onconet_registry::places::{self, Place, PlaceParams, parse_radius};
-use onconet_registry::{NetworkFilter, Registry};
+use onconet_registry::{NetworkFilter, Registry, TextQuery};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use std::hash::{Hash, Hasher};
@@ -34,6 +34,14 @@ crate::dto::query::filtered_query! {
         /// CBS municipality code.
         #[param(pattern = "^[Gg][Mm][0-9]{4}$", example = "GM0014")]
         pub municipality: Option<String>,
+        /// Text to find in the network's name or description (case-insensitive), as on
+        /// `/v1/networks`.
+        #[param(
+            max_length = 200,
+            pattern = "^[^\\x00-\\x1f\\x7f]*$",
+            example = "oncologie"
+        )]
+        pub q: Option<String>,
         /// How far to look for networks that do not cover the place, in km (default 25, at most 100).
         #[param(value_type = Option<f64>, minimum = 0, maximum = 100, example = 25)]
         pub radius_km: Option<String>,
@@ -204,6 +212,7 @@ pub async fn search(
 ) -> ApiResult<HttpResponse> {
     let q = query.into_inner();
     let filter = NetworkFilter::parse(q.filter_params(), &registry.vocabularies)?;
+    let text = TextQuery::parse(q.q.as_deref())?;
     let radius_km = parse_radius(q.radius_km.as_deref())?;
     let (page, per_page) = parse_paging(q.page.as_deref(), q.per_page.as_deref())?;
     let geojson = crate::extract::want_geojson(&req, q.format.as_deref())?;
@@ -221,6 +230,7 @@ pub async fn search(
     } = registry.search(
         &place,
         &filter,
+        text.as_ref(),
         radius_km,
         skip,
         usize::try_from(per_page).unwrap_or(0),

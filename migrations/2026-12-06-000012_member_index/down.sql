@@ -1,0 +1,1 @@
+DROP INDEX networks_members_idx;
