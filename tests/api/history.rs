@@ -64,7 +64,22 @@ async fn a_full_story_through_history_and_the_feed() {
         .send()
         .await
         .expect("patch");
-    assert_eq!(edit.status(), 200);
+    // Published: the adviser's change is a proposal until IKNL accepts it.
+    assert_eq!(edit.status(), 202);
+    let proposal: Value = edit.json().await.expect("json");
+    let accept = app
+        .client
+        .post(app.url(&format!(
+            "{}/transitions",
+            proposal["href"].as_str().expect("href")
+        )))
+        .bearer_auth(&app.staff_token)
+        .header("If-Match", "\"v1\"")
+        .json(&json!({"to": "accepted"}))
+        .send()
+        .await
+        .expect("accept");
+    assert_eq!(accept.status(), 200);
     // Another ROS may not touch it.
     let other = app
         .client
@@ -103,7 +118,7 @@ async fn a_full_story_through_history_and_the_feed() {
             ("created", "draft", "adviser-noord"),
             ("transition", "submitted", "adviser-noord"),
             ("transition", "published", "staff-1"),
-            ("updated", "published", "adviser-noord")
+            ("updated", "published", "staff-1")
         ]
     );
     let rename = &items[3]["changes"][0];

@@ -20,6 +20,7 @@ mod oidc;
 mod openapi;
 mod operations;
 mod preview;
+mod proposals;
 mod quality;
 mod regions;
 mod relations;

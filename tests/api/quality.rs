@@ -73,7 +73,11 @@ async fn qualification_is_shown_and_filterable() {
     )
     .await
     .expect("patch");
-    assert_eq!(r.status(), 200, "other fields, quality untouched");
+    assert_eq!(
+        r.status(),
+        202,
+        "other fields, quality untouched: proposed for IKNL's review"
+    );
     let mut attested = minimal_network("Zelf beoordeeld");
     attested["ros_org"] = json!("ros-noord");
     attested["quality"] = json!({"written_vision": true});
@@ -288,7 +292,7 @@ async fn an_up_to_date_website_needs_a_verification_within_a_year() {
     let r = app
         .client
         .post(app.url(&format!("/v1/networks/{id}/verify")))
-        .bearer_auth(&app.adviser_token)
+        .bearer_auth(&app.staff_token)
         .header("If-Match", format!("\"v{}\"", aged["version"]))
         .json(&json!({"note": "Website gecontroleerd"}))
         .send()

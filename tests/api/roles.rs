@@ -11,6 +11,8 @@ enum Who {
     Staff,
     Admin,
     NoRole,
+    /// Another adviser of the same ROS as `OwnAdviser`.
+    Colleague,
 }
 
 const EVERYONE: [Who; 6] = [
@@ -30,6 +32,11 @@ fn token(app: &TestApp, who: Who) -> Option<String> {
         Who::Staff => Some(app.staff_token.clone()),
         Who::Admin => Some(app.admin_token.clone()),
         Who::NoRole => Some(app.token(&[], Some("ros-noord"), "nobody")),
+        Who::Colleague => Some(app.token(
+            &[onconet_domain::Role::RosAdviser],
+            Some("ros-noord"),
+            "colleague-noord",
+        )),
     }
 }
 
@@ -201,6 +208,7 @@ async fn role_org_route_matrix() {
             ],
         ));
     }
+    // An adviser's change to a published network (patchP) is a proposal: 202.
     //                        create read  patch submit publish patchP history archive coverage snapshot
     let expected: [(Who, [u16; 10]); 6] = [
         (
@@ -209,7 +217,7 @@ async fn role_org_route_matrix() {
         ),
         (
             Who::OwnAdviser,
-            [201, 200, 200, 200, 403, 200, 200, 403, 403, 403],
+            [201, 200, 200, 200, 403, 202, 200, 403, 403, 403],
         ),
         (
             Who::OtherAdviser,
@@ -361,4 +369,113 @@ async fn references_follow_what_the_editor_may_see() {
     linked["links"][0]["kind"] = json!("other");
     let r = post(&app.staff_token, linked).await.expect("create");
     assert_eq!(r.status(), 201);
+}
+
+/// A published network of ROS Noord with a pending change proposed by `OwnAdviser`; returns
+/// (network id, network version, proposal href).
+async fn with_proposal(app: &TestApp) -> (String, i64, String) {
+    let (id, v) = network_in(app, "published").await;
+    let p: Value = app
+        .client
+        .patch(app.url(&format!("/v1/networks/{id}")))
+        .bearer_auth(&app.adviser_token)
+        .header("If-Match", format!("\"v{v}\""))
+        .json(&json!({"name": "Voorstel"}))
+        .send()
+        .await
+        .expect("propose")
+        .json()
+        .await
+        .expect("json");
+    let href = p["href"].as_str().expect("href").to_owned();
+    (id, v, href)
+}
+
+/// The actions of proposed changes (issue 19) against every kind of caller, the proposal's
+/// author and a colleague of the same ROS among them.
+#[tokio::test(flavor = "multi_thread")]
+async fn proposal_role_org_action_matrix() {
+    let app = spawn_app().await;
+    use reqwest::Method;
+    let mut table = Vec::new();
+    let whos = EVERYONE.into_iter().chain([Who::Colleague]);
+    for who in whos {
+        let (id, v) = network_in(&app, "published").await;
+        let verify = send(
+            &app,
+            who,
+            Method::POST,
+            &format!("/v1/networks/{id}/verify"),
+            Some(v),
+            Some(json!({"note": "klopt"})),
+        )
+        .await;
+        let (id, v, href) = with_proposal(&app).await;
+        let list = send(
+            &app,
+            who,
+            Method::GET,
+            &format!("/v1/networks/{id}/proposals"),
+            None,
+            None,
+        )
+        .await;
+        let read = send(&app, who, Method::GET, &href, None, None).await;
+        let queue = send(&app, who, Method::GET, "/v1/proposals", None, None).await;
+        let patch = send(
+            &app,
+            who,
+            Method::PATCH,
+            &format!("/v1/networks/{id}"),
+            Some(v),
+            Some(json!({"description": {"nl": "Anders"}})),
+        )
+        .await;
+        let mut decisions = Vec::new();
+        for body in [
+            json!({"to": "accepted"}),
+            json!({"to": "rejected", "reason": "Niet in de statuten"}),
+            json!({"to": "withdrawn"}),
+        ] {
+            let (_, _, href) = with_proposal(&app).await;
+            decisions.push(
+                send(
+                    &app,
+                    who,
+                    Method::POST,
+                    &format!("{href}/transitions"),
+                    Some(1),
+                    Some(body),
+                )
+                .await,
+            );
+        }
+        table.push((
+            who,
+            [
+                verify,
+                list,
+                read,
+                queue,
+                patch,
+                decisions[0],
+                decisions[1],
+                decisions[2],
+            ],
+        ));
+    }
+    // A pending proposal by OwnAdviser blocks a colleague's change (409); staff change at once.
+    //                     verify list read queue patch accept reject withdraw
+    let expected: [(Who, [u16; 8]); 7] = [
+        (Who::Anonymous, [401, 401, 401, 401, 401, 401, 401, 401]),
+        (Who::OwnAdviser, [202, 200, 200, 200, 202, 403, 403, 200]),
+        (Who::OtherAdviser, [403, 403, 403, 200, 403, 403, 403, 403]),
+        (Who::Staff, [200, 200, 200, 200, 200, 200, 200, 403]),
+        (Who::Admin, [200, 200, 200, 200, 200, 200, 200, 403]),
+        (Who::NoRole, [403, 403, 403, 403, 403, 403, 403, 403]),
+        (Who::Colleague, [202, 200, 200, 200, 409, 403, 403, 403]),
+    ];
+    for ((who, got), (_, want)) in table.iter().zip(expected.iter()) {
+        assert_eq!(got, want, "{who:?}");
+    }
 }

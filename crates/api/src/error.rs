@@ -91,6 +91,10 @@ pub struct Problem {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     #[serde(default)]
     pub errors: Vec<InvalidParam>,
+    /// The proposal a 409 is about (another adviser's pending proposal, or one whose base
+    /// version is no longer current): `GET /v1/networks/{id}/proposals/{proposal_id}`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub proposal_id: Option<uuid::Uuid>,
 }
 
 #[derive(Debug)]
@@ -114,6 +118,11 @@ pub enum ApiError {
     RequestTimeout(String),
     /// 409: conflicts with the current state of the resource.
     Conflict(String),
+    /// 409: conflicts with a proposal of the network (named in the problem).
+    ProposalConflict {
+        detail: String,
+        proposal_id: uuid::Uuid,
+    },
     /// 412: `If-Match` does not match the current ETag.
     PreconditionFailed { current_etag: String },
     /// 413: body over the limit.
@@ -174,7 +183,7 @@ impl ApiError {
                 "request-timeout",
                 "The request body did not arrive in time",
             ),
-            Conflict(_) => (
+            Conflict(_) | ProposalConflict { .. } => (
                 StatusCode::CONFLICT,
                 "conflict",
                 "Conflict with the current state",
@@ -264,6 +273,7 @@ impl ApiError {
             | NotFound(d)
             | NotAcceptable(d)
             | Conflict(d)
+            | ProposalConflict { detail: d, .. }
             | RequestTimeout(d)
             | UnsupportedMediaType(d)
             | BadGateway(d)
@@ -341,6 +351,10 @@ impl ApiError {
             status: status.as_u16(),
             detail,
             errors,
+            proposal_id: match self {
+                ProposalConflict { proposal_id, .. } => Some(*proposal_id),
+                _ => None,
+            },
         }
     }
 }
@@ -438,6 +452,13 @@ impl From<onconet_registry::Error> for ApiError {
             E::Forbidden(d) => ApiError::Forbidden(d),
             E::NotFound(d) => ApiError::NotFound(d),
             E::Conflict(d) => ApiError::Conflict(d),
+            E::ProposalConflict {
+                detail,
+                proposal_id,
+            } => ApiError::ProposalConflict {
+                detail,
+                proposal_id,
+            },
             E::Stale { current_version } => ApiError::PreconditionFailed {
                 current_etag: crate::etag::etag(current_version),
             },

@@ -17,6 +17,7 @@ use utoipa::{Modify, OpenApi};
     modifiers(&Security),
     tags(
         (name = "networks", description = "Network profiles and their review workflow"),
+        (name = "proposals", description = "Changes ROS advisers propose to published networks, and their \"still correct\", waiting for IKNL to accept or reject them; the published profile stays as it is meanwhile"),
         (name = "search", description = "Find a network for a place"),
         (name = "coverage", description = "Coverage-gap reports for IKNL"),
         (name = "exchange", description = "Networks in and out as files: imports (CSV, XLSX, GeoJSON, NDJSON) with a dry run, their templates, exports in the same formats, and signed webhooks (Standard Webhooks) with their delivery log"),

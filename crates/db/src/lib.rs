@@ -12,6 +12,7 @@ pub mod models;
 pub mod networks;
 pub mod notify;
 pub mod pool;
+pub mod proposals;
 pub mod regions;
 pub mod revisions;
 pub mod schema;

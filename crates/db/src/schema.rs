@@ -16,6 +16,29 @@ diesel::table! {
 }
 
 diesel::table! {
+    network_proposals (id) {
+        id -> Uuid,
+        network_id -> Uuid,
+        kind -> Text,
+        state -> Text,
+        base_version -> Int8,
+        version -> Int8,
+        document -> Nullable<Jsonb>,
+        changes -> Jsonb,
+        note -> Nullable<Text>,
+        proposed_by -> Text,
+        proposed_by_name -> Nullable<Text>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        decided_by -> Nullable<Text>,
+        decided_by_name -> Nullable<Text>,
+        decided_at -> Nullable<Timestamptz>,
+        reason -> Nullable<Text>,
+        applied_version -> Nullable<Int8>,
+    }
+}
+
+diesel::table! {
     network_revisions (id) {
         id -> Int8,
         network_id -> Uuid,
@@ -200,6 +223,7 @@ diesel::table! {
     }
 }
 
+diesel::joinable!(network_proposals -> networks (network_id));
 diesel::joinable!(network_revisions -> networks (network_id));
 diesel::joinable!(toolbox_revisions -> toolbox_items (item_id));
 diesel::joinable!(verification_reminders -> networks (network_id));
@@ -208,6 +232,7 @@ diesel::joinable!(webhook_deliveries -> webhook_subscriptions (subscription_id))
 
 diesel::allow_tables_to_appear_in_same_query!(
     coverage_snapshots,
+    network_proposals,
     network_revisions,
     networks,
     region_layers,

@@ -87,6 +87,12 @@ pub enum Error {
     NotFound(String),
     /// The change conflicts with the current state (a workflow step, a concurrent write).
     Conflict(String),
+    /// The change conflicts with a proposal of the network (another adviser's pending one,
+    /// or one whose base version is no longer current): which one, so a client can show it.
+    ProposalConflict {
+        detail: String,
+        proposal_id: uuid::Uuid,
+    },
     /// The caller's version is not the current one.
     Stale {
         current_version: i64,
@@ -143,6 +149,7 @@ impl fmt::Display for Error {
             Error::Forbidden(d) => write!(f, "forbidden: {d}"),
             Error::NotFound(d) => write!(f, "not found: {d}"),
             Error::Conflict(d) => write!(f, "conflict: {d}"),
+            Error::ProposalConflict { detail, .. } => write!(f, "conflict: {detail}"),
             Error::Stale { current_version } => {
                 write!(f, "stale: the current version is {current_version}")
             }

@@ -38,6 +38,7 @@ pub mod networks;
 pub mod outlines;
 pub mod places;
 pub mod preview;
+pub mod proposals;
 pub mod published;
 pub mod regions;
 pub mod reports;
@@ -74,6 +75,8 @@ pub struct Registry {
     pub webhooks: Arc<webhooks::WebhookSettings>,
     /// Anonymous usage counts not yet stored.
     pub usage: Arc<usage::UsageCounter>,
+    /// The parts of a profile an adviser changes on a published network without review.
+    pub at_once: Arc<[onconet_domain::proposal::AtOnceField]>,
 }
 
 impl Registry {
@@ -88,7 +91,15 @@ impl Registry {
             outlines: Arc::default(),
             webhooks: Arc::default(),
             usage: Arc::default(),
+            at_once: Arc::new([]),
         }
+    }
+
+    /// The same registry letting advisers change `fields` of a published network without
+    /// review.
+    pub fn with_at_once(mut self, fields: &[onconet_domain::proposal::AtOnceField]) -> Self {
+        self.at_once = fields.into();
+        self
     }
 
     /// The same registry counting usage by `settings`.

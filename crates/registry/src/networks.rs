@@ -7,6 +7,7 @@ use crate::Registry;
 use crate::error::{Error, Invalid, Result};
 use crate::filter::{FilterParams, NetworkFilter};
 use crate::geography::DerivedArea;
+use crate::proposals::Outcome;
 use chrono::{DateTime, Utc};
 use diesel_async::AsyncConnection;
 use diesel_async::AsyncPgConnection;
@@ -15,8 +16,9 @@ use onconet_db::models::{NewNetwork, NewRevision, ProfileColumns, RevisionRow, s
 pub use onconet_db::networks::PageRequest;
 use onconet_db::networks::{ListFilter, ListOrder, QualifiedFilter};
 use onconet_db::notify::{self, Change};
-use onconet_db::{networks as q, revisions};
+use onconet_db::{networks as q, proposals, revisions};
 use onconet_domain::changes::diff;
+use onconet_domain::proposal::{ProposalKind, needs_review, only_at_once};
 use onconet_domain::workflow::check_transition;
 use onconet_domain::{
     Actor, LinkKind, Network, NetworkProfile, NetworkType, OrgCode, QualityAttestation,
@@ -366,6 +368,10 @@ pub(crate) fn parse_note(pointer: &str, note: Option<String>) -> Result<Option<S
 /// Writes `state` and `last_verified_at` as the next version of `current` (locked by the
 /// caller's transaction), keeps the revision (`action`, `reason`) and tells the other
 /// instances.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "each is one column of the revision"
+)]
 pub(crate) async fn write_state(
     conn: &mut AsyncPgConnection,
     ctx: &Author<'_>,
@@ -374,6 +380,7 @@ pub(crate) async fn write_state(
     last_verified_at: Option<DateTime<Utc>>,
     action: &str,
     reason: Option<String>,
+    extra: Option<serde_json::Value>,
 ) -> Result<Network> {
     let before = snapshot(current)?;
     let updated = q::update_state(
@@ -388,7 +395,11 @@ pub(crate) async fn write_state(
         current_version: current.version + 1,
     })?
     .into_domain()?;
-    record(conn, ctx, &updated, action, Some(&before), reason).await?;
+    let mut revision = new_revision(ctx, &updated, action, Some(&before), reason)?;
+    if let (Some(extra), serde_json::Value::Array(list)) = (extra, &mut revision.changes) {
+        list.push(extra);
+    }
+    crate::webhooks::keep_revisions(conn, &[revision]).await?;
     notify::notify(conn, &Change::Network(current.id)).await?;
     Ok(updated)
 }
@@ -504,13 +515,15 @@ impl Registry {
     }
 
     /// Applies a JSON Merge Patch (RFC 7396) to the profile of `id` at `if_match` version.
+    /// A ROS adviser's change to a published network is not applied but proposed
+    /// ([`crate::proposals`]), unless it only touches fields configured to apply at once.
     pub async fn update<D: ProfileDocument>(
         &self,
         ctx: &Author<'_>,
         id: Uuid,
         if_match: &Precondition,
         patch: serde_json::Value,
-    ) -> Result<Network> {
+    ) -> Result<Outcome> {
         const READ_ONLY: [&str; 7] = [
             "id",
             "state",
@@ -543,7 +556,7 @@ impl Registry {
             })
             .collect();
         let mut conn = self.conn().await?;
-        let network = conn
+        let outcome = conn
             .transaction::<_, Error, _>(async |conn| {
                 let current = lock_editable(conn, ctx.actor, id).await?;
                 let actor = ctx.actor;
@@ -551,7 +564,25 @@ impl Registry {
                 if !read_only.is_empty() {
                     return Err(Error::Invalid(read_only));
                 }
-                let mut doc = D::document(&current.profile);
+                // An adviser's change to a published network waits for review; they amend
+                // their own pending proposal, and anybody else's blocks theirs.
+                let review = needs_review(actor, current.state);
+                let amending = match review {
+                    true => match proposals::pending_for_update(conn, id).await? {
+                        Some(p) => Some(crate::proposals::own_pending(
+                            actor,
+                            p,
+                            ProposalKind::Change,
+                            current.version,
+                        )?),
+                        None => None,
+                    },
+                    false => None,
+                };
+                let mut doc = match amending.as_ref().and_then(|p| p.document.clone()) {
+                    Some(proposed) => proposed,
+                    None => D::document(&current.profile),
+                };
                 json_patch::merge(&mut doc, &patch);
                 let checked = checked_profile(self, D::from_document(doc)?, id).await?;
                 // An adviser cannot hand a network over to another ROS, nor attest its quality.
@@ -561,8 +592,30 @@ impl Registry {
                     Some(&current.profile.quality),
                     &checked.profile.quality,
                 )?;
+                let at_once = amending.is_none()
+                    && only_at_once(&current.profile, &checked.profile, &self.at_once);
+                if review && !at_once {
+                    check_references(conn, actor, id, &checked.profile).await?;
+                    check_external_id(conn, id, &checked.profile).await?;
+                    let document = D::document(&checked.profile);
+                    return Ok(
+                        match crate::proposals::propose_change(
+                            conn,
+                            ctx,
+                            &current,
+                            amending,
+                            &checked.profile,
+                            document,
+                        )
+                        .await?
+                        {
+                            Some(p) => Outcome::Proposed(p),
+                            None => Outcome::Applied(current),
+                        },
+                    );
+                }
                 if checked.profile == current.profile {
-                    return Ok(current);
+                    return Ok(Outcome::Applied(current));
                 }
                 check_references(conn, actor, id, &checked.profile).await?;
                 check_external_id(conn, id, &checked.profile).await?;
@@ -584,11 +637,13 @@ impl Registry {
                     .into_domain()?;
                 record(conn, ctx, &updated, "updated", Some(&before), None).await?;
                 notify::notify(conn, &Change::Network(id)).await?;
-                Ok(updated)
+                Ok(Outcome::Applied(updated))
             })
             .await?;
-        self.geo.apply(&network)?;
-        Ok(network)
+        if let Outcome::Applied(network) = &outcome {
+            self.geo.apply(network)?;
+        }
+        Ok(outcome)
     }
 
     /// Moves `id` to `to` in the review workflow; `reason` goes into the revision.
@@ -635,6 +690,7 @@ impl Registry {
                     last_verified_at,
                     "transition",
                     reason,
+                    None,
                 )
                 .await
             })

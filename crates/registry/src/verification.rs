@@ -5,6 +5,7 @@
 //! subscribers as `network.verification_due` ([`Registry::announce_due_verifications`]).
 
 use crate::networks::{Author, Precondition, lock_editable, parse_note, write_state};
+use crate::proposals::Outcome;
 use crate::webhooks::{millis, new_event};
 use crate::{Error, Registry, Result};
 use chrono::{DateTime, Utc};
@@ -12,26 +13,28 @@ use diesel_async::AsyncConnection;
 use onconet_db::networks::{self as q, DueVerification};
 use onconet_db::notify::{self, Change};
 use onconet_db::webhooks::{self as outbox, NewEvent};
+use onconet_domain::RegistryState;
 use onconet_domain::events::EventType;
+use onconet_domain::proposal::needs_review;
 pub use onconet_domain::verification::VERIFICATION_VALID_DAYS;
 use onconet_domain::verification::{due_before, runs_out_at};
-use onconet_domain::{Network, RegistryState};
 use uuid::Uuid;
 
 impl Registry {
     /// Re-confirms the published network `id` as it is: `last_verified_at` becomes now, the
     /// version moves on (so does the ETag) and the revision (`verified`) keeps `note`, the
-    /// evidence. Its editors may do it: IKNL staff and admins, and advisers of its ROS.
+    /// evidence. IKNL staff and admins verify at once; an adviser of its ROS says it is still
+    /// correct, which staff confirm ([`Registry::decide`]): a proposal until then.
     pub async fn verify(
         &self,
         ctx: &Author<'_>,
         id: Uuid,
         if_match: &Precondition,
         note: Option<String>,
-    ) -> Result<Network> {
+    ) -> Result<Outcome> {
         let note = parse_note("/note", note)?;
         let mut conn = self.conn().await?;
-        let network = conn
+        let outcome = conn
             .transaction::<_, Error, _>(async |conn| {
                 let current = lock_editable(conn, ctx.actor, id).await?;
                 if_match.check(current.version)?;
@@ -41,6 +44,12 @@ impl Registry {
                         current.state
                     )));
                 }
+                if needs_review(ctx.actor, current.state) {
+                    let proposal = self
+                        .propose_verification(conn, ctx, &current, note)
+                        .await?;
+                    return Ok(Outcome::Proposed(proposal));
+                }
                 write_state(
                     conn,
                     ctx,
@@ -49,12 +58,16 @@ impl Registry {
                     Some(Utc::now()),
                     "verified",
                     note,
+                    None,
                 )
                 .await
+                .map(Outcome::Applied)
             })
             .await?;
-        self.geo.apply(&network)?;
-        Ok(network)
+        if let Outcome::Applied(network) = &outcome {
+            self.geo.apply(network)?;
+        }
+        Ok(outcome)
     }
 
     /// Puts a `network.verification_due` event in the outbox for every published network

@@ -26,7 +26,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Serve the API (with its own PostgreSQL unless DATABASE_URL is set).
-    Serve(ServeSettings),
+    Serve(Box<ServeSettings>),
     /// Print a development token that a server started in development mode with the same
     /// data dir accepts.
     Token {
@@ -124,7 +124,7 @@ enum DbAction {
 async fn main() -> Result<()> {
     telemetry::init();
     match Cli::parse().command {
-        Command::Serve(settings) => serve(settings).await,
+        Command::Serve(settings) => serve(*settings).await,
         Command::Token {
             role,
             org,

@@ -122,6 +122,11 @@ pub struct ServeSettings {
     /// How often the usage counts in memory are added to the database, in seconds.
     #[arg(long, env = "ONCONET_USAGE_FLUSH_SECONDS", default_value_t = 10)]
     pub usage_flush_seconds: u64,
+    /// What a ROS adviser may change on a published network without IKNL's review, a comma
+    /// list: `website`, `contact_details` (contacts' e-mail and phone). Empty (the default):
+    /// every change to a published network is a proposal.
+    #[arg(long, env = "ONCONET_APPLY_AT_ONCE", value_delimiter = ',', value_parser = parse_at_once)]
+    pub apply_at_once: Vec<onconet_domain::proposal::AtOnceField>,
     /// Most vertices a service-area polygon may have.
     #[arg(long, env = "ONCONET_MAX_VERTICES", default_value_t = 100_000)]
     pub max_vertices: usize,
@@ -172,6 +177,14 @@ pub fn redacted(url: &SecretString) -> String {
     }
 }
 
+/// One item of `--apply-at-once`.
+fn parse_at_once(value: &str) -> Result<onconet_domain::proposal::AtOnceField, String> {
+    value
+        .trim()
+        .parse()
+        .map_err(|e: onconet_domain::error::InvalidValue| e.message)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -180,6 +193,33 @@ mod tests {
     struct Serve {
         #[command(flatten)]
         settings: ServeSettings,
+    }
+
+    #[test]
+    fn apply_at_once_is_a_checked_list_and_empty_by_default() {
+        use clap::Parser;
+        use onconet_domain::proposal::AtOnceField;
+        let parse = |args: &[&str]| Serve::try_parse_from([&["serve"], args].concat());
+        assert!(
+            parse(&[])
+                .expect("defaults")
+                .settings
+                .apply_at_once
+                .is_empty()
+        );
+        let both = parse(&["--apply-at-once", "website, contact_details"]).expect("valid");
+        assert_eq!(
+            both.settings.apply_at_once,
+            [AtOnceField::Website, AtOnceField::ContactDetails]
+        );
+        let err = parse(&["--apply-at-once", "website,name"])
+            .err()
+            .expect("refused")
+            .to_string();
+        assert!(
+            err.contains("--apply-at-once") && err.contains("contact_details"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -226,6 +226,7 @@ impl Application {
         ))];
         let registry = Registry::new(pool, geo)
             .with_webhooks(settings.webhooks.settings())
+            .with_at_once(&settings.apply_at_once)
             .with_usage(onconet_registry::usage::UsageSettings {
                 enabled: settings.usage_counts,
                 flush_every: std::time::Duration::from_secs(settings.usage_flush_seconds.max(1)),

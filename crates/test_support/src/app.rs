@@ -145,6 +145,7 @@ fn settings_for(database_url: &str, data_dir: &std::path::Path) -> ServeSettings
         // Counted, and in the database within about a second (see `TestApp::usage_stored`).
         usage_counts: true,
         usage_flush_seconds: 1,
+        apply_at_once: Vec::new(),
         rate_limit_per_second: 0,
         rate_limit_burst: 0,
         trusted_proxies: Default::default(),

@@ -4,6 +4,7 @@
 pub mod import;
 pub mod network;
 pub mod page;
+pub mod proposal;
 pub mod query;
 pub mod schema;
 pub mod toolbox;

@@ -31,6 +31,12 @@ pub fn registry_state() -> Object {
         "Where the profile is in the review workflow.",
     )
 }
+pub fn proposal_decision() -> Object {
+    codes(
+        vec!["accepted", "rejected", "withdrawn"],
+        "What becomes of the proposal.",
+    )
+}
 pub fn member_kind() -> Object {
     codes(
         MemberKind::codes(),

@@ -8,6 +8,7 @@ pub mod health;
 pub mod hsds;
 pub mod imports;
 pub mod networks;
+pub mod proposals;
 pub mod regions;
 pub mod search;
 pub mod toolbox;

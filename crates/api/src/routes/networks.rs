@@ -6,11 +6,13 @@ use crate::dto::network::{
     NetworkBody, NetworkPreviewResponse, NetworkResponse, TransitionRequest, VerifyRequest,
 };
 use crate::dto::page::{ListResponse, PageInfo, parse_paging};
+use crate::dto::proposal::ProposalResponse;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{etag, from_value, if_match, if_none_match, parse_json_value, read_body};
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use onconet_registry::networks::{ListParams, PageRequest};
+use onconet_registry::proposals::Outcome;
 use onconet_registry::{Author, Registry};
 use serde::Deserialize;
 use tracing_actix_web::RequestId;
@@ -140,7 +142,7 @@ pub async fn list_networks(
         .json(ListResponse { items, page: info }))
 }
 
-fn parse_id(raw: &str) -> ApiResult<Uuid> {
+pub(crate) fn parse_id(raw: &str) -> ApiResult<Uuid> {
     Uuid::parse_str(raw).map_err(|_| {
         ApiError::NotFound(format!(
             "`{}` is not a network id (a UUID)",
@@ -231,7 +233,7 @@ pub async fn get_network(
     ))
 }
 
-fn author<'a>(actor: &'a RequireActor, request_id: &RequestId) -> Author<'a> {
+pub(crate) fn author<'a>(actor: &'a RequireActor, request_id: &RequestId) -> Author<'a> {
     Author {
         actor: &actor.0,
         request_id: Some(request_id.to_string()),
@@ -319,7 +321,7 @@ pub async fn preview_network(
         (status = 400, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not allowed for your role or ROS", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "A concurrent change to a related network got in the way; send the request again", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "A concurrent change to a related network got in the way (send the request again), or the network has a pending proposal by someone else, or your own pending proposal was made on an older version (`proposal_id` names it)", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "The body is larger than 1 MiB", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "The body is not application/json", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Fields are invalid; each is listed by JSON pointer", body = Problem, content_type = "application/problem+json"),
@@ -348,7 +350,11 @@ pub async fn create_network(
 }
 
 /// Change a network with a JSON Merge Patch (RFC 7396). `If-Match` with the current ETag is
-/// required; keys set to `null` are removed (required fields cannot be).
+/// required; keys set to `null` are removed (required fields cannot be). A ROS adviser's change
+/// to a *published* network is proposed, not applied: 202 with the proposal, which IKNL staff
+/// accept or reject (`/v1/networks/{id}/proposals`); while it is pending the adviser's next
+/// PATCH amends it (the patch applies to the proposed profile). Changes that only touch fields
+/// the registry is configured to apply at once (`ONCONET_APPLY_AT_ONCE`) apply at once.
 #[utoipa::path(
     tag = "networks",
     params(
@@ -359,6 +365,8 @@ pub async fn create_network(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Changed (or already as requested)", body = NetworkResponse, headers(("ETag" = String, description = "The new version"))),
+        (status = 202, description = "Proposed: the published profile stays as it is until IKNL accepts the proposal", body = ProposalResponse,
+            headers(("ETag" = String, description = "The proposal's version"), ("Location" = String, description = "The proposal"))),
         (status = 400, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "You may not edit this network", body = Problem, content_type = "application/problem+json"),
@@ -388,14 +396,26 @@ pub async fn update_network(
     )
     .await?;
     let patch = parse_json_value(&body)?;
-    let network = registry
+    let outcome = registry
         .update::<NetworkBody>(&author(&actor, &request_id), id, &if_match(&req), patch)
         .await?;
-    Ok(network_response(
-        actix_web::http::StatusCode::OK,
-        &network,
-        true,
-    ))
+    outcome_response(outcome)
+}
+
+/// A change or verification applied (200 with the network) or proposed (202 with the
+/// proposal and its `Location`).
+fn outcome_response(outcome: Outcome) -> ApiResult<HttpResponse> {
+    match outcome {
+        Outcome::Applied(network) => Ok(network_response(
+            actix_web::http::StatusCode::OK,
+            &network,
+            true,
+        )),
+        Outcome::Proposed(proposal) => crate::routes::proposals::proposal_response(
+            actix_web::http::StatusCode::ACCEPTED,
+            proposal,
+        ),
+    }
 }
 
 /// Move a network through the review workflow: `draft → submitted → published → archived`,
@@ -449,9 +469,11 @@ pub async fn transition_network(
     ))
 }
 
-/// Re-verify a published network as it is, without a full review: `last_verified_at` becomes
-/// now, the network is no longer `verification_overdue`, and the history keeps who verified
-/// it with the note. For its editors: IKNL staff, admins and advisers of its ROS.
+/// Re-verify a published network as it is, without a full review and without unpublishing it:
+/// `last_verified_at` becomes now, the network is no longer `verification_overdue`, and the
+/// history keeps who verified it with the note. IKNL staff and admins verify at once; an
+/// adviser of its ROS says it is still correct, which IKNL confirms: 202 with a
+/// `verification` proposal until then.
 #[utoipa::path(
     tag = "networks",
     params(
@@ -462,11 +484,13 @@ pub async fn transition_network(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Verified", body = NetworkResponse, headers(("ETag" = String, description = "The new version"))),
+        (status = 202, description = "An adviser's \"still correct\", waiting for IKNL to confirm it", body = ProposalResponse,
+            headers(("ETag" = String, description = "The proposal's version"), ("Location" = String, description = "The proposal"))),
         (status = 400, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "You may not edit this network", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such network", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The network is not published", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The network is not published, or it has another pending proposal (`proposal_id` names it)", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "The network changed since your ETag", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Wrong content type", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "The note is too long or holds control characters", body = Problem, content_type = "application/problem+json"),
@@ -485,14 +509,10 @@ pub async fn verify_network(
     let id = parse_id(&path)?;
     let body = read_body(&req, payload, &["application/json"]).await?;
     let body: VerifyRequest = from_value(parse_json_value(&body)?)?;
-    let network = registry
+    let outcome = registry
         .verify(&author(&actor, &request_id), id, &if_match(&req), body.note)
         .await?;
-    Ok(network_response(
-        actix_web::http::StatusCode::OK,
-        &network,
-        true,
-    ))
+    outcome_response(outcome)
 }
 
 /// Erase a contact's personal data (GDPR/AVG): the contact leaves the profile and its name,
