@@ -8,7 +8,8 @@
 // An adviser of the demo ROS sees, under each financing entry of a network, the toolbox items
 // for its form (as `GET /v1/toolbox` lists them, in the console's language); and finds a
 // network whose verification ran out (aged in the database) under "Verificatie nodig",
-// confirms it with "Nog actueel" and a note, and it leaves that list. axe-core checks every
+// confirms it with "Nog actueel" and a note, IKNL confirms that in the review queue, and it
+// leaves that list. An adviser's change to a published network is a proposal IKNL accepts. axe-core checks every
 // page; no request leaves the server's origin. Screenshots go to <repository>/artifacts/.
 
 import { after, before, describe, test } from "node:test";
@@ -193,7 +194,29 @@ describe("the financing toolbox and re-verification in the console", { concurren
     await page.locator("#verify").screenshot({ path: `${ARTIFACTS}/console-verify-section-due-nl.png` });
     await page.getByLabel("Hoe gecontroleerd (optioneel)").fill("Telefonisch gecontroleerd met de coördinator.");
     await page.getByRole("button", { name: "Nog actueel" }).click();
-    await page.getByText(/^Geverifieerd op /).waitFor();
+    // An adviser's "still correct" waits for IKNL: the network stays overdue until then.
+    await page.getByText(/^Doorgestuurd naar IKNL/).waitFor();
+    assert.equal(await page.getAttribute("#proposal", "data-kind"), "verification");
+    assert.match(await page.textContent("#proposal"), /wacht op bevestiging door IKNL/);
+    assert.equal((await staffApi(`/v1/networks/${id}`)).body.verification_overdue, true);
+    await axe(page, "a verification waiting for IKNL (nl)");
+    await page.locator("#proposal").screenshot({ path: `${ARTIFACTS}/console-verification-proposed-nl.png` });
+
+    // IKNL confirms it in the review queue.
+    const staff = await newPage();
+    await signIn(staff, "iknl_staff", null, "/console/review", "nl");
+    const queued = staff.locator(`#proposal-queue li[data-kind="verification"]`).filter({ hasText: "[TEST] Verificatie verlopen" });
+    await queued.waitFor();
+    assert.match(await queued.textContent(), /Toelichting: Telefonisch gecontroleerd met de coördinator\./);
+    await axe(staff, "the review queue with a verification (nl)");
+    await shot(staff, "console-review-proposals-nl.png");
+    await queued.getByRole("button", { name: "Accepteren" }).click();
+    await staff.getByText(/is geaccepteerd en gepubliceerd\.$/).waitFor();
+    await staff.close();
+
+    await page.reload();
+    await page.locator("#verify").waitFor();
+    assert.equal(await page.locator("#proposal").count(), 0, "nothing waits any more");
     assert.equal(await page.getAttribute("#last-verified", "data-overdue"), "false");
     const today = new Date().toLocaleString("nl-NL", { year: "numeric", month: "long", day: "numeric" });
     assert.equal(await page.textContent("#last-verified"), `Laatst geverifieerd: ${today}`);
@@ -205,6 +228,7 @@ describe("the financing toolbox and re-verification in the console", { concurren
     const last = (await staffApi(`/v1/networks/${id}/history`)).body.items.at(-1);
     assert.equal(last.action, "verified");
     assert.deepEqual(last.changes.filter((c) => c.field === "reason").map((c) => c.new), ["Telefonisch gecontroleerd met de coördinator."]);
+    assert.equal(last.changes.find((c) => c.field === "proposal")?.new.kind, "verification");
     await axe(page, "a network just verified (nl)");
     await shot(page, "console-verified-nl.png");
     await page.locator("#verify").screenshot({ path: `${ARTIFACTS}/console-verify-section-verified-nl.png` });
@@ -229,6 +253,58 @@ describe("the financing toolbox and re-verification in the console", { concurren
     await page.locator("#verify").screenshot({ path: `${ARTIFACTS}/console-verify-section-en.png` });
     await page.goto(`${API}/console/?lang=en`);
     await page.getByLabel("Verification due").waitFor();
+  });
+
+  test("an adviser's change to a published network waits for IKNL, who sees what changes and accepts it", async () => {
+    let made = await staffApi("/v1/networks", {
+      method: "POST",
+      json: { name: "[TEST] Voorstel gepubliceerd", type: "oncology_care_network", scale: "local", lifecycle: "active", ros_org: ROS, website: "https://voorstel.example.nl", service_area: { municipalities: ["GM0014"] } },
+    });
+    assert.equal(made.status, 201, JSON.stringify(made.body));
+    const id = made.body.id;
+    for (const to of ["submitted", "published"]) {
+      made = await staffApi(`/v1/networks/${id}/transitions`, { method: "POST", json: { to }, headers: { "If-Match": made.etag } });
+      assert.equal(made.status, 200, JSON.stringify(made.body));
+    }
+    const page = await newPage();
+    await signIn(page, "ros_adviser", ROS, `/console/networks/${id}`, "en");
+    await page.locator("#network-form").waitFor();
+    await page.getByLabel("Name", { exact: true }).fill("[TEST] Voorstel gepubliceerd, nieuwe naam");
+    await previewSettled(page);
+    await page.getByRole("button", { name: "Save" }).click();
+    await page.getByText(/^Proposed: IKNL reviews your change/).waitFor();
+    assert.equal(await page.getAttribute("#proposal", "data-mine"), "true");
+    assert.match(await page.textContent("#proposal"), /Your proposed change \(1 field/);
+    assert.equal((await staffApi(`/v1/networks/${id}`)).body.name, "[TEST] Voorstel gepubliceerd", "the published profile stays as it is");
+    // Reopened, the form shows the proposal, and "Withdraw proposal" is there.
+    await page.reload();
+    await page.locator("#proposal").waitFor();
+    assert.equal(await page.inputValue("#f-name"), "[TEST] Voorstel gepubliceerd, nieuwe naam");
+    await page.getByRole("button", { name: "Withdraw proposal" }).waitFor();
+    await previewSettled(page);
+    await axe(page, "a network with the adviser's pending proposal (en)");
+    await shot(page, "console-proposal-pending-en.png");
+
+    const staff = await newPage();
+    await signIn(staff, "iknl_staff", null, "/console/review", "en");
+    const queued = staff.locator(`#proposal-queue li[data-kind="change"]`).filter({ hasText: "[TEST] Voorstel gepubliceerd" });
+    await queued.waitFor();
+    assert.equal(await queued.locator('tr[data-field="name"] td.old').textContent(), "[TEST] Voorstel gepubliceerd");
+    assert.equal(await queued.locator('tr[data-field="name"] td.new').textContent(), "[TEST] Voorstel gepubliceerd, nieuwe naam");
+    // Rejecting needs a reason; accepting does not.
+    await queued.getByRole("button", { name: "Reject" }).click();
+    assert.equal(await queued.locator("textarea").getAttribute("aria-invalid"), "true");
+    await axe(staff, "the review queue with a proposed change (en)");
+    await queued.screenshot({ path: `${ARTIFACTS}/console-review-proposal-en.png` });
+    await queued.getByRole("button", { name: "Accept" }).click();
+    await staff.getByText(/has been accepted and published\.$/).waitFor();
+    await staff.close();
+    const now = (await staffApi(`/v1/networks/${id}`)).body;
+    assert.equal(now.name, "[TEST] Voorstel gepubliceerd, nieuwe naam");
+    assert.equal(now.state, "published");
+    await page.reload();
+    await page.locator("#network-form").waitFor();
+    assert.equal(await page.locator("#proposal").count(), 0);
   });
 
   test("no page asked another origin for anything, and none threw", () => {

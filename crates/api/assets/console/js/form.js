@@ -72,6 +72,7 @@ export async function networkForm(ctx, id) {
     state.etag = r.etag;
     state.base = documentOf(r.body);
     state.doc = documentOf(r.body);
+    await loadProposal(ctx, state);
   } else if (!ctx.me.roles.length) {
     return ctx.refused(403);
   }
@@ -209,7 +210,7 @@ function renderForm(ctx, state) {
   const meta = state.network
     ? el("p", { class: "meta" }, el("span", { class: `state state-${state.network.state}` }, t.states[state.network.state]), ` · v${state.network.version}`)
     : null;
-  fill($("content"), meta || "", verifySection(ctx, state), el("div", { class: "editor" }, form, side));
+  fill($("content"), meta || "", proposalSection(ctx, state), verifySection(ctx, state), el("div", { class: "editor" }, form, side));
   attachAreaEditor(state, changed).then(() => showDerivedArea(state.preview));
   renderPreview(state);
   markDirty(state);
@@ -387,6 +388,68 @@ class Fields {
   }
 }
 
+// --- proposed changes -----------------------------------------------------------------------
+
+/**
+ * The pending proposal of a published network, for an adviser (staff change it at once). The
+ * adviser's own pending change is what they go on editing: the form starts from the proposed
+ * profile, and a PATCH against it amends the proposal.
+ */
+async function loadProposal(ctx, state) {
+  state.proposal = null;
+  if (ctx.staff || state.network?.state !== "published") return;
+  const { body } = await api(`/v1/networks/${state.id}/proposals`, { cache: "no-store" });
+  const pending = body.items.find((p) => p.state === "pending") || null;
+  state.proposal = pending;
+  if (pending && pending.kind === "change" && pending.proposed_by.sub === ctx.me.sub) {
+    state.base = documentOf(pending.proposed);
+    state.doc = documentOf(pending.proposed);
+  }
+}
+
+/** What waits for IKNL on this network, and the author's "Withdraw". */
+function proposalSection(ctx, state) {
+  const p = state.proposal;
+  if (!p) return null;
+  const mine = p.proposed_by.sub === ctx.me.sub;
+  const who = p.proposed_by.name || p.proposed_by.sub;
+  const text = p.kind === "verification"
+    ? (mine ? t.verificationPendingMine(date(p.created_at)) : t.verificationPendingOther(who, date(p.created_at)))
+    : (mine ? t.proposalPendingMine(date(p.updated_at), p.changes.filter((c) => c.field !== "proposal").length) : t.proposalPendingOther(who, date(p.created_at)));
+  return el(
+    "section",
+    { id: "proposal", class: "proposal", "data-kind": p.kind, "data-mine": String(mine), role: "status", "aria-labelledby": "proposal-title" },
+    el("h2", { id: "proposal-title" }, t.proposalTitle),
+    el("p", {}, text),
+    mine ? el("button", { type: "button", id: "withdraw-proposal", onclick: () => withdraw(ctx, state) }, t.withdraw) : null,
+  );
+}
+
+async function withdraw(ctx, state) {
+  alert("");
+  try {
+    await api(`${state.proposal.href}/transitions`, { method: "POST", json: { to: "withdrawn" }, headers: { "If-Match": `"v${state.proposal.version}"` } });
+    const r = await api(`/v1/networks/${state.id}`, { cache: "no-store" });
+    adopt(state, r);
+    await loadProposal(ctx, state);
+    state.render();
+    status(t.withdrawn);
+    schedulePreview(ctx, state, 0);
+  } catch (e) {
+    if (!(e instanceof ApiError)) throw e;
+    if (e.status !== 401) alert(e.message);
+  }
+}
+
+/** A 202 from PATCH or verify: the proposal waits; the published network stays as it is. */
+function adoptProposal(state, r) {
+  state.proposal = r.body;
+  if (r.body.kind === "change") {
+    state.base = documentOf(r.body.proposed);
+    state.doc = documentOf(r.body.proposed);
+  }
+}
+
 // --- re-verification ------------------------------------------------------------------------
 
 /** A published network's "still correct": confirms it as it is, with an optional note. */
@@ -407,7 +470,7 @@ function verifySection(ctx, state) {
     el(
       "form",
       { id: "verify-form", onsubmit: (e) => { e.preventDefault(); verify(ctx, state, note.value); } },
-      el("p", { id: "verify-hint", class: "hint" }, t.verifyHint),
+      el("p", { id: "verify-hint", class: "hint" }, ctx.staff ? t.verifyHint : t.verifyHintAdviser),
       el("p", { class: "field" }, el("label", { for: "verify-note" }, t.verifyNote), note, el("span", { class: "field-error", "data-error-for": "/note" })),
       el("button", { type: "submit", class: "primary", id: "verify-button" }, t.stillCorrect),
     ),
@@ -425,6 +488,12 @@ async function verify(ctx, state, note) {
   try {
     const text = note.trim();
     const r = await api(`/v1/networks/${state.id}/verify`, { method: "POST", json: text ? { note: text } : {}, headers: { "If-Match": state.etag } });
+    if (r.status === 202) {
+      adoptProposal(state, r);
+      state.render();
+      status(t.verificationProposed);
+      return;
+    }
     adopt(state, r);
     state.render();
     status(t.verifiedNow(date(r.body.last_verified_at)));
@@ -656,7 +725,14 @@ async function save(ctx, state) {
       json: patch,
       headers: { "Content-Type": "application/merge-patch+json", "If-Match": state.etag },
     });
+    if (r.status === 202) {
+      adoptProposal(state, r);
+      state.render();
+      status(t.proposed);
+      return true;
+    }
     adopt(state, r);
+    if (state.proposal) await loadProposal(ctx, state); // every proposed change undone: withdrawn
     state.render();
     status(t.saved);
     return true;

@@ -1,5 +1,7 @@
 // IKNL staff: the review queue. Submitted networks, the one waiting longest first, each with
-// what changed since its published version; "Publish", or "Send back" with a reason.
+// what changed since its published version; "Publish", or "Send back" with a reason. Below
+// them, the changes advisers proposed to published networks (and their "still correct"):
+// "Accept", or "Reject" with a reason.
 
 import { api, ApiError } from "./api.js";
 import { $, alert, el, fill, status } from "./dom.js";
@@ -12,9 +14,11 @@ export async function reviewQueue(ctx) {
   if (!ctx.staff) return ctx.refused(403, t.reviewStaffOnly);
   status(t.loading);
   const { body } = await api("/v1/networks?state=submitted&sort=updated_at&per_page=100");
+  const proposals = (await api("/v1/proposals?per_page=100")).body;
   status(t.waiting(body.page.total_items));
+  const section = proposalQueue(ctx, proposals.items);
   if (body.items.length === 0) {
-    fill($("content"), el("p", { class: "empty" }, t.queueEmpty));
+    fill($("content"), el("p", { class: "empty", id: "queue-empty" }, t.queueEmpty), section);
     return;
   }
   fill(
@@ -39,7 +43,63 @@ export async function reviewQueue(ctx) {
         );
       }),
     ),
+    section,
   );
+}
+
+/** The pending proposals, oldest first, each with its changes and the two decisions. */
+function proposalQueue(ctx, items) {
+  return el(
+    "section",
+    { id: "proposals", "aria-labelledby": "proposals-title" },
+    el("h2", { id: "proposals-title" }, t.proposalsTitle),
+    items.length === 0
+      ? el("p", { class: "empty" }, t.proposalsEmpty)
+      : el("ol", { class: "queue", id: "proposal-queue" }, items.map((p) => proposalItem(ctx, p))),
+  );
+}
+
+function proposalItem(ctx, p) {
+  const reasonId = `reason-${p.id}`;
+  const reason = el("textarea", { id: reasonId, rows: "2", "aria-describedby": `${reasonId}-error` });
+  const reasonError = el("span", { id: `${reasonId}-error`, class: "field-error" });
+  const changes = p.changes.filter((c) => c.field !== "proposal");
+  const item = el(
+    "li",
+    { class: "queued proposal", "data-id": p.id, "data-kind": p.kind },
+    el("h3", {}, el("a", { href: href(`/console/networks/${p.network_id}`) }, p.network_name || p.network_id), ` · ${t.proposalKinds[p.kind] || p.kind}`),
+    el("p", { class: "meta" }, t.proposalBy(p.proposed_by.name || p.proposed_by.sub, date(p.created_at, true))),
+    p.note ? el("p", {}, t.proposalNote(p.note)) : null,
+    changes.length ? changesTable(t.proposalsTitle, changes, t.currentValue, t.proposedValue) : null,
+    el("div", { class: "actions" }, el("button", { type: "button", class: "primary", onclick: () => decide("accepted") }, t.accept)),
+    el("p", { class: "field" }, el("label", { for: reasonId }, t.rejectReason), reason, reasonError),
+    el("div", { class: "actions" }, el("button", { type: "button", onclick: () => decide("rejected") }, t.reject)),
+  );
+  const name = p.network_name || p.network_id;
+  async function decide(to) {
+    alert("");
+    reasonError.textContent = "";
+    reason.removeAttribute("aria-invalid");
+    const text = reason.value.trim();
+    if (to === "rejected" && !text) {
+      reasonError.textContent = t.reasonRequired;
+      reason.setAttribute("aria-invalid", "true");
+      reason.focus();
+      return;
+    }
+    try {
+      await api(`${p.href}/transitions`, { method: "POST", json: text ? { to, reason: text } : { to }, headers: { "If-Match": `"v${p.version}"` } });
+      item.remove();
+      status(to === "accepted" ? t.acceptedNamed(name) : t.rejectedNamed(name));
+      $("main").focus();
+      if (!document.querySelector("#proposal-queue li")) fill($("proposals"), el("h2", { id: "proposals-title" }, t.proposalsTitle), el("p", { class: "empty" }, t.proposalsEmpty));
+    } catch (e) {
+      if (!(e instanceof ApiError)) throw e;
+      if (e.status === 412) alert(t.changedMeanwhile);
+      else if (e.status !== 401) alert(e.message);
+    }
+  }
+  return item;
 }
 
 async function toggle(network, button, panel) {
