@@ -167,7 +167,7 @@ status=0
   node --test \
     --test-reporter=spec --test-reporter-destination=stdout \
     --test-reporter=tap --test-reporter-destination="$TAP" \
-    widget.test.mjs console.test.mjs console-verification.test.mjs console-oidc.test.mjs console-merge.test.mjs) || status=$?
+    widget.test.mjs console.test.mjs console-verification.test.mjs console-programme.test.mjs console-oidc.test.mjs console-merge.test.mjs) || status=$?
 
 passed=$(awk '/^# pass /{print $3}' "$TAP" 2>/dev/null || true)
 failed=$(awk '/^# fail /{print $3}' "$TAP" 2>/dev/null || true)

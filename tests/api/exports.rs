@@ -85,12 +85,31 @@ async fn every_format_round_trips_into_an_empty_registry() {
     child["ros_org"] = json!("ros-noord");
     child["description"] = json!({"nl": "+ begint met een plus", "en": "@ starts with an at"});
     child["service_area"] = json!({"postcodes": ["9711"]});
+    // The programme's fields (issue 19) travel in every format too.
+    child["founded_on"] = json!("2019-03-01");
+    child["meeting_frequency"] = json!("quarterly");
+    child["mdo"] = json!({"schedule": "Elke dinsdag 16:00", "how_to_submit": "Via het MDO-formulier; \"spoed\" bellen", "submission_url": "https://mdo.example.nl/aanmelden"});
+    child["partners"] = json!([{"name": "Revalidatiecentrum Noord", "kind": "rehabilitation", "agb": "05012345", "kvk": null}]);
+    child["members"] = json!([{"name": "Martini Ziekenhuis", "kind": "hospital", "agb": "06010101",
+                               "roles": [{"tumour_type": "breast", "roles": ["triage", "treatment"]}]}]);
+    child["financing"] = json!([{"form": "insurer_contract", "funder": "Zilveren Kruis", "funder_id": {"register": "uzovi", "code": "3311"}, "until": "2027-01-31"}]);
     let child = source.create_network(&child).await;
     assert_eq!(child.status(), 201);
+    let mut panel = minimal_network("Expertpanel sarcomen");
+    panel["type"] = json!("expert_panel");
+    panel["tumour_types"] = json!(["sarcoma"]);
+    panel["consultation"] = json!({"channel": "web_form", "contact_point": "Secretariaat, 050 361 0000", "turnaround_days": 5, "referral_form_url": "https://panel.example.nl/verwijzen"});
+    let panel = source.create_network(&panel).await;
+    assert_eq!(panel.status(), 201);
     let plain = source.create_network(&minimal_network("Eenvoudig")).await;
     assert_eq!(plain.status(), 201);
     let originals = all(&source).await;
-    assert_eq!(originals.len(), 3);
+    assert_eq!(originals.len(), 4);
+    assert!(
+        originals
+            .values()
+            .any(|n| n["consultation"]["turnaround_days"] == 5)
+    );
 
     // CSV: formulas neutralised.
     let (status, ct, csv) = export(&source, "csv", Some(&source.staff_token)).await;
@@ -107,7 +126,7 @@ async fn every_format_round_trips_into_an_empty_registry() {
     let target = spawn_app().await;
     let (_, _, ndjson) = export(&source, "ndjson", Some(&source.staff_token)).await;
     let report = import(&target, ndjson, "application/x-ndjson").await;
-    assert_eq!(report["created"], 3, "{report}");
+    assert_eq!(report["created"], 4, "{report}");
     let copies = all(&target).await;
     assert_eq!(
         copies.keys().collect::<Vec<_>>(),
@@ -148,7 +167,7 @@ async fn every_format_round_trips_into_an_empty_registry() {
                 report["updated"].as_u64(),
                 report["unchanged"].as_u64()
             ),
-            (Some(0), Some(0), Some(3)),
+            (Some(0), Some(0), Some(4)),
             "{format}: {report}"
         );
     }

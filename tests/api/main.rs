@@ -20,6 +20,7 @@ mod oidc;
 mod openapi;
 mod operations;
 mod preview;
+mod programme;
 mod proposals;
 mod quality;
 mod regions;

@@ -11,6 +11,7 @@ const base = {
   financing: [], contacts: [], members: [], links: [], ros_org: "demo-ros",
   service_area: { municipalities: ["GM0014"], postcodes: [], geometry: null, circles: [] },
   quality: { minimum_participation: null, written_vision: null, non_profit: null, assessed_at: null },
+  consultation: null, founded_on: null, meeting_frequency: null, mdo: null, partners: [],
 };
 
 test("equal documents are equal whatever their key order", () => {

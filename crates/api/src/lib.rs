@@ -52,6 +52,7 @@ where
             .service(routes::proposals::list_proposals)
             .service(routes::proposals::get_proposal)
             .service(routes::proposals::transition_proposal)
+            .service(routes::reports::financing_report)
             .service(routes::imports::create_import)
             .service(routes::imports::template_csv)
             .service(routes::imports::template_xlsx)

@@ -45,6 +45,7 @@ pub struct NetworkRow {
     pub area_km2: Option<f64>,
     pub qualified: bool,
     pub external_id: Option<String>,
+    pub programme: Value,
 }
 
 /// A network row without `area` (kept out of lists and imports: it is the bulk of a row);
@@ -79,6 +80,7 @@ pub struct LightRow {
     area_km2: Option<f64>,
     qualified: bool,
     external_id: Option<String>,
+    programme: Value,
 }
 
 impl From<LightRow> for NetworkRow {
@@ -111,6 +113,7 @@ impl From<LightRow> for NetworkRow {
             area_km2: r.area_km2,
             qualified: r.qualified,
             external_id: r.external_id,
+            programme: r.programme,
         }
     }
 }
@@ -143,6 +146,7 @@ pub struct ProfileColumns {
     /// (`networks::QualifiedFilter` adds `last_verified_at`).
     pub qualified: bool,
     pub external_id: Option<String>,
+    pub programme: Value,
 }
 
 #[derive(Debug, Clone, Insertable)]
@@ -201,6 +205,7 @@ impl ProfileColumns {
             )
             .qualified,
             external_id: p.external_id.as_ref().map(|e| e.as_str().to_owned()),
+            programme: to_json(&p.programme)?,
         })
     }
 }
@@ -248,6 +253,7 @@ impl NetworkRow {
             ros_org,
             service_area: from_json::<ServiceArea>("service_area", self.service_area)?,
             quality: from_json::<QualityAttestation>("quality", self.quality)?,
+            programme: from_json("programme", self.programme)?,
         };
         Ok(Network {
             id: self.id,

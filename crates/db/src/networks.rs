@@ -572,3 +572,31 @@ mod tests {
         assert_eq!(like_pattern("a%b_c\\"), "%a\\%b\\_c\\\\%");
     }
 }
+
+/// One network's financing, for the financing report.
+#[derive(Debug, Clone, Queryable)]
+pub struct FinancingRow {
+    pub id: Uuid,
+    pub name: String,
+    pub state: String,
+    pub ros_org: Option<String>,
+    pub financing: serde_json::Value,
+}
+
+/// The financing of every network in one of `states`, by name.
+pub async fn financing_of(
+    conn: &mut AsyncPgConnection,
+    states: &[String],
+) -> Result<Vec<FinancingRow>, DbError> {
+    use networks::dsl as n;
+    Ok(n::networks
+        .filter(n::state.eq_any(states.to_vec()))
+        .filter(n::financing.ne(serde_json::json!([])))
+        .order((
+            diesel::dsl::sql::<diesel::sql_types::Text>("lower(name)"),
+            n::id,
+        ))
+        .select((n::id, n::name, n::state, n::ros_org, n::financing))
+        .load(conn)
+        .await?)
+}

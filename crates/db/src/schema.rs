@@ -83,6 +83,7 @@ diesel::table! {
         area_km2 -> Nullable<Float8>,
         qualified -> Bool,
         external_id -> Nullable<Text>,
+        programme -> Jsonb,
     }
 }
 

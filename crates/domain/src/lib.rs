@@ -9,6 +9,7 @@ pub mod error;
 pub mod events;
 pub mod lang;
 pub mod network;
+pub mod programme;
 pub mod proposal;
 pub mod quality;
 pub mod toolbox;

@@ -110,6 +110,7 @@ string_enum!(
         HospitalNetwork = "hospital_network",
         GpCollaboration = "gp_collaboration",
         RegionalNetwork = "regional_network",
+        Rehabilitation = "rehabilitation",
         Other = "other",
     }
 );
@@ -442,6 +443,10 @@ pub struct LocalizedText {
 pub struct Financing {
     pub form: String,
     pub funder: Option<String>,
+    /// The funder by its register code (a health insurer's UZOVI code, a municipality's CBS
+    /// code), when there is a register; `funder` keeps the name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub funder_id: Option<crate::programme::FunderId>,
     pub since: Option<NaiveDate>,
     pub until: Option<NaiveDate>,
     pub note: Option<String>,
@@ -470,6 +475,9 @@ pub struct Member {
     /// Listed in the Verwijsgids Kanker (LOPPSOZ criterion 2).
     #[serde(default)]
     pub in_verwijsgids: bool,
+    /// Regional networks' members: what they do per tumour type.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub roles: Vec<crate::programme::MemberRoles>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -601,6 +609,9 @@ pub struct NetworkProfile {
     pub ros_org: Option<OrgCode>,
     pub service_area: ServiceArea,
     pub quality: QualityAttestation,
+    /// What the programme's documents ask of a profile (by network type).
+    #[serde(flatten)]
+    pub programme: crate::programme::Programme,
 }
 
 impl NetworkProfile {
@@ -684,19 +695,77 @@ impl NetworkProfile {
                 }
             }
         });
+        let with_roles = crate::programme::members_have_roles(self.network_type);
+        let network_type = self.network_type;
         errors.in_key("members", |errors| {
-            for (i, m) in self.members.iter().enumerate() {
-                if let (Some(from), Some(to)) = (m.valid_from, m.valid_to)
-                    && from > to
-                {
-                    errors.in_index(i, |e| {
+            for (i, m) in self.members.iter_mut().enumerate() {
+                errors.in_index(i, |e| {
+                    if let (Some(from), Some(to)) = (m.valid_from, m.valid_to)
+                        && from > to
+                    {
                         e.add_at(
                             "valid_to",
                             "before_start",
                             "must not be before `valid_from`",
-                        )
+                        );
+                    }
+                    if !m.roles.is_empty() && !with_roles {
+                        e.add_at(
+                            "roles",
+                            "not_applicable",
+                            format!(
+                                "roles per tumour type are for members of regional oncology networks and tumour groups, not of a {network_type}"
+                            ),
+                        );
+                    }
+                    e.in_key("roles", |e| {
+                        let mut seen = std::collections::HashSet::new();
+                        for (j, r) in m.roles.iter_mut().enumerate() {
+                            e.in_index(j, |e| {
+                                if let Err(x) = parse_code(&vocabularies.tumour_types, &r.tumour_type) {
+                                    e.add_at("tumour_type", x.code, x.message);
+                                } else if !seen.insert(r.tumour_type.clone()) {
+                                    e.add_at(
+                                        "tumour_type",
+                                        "duplicate",
+                                        "this tumour type is listed twice for the member",
+                                    );
+                                }
+                                r.roles.sort();
+                                r.roles.dedup();
+                                if r.roles.is_empty() {
+                                    e.add_at(
+                                        "roles",
+                                        "empty",
+                                        "name at least one role: triage, diagnosis, treatment or follow_up",
+                                    );
+                                }
+                            });
+                        }
                     });
-                }
+                });
+            }
+        });
+        for (key, allowed) in crate::programme::applicable(self.network_type) {
+            if !allowed && self.programme.has(key) {
+                errors.add_at(
+                    key,
+                    "not_applicable",
+                    format!("a {} does not have `{key}`", self.network_type),
+                );
+            }
+        }
+        errors.in_key("partners", |errors| {
+            let mut seen = std::collections::HashSet::new();
+            for (i, p) in self.programme.partners.iter().enumerate() {
+                errors.in_index(i, |e| {
+                    if p.agb.is_none() && p.kvk.is_none() {
+                        e.add("unidentified", "a partner needs its AGB code or KvK number");
+                    }
+                    if !seen.insert((p.name.to_lowercase(), p.kind)) {
+                        e.add("duplicate", "this partner is listed twice");
+                    }
+                });
             }
         });
         errors.finish(|| self)
@@ -767,6 +836,7 @@ mod tests {
             ros_org: None,
             service_area: ServiceArea::default(),
             quality: QualityAttestation::default(),
+            programme: Default::default(),
         }
     }
 

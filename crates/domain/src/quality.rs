@@ -101,7 +101,11 @@ pub fn qualification(p: &NetworkProfile, verification: Verification) -> Qualific
         let listed = p.members.iter().filter(|m| m.in_verwijsgids).count();
         Some(listed as f64 / p.members.len() as f64 >= VERWIJSGIDS_SHARE)
     };
-    let linked = |kind: LinkKind| p.links.iter().any(|l| l.kind == kind);
+    // A registered network, or a partner outside the registry (a hospital, a GP group).
+    let linked = |kind: LinkKind| {
+        p.links.iter().any(|l| l.kind == kind)
+            || p.programme.partners.iter().any(|x| x.kind == kind)
+    };
     let gps = linked(LinkKind::GpCollaboration) || has("general_practice");
     let criteria = vec![
         computed(1, "disciplines", Some(disciplines)),
@@ -188,6 +192,7 @@ mod tests {
                     valid_from: None,
                     valid_to: None,
                     in_verwijsgids: i < 3,
+                    roles: vec![],
                 })
                 .collect(),
             links: vec![
@@ -208,6 +213,7 @@ mod tests {
                 non_profit: Some(true),
                 assessed_at: None,
             },
+            programme: Default::default(),
         }
     }
 

@@ -566,6 +566,7 @@ mod tests {
                 ros_org: None,
                 service_area: ServiceArea::default(),
                 quality: QualityAttestation::default(),
+                programme: Default::default(),
             },
             state,
             version,

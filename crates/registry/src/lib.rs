@@ -31,6 +31,7 @@ pub mod error;
 pub mod exports;
 pub mod feed;
 pub mod filter;
+pub mod financing;
 pub mod geography;
 pub mod imports;
 pub mod markdown;

@@ -25,6 +25,10 @@ use uuid::Uuid;
 
 /// What a change or a verification by an editor came to.
 #[derive(Debug)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "one per request, returned once: boxing would buy nothing"
+)]
 pub enum Outcome {
     /// Applied: the network as it is now.
     Applied(Network),

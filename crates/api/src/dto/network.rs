@@ -2,6 +2,10 @@
 
 use crate::error::InvalidParam;
 use chrono::{DateTime, NaiveDate, Utc};
+use onconet_domain::programme::{
+    CareRole, Consultation, ConsultationChannel, FunderId, FunderRegister, Mdo, MeetingFrequency,
+    MemberRoles, Partner, Programme, parse_contact_point, parse_founded_on, parse_turnaround,
+};
 use onconet_domain::{
     Agb, Circle, Contact, ContactRole, Email, ExternalId, FieldErrors, Financing, GeoPoint, Kvk,
     Lifecycle, Link, LinkKind, LocalizedText, Member, MemberKind, Network, NetworkProfile,
@@ -40,6 +44,9 @@ pub struct FinancingBody {
     #[validate(length(max = 200))]
     #[serde(default)]
     pub funder: Option<String>,
+    /// The funder by its register code, where a register exists (health insurers, municipalities).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub funder_id: Option<FunderIdBody>,
     /// First day of the financing.
     #[serde(default)]
     pub since: Option<NaiveDate>,
@@ -61,6 +68,9 @@ pub struct FinancingResponse {
     pub form: String,
     /// Who pays (insurer, municipality, …).
     pub funder: Option<String>,
+    /// The funder by its register code, where a register exists.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub funder_id: Option<FunderIdBody>,
     /// First day of the financing.
     pub since: Option<NaiveDate>,
     /// Last day, if it ends.
@@ -88,11 +98,107 @@ impl From<FinancingBody> for FinancingResponse {
             toolbox: toolbox_link(&f.form),
             form: f.form,
             funder: f.funder,
+            funder_id: f.funder_id,
             since: f.since,
             until: f.until,
             note: f.note,
         }
     }
+}
+
+/// A funder by its code in a register.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FunderIdBody {
+    /// `uzovi` (a health insurer: its 4-digit UZOVI code in Vektis' register) or `cbs` (a
+    /// municipality: its CBS code, `GM` and 4 digits).
+    #[schema(schema_with = crate::dto::schema::funder_register)]
+    pub register: FunderRegister,
+    #[schema(example = "3311")]
+    pub code: String,
+}
+
+/// How to consult an expert panel (expert panels only).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConsultationBody {
+    #[schema(schema_with = crate::dto::schema::consultation_channel)]
+    pub channel: ConsultationChannel,
+    /// Who or what to contact: a secretariat, a phone line, a mailbox (1–200 characters).
+    #[schema(
+        example = "Secretariaat expertpanel sarcomen, 050 361 0000",
+        min_length = 1,
+        max_length = 200,
+        pattern = "\\S"
+    )]
+    pub contact_point: String,
+    /// Expected working days until an answer, 1–60.
+    #[schema(minimum = 1, maximum = 60, example = 5)]
+    pub turnaround_days: i64,
+    /// The referral form (http or https), when there is one.
+    #[serde(default)]
+    #[schema(example = "https://www.example.nl/verwijsformulier")]
+    pub referral_form_url: Option<String>,
+}
+
+/// The joint multidisciplinary meeting (MDO) of a regional network or tumour group.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MdoBody {
+    /// When it meets (1–200 characters).
+    #[schema(
+        example = "Elke dinsdag 16:00–17:30",
+        min_length = 1,
+        max_length = 200,
+        pattern = "\\S"
+    )]
+    pub schedule: String,
+    /// How a hospital submits a patient (1–1,000 characters).
+    #[schema(
+        example = "Aanmelden via het regionale MDO-formulier, uiterlijk vrijdag 12:00",
+        min_length = 1,
+        max_length = 1000,
+        pattern = "\\S"
+    )]
+    pub how_to_submit: String,
+    /// Where to submit, when online (http or https).
+    #[serde(default)]
+    pub submission_url: Option<String>,
+}
+
+/// An organisation the network works with that is not a network in the registry.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PartnerBody {
+    #[schema(
+        example = "Revalidatiecentrum Beatrixoord",
+        min_length = 1,
+        max_length = 200,
+        pattern = "\\S"
+    )]
+    pub name: String,
+    #[schema(schema_with = crate::dto::schema::link_kind)]
+    pub kind: LinkKind,
+    /// Vektis AGB code (8 digits); an AGB code or a KvK number is required.
+    #[serde(default)]
+    #[schema(example = "05012345")]
+    pub agb: Option<String>,
+    /// Chamber of Commerce number (8 digits).
+    #[serde(default)]
+    #[schema(example = "12345678")]
+    pub kvk: Option<String>,
+}
+
+/// A member's roles for one tumour type (members of regional networks and tumour groups).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MemberRolesBody {
+    /// Code from the `tumour_types` vocabulary.
+    #[schema(example = "breast")]
+    pub tumour_type: String,
+    /// At least one of `triage`, `diagnosis`, `treatment`, `follow_up`.
+    #[schema(schema_with = crate::dto::schema::care_roles)]
+    pub roles: Vec<CareRole>,
 }
 
 /// A contact person. Contacts that are not `public` are shown only to authorised users.
@@ -157,6 +263,10 @@ pub struct MemberBody {
     /// Listed in the Verwijsgids Kanker.
     #[serde(default)]
     pub in_verwijsgids: bool,
+    /// What the member does per tumour type (members of regional oncology networks and tumour
+    /// groups only).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub roles: Vec<MemberRolesBody>,
 }
 
 /// A connection to another network in the registry.
@@ -327,7 +437,27 @@ network_profile! {
     #[validate(nested)]
     pub service_area: ServiceAreaBody,
     #[serde(default)]
-    pub quality: QualityBody
+    pub quality: QualityBody,
+    /// How to consult the panel (expert panels only).
+    #[serde(default)]
+    pub consultation: Option<ConsultationBody>,
+    /// When the network was founded, not in the future (regional oncology networks and tumour
+    /// groups only).
+    #[serde(default)]
+    pub founded_on: Option<NaiveDate>,
+    /// How often it meets (regional oncology networks and tumour groups only).
+    #[serde(default)]
+    #[schema(schema_with = crate::dto::schema::meeting_frequency)]
+    pub meeting_frequency: Option<MeetingFrequency>,
+    /// Its joint MDO (regional oncology networks and tumour groups only).
+    #[serde(default)]
+    pub mdo: Option<MdoBody>,
+    /// Partners that are not networks in the registry (a hospital, a GP collaboration, a
+    /// rehabilitation centre), by name with AGB code or KvK number; registered networks go in
+    /// `links`.
+    #[serde(default)]
+    #[validate(length(max = 100))]
+    pub partners: Vec<PartnerBody>
 }
 
 fn default_lifecycle() -> Lifecycle {
@@ -496,10 +626,20 @@ impl NetworkBody {
                     );
                     let note =
                         e.check("note", parse_optional_text(f.note.as_deref(), limits::NOTE));
-                    if let (Some(form), Some(funder), Some(note)) = (form, funder, note) {
+                    let funder_id = match &f.funder_id {
+                        None => Some(None),
+                        Some(id) => e.in_key("funder_id", |e| {
+                            e.check("code", FunderId::parse(id.register, &id.code))
+                                .map(Some)
+                        }),
+                    };
+                    if let (Some(form), Some(funder), Some(note), Some(funder_id)) =
+                        (form, funder, note, funder_id)
+                    {
                         out.push(Financing {
                             form,
                             funder,
+                            funder_id,
                             since: f.since,
                             until: f.until,
                             note,
@@ -565,10 +705,31 @@ impl NetworkBody {
                             }))
                         }),
                     };
+                    let roles = e.in_key("roles", |e| {
+                        m.roles
+                            .iter()
+                            .enumerate()
+                            .map(|(j, r)| {
+                                e.in_index(j, |e| MemberRoles {
+                                    tumour_type: e
+                                        .check(
+                                            "tumour_type",
+                                            onconet_domain::parse_code(
+                                                &v.tumour_types,
+                                                &r.tumour_type,
+                                            ),
+                                        )
+                                        .unwrap_or_default(),
+                                    roles: r.roles.clone(),
+                                })
+                            })
+                            .collect::<Vec<_>>()
+                    });
                     if let (Some(name), Some(discipline), Some(agb), Some(kvk), Some(location)) =
                         (name, discipline, agb, kvk, location)
                     {
                         out.push(Member {
+                            roles,
                             name,
                             kind: m.kind,
                             discipline,
@@ -664,6 +825,70 @@ impl NetworkBody {
                 kind: l.kind,
             })
             .collect();
+        let today = Utc::now().date_naive();
+        let consultation = self.consultation.as_ref().and_then(|c| {
+            e.in_key("consultation", |e| {
+                let contact_point = e.check("contact_point", parse_contact_point(&c.contact_point));
+                let turnaround_days =
+                    e.check("turnaround_days", parse_turnaround(c.turnaround_days));
+                let referral_form_url =
+                    optional_url(e, "referral_form_url", c.referral_form_url.as_deref());
+                Some(Consultation {
+                    channel: c.channel,
+                    contact_point: contact_point?,
+                    turnaround_days: turnaround_days?,
+                    referral_form_url: referral_form_url?,
+                })
+            })
+        });
+        let founded_on = self
+            .founded_on
+            .and_then(|d| e.check("founded_on", parse_founded_on(d, today)));
+        let mdo = self.mdo.as_ref().and_then(|m| {
+            e.in_key("mdo", |e| {
+                let schedule = e.check("schedule", parse_text(&m.schedule, limits::NAME));
+                let how_to_submit =
+                    e.check("how_to_submit", parse_text(&m.how_to_submit, limits::NOTE));
+                let submission_url = optional_url(e, "submission_url", m.submission_url.as_deref());
+                Some(Mdo {
+                    schedule: schedule?,
+                    how_to_submit: how_to_submit?,
+                    submission_url: submission_url?,
+                })
+            })
+        });
+        let partners = e.in_key("partners", |e| {
+            self.partners
+                .iter()
+                .enumerate()
+                .filter_map(|(i, p)| {
+                    e.in_index(i, |e| {
+                        let name = e.check("name", parse_text(&p.name, limits::NAME));
+                        let agb = match p.agb.as_deref() {
+                            None => Some(None),
+                            Some(a) => e.check("agb", Agb::parse(a)).map(Some),
+                        };
+                        let kvk = match p.kvk.as_deref() {
+                            None => Some(None),
+                            Some(k) => e.check("kvk", Kvk::parse(k)).map(Some),
+                        };
+                        Some(Partner {
+                            name: name?,
+                            kind: p.kind,
+                            agb: agb?,
+                            kvk: kvk?,
+                        })
+                    })
+                })
+                .collect::<Vec<_>>()
+        });
+        let programme = Programme {
+            consultation,
+            founded_on,
+            meeting_frequency: self.meeting_frequency,
+            mdo,
+            partners,
+        };
         match name {
             Some(name) if e.is_empty() => Ok((
                 NetworkProfile {
@@ -684,6 +909,7 @@ impl NetworkBody {
                     ros_org,
                     service_area,
                     quality,
+                    programme,
                 },
                 geometry,
             )),
@@ -713,6 +939,10 @@ impl NetworkBody {
                 .map(|f| FinancingBody {
                     form: f.form.clone(),
                     funder: f.funder.clone(),
+                    funder_id: f.funder_id.as_ref().map(|id| FunderIdBody {
+                        register: id.register,
+                        code: id.code.clone(),
+                    }),
                     since: f.since,
                     until: f.until,
                     note: f.note.clone(),
@@ -745,6 +975,14 @@ impl NetworkBody {
                     valid_from: m.valid_from,
                     valid_to: m.valid_to,
                     in_verwijsgids: m.in_verwijsgids,
+                    roles: m
+                        .roles
+                        .iter()
+                        .map(|r| MemberRolesBody {
+                            tumour_type: r.tumour_type.clone(),
+                            roles: r.roles.clone(),
+                        })
+                        .collect(),
                 })
                 .collect(),
             links: p
@@ -777,7 +1015,40 @@ impl NetworkBody {
                 non_profit: p.quality.non_profit,
                 assessed_at: p.quality.assessed_at,
             },
+            consultation: p.programme.consultation.as_ref().map(|c| ConsultationBody {
+                channel: c.channel,
+                contact_point: c.contact_point.clone(),
+                turnaround_days: i64::from(c.turnaround_days),
+                referral_form_url: c.referral_form_url.as_ref().map(|u| u.as_str().to_owned()),
+            }),
+            founded_on: p.programme.founded_on,
+            meeting_frequency: p.programme.meeting_frequency,
+            mdo: p.programme.mdo.as_ref().map(|m| MdoBody {
+                schedule: m.schedule.clone(),
+                how_to_submit: m.how_to_submit.clone(),
+                submission_url: m.submission_url.as_ref().map(|u| u.as_str().to_owned()),
+            }),
+            partners: p
+                .programme
+                .partners
+                .iter()
+                .map(|x| PartnerBody {
+                    name: x.name.clone(),
+                    kind: x.kind,
+                    agb: x.agb.as_ref().map(|a| a.as_str().to_owned()),
+                    kvk: x.kvk.as_ref().map(|k| k.as_str().to_owned()),
+                })
+                .collect(),
         }
+    }
+}
+
+/// An optional web address at `key`: `Some(None)` when absent or blank, `None` when invalid
+/// (the problem recorded).
+fn optional_url(e: &mut FieldErrors, key: &str, value: Option<&str>) -> Option<Option<Website>> {
+    match value.map(str::trim) {
+        None | Some("") => Some(None),
+        Some(u) => e.check(key, Website::parse(u)).map(Some),
     }
 }
 

@@ -37,6 +37,33 @@ pub fn proposal_decision() -> Object {
         "What becomes of the proposal.",
     )
 }
+pub fn funder_register() -> Object {
+    codes(
+        onconet_domain::programme::FunderRegister::codes(),
+        "The register that names the funder: `uzovi` (health insurers) or `cbs` (municipalities).",
+    )
+}
+pub fn consultation_channel() -> Object {
+    codes(
+        onconet_domain::programme::ConsultationChannel::codes(),
+        "How the panel is consulted.",
+    )
+}
+pub fn meeting_frequency() -> Object {
+    codes(
+        onconet_domain::programme::MeetingFrequency::codes(),
+        "How often the network meets.",
+    )
+}
+pub fn care_roles() -> utoipa::openapi::schema::Array {
+    utoipa::openapi::schema::ArrayBuilder::new()
+        .items(codes(
+            onconet_domain::programme::CareRole::codes(),
+            "What the member does for the tumour type.",
+        ))
+        .min_items(Some(1))
+        .build()
+}
 pub fn member_kind() -> Object {
     codes(
         MemberKind::codes(),

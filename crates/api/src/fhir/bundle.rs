@@ -260,6 +260,7 @@ mod tests {
             valid_from: None,
             valid_to: None,
             in_verwijsgids: false,
+            roles: vec![],
         }
     }
 

@@ -438,6 +438,7 @@ mod tests {
             valid_from: "2024-01-01".parse().ok(),
             valid_to: None,
             in_verwijsgids: false,
+            roles: vec![],
         }
     }
 

@@ -10,6 +10,7 @@ pub mod imports;
 pub mod networks;
 pub mod proposals;
 pub mod regions;
+pub mod reports;
 pub mod search;
 pub mod toolbox;
 pub mod usage;

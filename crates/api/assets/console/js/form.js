@@ -16,6 +16,8 @@ const FIELD_LABELS = () => ({
   description: t.description, website: t.website, disciplines: t.disciplines,
   tumour_types: t.tumourTypes, financing: t.financing, contacts: t.contacts, members: t.members,
   links: "links", ros_org: t.rosOrg, service_area: t.serviceArea, quality: t.quality,
+  consultation: t.consultation, founded_on: t.foundedOn, meeting_frequency: t.meetingFrequency,
+  mdo: t.mdo, partners: t.partners,
 });
 
 const EMPTY_DOC = () => ({
@@ -24,6 +26,7 @@ const EMPTY_DOC = () => ({
   contacts: [], members: [], links: [], ros_org: null,
   service_area: { municipalities: [], postcodes: [], geometry: null, circles: [] },
   quality: { minimum_participation: null, written_vision: null, non_profit: null, assessed_at: null },
+  consultation: null, founded_on: null, meeting_frequency: null, mdo: null, partners: [],
 });
 
 // --- JSON pointers into the document --------------------------------------------------------
@@ -129,7 +132,7 @@ function renderForm(ctx, state) {
       {},
       el("legend", {}, t.basics),
       f.text("/name", t.name, { required: true, autocomplete: "off" }),
-      f.select("/type", t.type, options(v.network_types)),
+      f.select("/type", t.type, options(v.network_types), { rerender: true }),
       f.select("/scale", t.scale, enumOptions(t.scales)),
       f.select("/lifecycle", t.lifecycle, enumOptions(t.lifecycles)),
       f.text("/website", t.website, { type: "url", placeholder: "https://" }),
@@ -142,6 +145,10 @@ function renderForm(ctx, state) {
     f.rows("/financing", t.financing, t.financingRow, () => ({ form: v.financing_forms[0].code, funder: null, since: null, until: null, note: null }), (p, item) => [
       f.select(`${p}/form`, t.financingForm, options(v.financing_forms), { rerender: true }),
       f.text(`${p}/funder`, t.funder),
+      f.optional(`${p}/funder_id`, t.hasFunderId, () => ({ register: "uzovi", code: "" }), (q) => [
+        f.select(`${q}/register`, t.funderRegister, enumOptions(t.registers)),
+        f.text(`${q}/code`, t.funderCode, { spellcheck: "false", autocomplete: "off" }),
+      ]),
       f.text(`${p}/since`, t.since, { type: "date" }),
       f.text(`${p}/until`, t.until, { type: "date" }),
       f.text(`${p}/note`, t.note),
@@ -164,7 +171,14 @@ function renderForm(ctx, state) {
       f.text(`${p}/valid_from`, t.validFrom, { type: "date" }),
       f.text(`${p}/valid_to`, t.validTo, { type: "date" }),
       f.checkbox(`${p}/in_verwijsgids`, t.inVerwijsgids),
+      HOSPITAL_LED.includes(state.doc.type)
+        ? f.rows(`${p}/roles`, t.memberRoles, t.memberRoleRow, () => ({ tumour_type: v.tumour_types[0].code, roles: ["treatment"] }), (q) => [
+          f.select(`${q}/tumour_type`, t.memberRoleRow, options(v.tumour_types)),
+          f.checkboxes(`${q}/roles`, t.careRolesLegend, enumOptions(t.careRoles)),
+        ])
+        : null,
     ]),
+    programmeFields(state, f, options, enumOptions),
     el(
       "fieldset",
       { id: "service-area" },
@@ -346,6 +360,22 @@ class Fields {
     );
   }
 
+  /** An object that may be absent: a checkbox adds it (`make()`) or removes it, and its fields follow. */
+  optional(pointer, label, make, fields) {
+    const value = getAt(this.state.doc, pointer);
+    const id = idOf(pointer);
+    const input = el("input", {
+      type: "checkbox", id: `${id}-present`, checked: value !== null && value !== undefined,
+      onchange: (e) => { setAt(this.state.doc, pointer, e.target.checked ? make() : null); this.changed(); this.state.render(); },
+    });
+    return el(
+      "div",
+      { class: "optional", "data-field": pointer },
+      el("p", { class: "field check" }, input, el("label", { for: `${id}-present` }, label), el("span", { class: "field-error", "data-error-for": pointer })),
+      value ? fields(pointer) : null,
+    );
+  }
+
   /** Repeatable rows: each a fieldset with its fields and a remove button, then "add". */
   rows(pointer, legend, rowName, make, fields) {
     const list = getAt(this.state.doc, pointer) || [];
@@ -386,6 +416,47 @@ class Fields {
       ),
     );
   }
+}
+
+// --- what the programme's documents ask -------------------------------------------------------
+
+/** Network types led by hospitals: a founding date, meetings, a joint MDO, member roles. */
+const HOSPITAL_LED = ["regional_oncology_network", "network_tumour_group"];
+
+/** The type's own fields (an expert panel's consultation; a regional network's founding,
+ * meetings and MDO) and the partners outside the registry. */
+function programmeFields(state, f, options, enumOptions) {
+  const type = state.doc.type;
+  return el(
+    "fieldset",
+    { id: "programme" },
+    el("legend", {}, t.programme),
+    type === "expert_panel"
+      ? f.optional("/consultation", t.hasConsultation, () => ({ channel: "email", contact_point: "", turnaround_days: 10, referral_form_url: null }), (p) => [
+        f.select(`${p}/channel`, t.channel, enumOptions(t.channels)),
+        f.text(`${p}/contact_point`, t.contactPoint, { required: true, autocomplete: "off" }),
+        f.number(`${p}/turnaround_days`, t.turnaroundDays, { step: "1", min: "1" }),
+        f.text(`${p}/referral_form_url`, t.referralFormUrl, { type: "url", placeholder: "https://" }),
+      ])
+      : null,
+    HOSPITAL_LED.includes(type)
+      ? [
+        f.text("/founded_on", t.foundedOn, { type: "date" }),
+        f.select("/meeting_frequency", t.meetingFrequency, enumOptions(t.frequencies), { empty: t.none_ }),
+        f.optional("/mdo", t.hasMdo, () => ({ schedule: "", how_to_submit: "", submission_url: null }), (p) => [
+          f.text(`${p}/schedule`, t.mdoSchedule, { required: true, autocomplete: "off" }),
+          f.textarea(`${p}/how_to_submit`, t.mdoHowToSubmit),
+          f.text(`${p}/submission_url`, t.mdoUrl, { type: "url", placeholder: "https://" }),
+        ]),
+      ]
+      : null,
+    f.rows("/partners", t.partners, t.partnerRow, () => ({ name: "", kind: "hospital_network", agb: null, kvk: null }), (p) => [
+      f.text(`${p}/name`, t.name, { required: true, autocomplete: "off" }),
+      f.select(`${p}/kind`, t.partnerKind, enumOptions(t.linkKinds)),
+      f.text(`${p}/agb`, t.agb, { inputmode: "numeric" }),
+      f.text(`${p}/kvk`, t.kvk, { inputmode: "numeric" }),
+    ]),
+  );
 }
 
 // --- proposed changes -----------------------------------------------------------------------

@@ -7,6 +7,7 @@
 export const FIELDS = [
   "name", "type", "scale", "parent_id", "lifecycle", "description", "website", "disciplines",
   "tumour_types", "financing", "contacts", "members", "links", "ros_org", "service_area", "quality",
+  "consultation", "founded_on", "meeting_frequency", "mdo", "partners",
 ];
 
 /** JSON with object keys sorted: equal documents give equal strings. */
