@@ -544,3 +544,99 @@ impl Registry {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(layer: Option<&str>, ros_area: Option<&str>) -> Result<CoverageRequest> {
+        CoverageRequest::parse(
+            CoverageParams {
+                layer,
+                ros_area,
+                ..CoverageParams::default()
+            },
+            &onconet_domain::Vocabularies::builtin(),
+        )
+    }
+
+    fn actor(roles: &[Role], org: Option<&str>) -> Actor {
+        Actor {
+            sub: "t".into(),
+            name: None,
+            roles: roles.to_vec(),
+            org: org.map(str::to_owned),
+        }
+    }
+
+    /// The parameter a 400 names, its code; or the kind of error.
+    fn outcome<T>(r: &Result<T>) -> String {
+        match r {
+            Ok(_) => "ok".into(),
+            Err(Error::BadRequest { errors, .. }) => errors
+                .iter()
+                .map(|e| format!("{}:{}", e.parameter.as_deref().unwrap_or(""), e.code))
+                .collect(),
+            Err(Error::Forbidden(_)) => "403".into(),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn ros_area_is_a_ros_code_on_a_layer_that_can_be_clipped() {
+        let ok = parse(None, Some("ros-noord"));
+        assert_eq!(outcome(&ok), "ok");
+        let ok = ok.ok();
+        assert_eq!(
+            ok.as_ref().map(CoverageRequest::layer_key).as_deref(),
+            Some("municipality@ros_area=ros-noord")
+        );
+        assert_eq!(outcome(&parse(Some("pc4"), Some("ros-noord"))), "ok");
+        for (layer, area, want) in [
+            (None, "ROS Noord", "ros_area:invalid_format"),
+            (None, "r", "ros_area:invalid_format"),
+            (Some("province"), "ros-noord", "layer:not_clippable"),
+        ] {
+            assert_eq!(outcome(&parse(layer, Some(area))), want, "{area}");
+        }
+        assert_eq!(
+            outcome(&parse(Some("ros_area"), None)),
+            "layer:not_a_report_layer"
+        );
+        // Without ros_area: the whole country, under the layer's own name.
+        let national = parse(Some("province"), None).ok();
+        assert_eq!(
+            national.as_ref().map(CoverageRequest::layer_key).as_deref(),
+            Some("province")
+        );
+    }
+
+    #[test]
+    fn staff_read_any_area_and_advisers_only_their_own() {
+        let noord = parse(None, Some("ros-noord")).ok();
+        let national = parse(None, None).ok();
+        let check = |request: &Option<CoverageRequest>, actor: &Actor| {
+            outcome(
+                &request
+                    .as_ref()
+                    .ok_or(Error::internal("unparsed"))
+                    .and_then(|r| r.authorise(actor)),
+            )
+        };
+        for staff in [Role::IknlStaff, Role::Admin] {
+            assert_eq!(check(&noord, &actor(&[staff], None)), "ok");
+            assert_eq!(check(&national, &actor(&[staff], None)), "ok");
+        }
+        let own = actor(&[Role::RosAdviser], Some("ros-noord"));
+        assert_eq!(check(&noord, &own), "ok");
+        assert_eq!(check(&national, &own), "403", "the area must be named");
+        let other = actor(&[Role::RosAdviser], Some("ros-zuid"));
+        assert_eq!(check(&noord, &other), "403");
+        assert_eq!(check(&noord, &actor(&[Role::RosAdviser], None)), "403");
+        assert_eq!(
+            check(&noord, &actor(&[Role::RosAdviser], Some("ROS Noord!"))),
+            "403"
+        );
+        assert_eq!(check(&noord, &actor(&[], Some("ros-noord"))), "403");
+    }
+}
