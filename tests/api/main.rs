@@ -26,6 +26,7 @@ mod quality;
 mod regions;
 mod relations;
 mod roles;
+mod ros_areas;
 mod search;
 mod toolbox;
 mod usage;

@@ -80,6 +80,7 @@ mod tests {
             Change::Network(id),
             Change::Aged(id),
             Change::RegionLayer("pc4".into()),
+            Change::RegionLayer("ros_area".into()),
         ] {
             assert_eq!(Change::parse(&c.payload()), Some(c));
         }

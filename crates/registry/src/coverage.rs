@@ -77,13 +77,26 @@ struct Cached {
     /// The overlay's region generations when the report was made.
     generations: Vec<u64>,
     report: Arc<CoverageReport>,
+    /// How many members reach a region of the layer (when it was asked for).
+    reaching: Option<usize>,
+}
+
+/// A layer clipped to a ROS area, and the layers it was made from (it is current while both
+/// are the layers the registry holds).
+struct Clipped {
+    base: Arc<RegionLayer>,
+    areas: Arc<RegionLayer>,
+    layer: Arc<RegionLayer>,
 }
 
 /// The coverage engine's state: one overlay of all published networks per region layer
-/// (see `onconet_spatial::coverage`), and the last report per filter.
+/// (see `onconet_spatial::coverage`) and per layer clipped to a ROS area, the clipped
+/// layers, and the last report per filter.
 #[derive(Default)]
 pub struct CoverageCache {
     overlays: Mutex<HashMap<String, Arc<RwLock<Overlay<Uuid>>>>>,
+    /// By [`crate::reports::CoverageRequest::layer_key`].
+    clipped: Mutex<HashMap<String, Clipped>>,
     entries: Mutex<HashMap<String, Arc<Cached>>>,
     pub hits: AtomicU64,
     pub misses: AtomicU64,
@@ -147,6 +160,52 @@ fn poisoned() -> Error {
 }
 
 impl CoverageCache {
+    /// `base` clipped to ROS area `code` of `areas` (the `ros_area` layer), kept under `key`
+    /// until either layer is replaced. `None` when `areas` has no such area.
+    pub fn clipped_layer(
+        &self,
+        key: &str,
+        base: &Arc<RegionLayer>,
+        areas: &Arc<RegionLayer>,
+        code: &str,
+    ) -> crate::Result<Option<Arc<RegionLayer>>> {
+        let current = |c: &Clipped| Arc::ptr_eq(&c.base, base) && Arc::ptr_eq(&c.areas, areas);
+        if let Some(c) = self.clipped.lock().map_err(|_| poisoned())?.get(key)
+            && current(c)
+        {
+            return Ok(Some(c.layer.clone()));
+        }
+        let Some(area) = areas.get(code) else {
+            return Ok(None);
+        };
+        let started = std::time::Instant::now();
+        let layer = Arc::new(onconet_spatial::clip::clip_layer(base, &area.area));
+        tracing::debug!(
+            key,
+            regions = layer.len(),
+            ms = started.elapsed().as_secs_f64() * 1000.0,
+            "layer clipped to a ROS area"
+        );
+        self.clipped.lock().map_err(|_| poisoned())?.insert(
+            key.to_owned(),
+            Clipped {
+                base: base.clone(),
+                areas: areas.clone(),
+                layer: layer.clone(),
+            },
+        );
+        Ok(Some(layer))
+    }
+
+    /// The clipped layer kept under `key`, if it is still current for `geo`'s layers.
+    fn current_clipped(&self, key: &str, geo: &GeoState) -> Option<Arc<RegionLayer>> {
+        let clipped = self.clipped.lock().ok()?;
+        let c = clipped.get(key)?;
+        let base = geo.layer(key.split('@').next()?)?;
+        let areas = geo.layer(crate::ROS_AREA)?;
+        (Arc::ptr_eq(&c.base, &base) && Arc::ptr_eq(&c.areas, &areas)).then(|| c.layer.clone())
+    }
+
     /// The overlay of `layer_name`, brought in line with `areas` (new or changed networks get
     /// their cells computed).
     pub fn overlay(
@@ -183,9 +242,9 @@ impl CoverageCache {
         Ok(overlay)
     }
 
-    /// Brings the overlays of the municipality and province layers, and of any other layer a
-    /// report has used, in line with the published networks (at start-up and after each
-    /// change, so that a report finds the cells ready).
+    /// Brings the overlays of the municipality and province layers, and of any other layer
+    /// (or layer clipped to a ROS area) a report has used, in line with the published
+    /// networks (at start-up and after each change, so that a report finds the cells ready).
     pub fn sync_all(&self, geo: &GeoState) -> crate::Result<()> {
         let mut names: BTreeSet<String> = self
             .overlays
@@ -197,7 +256,10 @@ impl CoverageCache {
         names.extend(EAGER_LAYERS.iter().map(|s| (*s).to_owned()));
         let areas = published_areas(geo)?;
         for name in names {
-            if let Some(layer) = geo.layer(&name).filter(|l| !l.is_empty()) {
+            let layer = geo
+                .layer(&name)
+                .or_else(|| self.current_clipped(&name, geo));
+            if let Some(layer) = layer.filter(|l| !l.is_empty()) {
                 self.overlay(&name, &layer, areas.clone())?;
             }
         }
@@ -206,7 +268,8 @@ impl CoverageCache {
 
     /// The report of `members` over `layer`, from the cache when possible. After a change,
     /// only the regions whose cells changed, or that a network joining or leaving the filter
-    /// overlaps, are recomputed.
+    /// overlaps, are recomputed. With `count_reaching`, also how many members reach a region
+    /// of the layer (the networks of a report over a layer clipped to a ROS area).
     pub fn report(
         &self,
         key: &str,
@@ -214,7 +277,8 @@ impl CoverageCache {
         layer: Arc<RegionLayer>,
         members: Members,
         universe: Universe,
-    ) -> crate::Result<(Arc<CoverageReport>, CacheOutcome)> {
+        count_reaching: bool,
+    ) -> crate::Result<(Arc<CoverageReport>, CacheOutcome, Option<usize>)> {
         let previous = self
             .entries
             .lock()
@@ -230,9 +294,10 @@ impl CoverageCache {
                     && p.overlay.is_none()
                     && Arc::ptr_eq(&p.layer, &layer)
                     && p.members == versions
+                    && (p.reaching.is_some() || !count_reaching)
                 {
                     self.hits.fetch_add(1, Ordering::Relaxed);
-                    return Ok((p.report.clone(), CacheOutcome::Hit));
+                    return Ok((p.report.clone(), CacheOutcome::Hit, p.reaching));
                 }
                 let areas = members
                     .iter()
@@ -247,6 +312,7 @@ impl CoverageCache {
         let guard = overlay.read().map_err(|_| poisoned())?;
         let matches = |id: &Uuid| versions.contains_key(id);
         let generations = guard.generations().to_vec();
+        let reaching = count_reaching.then(|| guard.reaching_count(&matches, &options));
         let reusable = previous.filter(|p| {
             kept && Arc::ptr_eq(&p.layer, &layer)
                 && p.overlay.as_ref().is_some_and(|o| Arc::ptr_eq(o, &overlay))
@@ -275,7 +341,7 @@ impl CoverageCache {
                 }
                 if dirty.is_empty() {
                     self.hits.fetch_add(1, Ordering::Relaxed);
-                    return Ok((p.report.clone(), CacheOutcome::Hit));
+                    return Ok((p.report.clone(), CacheOutcome::Hit, reaching));
                 }
                 let mut report = (*p.report).clone();
                 for &i in &dirty {
@@ -305,9 +371,10 @@ impl CoverageCache {
                 members: versions,
                 generations,
                 report: report.clone(),
+                reaching,
             }),
         );
-        Ok((report, outcome))
+        Ok((report, outcome, reaching))
     }
 }
 

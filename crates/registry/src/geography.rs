@@ -15,8 +15,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use uuid::Uuid;
 
-/// The region layers the registry knows.
-pub const LAYERS: [&str; 3] = ["municipality", "province", "pc4"];
+/// The region layers the registry knows: CBS municipalities and provinces, four-digit
+/// postcode areas, and the working areas of the ROSes (codes are ROS organisation codes, the
+/// `org` of an adviser's token and a network's `ros_org`).
+pub const LAYERS: [&str; 4] = ["municipality", "province", "pc4", ROS_AREA];
+
+/// The layer of the ROS working areas: not a layer of coverage reports nor of service areas,
+/// but what a report can be restricted to (`ros_area=<code>`).
+pub const ROS_AREA: &str = "ros_area";
 
 /// Segments of the polygon that approximates a circle.
 const CIRCLE_SEGMENTS: usize = 64;

@@ -50,15 +50,12 @@ pub mod webhooks;
 
 pub use error::{Error, Invalid, Result};
 pub use filter::{FilterParams, NetworkFilter, TextQuery, parse_list};
-pub use geography::{GeoState, PublicJson};
+pub use geography::{GeoState, LAYERS, PublicJson, ROS_AREA};
 pub use networks::{Author, CheckedProfile, Precondition, ProfileDocument};
 
 use onconet_db::DbPool;
 use onconet_domain::Vocabularies;
 use std::sync::Arc;
-
-/// The region layers the registry knows.
-pub const LAYERS: [&str; 3] = ["municipality", "province", "pc4"];
 
 /// The registry: its database, vocabularies and in-memory state, shared by every caller
 /// (cheap to clone).

@@ -11,11 +11,20 @@ use crate::error::{Error, Result};
 use crate::filter::{FilterParams, NetworkFilter, parse_list};
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 pub use onconet_db::snapshots::SnapshotRow;
-use onconet_domain::{Actor, Lifecycle, NetworkType, Role};
+use onconet_domain::{Actor, Lifecycle, NetworkType, OrgCode, Role};
 use onconet_spatial::RegionLayer;
 use onconet_spatial::coverage::{CoverageOptions, CoverageReport, Overlay};
 use std::sync::Arc;
 use uuid::Uuid;
+
+/// The layers a coverage report is over (not `ros_area`: working areas are what a report is
+/// restricted to, and they may overlap or leave gaps, so a national report per ROS would count
+/// some ground twice and some not at all).
+pub const COVERAGE_LAYERS: [&str; 3] = ["municipality", "province", "pc4"];
+
+/// The layers a report restricted to a ROS area can be over: the units ROS areas are made of.
+/// Not provinces: a province clipped to a working area is the area itself, or a border sliver.
+pub const CLIPPABLE_LAYERS: [&str; 2] = ["municipality", "pc4"];
 
 /// A coverage request as given.
 #[derive(Debug, Clone, Copy, Default)]
@@ -23,6 +32,8 @@ pub struct CoverageParams<'a> {
     pub filter: FilterParams<'a>,
     /// `municipality` (default), `province` or `pc4`.
     pub layer: Option<&'a str>,
+    /// A ROS organisation code: the report only for that ROS's working area.
+    pub ros_area: Option<&'a str>,
     /// Network ids to leave out, a comma list.
     pub exclude: Option<&'a str>,
     /// `YYYY-MM-DD` (the end of that day) or an RFC 3339 time.
@@ -35,6 +46,9 @@ pub struct CoverageRequest {
     pub layer: String,
     pub filter: CoverageFilter,
     pub as_of: Option<DateTime<Utc>>,
+    /// The ROS working area the report is restricted to (`None`: the whole country); see
+    /// [`CoverageRequest::authorise`] for an adviser's default.
+    pub ros_area: Option<OrgCode>,
 }
 
 impl CoverageRequest {
@@ -44,14 +58,31 @@ impl CoverageRequest {
         p: CoverageParams<'_>,
         vocabularies: &onconet_domain::Vocabularies,
     ) -> Result<Self> {
-        let layer = p.layer.unwrap_or("municipality").to_owned();
-        if !crate::LAYERS.contains(&layer.as_str()) {
+        let layer = p.layer.unwrap_or("municipality").trim().to_owned();
+        if layer == crate::ROS_AREA {
+            return Err(Error::bad_parameter(
+                "layer",
+                "not_a_report_layer",
+                "ROS working areas are not a report layer: restrict a municipality or pc4 report to one with ros_area",
+            ));
+        }
+        if !COVERAGE_LAYERS.contains(&layer.as_str()) {
             return Err(Error::bad_parameter(
                 "layer",
                 "unknown_code",
-                format!("`{layer}` is not municipality, province or pc4"),
+                format!(
+                    "`{}` is not municipality, province or pc4",
+                    crate::networks::abbreviated(&layer, 30)
+                ),
             ));
         }
+        let ros_area = p
+            .ros_area
+            .map(|code| {
+                OrgCode::parse(code)
+                    .map_err(|e| Error::bad_parameter("ros_area", e.code, e.message))
+            })
+            .transpose()?;
         let mut filter = CoverageFilter::new(NetworkFilter::parse(p.filter, vocabularies)?);
         filter.exclude = parse_list("exclude", p.exclude, |s| {
             Uuid::parse_str(s).map_err(|_| {
@@ -61,11 +92,71 @@ impl CoverageRequest {
                 )
             })
         })?;
-        Ok(Self {
+        let request = Self {
             layer,
             filter,
             as_of: p.as_of.map(parse_as_of).transpose()?,
-        })
+            ros_area,
+        };
+        request.check_clippable()?;
+        Ok(request)
+    }
+
+    /// Who may read this report. IKNL staff and admins: any ROS area, and the whole country
+    /// (without `ros_area`). A ROS adviser: only restricted to their own ROS's area, the `org`
+    /// of their token, named explicitly (`ros_area=<org>`; without it a 403 says so, so a
+    /// saved link never means the whole country for one reader and an area for another);
+    /// another ROS's area, or a token without a ROS code in `org`, is a 403. Anyone else:
+    /// 403.
+    pub fn authorise(&self, actor: &Actor) -> Result<()> {
+        require_reader(actor)?;
+        if actor.is_registry_staff() {
+            return Ok(());
+        }
+        let own = actor
+            .org
+            .as_deref()
+            .and_then(|org| OrgCode::parse(org).ok())
+            .ok_or_else(|| {
+                Error::Forbidden(
+                    "`ros_area`: a ROS adviser reads coverage of their own ROS's area, and this token's `org` claim names no ROS".into(),
+                )
+            })?;
+        match &self.ros_area {
+            Some(asked) if *asked == own => Ok(()),
+            Some(_) => Err(Error::Forbidden(format!(
+                "`ros_area`: a ROS adviser reads coverage of their own ROS's area only (`{}`)",
+                own.as_str()
+            ))),
+            None => Err(Error::Forbidden(format!(
+                "`ros_area`: a ROS adviser reads coverage of their own ROS's area only; pass ros_area={}",
+                own.as_str()
+            ))),
+        }
+    }
+
+    /// A report restricted to a ROS area is over a layer that can be clipped to it.
+    fn check_clippable(&self) -> Result<()> {
+        if self.ros_area.is_some() && !CLIPPABLE_LAYERS.contains(&self.layer.as_str()) {
+            return Err(Error::bad_parameter(
+                "layer",
+                "not_clippable",
+                format!(
+                    "a report restricted to a ROS area (ros_area) is per municipality or pc4, not per {}",
+                    self.layer
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// What names the report's regions in the coverage engine's state (overlays and cached
+    /// reports): the layer, and the ROS area it is clipped to.
+    pub fn layer_key(&self) -> String {
+        match &self.ros_area {
+            None => self.layer.clone(),
+            Some(area) => format!("{}@{}={}", self.layer, crate::ROS_AREA, area.as_str()),
+        }
     }
 }
 
@@ -134,7 +225,19 @@ pub struct ReachingNetwork {
     pub network_type: Option<NetworkType>,
 }
 
-/// Coverage reports are for IKNL staff and admins.
+/// Coverage reports are for IKNL staff and admins, and for ROS advisers restricted to their
+/// own ROS's area ([`CoverageRequest::authorise`] decides the area once the request is parsed).
+pub fn require_reader(actor: &Actor) -> Result<()> {
+    if actor.is_registry_staff() || actor.has(Role::RosAdviser) {
+        Ok(())
+    } else {
+        Err(Error::Forbidden(
+            "coverage reports are for IKNL staff and admins, and for ROS advisers on their own ROS's area (ros_area)".into(),
+        ))
+    }
+}
+
+/// The national coverage reports (trend, snapshots) are for IKNL staff and admins.
 pub fn require_staff(actor: &Actor) -> Result<()> {
     if actor.has(Role::IknlStaff) || actor.has(Role::Admin) {
         Ok(())
@@ -161,7 +264,7 @@ impl Registry {
     /// The report for `request`, from the cache when nothing it depends on changed.
     pub async fn coverage(&self, request: &CoverageRequest) -> Result<Coverage> {
         check_exclude(&self.pool, &request.filter.exclude).await?;
-        let layer = self.geo.layer(&request.layer).unwrap_or_default();
+        let layer = self.report_layer(request).await?;
         let (members, universe) = match request.as_of {
             None => (
                 current_members(&self.geo, &request.filter)?,
@@ -172,20 +275,58 @@ impl Registry {
                 Universe::Past,
             ),
         };
-        let networks = members.len();
-        let key = cache_key(&request.filter, &request.layer, request.as_of);
+        let all = members.len();
+        let layer_name = request.layer_key();
+        let key = cache_key(&request.filter, &layer_name, request.as_of);
         let cache = self.coverage.clone();
-        let (layer_name, for_report) = (request.layer.clone(), layer.clone());
-        let (report, outcome) = tokio::task::spawn_blocking(move || {
-            cache.report(&key, &layer_name, for_report, members, universe)
+        let for_report = layer.clone();
+        // In a ROS area, the networks that count are those reaching one of its regions.
+        let in_area = request.ros_area.is_some();
+        let (report, outcome, reaching) = tokio::task::spawn_blocking(move || {
+            cache.report(&key, &layer_name, for_report, members, universe, in_area)
         })
         .await??;
         Ok(Coverage {
             report,
             layer,
-            networks,
+            networks: reaching.unwrap_or(all),
             outcome,
         })
+    }
+
+    /// The regions a report for `request` is over: its layer, or with `ros_area` the layer
+    /// clipped to that ROS's working area (computed once per pair of imported layers, on the
+    /// blocking pool). A 404 when no working area has been imported for that ROS.
+    pub async fn report_layer(&self, request: &CoverageRequest) -> Result<Arc<RegionLayer>> {
+        let base = self.geo.layer(&request.layer).unwrap_or_default();
+        let Some(code) = &request.ros_area else {
+            return Ok(base);
+        };
+        let areas = self.geo.layer(crate::ROS_AREA).unwrap_or_default();
+        let (cache, key, code) = (
+            self.coverage.clone(),
+            request.layer_key(),
+            code.as_str().to_owned(),
+        );
+        let missing = format!(
+            "`ros_area`: no working area has been imported for ROS `{code}` (onconet regions import --layer ros_area)"
+        );
+        tokio::task::spawn_blocking(move || cache.clipped_layer(&key, &base, &areas, &code))
+            .await??
+            .ok_or(Error::NotFound(missing))
+    }
+
+    /// With `ros_area`, the municipalities of that ROS's working area (what restricts the
+    /// demand behind a report, whatever its layer: searches are counted per municipality).
+    pub async fn demand_area(&self, request: &CoverageRequest) -> Result<Option<Arc<RegionLayer>>> {
+        if request.ros_area.is_none() {
+            return Ok(None);
+        }
+        let municipalities = CoverageRequest {
+            layer: "municipality".into(),
+            ..request.clone()
+        };
+        Ok(Some(self.report_layer(&municipalities).await?))
     }
 
     /// The networks of `request`'s filter that reach region `code` of its layer (by the rule
@@ -196,19 +337,24 @@ impl Registry {
         code: &str,
     ) -> Result<Vec<ReachingNetwork>> {
         check_exclude(&self.pool, &request.filter.exclude).await?;
-        let layer = self.geo.layer(&request.layer).unwrap_or_default();
+        let layer = self.report_layer(request).await?;
         let index = layer.index_of(code).ok_or_else(|| {
             Error::NotFound(format!(
-                "no {} with code `{}`",
+                "no {} with code `{}`{}",
                 request.layer,
-                crate::networks::abbreviated(code, 20)
+                crate::networks::abbreviated(code, 20),
+                request
+                    .ros_area
+                    .as_ref()
+                    .map(|a| format!(" in the working area of ROS `{}`", a.as_str()))
+                    .unwrap_or_default()
             ))
         })?;
         let members = match request.as_of {
             None => current_members(&self.geo, &request.filter)?,
             Some(at) => members_as_of(&self.pool, &self.geo, &request.filter, at).await?,
         };
-        let (cache, layer_name) = (self.coverage.clone(), request.layer.clone());
+        let (cache, layer_name) = (self.coverage.clone(), request.layer_key());
         let current = request.as_of.is_none();
         let universe = if current {
             Some(published_areas(&self.geo)?)
@@ -271,7 +417,7 @@ impl Registry {
             reports.push(self.coverage(&one).await?.report);
         }
         Ok(DisciplineMatrix {
-            layer: self.geo.layer(&request.layer).unwrap_or_default(),
+            layer: self.report_layer(request).await?,
             disciplines,
             reports,
         })
@@ -334,6 +480,7 @@ impl Registry {
                     layer: SNAPSHOT_LAYER.into(),
                     filter,
                     as_of: None,
+                    ros_area: None,
                 })
                 .await?;
             let s = &coverage.report.summary;
@@ -395,5 +542,101 @@ impl Registry {
             }
             tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(layer: Option<&str>, ros_area: Option<&str>) -> Result<CoverageRequest> {
+        CoverageRequest::parse(
+            CoverageParams {
+                layer,
+                ros_area,
+                ..CoverageParams::default()
+            },
+            &onconet_domain::Vocabularies::builtin(),
+        )
+    }
+
+    fn actor(roles: &[Role], org: Option<&str>) -> Actor {
+        Actor {
+            sub: "t".into(),
+            name: None,
+            roles: roles.to_vec(),
+            org: org.map(str::to_owned),
+        }
+    }
+
+    /// The parameter a 400 names, its code; or the kind of error.
+    fn outcome<T>(r: &Result<T>) -> String {
+        match r {
+            Ok(_) => "ok".into(),
+            Err(Error::BadRequest { errors, .. }) => errors
+                .iter()
+                .map(|e| format!("{}:{}", e.parameter.as_deref().unwrap_or(""), e.code))
+                .collect(),
+            Err(Error::Forbidden(_)) => "403".into(),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn ros_area_is_a_ros_code_on_a_layer_that_can_be_clipped() {
+        let ok = parse(None, Some("ros-noord"));
+        assert_eq!(outcome(&ok), "ok");
+        let ok = ok.ok();
+        assert_eq!(
+            ok.as_ref().map(CoverageRequest::layer_key).as_deref(),
+            Some("municipality@ros_area=ros-noord")
+        );
+        assert_eq!(outcome(&parse(Some("pc4"), Some("ros-noord"))), "ok");
+        for (layer, area, want) in [
+            (None, "ROS Noord", "ros_area:invalid_format"),
+            (None, "r", "ros_area:invalid_format"),
+            (Some("province"), "ros-noord", "layer:not_clippable"),
+        ] {
+            assert_eq!(outcome(&parse(layer, Some(area))), want, "{area}");
+        }
+        assert_eq!(
+            outcome(&parse(Some("ros_area"), None)),
+            "layer:not_a_report_layer"
+        );
+        // Without ros_area: the whole country, under the layer's own name.
+        let national = parse(Some("province"), None).ok();
+        assert_eq!(
+            national.as_ref().map(CoverageRequest::layer_key).as_deref(),
+            Some("province")
+        );
+    }
+
+    #[test]
+    fn staff_read_any_area_and_advisers_only_their_own() {
+        let noord = parse(None, Some("ros-noord")).ok();
+        let national = parse(None, None).ok();
+        let check = |request: &Option<CoverageRequest>, actor: &Actor| {
+            outcome(
+                &request
+                    .as_ref()
+                    .ok_or(Error::internal("unparsed"))
+                    .and_then(|r| r.authorise(actor)),
+            )
+        };
+        for staff in [Role::IknlStaff, Role::Admin] {
+            assert_eq!(check(&noord, &actor(&[staff], None)), "ok");
+            assert_eq!(check(&national, &actor(&[staff], None)), "ok");
+        }
+        let own = actor(&[Role::RosAdviser], Some("ros-noord"));
+        assert_eq!(check(&noord, &own), "ok");
+        assert_eq!(check(&national, &own), "403", "the area must be named");
+        let other = actor(&[Role::RosAdviser], Some("ros-zuid"));
+        assert_eq!(check(&noord, &other), "403");
+        assert_eq!(check(&noord, &actor(&[Role::RosAdviser], None)), "403");
+        assert_eq!(
+            check(&noord, &actor(&[Role::RosAdviser], Some("ROS Noord!"))),
+            "403"
+        );
+        assert_eq!(check(&noord, &actor(&[], Some("ros-noord"))), "403");
     }
 }

@@ -17,6 +17,7 @@ use chrono::{NaiveDate, Utc};
 use onconet_db::usage::{self as q, UsageRow, UsageSum};
 use onconet_domain::usage::{MIN_SHOWN, UsageKey, UsageKind, retention_start, shown};
 use onconet_domain::{Actor, Lang};
+use onconet_spatial::RegionLayer;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 use std::time::Duration;
@@ -456,12 +457,16 @@ impl Registry {
 
     /// The find-a-network searches over `period` that asked for `filter`'s networks, per
     /// region of `layer` (municipality: as counted; province: its municipalities' sum; PC4:
-    /// not available, searches are counted per municipality).
+    /// not available, searches are counted per municipality). With `within` (a layer clipped
+    /// to a ROS area), only the searches in its municipalities count, the total too; a
+    /// municipality on the area's border brings all its searches (they are counted per
+    /// municipality, not per place).
     pub async fn demand(
         &self,
         layer: &str,
         filter: &NetworkFilter,
         period: Period,
+        within: Option<&RegionLayer>,
     ) -> Result<Demand> {
         let mut conn = self.conn().await?;
         let sums = q::sums(
@@ -497,6 +502,9 @@ impl Registry {
                     .is_some_and(|f| f.asks_for(filter))
             });
             if !asks {
+                continue;
+            }
+            if within.is_some_and(|w| w.get(&s.subject).is_none()) {
                 continue;
             }
             let empty = if s.found { 0 } else { s.count };

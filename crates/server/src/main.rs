@@ -73,7 +73,8 @@ enum Command {
 enum RegionsAction {
     /// Replace a layer with the regions of a CBS/PDOK-shaped GeoJSON FeatureCollection.
     Import {
-        /// municipality, province or pc4.
+        /// municipality, province, pc4 or ros_area (ROS working areas, coded by ROS
+        /// organisation code).
         #[arg(long)]
         layer: String,
         /// The GeoJSON file.

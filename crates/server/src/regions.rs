@@ -22,6 +22,11 @@ fn code_fits(layer: &str, code: &str) -> bool {
         "municipality" => code.strip_prefix("GM").is_some_and(|d| digits(d, 4)),
         "province" => code.strip_prefix("PV").is_some_and(|d| digits(d, 2)),
         "pc4" => digits(code, 4) && !code.starts_with('0'),
+        // A ROS working area is named by the ROS's organisation code, as tokens (`org`) and
+        // networks (`ros_org`) name it.
+        onconet_registry::ROS_AREA => {
+            onconet_domain::OrgCode::parse(code).is_ok_and(|org| org.as_str() == code)
+        }
         _ => false,
     }
 }
@@ -64,7 +69,7 @@ pub fn read_layer(
     progress: bool,
 ) -> Result<Vec<RegionRow>> {
     if !onconet_registry::LAYERS.contains(&layer) {
-        bail!("unknown layer `{layer}` (municipality, province or pc4)");
+        bail!("unknown layer `{layer}` (municipality, province, pc4 or ros_area)");
     }
     let text =
         std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
@@ -260,5 +265,11 @@ mod tests {
         assert!(code_fits("pc4", "9711"));
         assert!(!code_fits("pc4", "0711"));
         assert!(!code_fits("wijk", "WK001401"));
+        assert!(code_fits("ros_area", "ros-noord"));
+        assert!(code_fits("ros_area", "proscoop_2"));
+        assert!(!code_fits("ros_area", "ROS-Noord"));
+        assert!(!code_fits("ros_area", " ros-noord"));
+        assert!(!code_fits("ros_area", "r"));
+        assert!(!code_fits("municipality", "ros-noord"));
     }
 }

@@ -38,13 +38,13 @@ pub const NEGLIGIBLE_KM2: f64 = 0.001;
 /// same polygon, up to the boolean operation's integer grid and its dropping of points that are
 /// collinear on that grid (measured on the densified CBS boundaries: up to 1.4 × 10⁻⁶). Only a
 /// network leaving at most 10 ppm of a region uncovered (0.002 km² of Amsterdam) is rounded up.
-const FULL_TOLERANCE: f64 = 1e-5;
+pub(crate) const FULL_TOLERANCE: f64 = 1e-5;
 
 /// Polygons of a cell smaller than this (km²; 1 m²) are dropped: the degenerate slivers an
 /// intersection leaves along a shared border.
-const DEGENERATE_KM2: f64 = 1e-6;
+pub(crate) const DEGENERATE_KM2: f64 = 1e-6;
 
-fn polygon_km2(p: &Polygon<f64>) -> f64 {
+pub(crate) fn polygon_km2(p: &Polygon<f64>) -> f64 {
     area_km2(&MultiPolygon::new(vec![p.clone()]))
 }
 
@@ -366,6 +366,29 @@ impl<K: Copy + Eq + Hash + Ord + Send + Sync> Overlay<K> {
         cells
     }
 
+    /// How many of the networks `matches` accepts reach at least one region of the layer (by
+    /// the rule that counts a region's `networks`): the networks of a report over a layer
+    /// clipped to an area.
+    pub fn reaching_count(
+        &self,
+        matches: &(impl Fn(&K) -> bool + Sync),
+        options: &CoverageOptions,
+    ) -> usize {
+        let regions = self.layer.regions();
+        let reaching: HashSet<K> = self
+            .cells
+            .iter()
+            .zip(regions)
+            .flat_map(|(cells, region)| {
+                cells
+                    .iter()
+                    .filter(|(k, cell)| matches(k) && reaches(cell, region, options))
+                    .map(|(k, _)| *k)
+            })
+            .collect();
+        reaching.len()
+    }
+
     /// Number of cells (network × region overlaps) held.
     pub fn cell_count(&self) -> usize {
         self.cells.iter().map(HashMap::len).sum()
@@ -602,6 +625,24 @@ mod tests {
         let mid = by_code(&report, "GM0002");
         assert_eq!(mid.networks, 0);
         assert_eq!(mid.coverage, 0.0);
+    }
+
+    #[test]
+    fn networks_reaching_any_region_are_counted_once() {
+        let overlay = Overlay::build(
+            layer(),
+            vec![
+                // Across two regions: one network.
+                (1, Arc::new(square(5.05, 52.0, 0.1))),
+                // On the east region's outer border only: none.
+                (2, Arc::new(square(5.3, 52.0, 0.1))),
+                (3, Arc::new(square(5.2, 52.0, 0.05))),
+            ],
+        );
+        let options = CoverageOptions::default();
+        assert_eq!(overlay.reaching_count(&|_| true, &options), 2);
+        assert_eq!(overlay.reaching_count(&|k| *k != 3, &options), 1);
+        assert_eq!(overlay.reaching_count(&|_| false, &options), 0);
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! ellipsoid (Karney's algorithm, via `geo::GeodesicArea`).
 
 pub mod area;
+pub mod clip;
 pub mod coverage;
 pub mod geodesy;
 pub mod geojson_io;

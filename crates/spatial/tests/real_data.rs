@@ -150,3 +150,63 @@ fn every_postcode_area_resolves_to_a_municipality() {
         assert!(!elsewhere.contains(&code.to_owned()), "{code}");
     }
 }
+
+#[test]
+fn municipalities_clipped_to_three_provinces_are_their_municipalities() {
+    use onconet_spatial::clip::clip_layer;
+    let (provinces, _) = layer("provincies-2024-simplified.geojson");
+    let north: Vec<_> = ["PV20", "PV21", "PV22"]
+        .iter()
+        .filter_map(|c| provinces.get(c).map(|r| r.area.clone()))
+        .collect();
+    let area = onconet_spatial::union_all(&north);
+    let area_km2 = onconet_spatial::area_km2(&area);
+    let (municipalities, _) = layer("gemeenten-2024-simplified.geojson");
+    let doc = reference("gemeenten-2024-simplified.geojson");
+    let mut expected: Vec<String> = doc["features"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|f| {
+            ["PV20", "PV21", "PV22"]
+                .contains(&f["properties"]["province_code"].as_str().unwrap_or(""))
+        })
+        .filter_map(|f| f["properties"]["code"].as_str().map(str::to_owned))
+        .collect();
+    expected.sort();
+    let started = std::time::Instant::now();
+    let clipped = clip_layer(&municipalities, &area);
+    eprintln!("municipalities clipped in {:?}", started.elapsed());
+    let codes: Vec<String> = clipped.regions().iter().map(|r| r.code.clone()).collect();
+    assert_eq!(codes, expected);
+    // The provinces were dissolved from these very municipalities: all of them lie inside
+    // whole, and together they are the area.
+    for r in clipped.regions() {
+        assert_eq!(
+            municipalities.get(&r.code).map(|m| m.population),
+            Some(r.population),
+            "{}",
+            r.code
+        );
+    }
+    let total: f64 = clipped.regions().iter().map(|r| r.area_km2).sum();
+    assert!(
+        (total / area_km2 - 1.0).abs() < 0.005,
+        "{total} vs {area_km2}"
+    );
+    // PC4 areas come from another source: those across the border are clipped.
+    let (pc4, _) = layer("pc4-2020-simplified.geojson");
+    let started = std::time::Instant::now();
+    let clipped = clip_layer(&pc4, &area);
+    let total: f64 = clipped.regions().iter().map(|r| r.area_km2).sum();
+    eprintln!(
+        "{} PC4 areas clipped in {:?}: {total:.1} of {area_km2:.1} km²",
+        clipped.len(),
+        started.elapsed()
+    );
+    assert!(
+        (total / area_km2 - 1.0).abs() < 0.01,
+        "{total} vs {area_km2}"
+    );
+    assert!(clipped.regions().iter().all(|r| r.code.as_str() >= "7000"));
+}

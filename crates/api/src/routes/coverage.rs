@@ -1,5 +1,6 @@
 //! `/v1/coverage`: where the country has no network, per region, as JSON, GeoJSON, CSV or an
-//! SVG map. For IKNL staff and admins.
+//! SVG map. For IKNL staff and admins, nationally or for one ROS's working area; for ROS
+//! advisers, for their own ROS's area (`ros_area`).
 
 use crate::auth::RequireActor;
 use crate::error::{ApiError, ApiResult, Problem};
@@ -28,6 +29,18 @@ crate::dto::query::filtered_query! {
         /// `municipality` (default), `province` or `pc4`.
         #[param(schema_with = crate::dto::schema::layer)]
         pub layer: Option<String>,
+        /// A ROS organisation code (`ros-noord`): the report for that ROS's working area
+        /// alone (the `ros_area` region layer). Only the regions of the layer (`municipality`
+        /// or `pc4`; a `province` report cannot be restricted, 400) that lie in the area, each
+        /// clipped to it: `area_km2`, `covered_km2`, `coverage` and `gap` within the area,
+        /// `population` scaled by the share of the region's area inside (people taken as
+        /// evenly spread; a region wholly inside keeps its own figure); regions with less than
+        /// 0.01 km² inside (border slivers) are left out. The summary and the demand totals
+        /// are then the area's. IKNL staff and admins: any ROS (absent: the whole country).
+        /// ROS advisers: required, and only their own ROS (the `org` of their token); 403
+        /// otherwise. 404 when no working area has been imported for the ROS.
+        #[param(pattern = "^[a-z0-9][a-z0-9_-]{1,63}$", example = "ros-noord")]
+        pub ros_area: Option<String>,
         /// Network ids to leave out (what-if), comma-separated.
         #[param(schema_with = crate::dto::schema::uuid_list, style = Form, explode = false)]
         pub exclude: Option<String>,
@@ -64,6 +77,18 @@ crate::dto::query::filtered_query! {
         /// `municipality` (default), `province` or `pc4`.
         #[param(schema_with = crate::dto::schema::layer)]
         pub layer: Option<String>,
+        /// A ROS organisation code (`ros-noord`): the report for that ROS's working area
+        /// alone (the `ros_area` region layer). Only the regions of the layer (`municipality`
+        /// or `pc4`; a `province` report cannot be restricted, 400) that lie in the area, each
+        /// clipped to it: `area_km2`, `covered_km2`, `coverage` and `gap` within the area,
+        /// `population` scaled by the share of the region's area inside (people taken as
+        /// evenly spread; a region wholly inside keeps its own figure); regions with less than
+        /// 0.01 km² inside (border slivers) are left out. The summary and the demand totals
+        /// are then the area's. IKNL staff and admins: any ROS (absent: the whole country).
+        /// ROS advisers: required, and only their own ROS (the `org` of their token); 403
+        /// otherwise. 404 when no working area has been imported for the ROS.
+        #[param(pattern = "^[a-z0-9][a-z0-9_-]{1,63}$", example = "ros-noord")]
+        pub ros_area: Option<String>,
         /// Network ids to leave out (what-if), comma-separated.
         #[param(schema_with = crate::dto::schema::uuid_list, style = Form, explode = false)]
         pub exclude: Option<String>,
@@ -147,6 +172,7 @@ fn coverage_request(
     registry: &Registry,
     filter: onconet_registry::FilterParams<'_>,
     layer: Option<&str>,
+    ros_area: Option<&str>,
     exclude: Option<&str>,
     as_of: Option<&str>,
 ) -> ApiResult<CoverageRequest> {
@@ -154,6 +180,7 @@ fn coverage_request(
         CoverageParams {
             filter,
             layer,
+            ros_area,
             exclude,
             as_of,
         },
@@ -168,6 +195,7 @@ impl CoverageQuery {
             registry,
             self.filter_params(),
             self.layer.as_deref(),
+            self.ros_area.as_deref(),
             self.exclude.as_deref(),
             self.as_of.as_deref(),
         )
@@ -274,12 +302,17 @@ pub struct CoverageFilterResponse {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CoverageResponse {
     pub layer: String,
+    /// The ROS working area the report is restricted to (its regions clipped to it); absent:
+    /// the whole country.
+    #[schema(example = "ros-noord")]
+    pub ros_area: Option<String>,
     pub filter: CoverageFilterResponse,
     /// The registry moment the report describes (absent: now).
     pub as_of: Option<DateTime<Utc>>,
-    /// How many networks count.
+    /// How many networks count (with `ros_area`: those reaching a region of the area).
     pub networks: usize,
-    /// National totals (all regions, whatever `min_coverage` says).
+    /// National totals, or the ROS area's with `ros_area` (all regions, whatever
+    /// `min_coverage` says).
     pub summary: CoverageSummaryResponse,
     /// The searches counted as demand, and their period.
     pub demand: DemandResponse,
@@ -329,6 +362,17 @@ fn require_staff(actor: &RequireActor) -> ApiResult<()> {
     Ok(onconet_registry::reports::require_staff(&actor.0)?)
 }
 
+/// Who may read a coverage report at all (before its parameters are read).
+fn require_reader(actor: &RequireActor) -> ApiResult<()> {
+    Ok(onconet_registry::reports::require_reader(&actor.0)?)
+}
+
+/// The report's request, parsed and allowed for `actor` (an adviser: their own ROS area).
+fn authorised(actor: &RequireActor, request: CoverageRequest) -> ApiResult<CoverageRequest> {
+    request.authorise(&actor.0)?;
+    Ok(request)
+}
+
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Format {
     Json,
@@ -370,6 +414,10 @@ fn csv_field(s: &str) -> String {
 /// (default the last 365 days) that asked for these networks, and how many of them found no
 /// covering network (`searches_without_result`: unmet demand; counts below 5 are `null`);
 /// `sort=unmet_demand` ranks the gaps by it.
+///
+/// With `ros_area` the report covers one ROS's working area: its regions clipped to it, the
+/// summary and demand totals for the area, in every format. IKNL staff and admins may ask for
+/// any ROS area or the whole country; a ROS adviser only for their own ROS's area.
 #[utoipa::path(
     tag = "coverage",
     params(CoverageQuery),
@@ -383,10 +431,10 @@ fn csv_field(s: &str) -> String {
                 (String = "image/svg+xml"),
             ),
             headers(("X-Coverage-Cache" = String, description = "hit, partial (regions recomputed) or miss"))),
-        (status = 400, description = "A parameter is invalid (unknown layer, discipline or format; as_of in the future)", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "`exclude` names a network that does not exist", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "A parameter is invalid (unknown layer, discipline or format; as_of in the future; a malformed `ros_area`, or `ros_area` with a layer that cannot be clipped to it)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`exclude` names a network that does not exist, or no working area has been imported for `ros_area`", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not IKNL staff or admin", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not IKNL staff or admin, nor a ROS adviser asking for their own ROS's area (`ros_area`, required for advisers)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/coverage")]
@@ -396,8 +444,8 @@ pub async fn get_coverage(
     query: crate::extract::Query<CoverageQuery>,
     actor: RequireActor,
 ) -> ApiResult<HttpResponse> {
-    require_staff(&actor)?;
-    let parsed = query.request(&registry)?;
+    require_reader(&actor)?;
+    let parsed = authorised(&actor, query.request(&registry)?)?;
     let min_coverage = query.min_coverage()?;
     let format = format_of(&req, query.format.as_deref())?;
     let sort = parse_sort(query.sort.as_deref())?;
@@ -408,8 +456,14 @@ pub async fn get_coverage(
         networks,
         outcome,
     } = registry.coverage(&parsed).await?;
+    let within = registry.demand_area(&parsed).await?;
     let demand = registry
-        .demand(&parsed.layer, &parsed.filter.networks, period)
+        .demand(
+            &parsed.layer,
+            &parsed.filter.networks,
+            period,
+            within.as_deref(),
+        )
         .await?;
     let mut shown: Vec<&RegionCoverage> = report
         .regions
@@ -429,6 +483,7 @@ pub async fn get_coverage(
         .insert_header(("X-Coverage-Cache", outcome.label()))
         .insert_header((header::CACHE_CONTROL, "private, no-cache"))
         .insert_header((header::VARY, "Accept"));
+    let ros_area = parsed.ros_area.as_ref().map(|a| a.as_str().to_owned());
     let f = &parsed.filter.networks;
     let filter = CoverageFilterResponse {
         types: f.types.iter().map(|t| t.as_str().to_owned()).collect(),
@@ -440,6 +495,7 @@ pub async fn get_coverage(
     Ok(match format {
         Format::Json => response.json(CoverageResponse {
             layer: parsed.layer.clone(),
+            ros_area: ros_area.clone(),
             filter,
             as_of: parsed.as_of,
             networks,
@@ -463,6 +519,7 @@ pub async fn get_coverage(
             response.content_type(GEO_JSON).json(serde_json::json!({
                 "type": "FeatureCollection",
                 "layer": parsed.layer,
+                "ros_area": ros_area,
                 "filter": filter,
                 "as_of": parsed.as_of,
                 "networks": networks,
@@ -497,7 +554,10 @@ pub async fn get_coverage(
                 .content_type("text/csv; charset=utf-8")
                 .insert_header((
                     header::CONTENT_DISPOSITION,
-                    format!("attachment; filename=\"coverage-{}.csv\"", parsed.layer),
+                    format!(
+                        "attachment; filename=\"coverage-{}.csv\"",
+                        parsed.layer_key().replace(['@', '='], "-")
+                    ),
                 ))
                 .body(out)
         }
@@ -539,8 +599,12 @@ pub async fn get_coverage(
                 format!("Coverage by oncology networks{what}")
             };
             let subtitle = format!(
-                "{} layer, {} networks; {:.1} % of the area and {:.1} % of the population covered{}{}",
+                "{} layer{}, {} networks; {:.1} % of the area and {:.1} % of the population covered{}{}",
                 parsed.layer,
+                ros_area
+                    .as_deref()
+                    .map(|a| format!(" in the working area of {a}"))
+                    .unwrap_or_default(),
                 networks,
                 report.summary.coverage * 100.0,
                 if report.summary.population > 0 {
@@ -618,6 +682,9 @@ pub struct ReachingNetworkResponse {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RegionNetworksResponse {
     pub layer: String,
+    /// The ROS working area the region is clipped to; absent: the whole region.
+    #[schema(example = "ros-noord")]
+    pub ros_area: Option<String>,
     /// The region's figures, as in the report's `regions`.
     pub region: RegionCoverageResponse,
     /// The matching networks that reach the region (as counted in `region.networks`), by name.
@@ -634,8 +701,8 @@ pub struct RegionNetworksResponse {
         (status = 200, description = "The region and the networks reaching it", body = RegionNetworksResponse),
         (status = 400, description = "A parameter is invalid", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not IKNL staff or admin", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such region in the layer, or `exclude` names a network that does not exist", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not IKNL staff or admin, nor a ROS adviser asking for their own ROS's area (`ros_area`, required for advisers)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such region in the layer (or in the ROS area), `exclude` names a network that does not exist, or no working area has been imported for `ros_area`", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/coverage/regions/{code}")]
@@ -645,19 +712,29 @@ pub async fn get_region_coverage(
     query: crate::extract::Query<RegionCoverageQuery>,
     actor: RequireActor,
 ) -> ApiResult<HttpResponse> {
-    require_staff(&actor)?;
-    let parsed = coverage_request(
-        &registry,
-        query.filter_params(),
-        query.layer.as_deref(),
-        query.exclude.as_deref(),
-        query.as_of.as_deref(),
+    require_reader(&actor)?;
+    let parsed = authorised(
+        &actor,
+        coverage_request(
+            &registry,
+            query.filter_params(),
+            query.layer.as_deref(),
+            query.ros_area.as_deref(),
+            query.exclude.as_deref(),
+            query.as_of.as_deref(),
+        )?,
     )?;
     let period = demand_period(query.demand_from.as_deref(), query.demand_to.as_deref())?;
     let networks = registry.coverage_reaching(&parsed, &code).await?;
     let coverage = registry.coverage(&parsed).await?;
+    let within = registry.demand_area(&parsed).await?;
     let demand = registry
-        .demand(&parsed.layer, &parsed.filter.networks, period)
+        .demand(
+            &parsed.layer,
+            &parsed.filter.networks,
+            period,
+            within.as_deref(),
+        )
         .await?;
     let region = coverage
         .report
@@ -669,6 +746,7 @@ pub async fn get_region_coverage(
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "private, no-cache"))
         .json(RegionNetworksResponse {
+            ros_area: parsed.ros_area.as_ref().map(|a| a.as_str().to_owned()),
             layer: parsed.layer,
             region,
             networks: networks
@@ -686,10 +764,13 @@ pub async fn get_region_coverage(
 #[derive(Debug, Serialize, ToSchema)]
 pub struct DisciplineMatrixResponse {
     pub layer: String,
+    /// The ROS working area the regions are clipped to; absent: the whole country.
+    #[schema(example = "ros-noord")]
+    pub ros_area: Option<String>,
     /// The discipline codes, in vocabulary order (the keys of each region's `coverage`).
     pub disciplines: Vec<String>,
     pub regions: Vec<MatrixRow>,
-    /// National totals per discipline.
+    /// Totals per discipline: national, or the ROS area's with `ros_area`.
     pub summary: std::collections::BTreeMap<String, CoverageSummaryResponse>,
 }
 
@@ -714,8 +795,8 @@ pub struct MatrixRow {
         (status = 200, description = "The matrix", body = DisciplineMatrixResponse),
         (status = 400, description = "A parameter is invalid", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not IKNL staff or admin", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "`exclude` names a network that does not exist", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not IKNL staff or admin, nor a ROS adviser asking for their own ROS's area (`ros_area`, required for advisers)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`exclude` names a network that does not exist, or no working area has been imported for `ros_area`", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/coverage/disciplines")]
@@ -724,7 +805,7 @@ pub async fn get_discipline_matrix(
     query: crate::extract::Query<CoverageQuery>,
     actor: RequireActor,
 ) -> ApiResult<HttpResponse> {
-    require_staff(&actor)?;
+    require_reader(&actor)?;
     let given = [
         ("discipline", query.discipline.is_some()),
         (
@@ -743,7 +824,7 @@ pub async fn get_discipline_matrix(
             "the matrix covers every discipline's coverage as JSON; leave out discipline, min_coverage, format, sort and the demand period",
         ));
     }
-    let parsed = query.request(&registry)?;
+    let parsed = authorised(&actor, query.request(&registry)?)?;
     let matrix = registry.discipline_matrix(&parsed).await?;
     let mut rows: Vec<MatrixRow> = matrix
         .layer
@@ -768,6 +849,7 @@ pub async fn get_discipline_matrix(
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "private, no-cache"))
         .json(DisciplineMatrixResponse {
+            ros_area: parsed.ros_area.as_ref().map(|a| a.as_str().to_owned()),
             layer: parsed.layer,
             disciplines: codes,
             regions: rows,

@@ -18,7 +18,8 @@ const MAX_REGIONS_PER_PAGE: i64 = 5000;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RegionResponse {
-    /// CBS code (`GM0014`, `PV20`) or four-digit postcode.
+    /// CBS code (`GM0014`, `PV20`), four-digit postcode, or a ROS organisation code
+    /// (`ros-noord`) for a working area.
     #[schema(example = "GM0014")]
     pub code: String,
     #[schema(example = "Groningen")]
@@ -137,16 +138,17 @@ fn layer_of(
 ) -> ApiResult<std::sync::Arc<onconet_spatial::RegionLayer>> {
     if !LAYERS.contains(&layer) {
         return Err(ApiError::NotFound(format!(
-            "no region layer `{layer}` (municipality, province, pc4)"
+            "no region layer `{layer}` (municipality, province, pc4, ros_area)"
         )));
     }
     Ok(registry.geo.layer(layer).unwrap_or_default())
 }
 
-/// The regions of one layer (`municipality`, `province`, `pc4`), by code.
+/// The regions of one layer (`municipality`, `province`, `pc4`, `ros_area`: the ROSes'
+/// working areas, by ROS organisation code), by code.
 #[utoipa::path(
     tag = "regions",
-    params(("layer" = String, Path, description = "municipality, province or pc4", pattern = "^(municipality|province|pc4)$"), RegionsQuery),
+    params(("layer" = String, Path, description = "municipality, province, pc4 or ros_area", pattern = "^(municipality|province|pc4|ros_area)$"), RegionsQuery),
     responses(
         (status = 200, description = "One page of regions (a GeoJSON FeatureCollection with `Accept: application/geo+json` or `format=geojson`)",
             content((ListResponse<RegionResponse> = "application/json"), (Object = "application/geo+json"))),
@@ -235,7 +237,7 @@ pub async fn list_regions(
 #[utoipa::path(
     tag = "regions",
     params(
-        ("layer" = String, Path, description = "municipality, province or pc4", pattern = "^(municipality|province|pc4)$"),
+        ("layer" = String, Path, description = "municipality, province, pc4 or ros_area", pattern = "^(municipality|province|pc4|ros_area)$"),
         ("code" = String, Path, description = "Region code"),
         ("format" = Option<String>, Query, description = "`geojson` for a GeoJSON Feature", pattern = "^(json|geojson)$"),
     ),
