@@ -227,3 +227,140 @@ async fn data_survives_a_restart_of_the_embedded_database() {
     assert_eq!(read, created);
     terminate(child);
 }
+
+/// The postmaster killed with SIGKILL (as the OOM killer would): `/readyz` says 503 and writes
+/// get a 503 with `Retry-After` while it is down, public reads from memory keep answering, the
+/// server starts it again within seconds, and what was committed before is all there.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_killed_postmaster_is_started_again_and_nothing_committed_is_lost() {
+    let binary = onconet_binary();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (server, url) = serve(&binary, dir.path());
+    let token = String::from_utf8(
+        Command::new(&binary)
+            .args(["token", "--role", "iknl_staff", "--data-dir"])
+            .arg(dir.path())
+            .stderr(logs::file("onconet-token"))
+            .output()
+            .expect("onconet token")
+            .stdout,
+    )
+    .expect("utf-8");
+    let token = token.trim();
+    let client = reqwest::Client::new();
+    let create = |name: &str| {
+        client
+            .post(format!("{url}/v1/networks"))
+            .bearer_auth(token)
+            .json(&onconet_test_support::fixtures::minimal_network(name))
+            .send()
+    };
+    let mut before = Vec::new();
+    for i in 0..5 {
+        let r = create(&format!("Voor de crash {i}")).await.expect("post");
+        assert_eq!(r.status(), 201);
+        before.push(r.json::<Value>().await.expect("json"));
+    }
+
+    let pid_file = std::fs::read_to_string(dir.path().join("pg/postmaster.pid")).expect("pid file");
+    let pid: i32 = pid_file
+        .lines()
+        .next()
+        .and_then(|l| l.trim().parse().ok())
+        .expect("pid");
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(pid),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .expect("SIGKILL the postmaster");
+    let killed = std::time::Instant::now();
+
+    // Down: readiness says so, and a write is refused with a 503 to retry (or, if the
+    // supervisor was quicker than this request, it succeeds).
+    let mut saw_down = false;
+    while killed.elapsed() < Duration::from_secs(10) {
+        let ready = client
+            .get(format!("{url}/readyz"))
+            .send()
+            .await
+            .expect("readyz");
+        if ready.status() == 503 {
+            saw_down = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(saw_down, "/readyz never said 503 after the postmaster died");
+    let search = client
+        .get(format!("{url}/v1/search?lat=53.2&lon=6.5"))
+        .send()
+        .await
+        .expect("search");
+    assert_eq!(search.status(), 200, "public reads answer from memory");
+    let during = create("Tijdens de storing").await.expect("post");
+    match during.status().as_u16() {
+        503 => {
+            assert_eq!(during.headers()["retry-after"], "5");
+            assert_eq!(during.headers()["content-type"], "application/problem+json");
+        }
+        201 => {}
+        other => panic!("a write during the outage got {other}"),
+    }
+
+    // Back within seconds.
+    let mut back = None;
+    while killed.elapsed() < Duration::from_secs(30) {
+        let ready = client
+            .get(format!("{url}/readyz"))
+            .send()
+            .await
+            .expect("readyz");
+        if ready.status() == 200 {
+            back = Some(killed.elapsed());
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        back.is_some(),
+        "the embedded PostgreSQL was not back within 30 s"
+    );
+    for n in &before {
+        let r = client
+            .get(format!(
+                "{url}/v1/networks/{}",
+                n["id"].as_str().expect("id")
+            ))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("get");
+        assert_eq!(r.status(), 200);
+        assert_eq!(
+            &r.json::<Value>().await.expect("json"),
+            n,
+            "committed before the crash"
+        );
+    }
+    let mut after = None;
+    for _ in 0..50 {
+        let r = create("Na de crash").await.expect("post");
+        if r.status() == 201 {
+            after = Some(r);
+            break;
+        }
+        assert_eq!(r.status(), 503, "only the outage may refuse it");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(after.is_some(), "writes work again");
+    assert!(
+        server
+            .log
+            .lock()
+            .expect("log lines")
+            .iter()
+            .any(|l| l.contains("started it again")),
+        "the restart was logged"
+    );
+    terminate(server);
+}

@@ -394,6 +394,11 @@ impl ResponseError for ApiError {
             ApiError::MethodNotAllowed { allow } => {
                 response.insert_header((header::ALLOW, allow.as_str()));
             }
+            ApiError::Unavailable(_) => {
+                // The embedded database restarts within seconds (its supervisor); an external
+                // one is retried by the pool on every request.
+                response.insert_header((header::RETRY_AFTER, "5"));
+            }
             ApiError::TooManyRequests { retry_after, limit } => {
                 response.insert_header((header::RETRY_AFTER, retry_after.to_string()));
                 response.insert_header(("RateLimit-Limit", limit.to_string()));

@@ -135,7 +135,7 @@ impl EmbeddedPostgres {
         if !self.is_running()? {
             self.prepare_dir(&self.socket_dir())?;
             let options = format!(
-                "-c listen_addresses='' -k {} -p {PORT} -c max_connections=200 -c shared_buffers=64MB -c fsync=on",
+                "-c listen_addresses='' -k {} -p {PORT} -c max_connections=200 -c shared_buffers=64MB -c fsync=on -c synchronous_commit=on -c full_page_writes=on",
                 self.socket_dir().display()
             );
             self.pg(
@@ -180,6 +180,28 @@ impl EmbeddedPostgres {
     /// Whether this process started the cluster.
     pub fn owned(&self) -> bool {
         self.owned
+    }
+
+    /// Another handle on the same cluster, owning nothing (for a supervisor).
+    pub fn handle(&self) -> Self {
+        Self {
+            base: self.base.clone(),
+            bin_dir: self.bin_dir.clone(),
+            run_as: self.run_as.clone(),
+            owned: false,
+        }
+    }
+
+    /// Starts the cluster again when its postmaster is gone (killed, crashed, stopped in
+    /// immediate mode): PostgreSQL's crash recovery replays the write-ahead log, so every
+    /// committed transaction is back (`fsync` and `synchronous_commit` are on). Returns whether
+    /// it had to. While backends of the dead postmaster linger, the start fails; try again.
+    pub fn restart_if_down(&mut self) -> Result<bool, EmbeddedError> {
+        if self.is_running()? {
+            return Ok(false);
+        }
+        self.start()?;
+        Ok(true)
     }
 
     /// Whether the cluster's postmaster is running.

@@ -32,6 +32,33 @@ impl DbError {
         }
     }
 
+    /// The connection to the server broke or the server is not accepting connections (it
+    /// crashed, is restarting, recovering or shutting down): nobody's fault, a 503 to retry.
+    pub fn is_connection_lost(&self) -> bool {
+        use diesel::result::{DatabaseErrorKind, Error};
+        match self {
+            DbError::Pool(_) => true,
+            DbError::Query(Error::BrokenTransactionManager) => true,
+            DbError::Query(Error::DatabaseError(DatabaseErrorKind::ClosedConnection, _)) => true,
+            DbError::Query(Error::DatabaseError(_, info)) => {
+                let m = info.message();
+                [
+                    "terminating connection",
+                    "server closed the connection",
+                    "connection to server",
+                    "the database system is",
+                    "could not receive data from server",
+                    "could not send data to server",
+                    "no connection to the server",
+                    "connection closed",
+                ]
+                .iter()
+                .any(|p| m.contains(p))
+            }
+            _ => false,
+        }
+    }
+
     /// A unique violation: a concurrent write took the same key first.
     pub fn is_unique_violation(&self) -> bool {
         use diesel::result::{DatabaseErrorKind, Error};

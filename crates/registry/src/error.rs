@@ -165,8 +165,8 @@ impl std::error::Error for Error {}
 impl From<DbError> for Error {
     fn from(e: DbError) -> Self {
         match e {
-            DbError::Pool(cause) => {
-                tracing::error!(cause = %cause, "database unavailable");
+            e if e.is_connection_lost() => {
+                tracing::error!(cause = %e, "database unavailable");
                 Error::Unavailable("the database is unavailable; try again shortly".into())
             }
             e if e.is_concurrency_conflict() => {

@@ -12,6 +12,7 @@ use onconet_registry::{GeoState, Registry};
 use secrecy::{ExposeSecret, SecretString};
 use std::net::TcpListener;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Attempts at reading the regions and networks at start-up before giving up.
 const GEOGRAPHY_ATTEMPTS: u32 = 3;
@@ -38,6 +39,8 @@ async fn load_geography(pool: &onconet_db::DbPool, max_vertices: usize) -> Resul
 pub struct Database {
     pub url: SecretString,
     pub embedded: Option<EmbeddedPostgres>,
+    /// Set when the embedded cluster is being stopped on purpose: its supervisor stands down.
+    stopping: Arc<AtomicBool>,
 }
 
 impl Database {
@@ -50,6 +53,7 @@ impl Database {
                 Ok(Self {
                     url: url.clone(),
                     embedded: None,
+                    stopping: Arc::default(),
                 })
             }
             None => {
@@ -63,17 +67,79 @@ impl Database {
                 Ok(Self {
                     url: SecretString::from(pg.url()),
                     embedded: Some(pg),
+                    stopping: Arc::default(),
                 })
             }
         }
     }
 
+    /// A task that watches the embedded cluster and starts it again when its postmaster dies
+    /// (none for an external database: the pool reconnects on its own).
+    pub fn supervisor(&self) -> Option<impl std::future::Future<Output = ()> + Send + 'static> {
+        let pg = self.embedded.as_ref()?.handle();
+        Some(supervise_embedded(pg, self.stopping.clone()))
+    }
+
     /// Stops the embedded cluster if this process started it.
     pub fn close(&mut self) {
+        self.stopping.store(true, Ordering::SeqCst);
         if let Some(pg) = &mut self.embedded
             && let Err(e) = pg.stop()
         {
             tracing::error!(error = %e, "could not stop the embedded PostgreSQL");
+        }
+    }
+}
+
+/// How often the supervisor looks at the embedded cluster.
+const SUPERVISE_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Watches the embedded cluster every [`SUPERVISE_EVERY`] and starts it again when its
+/// postmaster is gone (an OOM kill, a crash, an immediate stop). Crash recovery brings back
+/// every committed write; the pool's connections to the dead server fail once and are
+/// replaced, the change listener reconnects and reloads. Stands down when `stopping` is set.
+async fn supervise_embedded(mut pg: EmbeddedPostgres, stopping: Arc<AtomicBool>) {
+    let mut down_since: Option<std::time::Instant> = None;
+    loop {
+        tokio::time::sleep(SUPERVISE_EVERY).await;
+        if stopping.load(Ordering::SeqCst) {
+            return;
+        }
+        let stop = stopping.clone();
+        let checked = tokio::task::spawn_blocking(move || {
+            // Checked again here: a shutdown may have begun while this waited for a thread.
+            let result = if stop.load(Ordering::SeqCst) {
+                Ok(false)
+            } else if pg.is_running().unwrap_or(true) {
+                Ok(false)
+            } else {
+                Err(pg.restart_if_down())
+            };
+            (pg, result)
+        })
+        .await;
+        let Ok((back, result)) = checked else {
+            return;
+        };
+        pg = back;
+        match result {
+            Ok(_) => {}
+            Err(Ok(_)) => {
+                let since = down_since.take().unwrap_or_else(std::time::Instant::now);
+                tracing::warn!(
+                    down_ms = since.elapsed().as_millis() as u64,
+                    dir = %pg.location().display(),
+                    "the embedded PostgreSQL had stopped; started it again (crash recovery replayed its log)"
+                );
+            }
+            Err(Err(e)) => {
+                if down_since.is_none() {
+                    down_since = Some(std::time::Instant::now());
+                    tracing::error!(error = %e, "the embedded PostgreSQL is down and does not start yet; trying again every second");
+                } else {
+                    tracing::debug!(error = %e, "the embedded PostgreSQL does not start yet");
+                }
+            }
         }
     }
 }
@@ -218,12 +284,16 @@ impl Application {
             .await
             .map_err(|e| anyhow::anyhow!("cannot listen for changes: {e}"))?;
         let geo = Arc::new(load_geography(&pool, settings.max_vertices).await?);
-        let mut background = vec![tokio::spawn(onconet_registry::geography::follow_changes(
+        let mut background = Vec::new();
+        if let Some(supervisor) = database.supervisor() {
+            background.push(tokio::spawn(supervisor));
+        }
+        background.push(tokio::spawn(onconet_registry::geography::follow_changes(
             url.clone(),
             pool.clone(),
             geo.clone(),
             listening,
-        ))];
+        )));
         let registry = Registry::new(pool, geo)
             .with_webhooks(settings.webhooks.settings())
             .with_at_once(&settings.apply_at_once)

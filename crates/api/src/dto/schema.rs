@@ -50,10 +50,19 @@ pub fn consultation_channel() -> Object {
     )
 }
 pub fn meeting_frequency() -> Object {
-    codes(
-        onconet_domain::programme::MeetingFrequency::codes(),
-        "How often the network meets.",
-    )
+    let mut values: Vec<serde_json::Value> = onconet_domain::programme::MeetingFrequency::codes()
+        .into_iter()
+        .map(serde_json::Value::from)
+        .collect();
+    values.push(serde_json::Value::Null);
+    ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::SchemaType::from_iter([
+            Type::String,
+            Type::Null,
+        ]))
+        .enum_values(Some(values))
+        .description(Some("How often the network meets (`null`: not said)."))
+        .build()
 }
 pub fn care_roles() -> utoipa::openapi::schema::Array {
     utoipa::openapi::schema::ArrayBuilder::new()
