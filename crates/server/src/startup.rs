@@ -108,9 +108,7 @@ async fn supervise_embedded(mut pg: EmbeddedPostgres, stopping: Arc<AtomicBool>)
         let stop = stopping.clone();
         let checked = tokio::task::spawn_blocking(move || {
             // Checked again here: a shutdown may have begun while this waited for a thread.
-            let result = if stop.load(Ordering::SeqCst) {
-                Ok(false)
-            } else if pg.is_running().unwrap_or(true) {
+            let result = if stop.load(Ordering::SeqCst) || pg.is_running().unwrap_or(true) {
                 Ok(false)
             } else {
                 Err(pg.restart_if_down())
