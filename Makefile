@@ -9,7 +9,7 @@ TEST_PG_DIR := target/onconet-test-pg
 TEST_LOG_DIR := $(or $(ONCONET_TEST_LOG_DIR),target/test-logs)
 export ONCONET_REFERENCE_DATA ?= $(abspath ../shared/data/nl)
 
-.PHONY: help setup build run test check fmt lint unit check-logs schemathesis browser check-fhir openapi db-stop clean
+.PHONY: help setup build run test check fmt lint unit check-logs schemathesis browser faults check-fhir openapi db-stop clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -57,10 +57,14 @@ schemathesis: ## schemathesis against a real server with its own OpenAPI documen
 browser: ## The widget, /docs and the coverage map in headless Chromium, from a foreign origin
 	scripts/browser-test.sh
 
+faults: ## Database faults under 4 writers and 1 reader: immediate stop, SIGKILL, external restart; no acknowledged write lost
+	$(CARGO) build --quiet --locked --bin onconet
+	scripts/check-faults.py --seconds 60
+
 check-fhir: ## Every FHIR document of the demo data and of a 500-network registry validates against R4 (fhir.resources)
 	scripts/check-fhir.sh
 
-test: setup fmt lint check unit check-logs schemathesis browser ## The whole suite: format, lints, architecture, tests, their logs, schemathesis, browser
+test: setup fmt lint check unit check-logs schemathesis browser faults ## The whole suite: format, lints, architecture, tests, their logs, schemathesis, browser, database faults
 
 openapi: ## Regenerate openapi/openapi.json from the code
 	$(CARGO) run --quiet --locked --bin onconet -- openapi > openapi/openapi.json
