@@ -515,3 +515,53 @@ async fn one_region_lists_the_networks_that_reach_it() {
         );
     }
 }
+
+/// The PC4 overlay is built in the background from start-up and kept in step with every
+/// change, like the municipality and province ones: no first PC4 report pays for it.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_pc4_overlay_is_ready_before_anyone_asks() {
+    let app = spawn_app().await;
+    app.create_published(&json!({"name": "Stad", "type": "oncology_care_network", "scale": "local",
+                                  "lifecycle": "active", "service_area": {"municipalities": ["GM0014"]}}))
+        .await;
+    let cells = async |layer: &str| -> u64 {
+        let text = app
+            .get("/metrics")
+            .send()
+            .await
+            .expect("metrics")
+            .text()
+            .await
+            .expect("text");
+        text.lines()
+            .find_map(|l| {
+                l.strip_prefix(&format!(
+                    "onconet_coverage_overlay_cells{{layer=\"{layer}\"}} "
+                ))
+            })
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(0)
+    };
+    onconet_test_support::eventually("the PC4 overlay holds the published network", async || {
+        cells("pc4").await > 0 && cells("municipality").await > 0 && cells("province").await > 0
+    })
+    .await;
+    let misses_before = app
+        .get("/metrics")
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        misses_before.contains("onconet_coverage_cache_total{outcome=\"miss\"} 0"),
+        "no report asked yet"
+    );
+    let r = report(&app, "layer=pc4").await;
+    assert!(
+        r["summary"]["covered_km2"].as_f64().unwrap_or(0.0) > 0.0,
+        "{}",
+        r["summary"]
+    );
+}

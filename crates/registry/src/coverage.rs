@@ -152,8 +152,10 @@ pub enum Universe {
     Past,
 }
 
-/// Layers whose overlays are kept ready from start-up (others are built on first use).
-const EAGER_LAYERS: [&str; 2] = ["municipality", "province"];
+/// Layers whose overlays are kept ready from start-up, in this order (the cheap ones first; PC4,
+/// about 4,000 regions, last): a first report on any of them finds its cells computed. Layers
+/// clipped to a ROS area are built on first use.
+const EAGER_LAYERS: [&str; 3] = ["municipality", "province", "pc4"];
 
 fn poisoned() -> Error {
     Error::internal("coverage state poisoned")
@@ -195,6 +197,17 @@ impl CoverageCache {
             },
         );
         Ok(Some(layer))
+    }
+
+    /// Every overlay kept, by layer name, with how many cells (network × region) it holds.
+    pub fn overlay_cells(&self) -> Vec<(String, usize)> {
+        let Ok(overlays) = self.overlays.lock() else {
+            return Vec::new();
+        };
+        overlays
+            .iter()
+            .map(|(name, o)| (name.clone(), o.read().map_or(0, |o| o.cell_count())))
+            .collect()
     }
 
     /// The clipped layer kept under `key`, if it is still current for `geo`'s layers.
@@ -242,18 +255,25 @@ impl CoverageCache {
         Ok(overlay)
     }
 
-    /// Brings the overlays of the municipality and province layers, and of any other layer
+    /// Brings the overlays of the municipality, province and PC4 layers, and of any other layer
     /// (or layer clipped to a ROS area) a report has used, in line with the published
     /// networks (at start-up and after each change, so that a report finds the cells ready).
     pub fn sync_all(&self, geo: &GeoState) -> crate::Result<()> {
-        let mut names: BTreeSet<String> = self
+        let used: BTreeSet<String> = self
             .overlays
             .lock()
             .map_err(|_| poisoned())?
             .keys()
             .cloned()
             .collect();
-        names.extend(EAGER_LAYERS.iter().map(|s| (*s).to_owned()));
+        let names: Vec<String> = EAGER_LAYERS
+            .iter()
+            .map(|s| (*s).to_owned())
+            .chain(
+                used.into_iter()
+                    .filter(|n| !EAGER_LAYERS.contains(&n.as_str())),
+            )
+            .collect();
         let areas = published_areas(geo)?;
         for name in names {
             let layer = geo

@@ -62,6 +62,19 @@ pub async fn metrics(
         std::sync::atomic::AtomicU64::load(&cache.misses, Ordering::Relaxed),
         registry.geo.with_search(|i| i.len()).unwrap_or(0),
     );
+    let _ = writeln!(
+        text,
+        "# HELP onconet_coverage_overlay_cells Cells (network x region) of each coverage overlay kept in memory.\n# TYPE onconet_coverage_overlay_cells gauge"
+    );
+    let mut overlays = cache.overlay_cells();
+    overlays.sort();
+    for (layer, cells) in overlays {
+        let _ = writeln!(
+            text,
+            "onconet_coverage_overlay_cells{{layer=\"{}\"}} {cells}",
+            layer.replace(['"', '\\', '\n'], "_")
+        );
+    }
     Ok(HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")
         .body(text))
