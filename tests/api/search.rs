@@ -703,3 +703,64 @@ async fn covering_networks_agree_with_ray_casting_on_1000_points() {
         "{covered} covered, {several} by several"
     );
 }
+
+/// `view=summary`: what the widget shows of each hit, and nothing else; the same hits in the
+/// same order as the whole profiles.
+#[tokio::test]
+async fn the_summary_view_carries_what_a_widget_shows() {
+    let app = spawn_app().await;
+    let mut body = onconet_test_support::fixtures::full_network();
+    body["lifecycle"] = json!("active");
+    app.create_published(&body).await;
+    let full = search(&app, &app.address, "municipality=GM0014").await;
+    let summary = search(&app, &app.address, "municipality=GM0014&view=summary").await;
+    assert_eq!(names(&full), names(&summary));
+    let hit = &summary["items"][0];
+    assert_eq!(hit["covers"], true);
+    let mut keys: Vec<&str> = hit["network"]
+        .as_object()
+        .expect("object")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    keys.sort();
+    assert_eq!(
+        keys,
+        [
+            "contacts",
+            "disciplines",
+            "id",
+            "name",
+            "tumour_types",
+            "type",
+            "website"
+        ]
+    );
+    assert_eq!(hit["network"]["id"], full["items"][0]["network"]["id"]);
+    assert_eq!(
+        hit["network"]["contacts"].as_array().map(Vec::len),
+        Some(1),
+        "the public contact only"
+    );
+    let text = summary.to_string();
+    assert!(!text.contains(onconet_test_support::fixtures::PRIVATE_CONTACT_EMAIL));
+    assert!(
+        text.len() * 3 < full.to_string().len(),
+        "a fraction of the bytes"
+    );
+    let geo = search(
+        &app,
+        &app.address,
+        "municipality=GM0014&view=summary&format=geojson",
+    )
+    .await;
+    assert_eq!(geo["features"][0]["properties"]["network"], hit["network"]);
+    for bad in ["view=compact", "view=", "view=summary&view=full"] {
+        let r = app
+            .get(&format!("/v1/search?municipality=GM0014&{bad}"))
+            .send()
+            .await
+            .expect("search");
+        assert_eq!(r.status(), 400, "{bad}");
+    }
+}

@@ -42,6 +42,8 @@ pub struct SearchEntry {
     pub area_km2: f64,
     /// The public profile, serialised once.
     pub public_json: Box<RawValue>,
+    /// Its compact form for widgets (`view=summary`), serialised once.
+    pub summary_json: Box<RawValue>,
     /// The area as GeoJSON (for GeoJSON answers).
     pub area_json: Box<RawValue>,
     /// The area itself (for coverage reports).
@@ -192,7 +194,15 @@ impl SearchIndex {
 /// How a front end shows a published network to the public, serialised once when the network
 /// enters the search index (the HTTP adapter's `NetworkResponse`): searches then copy it
 /// instead of serialising every hit. `None` when it cannot be shown.
-pub type PublicJson = fn(&Network) -> Option<Box<RawValue>>;
+pub type PublicJson = fn(&Network) -> Option<PublicViews>;
+
+/// A published network's public documents, serialised once: the whole profile, and the
+/// compact one embedded widgets ask for (`view=summary`).
+#[derive(Debug)]
+pub struct PublicViews {
+    pub full: Box<RawValue>,
+    pub summary: Box<RawValue>,
+}
 
 /// Region layers and the search index, shared by all workers.
 #[derive(Debug)]
@@ -455,7 +465,10 @@ fn search_entry(n: &Network, public_json: PublicJson) -> Option<(SearchEntry, Mu
     }
     let area_json = n.area.as_ref()?;
     let area = multipolygon_from_geojson(area_json);
-    let public_json = public_json(n)?;
+    let PublicViews {
+        full: public_json,
+        summary: summary_json,
+    } = public_json(n)?;
     let area_raw = serde_json::value::to_raw_value(area_json).ok()?;
     Some((
         SearchEntry {
@@ -476,6 +489,7 @@ fn search_entry(n: &Network, public_json: PublicJson) -> Option<(SearchEntry, Mu
             ),
             area_km2: n.area_km2.unwrap_or_default(),
             public_json,
+            summary_json,
             area_json: area_raw,
             area: Arc::new(area.clone()),
             version: n.version,
@@ -594,7 +608,12 @@ mod tests {
 
     #[test]
     fn a_late_older_version_does_not_undo_a_newer_one() {
-        let geo = GeoState::new(1000, |_| RawValue::from_string("{}".into()).ok());
+        let geo = GeoState::new(1000, |_| {
+            Some(PublicViews {
+                full: RawValue::from_string("{}".into()).ok()?,
+                summary: RawValue::from_string("{}".into()).ok()?,
+            })
+        });
         geo.apply(&network(3, RegistryState::Published)).unwrap();
         assert_eq!(covered(&geo), 1);
         let generation = geo.generation();
@@ -615,7 +634,10 @@ mod tests {
         static RENDERED: AtomicUsize = AtomicUsize::new(0);
         let geo = GeoState::new(1000, |_| {
             let n = RENDERED.fetch_add(1, Ordering::SeqCst);
-            RawValue::from_string(format!("{{\"rendering\":{n}}}")).ok()
+            Some(PublicViews {
+                full: RawValue::from_string(format!("{{\"rendering\":{n}}}")).ok()?,
+                summary: RawValue::from_string("{}".into()).ok()?,
+            })
         });
         let shown = |geo: &GeoState| {
             geo.with_search(|i| {

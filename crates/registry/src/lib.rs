@@ -50,7 +50,7 @@ pub mod webhooks;
 
 pub use error::{Error, Invalid, Result};
 pub use filter::{FilterParams, NetworkFilter, TextQuery, parse_list};
-pub use geography::{GeoState, LAYERS, PublicJson, ROS_AREA};
+pub use geography::{GeoState, LAYERS, PublicJson, PublicViews, ROS_AREA};
 pub use networks::{Author, CheckedProfile, Precondition, ProfileDocument};
 
 use onconet_db::DbPool;

@@ -506,6 +506,8 @@
         }
       }, this);
       params.set("per_page", String(this.limit));
+      // The compact answer: what a hit shows (name, type, website, disciplines, public contacts).
+      params.set("view", "summary");
       return params.toString();
     }
 

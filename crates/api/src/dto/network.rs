@@ -1127,9 +1127,59 @@ impl ProfileDocument for NetworkBody {
     }
 }
 
-/// The public document of a published network as the search index keeps it (serialised once).
-pub fn public_json(n: &Network) -> Option<Box<serde_json::value::RawValue>> {
-    serde_json::value::to_raw_value(&NetworkResponse::new(n, false)).ok()
+/// The public documents of a published network as the search index keeps them (serialised
+/// once): the whole profile, and its summary for widgets.
+pub fn public_json(n: &Network) -> Option<onconet_registry::PublicViews> {
+    Some(onconet_registry::PublicViews {
+        full: serde_json::value::to_raw_value(&NetworkResponse::new(n, false)).ok()?,
+        summary: serde_json::value::to_raw_value(&NetworkSummary::new(n)).ok()?,
+    })
+}
+
+/// A network as a "find a network" widget shows it (`view=summary`): what a person needs to
+/// choose and get in touch, nothing more.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct NetworkSummary {
+    pub id: Uuid,
+    #[schema(example = "Oncologienetwerk Groningen-Stad")]
+    pub name: String,
+    #[serde(rename = "type")]
+    #[schema(schema_with = crate::dto::schema::network_type)]
+    pub network_type: NetworkType,
+    /// Public web site.
+    pub website: Option<String>,
+    /// Codes from the `disciplines` vocabulary.
+    pub disciplines: Vec<String>,
+    /// Codes from the `tumour_types` vocabulary.
+    pub tumour_types: Vec<String>,
+    /// The public contacts only.
+    pub contacts: Vec<ContactBody>,
+}
+
+impl NetworkSummary {
+    pub fn new(n: &Network) -> Self {
+        let p = &n.profile;
+        Self {
+            id: n.id,
+            name: p.name.clone(),
+            network_type: p.network_type,
+            website: p.website.as_ref().map(|w| w.as_str().to_owned()),
+            disciplines: p.disciplines.clone(),
+            tumour_types: p.tumour_types.clone(),
+            contacts: p
+                .contacts
+                .iter()
+                .filter(|c| c.public)
+                .map(|c| ContactBody {
+                    role: c.role,
+                    name: c.name.clone(),
+                    email: c.email.as_ref().map(|e| e.as_str().to_owned()),
+                    phone: c.phone.as_ref().map(|p| p.as_str().to_owned()),
+                    public: true,
+                })
+                .collect(),
+        }
+    }
 }
 
 /// A network as the registry returns it.

@@ -2,7 +2,7 @@
 //! index ([`onconet_registry::places`]). The profiles come serialised in advance: an answer is
 //! assembled, not re-serialised.
 
-use crate::dto::network::NetworkResponse;
+use crate::dto::network::{NetworkResponse, NetworkSummary};
 use crate::dto::page::{PageInfo, parse_paging};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::if_none_match;
@@ -54,6 +54,11 @@ crate::dto::query::filtered_query! {
         /// `geojson` for a FeatureCollection (same as `Accept: application/geo+json`).
         #[param(value_type = Option<String>, pattern = "^(json|geojson)$")]
         pub format: Option<String>,
+        /// `full` (default): each hit's whole public profile; `summary`: what a widget shows
+        /// (id, name, type, website, disciplines, tumour types, public contacts), a fraction
+        /// of the bytes.
+        #[param(value_type = Option<String>, pattern = "^(full|summary)$")]
+        pub view: Option<String>,
     }
 }
 
@@ -96,8 +101,40 @@ pub struct SearchHit {
     pub covers: bool,
     /// Distance from the place to the network's area in km (0 when it covers it).
     pub distance_km: f64,
-    /// The public profile.
-    pub network: NetworkResponse,
+    /// The public profile (`view=full`, a `NetworkResponse`) or its summary (`view=summary`,
+    /// a `NetworkSummary`).
+    #[schema(schema_with = hit_network)]
+    pub network: serde_json::Value,
+}
+
+/// A hit's network: the whole public profile or its summary.
+fn hit_network() -> utoipa::openapi::Schema {
+    use utoipa::PartialSchema;
+    utoipa::openapi::Schema::AnyOf(
+        utoipa::openapi::schema::AnyOfBuilder::new()
+            .item(utoipa::openapi::Ref::from_schema_name("NetworkResponse"))
+            .item(NetworkSummary::schema())
+            .build(),
+    )
+}
+
+/// Which document of each hit an answer carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum View {
+    Full,
+    Summary,
+}
+
+fn parse_view(value: Option<&str>) -> Result<View, ApiError> {
+    match value.map(str::trim) {
+        None | Some("full") => Ok(View::Full),
+        Some("summary") => Ok(View::Summary),
+        Some(_) => Err(ApiError::bad_parameter(
+            "view",
+            "unknown_code",
+            "must be full or summary",
+        )),
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -125,12 +162,15 @@ struct Found<'a> {
     page: PageInfo,
 }
 
-/// A network found at distance `d` (km).
-fn hit(e: &SearchEntry, d: f64) -> Hit<'_> {
+/// A network found at distance `d` (km), in `view`.
+fn hit(e: &SearchEntry, d: f64, view: View) -> Hit<'_> {
     Hit {
         covers: d == 0.0,
         distance_km: round3(d),
-        network: &e.public_json,
+        network: match view {
+            View::Full => &e.public_json,
+            View::Summary => &e.summary_json,
+        },
     }
 }
 
@@ -216,6 +256,7 @@ pub async fn search(
     let radius_km = parse_radius(q.radius_km.as_deref())?;
     let (page, per_page) = parse_paging(q.page.as_deref(), q.per_page.as_deref())?;
     let geojson = crate::extract::want_geojson(&req, q.format.as_deref())?;
+    let view = parse_view(q.view.as_deref())?;
     let place = registry.place(q.place())?;
     let etag = search_etag(registry.generation(), &req);
     if if_none_match(&req, etag.trim_start_matches("W/")) {
@@ -252,7 +293,7 @@ pub async fn search(
                 r#type: "Feature",
                 id: e.id,
                 geometry: &e.area_json,
-                properties: hit(e, *d),
+                properties: hit(e, *d, view),
             })
             .collect();
         let size = features
@@ -271,7 +312,7 @@ pub async fn search(
         )?;
         return Ok(response.content_type(GEO_JSON).body(body));
     }
-    let items: Vec<Hit> = found.iter().map(|(e, d)| hit(e, *d)).collect();
+    let items: Vec<Hit> = found.iter().map(|(e, d)| hit(e, *d, view)).collect();
     let size = items
         .iter()
         .map(|h| h.network.get().len() + 64)
