@@ -565,3 +565,68 @@ async fn the_pc4_overlay_is_ready_before_anyone_asks() {
         r["summary"]
     );
 }
+
+/// `as_of` reports of any filter at the same past moment share one reading of the revisions
+/// and one overlay per layer; a moment not yet safely past is read afresh every time.
+#[tokio::test(flavor = "multi_thread")]
+async fn as_of_reports_at_one_moment_share_their_past() {
+    let app = spawn_app().await;
+    for (name, discipline) in [("Fysio", "physiotherapy"), ("Dieet", "dietetics")] {
+        app.create_published(&care(
+            name,
+            json!({"municipalities": ["GM0014"]}),
+            json!([discipline]),
+        ))
+        .await;
+    }
+    // Two days ago, as far as the revisions know.
+    app.sql_text(
+        "WITH moved AS (UPDATE network_revisions SET created_at = created_at - interval '2 days' RETURNING 1) \
+         SELECT count(*)::text AS value FROM moved",
+    )
+    .await;
+    let builds = async || -> u64 {
+        let text = app
+            .get("/metrics")
+            .send()
+            .await
+            .expect("metrics")
+            .text()
+            .await
+            .expect("text");
+        text.lines()
+            .find_map(|l| l.strip_prefix("onconet_coverage_past_builds_total "))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(u64::MAX)
+    };
+    let yesterday = (chrono::Utc::now().date_naive() - chrono::Duration::days(1)).to_string();
+    let before = builds().await;
+    let all = report(&app, &format!("as_of={yesterday}")).await;
+    assert_eq!(all["networks"], 2);
+    let fysio = report(&app, &format!("as_of={yesterday}&discipline=physiotherapy")).await;
+    assert_eq!(fysio["networks"], 1);
+    let dieet = report(
+        &app,
+        &format!("as_of={yesterday}&discipline=dietetics&layer=province"),
+    )
+    .await;
+    assert_eq!(dieet["networks"], 1);
+    assert!(
+        region(&dieet, "PV20")["covered_km2"]
+            .as_f64()
+            .unwrap_or(0.0)
+            > 100.0,
+        "{}",
+        region(&dieet, "PV20")
+    );
+    assert_eq!(
+        builds().await,
+        before + 1,
+        "one reading of the past for three reports"
+    );
+    // Today is not past yet: every report reads it again (a write may still be committing).
+    let today = chrono::Utc::now().date_naive().to_string();
+    report(&app, &format!("as_of={today}")).await;
+    report(&app, &format!("as_of={today}&discipline=dietetics")).await;
+    assert_eq!(builds().await, before + 3);
+}

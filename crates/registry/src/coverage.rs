@@ -98,6 +98,10 @@ pub struct CoverageCache {
     /// By [`crate::reports::CoverageRequest::layer_key`].
     clipped: Mutex<HashMap<String, Clipped>>,
     entries: Mutex<HashMap<String, Arc<Cached>>>,
+    /// The registry at past moments asked for (`as_of`), the most recently made last.
+    past: Mutex<Vec<Arc<PastUniverse>>>,
+    /// How many past moments were read from the revisions (the rest came from `past`).
+    pub past_built: AtomicU64,
     pub hits: AtomicU64,
     pub misses: AtomicU64,
     pub partial: AtomicU64,
@@ -148,8 +152,102 @@ pub enum Universe {
     /// The registry now: the shared overlay of the layer, brought up to date with these areas
     /// (all published networks).
     Current(Areas),
-    /// The registry at some past moment: an overlay of the members alone.
-    Past,
+    /// The registry at some past moment: the overlay of every network published then, kept
+    /// with that moment ([`PastUniverse`]).
+    Past(Arc<PastUniverse>),
+}
+
+/// A network as it was published at a past moment.
+#[derive(Debug)]
+pub struct PastNetwork {
+    pub id: Uuid,
+    pub version: i64,
+    pub network_type: NetworkType,
+    pub lifecycle: Lifecycle,
+    pub disciplines: Vec<String>,
+    pub tumour_types: Vec<String>,
+    pub area: Arc<MultiPolygon<f64>>,
+}
+
+/// Every network published at a past moment, with its area derived once, and per region layer
+/// the overlay of all of them, built on first use. The past does not change, so `as_of`
+/// reports of any filter at the same moment share it; it is made again only when a region
+/// layer the areas were derived from is imported again.
+pub struct PastUniverse {
+    pub at: DateTime<Utc>,
+    /// The layers the areas were derived from (municipality, pc4), to tell when it is stale.
+    derived_from: Vec<Option<Arc<RegionLayer>>>,
+    pub networks: Vec<PastNetwork>,
+    overlays: Mutex<HashMap<String, Arc<RwLock<Overlay<Uuid>>>>>,
+}
+
+impl PastUniverse {
+    /// The networks among them that `filter` counts.
+    pub fn members(&self, filter: &CoverageFilter) -> Members {
+        self.networks
+            .iter()
+            .filter(|n| {
+                filter.matches_parts(
+                    n.id,
+                    n.network_type,
+                    n.lifecycle,
+                    &n.disciplines,
+                    &n.tumour_types,
+                )
+            })
+            .map(|n| (n.id, (n.version, n.area.clone())))
+            .collect()
+    }
+
+    /// The overlay of all of them over `layer` (kept under `name`).
+    fn overlay(
+        &self,
+        name: &str,
+        layer: &Arc<RegionLayer>,
+    ) -> crate::Result<Arc<RwLock<Overlay<Uuid>>>> {
+        let mut overlays = self.overlays.lock().map_err(|_| poisoned())?;
+        if let Some(o) = overlays.get(name)
+            && Arc::ptr_eq(o.read().map_err(|_| poisoned())?.layer(), layer)
+        {
+            return Ok(o.clone());
+        }
+        let started = std::time::Instant::now();
+        let areas = self
+            .networks
+            .iter()
+            .map(|n| (n.id, n.area.clone()))
+            .collect();
+        let overlay = Arc::new(RwLock::new(Overlay::build(layer.clone(), areas)));
+        tracing::debug!(
+            layer = name,
+            at = %self.at,
+            networks = self.networks.len(),
+            ms = started.elapsed().as_secs_f64() * 1000.0,
+            "past coverage overlay built"
+        );
+        overlays.insert(name.to_owned(), overlay.clone());
+        Ok(overlay)
+    }
+}
+
+/// How many past moments keep their universe (the least recently made goes first).
+const PAST_KEPT: usize = 8;
+
+/// The layers past areas are derived from.
+fn derivation_layers(geo: &GeoState) -> Vec<Option<Arc<RegionLayer>>> {
+    ["municipality", "pc4"]
+        .iter()
+        .map(|l| geo.layer(l))
+        .collect()
+}
+
+fn same_layers(a: &[Option<Arc<RegionLayer>>], b: &[Option<Arc<RegionLayer>>]) -> bool {
+    a.len() == b.len()
+        && a.iter().zip(b).all(|(x, y)| match (x, y) {
+            (Some(x), Some(y)) => Arc::ptr_eq(x, y),
+            (None, None) => true,
+            _ => false,
+        })
 }
 
 /// Layers whose overlays are kept ready from start-up, in this order (the cheap ones first; PC4,
@@ -309,7 +407,7 @@ impl CoverageCache {
         let options = CoverageOptions::default();
         let (overlay, kept) = match universe {
             Universe::Current(areas) => (self.overlay(layer_name, &layer, areas)?, true),
-            Universe::Past => {
+            Universe::Past(past) => {
                 if let Some(p) = &previous
                     && p.overlay.is_none()
                     && Arc::ptr_eq(&p.layer, &layer)
@@ -319,14 +417,7 @@ impl CoverageCache {
                     self.hits.fetch_add(1, Ordering::Relaxed);
                     return Ok((p.report.clone(), CacheOutcome::Hit, p.reaching));
                 }
-                let areas = members
-                    .iter()
-                    .map(|(id, (_, a))| (*id, a.clone()))
-                    .collect();
-                (
-                    Arc::new(RwLock::new(Overlay::build(layer.clone(), areas))),
-                    false,
-                )
+                (past.overlay(layer_name, &layer)?, false)
             }
         };
         let guard = overlay.read().map_err(|_| poisoned())?;
@@ -398,49 +489,81 @@ impl CoverageCache {
     }
 }
 
-/// The members as the registry was at `at`: for each network its last revision up to then,
-/// if published then, with its area derived from that revision's service area.
+/// The networks that `filter` counts among those published at `at`.
 pub async fn members_as_of(
     pool: &onconet_db::DbPool,
     geo: &GeoState,
+    cache: &CoverageCache,
     filter: &CoverageFilter,
     at: DateTime<Utc>,
 ) -> crate::Result<Members> {
-    let mut conn = onconet_db::pool::get(pool).await?;
-    let revisions = onconet_db::revisions::latest_before(&mut conn, at).await?;
-    drop(conn);
-    let mut members = Members::new();
-    for r in revisions {
-        if r.state != "published" {
-            continue;
+    Ok(cache.past_universe(pool, geo, at).await?.members(filter))
+}
+
+impl CoverageCache {
+    /// Every network published at `at` (its latest revision at or before then), with its area
+    /// derived by today's region layers: from the cache when this moment was asked for
+    /// before (and no layer was imported since), else read from the revisions and kept.
+    pub async fn past_universe(
+        &self,
+        pool: &onconet_db::DbPool,
+        geo: &GeoState,
+        at: DateTime<Utc>,
+    ) -> crate::Result<Arc<PastUniverse>> {
+        let layers = derivation_layers(geo);
+        if let Some(p) = self
+            .past
+            .lock()
+            .map_err(|_| poisoned())?
+            .iter()
+            .find(|p| p.at == at && same_layers(&p.derived_from, &layers))
+        {
+            return Ok(p.clone());
         }
-        let Ok(profile) =
-            serde_json::from_value::<onconet_domain::NetworkProfile>(r.snapshot.clone())
-        else {
-            continue;
-        };
-        if !filter.matches_parts(
-            r.network_id,
-            profile.network_type,
-            profile.lifecycle,
-            &profile.disciplines,
-            &profile.tumour_types,
-        ) {
-            continue;
+        let mut conn = onconet_db::pool::get(pool).await?;
+        let revisions = onconet_db::revisions::latest_before(&mut conn, at).await?;
+        drop(conn);
+        let mut networks = Vec::new();
+        for r in revisions {
+            if r.state != "published" {
+                continue;
+            }
+            let Ok(profile) = serde_json::from_value::<onconet_domain::NetworkProfile>(r.snapshot)
+            else {
+                continue;
+            };
+            if let Ok(Some(area)) = geo.derive_area(&profile.service_area, None) {
+                networks.push(PastNetwork {
+                    id: r.network_id,
+                    version: r.version,
+                    network_type: profile.network_type,
+                    lifecycle: profile.lifecycle,
+                    disciplines: profile.disciplines,
+                    tumour_types: profile.tumour_types,
+                    area: Arc::new(area.union),
+                });
+            }
         }
-        if let Ok(Some(area)) = geo.derive_area(&profile.service_area, None) {
-            members.insert(
-                r.network_id,
-                (
-                    r.version,
-                    Arc::new(onconet_spatial::geojson_io::multipolygon_from_geojson(
-                        &area.geojson,
-                    )),
-                ),
-            );
+        self.past_built.fetch_add(1, Ordering::Relaxed);
+        let universe = Arc::new(PastUniverse {
+            at,
+            derived_from: layers,
+            networks,
+            overlays: Mutex::default(),
+        });
+        // Kept only once `at` lies safely behind: a write's revision carries the time its
+        // transaction began, so one that began before `at` may still be committing.
+        if at + chrono::Duration::minutes(1) > Utc::now() {
+            return Ok(universe);
         }
+        let mut past = self.past.lock().map_err(|_| poisoned())?;
+        past.retain(|p| p.at != at);
+        if past.len() >= PAST_KEPT {
+            past.remove(0);
+        }
+        past.push(universe.clone());
+        Ok(universe)
     }
-    Ok(members)
 }
 
 /// The cache key of a filter over a layer (and a point in time).

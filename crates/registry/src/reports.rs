@@ -270,10 +270,13 @@ impl Registry {
                 current_members(&self.geo, &request.filter)?,
                 Universe::Current(published_areas(&self.geo)?),
             ),
-            Some(at) => (
-                members_as_of(&self.pool, &self.geo, &request.filter, at).await?,
-                Universe::Past,
-            ),
+            Some(at) => {
+                let past = self
+                    .coverage
+                    .past_universe(&self.pool, &self.geo, at)
+                    .await?;
+                (past.members(&request.filter), Universe::Past(past))
+            }
         };
         let all = members.len();
         let layer_name = request.layer_key();
@@ -352,7 +355,9 @@ impl Registry {
         })?;
         let members = match request.as_of {
             None => current_members(&self.geo, &request.filter)?,
-            Some(at) => members_as_of(&self.pool, &self.geo, &request.filter, at).await?,
+            Some(at) => {
+                members_as_of(&self.pool, &self.geo, &self.coverage, &request.filter, at).await?
+            }
         };
         let (cache, layer_name) = (self.coverage.clone(), request.layer_key());
         let current = request.as_of.is_none();

@@ -64,6 +64,11 @@ pub async fn metrics(
     );
     let _ = writeln!(
         text,
+        "# HELP onconet_coverage_past_builds_total Past moments (as_of) whose networks were read from the revisions; other as_of reports reuse them.\n# TYPE onconet_coverage_past_builds_total counter\nonconet_coverage_past_builds_total {}",
+        std::sync::atomic::AtomicU64::load(&cache.past_built, Ordering::Relaxed)
+    );
+    let _ = writeln!(
+        text,
         "# HELP onconet_coverage_overlay_cells Cells (network x region) of each coverage overlay kept in memory.\n# TYPE onconet_coverage_overlay_cells gauge"
     );
     let mut overlays = cache.overlay_cells();
