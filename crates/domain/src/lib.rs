@@ -9,7 +9,6 @@ pub mod error;
 pub mod events;
 pub mod lang;
 pub mod network;
-pub mod programme;
 pub mod proposal;
 pub mod quality;
 pub mod toolbox;
@@ -20,6 +19,7 @@ pub mod workflow;
 
 pub use error::{FieldError, FieldErrors};
 pub use lang::Lang;
+pub use network::programme;
 pub use network::*;
 pub use vocabulary::{Vocabularies, Vocabulary, VocabularyEntry, VocabularyKind};
 pub use workflow::{Actor, Role, TransitionError};

@@ -12,6 +12,8 @@ use std::fmt;
 use std::str::FromStr;
 use uuid::Uuid;
 
+pub mod programme;
+
 /// Declares a closed, string-coded enum with `as_str`, `ALL`, `FromStr` and serde support.
 macro_rules! string_enum {
     ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $code:literal),+ $(,)? }) => {
@@ -446,7 +448,7 @@ pub struct Financing {
     /// The funder by its register code (a health insurer's UZOVI code, a municipality's CBS
     /// code), when there is a register; `funder` keeps the name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub funder_id: Option<crate::programme::FunderId>,
+    pub funder_id: Option<self::programme::FunderId>,
     pub since: Option<NaiveDate>,
     pub until: Option<NaiveDate>,
     pub note: Option<String>,
@@ -477,7 +479,7 @@ pub struct Member {
     pub in_verwijsgids: bool,
     /// Regional networks' members: what they do per tumour type.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub roles: Vec<crate::programme::MemberRoles>,
+    pub roles: Vec<self::programme::MemberRoles>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -611,7 +613,7 @@ pub struct NetworkProfile {
     pub quality: QualityAttestation,
     /// What the programme's documents ask of a profile (by network type).
     #[serde(flatten)]
-    pub programme: crate::programme::Programme,
+    pub programme: self::programme::Programme,
 }
 
 impl NetworkProfile {
@@ -695,7 +697,7 @@ impl NetworkProfile {
                 }
             }
         });
-        let with_roles = crate::programme::members_have_roles(self.network_type);
+        let with_roles = self::programme::members_have_roles(self.network_type);
         let network_type = self.network_type;
         errors.in_key("members", |errors| {
             for (i, m) in self.members.iter_mut().enumerate() {
@@ -746,7 +748,7 @@ impl NetworkProfile {
                 });
             }
         });
-        for (key, allowed) in crate::programme::applicable(self.network_type) {
+        for (key, allowed) in self::programme::applicable(self.network_type) {
             if !allowed && self.programme.has(key) {
                 errors.add_at(
                     key,

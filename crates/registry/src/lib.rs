@@ -39,7 +39,6 @@ pub mod networks;
 pub mod outlines;
 pub mod places;
 pub mod preview;
-pub mod proposals;
 pub mod published;
 pub mod regions;
 pub mod reports;
@@ -51,6 +50,7 @@ pub mod webhooks;
 pub use error::{Error, Invalid, Result};
 pub use filter::{FilterParams, NetworkFilter, TextQuery, parse_list};
 pub use geography::{GeoState, LAYERS, PublicJson, PublicViews, ROS_AREA};
+pub use networks::proposals;
 pub use networks::{Author, CheckedProfile, Precondition, ProfileDocument};
 
 use onconet_db::DbPool;

@@ -3,11 +3,13 @@
 //! revision and leaves the database unchanged on failure; after commit the search index of
 //! this instance follows at once (others through LISTEN/NOTIFY).
 
+pub mod proposals;
+
+use self::proposals::Outcome;
 use crate::Registry;
 use crate::error::{Error, Invalid, Result};
 use crate::filter::{FilterParams, NetworkFilter};
 use crate::geography::DerivedArea;
-use crate::proposals::Outcome;
 use chrono::{DateTime, Utc};
 use diesel_async::AsyncConnection;
 use diesel_async::AsyncPgConnection;
@@ -16,7 +18,7 @@ use onconet_db::models::{NewNetwork, NewRevision, ProfileColumns, RevisionRow, s
 pub use onconet_db::networks::PageRequest;
 use onconet_db::networks::{ListFilter, ListOrder, QualifiedFilter};
 use onconet_db::notify::{self, Change};
-use onconet_db::{networks as q, proposals, revisions};
+use onconet_db::{networks as q, proposals as proposal_store, revisions};
 use onconet_domain::changes::diff;
 use onconet_domain::proposal::{ProposalKind, needs_review, only_at_once};
 use onconet_domain::workflow::check_transition;
@@ -516,7 +518,7 @@ impl Registry {
 
     /// Applies a JSON Merge Patch (RFC 7396) to the profile of `id` at `if_match` version.
     /// A ROS adviser's change to a published network is not applied but proposed
-    /// ([`crate::proposals`]), unless it only touches fields configured to apply at once.
+    /// ([`proposals`]), unless it only touches fields configured to apply at once.
     pub async fn update<D: ProfileDocument>(
         &self,
         ctx: &Author<'_>,
@@ -568,8 +570,8 @@ impl Registry {
                 // their own pending proposal, and anybody else's blocks theirs.
                 let review = needs_review(actor, current.state);
                 let amending = match review {
-                    true => match proposals::pending_for_update(conn, id).await? {
-                        Some(p) => Some(crate::proposals::own_pending(
+                    true => match proposal_store::pending_for_update(conn, id).await? {
+                        Some(p) => Some(self::proposals::own_pending(
                             actor,
                             p,
                             ProposalKind::Change,
@@ -599,7 +601,7 @@ impl Registry {
                     check_external_id(conn, id, &checked.profile).await?;
                     let document = D::document(&checked.profile);
                     return Ok(
-                        match crate::proposals::propose_change(
+                        match self::proposals::propose_change(
                             conn,
                             ctx,
                             &current,

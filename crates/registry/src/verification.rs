@@ -4,8 +4,8 @@
 //! ([`Registry::verify`]), and each verification that runs out is announced once to webhook
 //! subscribers as `network.verification_due` ([`Registry::announce_due_verifications`]).
 
+use crate::networks::proposals::Outcome;
 use crate::networks::{Author, Precondition, lock_editable, parse_note, write_state};
-use crate::proposals::Outcome;
 use crate::webhooks::{millis, new_event};
 use crate::{Error, Registry, Result};
 use chrono::{DateTime, Utc};

@@ -6,6 +6,7 @@ pub mod network;
 pub mod page;
 pub mod proposal;
 pub mod query;
+pub mod revision;
 pub mod schema;
 pub mod toolbox;
 pub mod vocabulary;

@@ -1,6 +1,6 @@
 //! Proposed changes to published networks and verifications waiting for IKNL (issue 19).
 
-use crate::routes::changes::{Actor, FieldChangeResponse};
+use crate::dto::revision::{Actor, FieldChangeResponse};
 use chrono::{DateTime, Utc};
 use onconet_registry::proposals::Proposal;
 use serde::{Deserialize, Serialize};

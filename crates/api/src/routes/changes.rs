@@ -113,20 +113,7 @@ pub async fn list_changes(
         .json(ChangesResponse { items, next }))
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Actor {
-    pub sub: String,
-    pub name: Option<String>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct FieldChangeResponse {
-    pub field: String,
-    /// The value before (any JSON value; `null` when absent).
-    pub old: serde_json::Value,
-    /// The value after.
-    pub new: serde_json::Value,
-}
+pub use crate::dto::revision::{Actor, FieldChangeResponse};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RevisionResponse {

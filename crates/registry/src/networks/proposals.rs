@@ -6,7 +6,7 @@
 //! in between is ever overwritten unseen. The change feed, search and exports read the
 //! networks table, which holds accepted changes only.
 
-use crate::networks::{
+use super::{
     Author, Precondition, ProfileDocument, check_external_id, check_references, checked_profile,
     derived_area, new_revision, not_found, parse_note, write_state,
 };

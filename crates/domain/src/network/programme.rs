@@ -4,8 +4,8 @@
 //! by their register code. Value types with parse constructors, and the rules of which network
 //! type may say what.
 
+use super::{Agb, Kvk, LinkKind, NetworkType, Website, limits, parse_text, string_enum};
 use crate::error::InvalidValue;
-use crate::network::{Agb, Kvk, LinkKind, NetworkType, Website, limits, parse_text, string_enum};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -125,7 +125,7 @@ impl FunderId {
                     ));
                 }
             }
-            FunderRegister::Cbs => crate::network::parse_municipality_code(code)?,
+            FunderRegister::Cbs => super::parse_municipality_code(code)?,
         };
         Ok(Self { register, code })
     }
