@@ -324,7 +324,16 @@ async fn a_backup_taken_while_serving_and_writing_restores_every_row() {
         None,
     );
     succeeded(&out, "restore into an empty data dir");
-    let (server, base) = serve_with(&onconet_binary(), data.path(), &[]);
+    let (server, base) = serve_with(
+        &onconet_binary(),
+        data.path(),
+        // Nothing written in the background (a snapshot at start-up, the counts of the
+        // search below): the tables are compared while it runs.
+        &[
+            ("ONCONET_DAILY_SNAPSHOT", "false"),
+            ("ONCONET_USAGE_COUNTS", "false"),
+        ],
+    );
     let embedded_url = onconet_db::embedded::EmbeddedPostgres::new(data.path())
         .expect("embedded")
         .url();
@@ -476,6 +485,26 @@ async fn bad_input_is_refused_and_changes_nothing() {
         "no_such_database_here",
         "backup of a missing database",
     );
+    // A database that is not an onconet registry.
+    let foreign = TestDb::empty().await.expect("empty database");
+    {
+        use diesel_async::SimpleAsyncConnection;
+        let mut conn = connect(foreign.url()).await;
+        conn.batch_execute(
+            "CREATE TABLE things (id int PRIMARY KEY); INSERT INTO things VALUES (1)",
+        )
+        .await
+        .expect("a foreign table");
+    }
+    let out = onconet(
+        &["backup", "--out", path(&dir.path().join("c.backup"))],
+        Some(foreign.url()),
+    );
+    refused(
+        &out,
+        "holds no onconet registry",
+        "backup of a foreign database",
+    );
     let names: Vec<_> = std::fs::read_dir(dir.path())
         .expect("dir")
         .flatten()
@@ -503,8 +532,18 @@ async fn bad_input_is_refused_and_changes_nothing() {
         r#"{"type":"FeatureCollection","features":[]}"#,
     )
     .expect("write");
+    // A pg_dump archive, but of another database.
+    let foreign_archive = dir.path().join("foreign.backup");
+    let dumped = Command::new(onconet_db::embedded::find_tool("pg_dump").expect("pg_dump"))
+        .args(["--format=custom", "--file"])
+        .arg(&foreign_archive)
+        .args(["--dbname", foreign.url()])
+        .status()
+        .expect("pg_dump");
+    assert!(dumped.success());
     let empty = TestDb::empty().await.expect("empty database");
     for (file, message) in [
+        (&foreign_archive, "not of an onconet database"),
         (&truncated, "truncated"),
         (&not_a_backup, "is not a backup made by `onconet backup`"),
         (&dir.path().join("missing.backup"), "does not exist"),

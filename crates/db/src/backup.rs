@@ -162,6 +162,18 @@ impl Contents {
 /// The table of contents of `file`, checked to be an onconet archive. Reads only the head of
 /// the file (see [`check_readable`] for all of it).
 pub async fn contents(file: &Path) -> Result<Contents, BackupError> {
+    let contents = listing(file).await?;
+    contents
+        .check_onconet()
+        .map_err(|missing| BackupError::NotOnconet {
+            file: file.display().to_string(),
+            missing,
+        })?;
+    Ok(contents)
+}
+
+/// The table of contents of `file`, whatever database it came from.
+pub async fn listing(file: &Path) -> Result<Contents, BackupError> {
     let out = tokio::process::Command::new(find_tool("pg_restore")?)
         .arg("--list")
         .arg(file)
@@ -175,14 +187,7 @@ pub async fn contents(file: &Path) -> Result<Contents, BackupError> {
             detail: problems(&String::from_utf8_lossy(&out.stderr)),
         });
     }
-    let contents = Contents::parse(&String::from_utf8_lossy(&out.stdout));
-    contents
-        .check_onconet()
-        .map_err(|missing| BackupError::NotOnconet {
-            file: file.display().to_string(),
-            missing,
-        })?;
-    Ok(contents)
+    Ok(Contents::parse(&String::from_utf8_lossy(&out.stdout)))
 }
 
 /// Reads the whole archive as a restore would (without a database): a truncated or damaged

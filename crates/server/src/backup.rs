@@ -129,6 +129,14 @@ pub async fn backup(
     let started = Instant::now();
     let (folder, name) = check_destination(out, force)?;
     let mut database = Database::open(data)?;
+    let present = backup::user_relations(&database.url)
+        .await
+        .context("cannot look into the database")?;
+    if !present.iter().any(|r| r == "public.networks") {
+        bail!(
+            "the database holds no onconet registry (no networks table), so there is nothing to back up; check --data-dir or DATABASE_URL"
+        );
+    }
     let target = Target::from_url(&database.url)?;
     // Created 0600; removed when dropped (an error, Ctrl-C) unless renamed into place.
     let partial = tempfile::Builder::new()
