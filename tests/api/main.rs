@@ -2,6 +2,7 @@
 #![expect(clippy::expect_used, reason = "a failed expectation is a failed test")]
 
 mod auth;
+mod backups;
 mod bad_input;
 mod concurrency;
 mod console;

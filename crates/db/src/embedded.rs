@@ -342,6 +342,25 @@ impl EmbeddedPostgres {
     }
 }
 
+/// `pg_dump`, `pg_restore`, …: from the same directory as the cluster's `initdb` and `pg_ctl`
+/// (see [`find_bin_dir`]), so their version matches the embedded cluster's.
+pub fn find_tool(name: &str) -> Result<PathBuf, EmbeddedError> {
+    let path = find_bin_dir()
+        .ok_or(EmbeddedError::BinariesNotFound)?
+        .join(name);
+    if path.is_file() {
+        Ok(path)
+    } else {
+        Err(EmbeddedError::Command {
+            command: name.into(),
+            detail: format!(
+                "not found at {} (install the PostgreSQL client programs of the same version)",
+                path.display()
+            ),
+        })
+    }
+}
+
 /// Finds the directory holding `initdb` and `pg_ctl`.
 pub fn find_bin_dir() -> Option<PathBuf> {
     let has_tools = |dir: &Path| dir.join("initdb").is_file() && dir.join("pg_ctl").is_file();

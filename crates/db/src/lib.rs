@@ -4,6 +4,7 @@
 //! Query functions take `&mut AsyncPgConnection`, so a caller can pass a transaction; each use
 //! case opens its transaction once (STYLE habit 11).
 
+pub mod backup;
 pub mod embedded;
 pub mod error;
 pub mod fhir;

@@ -62,6 +62,43 @@ enum Command {
         #[command(subcommand)]
         action: NetworksAction,
     },
+    /// Write a backup of the database to FILE: one consistent snapshot (pg_dump custom
+    /// format), also while servers are running on it.
+    #[command(
+        long_about = "Write a backup of the database to FILE: one consistent snapshot \
+(pg_dump custom format), also while servers are running on it and writing. The file is written \
+under a temporary name next to FILE and renamed when it is complete and read back; it is \
+readable by its owner only (it holds contact details and webhook secrets). Uses the pg_dump \
+next to the embedded cluster's initdb (ONCONET_PG_BIN to choose). Restore it with \
+`onconet restore FILE`."
+    )]
+    Backup {
+        /// The backup file to write.
+        #[arg(long, value_name = "FILE")]
+        out: std::path::PathBuf,
+        /// Replace FILE if it exists (otherwise an existing FILE is refused).
+        #[arg(long)]
+        force: bool,
+        #[command(flatten)]
+        data: DataSettings,
+    },
+    /// Restore a backup made by `onconet backup` into an empty data dir or database, then
+    /// apply pending migrations.
+    #[command(
+        long_about = "Restore a backup made by `onconet backup` into an empty data dir \
+(the embedded cluster is initialised there) or an empty database (DATABASE_URL: one without \
+tables, e.g. fresh from createdb). A target that holds anything is refused and left as it is. \
+The whole file is read first, so a truncated or foreign file is refused before anything is \
+written; then everything is restored in one transaction (all or nothing), without the \
+original owners and privileges, and pending migrations bring a backup of an older version up \
+to date."
+    )]
+    Restore {
+        /// The backup file.
+        file: std::path::PathBuf,
+        #[command(flatten)]
+        data: DataSettings,
+    },
     /// Manage the embedded PostgreSQL cluster.
     Db {
         #[command(subcommand)]
@@ -162,6 +199,21 @@ async fn main() -> Result<()> {
             Ok(())
         }
         Command::Db { action } => db(action).await,
+        Command::Backup { out, force, data } => {
+            use std::io::IsTerminal;
+            let report =
+                onconet::backup::backup(&data, &out, force, std::io::stderr().is_terminal())
+                    .await?;
+            println!("{report}");
+            Ok(())
+        }
+        Command::Restore { file, data } => {
+            use std::io::IsTerminal;
+            let report =
+                onconet::backup::restore(&data, &file, std::io::stderr().is_terminal()).await?;
+            println!("{}", report);
+            Ok(())
+        }
         Command::Networks {
             action:
                 NetworksAction::Import {
