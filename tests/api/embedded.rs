@@ -353,14 +353,20 @@ async fn a_killed_postmaster_is_started_again_and_nothing_committed_is_lost() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert!(after.is_some(), "writes work again");
-    assert!(
+    // The supervisor logs once `pg_ctl start` has returned, which can be a moment after the
+    // server already accepts connections.
+    let logged = || {
         server
             .log
             .lock()
             .expect("log lines")
             .iter()
-            .any(|l| l.contains("started it again")),
-        "the restart was logged"
-    );
+            .any(|l| l.contains("started it again"))
+    };
+    let waited = std::time::Instant::now();
+    while !logged() && waited.elapsed() < Duration::from_secs(30) {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(logged(), "the restart was logged");
     terminate(server);
 }
