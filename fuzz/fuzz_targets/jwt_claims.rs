@@ -70,6 +70,11 @@ fuzz_target!(|data: &[u8]| {
         .expect("fixed keys: verify never waits");
     if let Ok(actor) = outcome {
         assert!(!actor.sub.trim().is_empty());
-        assert!(actor.org.as_ref().is_none_or(|o| !o.is_empty() && *o == o.to_ascii_lowercase()));
+        assert!(
+            actor
+                .org
+                .as_ref()
+                .is_none_or(|o| !o.is_empty() && *o == o.to_ascii_lowercase())
+        );
     }
 });

@@ -21,7 +21,11 @@ fuzz_target!(|data: &[u8]| {
     let back = multipolygon_from_geojson(&multipolygon_to_geojson(&union));
     assert_eq!(back.0.len(), union.0.len());
     // A vertex lies on the boundary, which the index counts as covered.
-    let first = union.0.first().and_then(|p| p.exterior().0.first()).copied();
+    let first = union
+        .0
+        .first()
+        .and_then(|p| p.exterior().0.first())
+        .copied();
     let index = AreaIndex::build([(1u8, union)]);
     if let Some(first) = first {
         assert_eq!(index.covering(first.x, first.y), [1u8], "{value}");
