@@ -9,7 +9,7 @@ TEST_PG_DIR := target/onconet-test-pg
 TEST_LOG_DIR := $(or $(ONCONET_TEST_LOG_DIR),target/test-logs)
 export ONCONET_REFERENCE_DATA ?= $(abspath ../shared/data/nl)
 
-.PHONY: help setup build run test check fmt lint unit check-logs schemathesis browser faults check-fhir openapi db-stop clean
+.PHONY: help setup build run test check fmt lint unit check-logs schemathesis browser faults check-fhir fuzz openapi db-stop clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -63,6 +63,13 @@ faults: ## Database faults under 4 writers and 1 reader: immediate stop, SIGKILL
 
 check-fhir: ## Every FHIR document of the demo data and of a 500-network registry validates against R4 (fhir.resources)
 	scripts/check-fhir.sh
+
+# Not part of `make test`: nightly Rust and cargo-fuzz. The issue's long run is
+# `make fuzz FUZZ_RUNS=10000000` (hours on two cores).
+FUZZ_SECONDS ?= 60
+FUZZ_RUNS ?=
+fuzz: ## Fuzz each target (fuzz/) for FUZZ_SECONDS (60) s, or FUZZ_RUNS executions; stats per target
+	FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_RUNS=$(FUZZ_RUNS) scripts/fuzz.sh
 
 test: setup fmt lint check unit check-logs schemathesis browser faults ## The whole suite: format, lints, architecture, tests, their logs, schemathesis, browser, database faults
 

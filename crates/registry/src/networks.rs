@@ -878,8 +878,9 @@ impl Registry {
     }
 }
 
-/// The database filter of a list request for `viewer`.
-fn list_filter(
+/// The database filter of a list request for `viewer`: every parameter parsed. Public for the
+/// fuzz target `filter_query` and for tests; front ends call [`Registry::list_networks`].
+pub fn list_filter(
     params: ListParams<'_>,
     vocabularies: &Vocabularies,
     viewer: Option<&Actor>,

@@ -75,7 +75,8 @@ crate::dto::query::filtered_query! {
 }
 
 impl ListNetworksQuery {
-    fn params(&self) -> ListParams<'_> {
+    /// The list's parameters as given, for the registry ([`onconet_registry::networks::list_filter`]).
+    pub fn params(&self) -> ListParams<'_> {
         ListParams {
             filter: self.filter_params(),
             q: self.q.as_deref(),

@@ -1,0 +1,134 @@
+//! Property tests (proptest) of the geometry invariants (issue 18, item 4): a union's
+//! geodesic area lies between the largest part's and the sum of the parts', and the spatial
+//! indexes answer point-in-area as `geo` does. Random areas lie in the Netherlands' box.
+
+use geo::{ConvexHull, Coord, Intersects, LineString, MultiPoint, MultiPolygon, Point, Polygon};
+use onconet_spatial::{AreaIndex, NearIndex, area_km2, union_all};
+use proptest::prelude::*;
+
+/// A centre well inside the Netherlands' box (3.0–7.6 °E, 50.6–53.8 °N), so every shape
+/// below stays in it.
+fn centre() -> impl Strategy<Value = (f64, f64)> {
+    (3.6..7.0f64, 51.1..53.3f64)
+}
+
+/// A rectangle of 0.005–0.4° a side.
+fn rectangle() -> impl Strategy<Value = Polygon<f64>> {
+    (centre(), 0.005..0.4f64, 0.005..0.4f64).prop_map(|((x, y), w, h)| {
+        geo::Rect::new((x - w / 2.0, y - h / 2.0), (x + w / 2.0, y + h / 2.0)).to_polygon()
+    })
+}
+
+/// The convex hull of 3–12 points within 0.3° of a centre (skipped when they lie on a line).
+fn convex() -> impl Strategy<Value = Polygon<f64>> {
+    (
+        centre(),
+        prop::collection::vec((-0.3..0.3f64, -0.3..0.3f64), 3..12),
+    )
+        .prop_map(|((x, y), offsets)| {
+            let points: MultiPoint<f64> = offsets
+                .into_iter()
+                .map(|(dx, dy)| Point::new(x + dx, y + dy))
+                .collect();
+            points.convex_hull()
+        })
+        .prop_filter("not a line", |p| p.exterior().0.len() >= 4)
+}
+
+/// A star-shaped polygon of 3–120 vertices (radius 0.02–0.3° at evenly spaced angles): not
+/// convex, and often over the index's 32 vertices a piece, so it gets cut.
+fn star() -> impl Strategy<Value = Polygon<f64>> {
+    (centre(), prop::collection::vec(0.02..0.3f64, 3..120)).prop_map(|((x, y), radii)| {
+        let n = radii.len() as f64;
+        let mut ring: Vec<Coord<f64>> = radii
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                let a = i as f64 / n * std::f64::consts::TAU;
+                Coord {
+                    x: x + r * a.cos(),
+                    y: y + r * a.sin() * 0.62,
+                }
+            })
+            .collect();
+        ring.push(ring[0]);
+        Polygon::new(LineString::new(ring), vec![])
+    })
+}
+
+fn shape() -> impl Strategy<Value = Polygon<f64>> {
+    prop_oneof![rectangle(), convex(), star()]
+}
+
+fn multi(p: Polygon<f64>) -> MultiPolygon<f64> {
+    MultiPolygon::new(vec![p])
+}
+
+/// Whether `geo` answers differently a hair (1e-7°, about 1 cm) around `p`: there the index's
+/// cut pieces may round the other way.
+fn near_boundary(area: &MultiPolygon<f64>, p: Coord<f64>) -> bool {
+    const HAIR: f64 = 1e-7;
+    let here = area.intersects(&Point::from(p));
+    [(HAIR, 0.0), (-HAIR, 0.0), (0.0, HAIR), (0.0, -HAIR)]
+        .iter()
+        .any(|(dx, dy)| area.intersects(&Point::new(p.x + dx, p.y + dy)) != here)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn union_area_lies_between_largest_part_and_sum(parts in prop::collection::vec(shape(), 1..5)) {
+        let parts: Vec<MultiPolygon<f64>> = parts.into_iter().map(multi).collect();
+        let areas: Vec<f64> = parts.iter().map(area_km2).collect();
+        let sum: f64 = areas.iter().sum();
+        let largest = areas.iter().copied().fold(0.0, f64::max);
+        let union = area_km2(&union_all(&parts));
+        // Relative 1e-6 and 1 m²: the union's vertices are rounded by the boolean operation.
+        let tolerance = sum * 1e-6 + 1e-6;
+        prop_assert!(union <= sum + tolerance, "union {union} km² > sum {sum} km² ({areas:?})");
+        prop_assert!(union >= largest - tolerance, "union {union} km² < largest {largest} km² ({areas:?})");
+    }
+
+    #[test]
+    fn indexes_agree_with_geo_on_point_in_area(
+        areas in prop::collection::vec(prop::collection::vec(shape(), 1..3), 1..5),
+        points in prop::collection::vec((0.0..1.0f64, 0.0..1.0f64), 64),
+    ) {
+        // Each key's area: the union of its parts (what the registry indexes).
+        let areas: Vec<(u32, MultiPolygon<f64>)> = areas
+            .into_iter()
+            .enumerate()
+            .map(|(k, parts)| {
+                let parts: Vec<MultiPolygon<f64>> = parts.into_iter().map(multi).collect();
+                (k as u32, union_all(&parts))
+            })
+            .collect();
+        let index = AreaIndex::build(areas.clone());
+        let near = NearIndex::build(areas.clone());
+        // Points over the box of all areas, a little enlarged, so both answers come up.
+        let (x0, y0, x1, y1) = areas.iter().flat_map(|(_, a)| a.0.iter()).flat_map(|p| p.exterior().0.iter()).fold(
+            (f64::MAX, f64::MAX, f64::MIN, f64::MIN),
+            |(a, b, c, d), q| (a.min(q.x), b.min(q.y), c.max(q.x), d.max(q.y)),
+        );
+        let (x0, y0, x1, y1) = (x0 - 0.05, y0 - 0.05, x1 + 0.05, y1 + 0.05);
+        for (u, v) in points {
+            let p = Coord { x: x0 + u * (x1 - x0), y: y0 + v * (y1 - y0) };
+            let mut expected: Vec<u32> = Vec::new();
+            let mut ambiguous = false;
+            for (k, area) in &areas {
+                if area.intersects(&Point::from(p)) {
+                    expected.push(*k);
+                }
+                ambiguous |= near_boundary(area, p);
+            }
+            if ambiguous {
+                continue;
+            }
+            prop_assert_eq!(index.covering(p.x, p.y), expected.clone(), "AreaIndex at {:?}", p);
+            let mut found = near.covering(p.x, p.y);
+            found.sort_unstable();
+            prop_assert_eq!(found, expected, "NearIndex at {:?}", p);
+        }
+    }
+}
