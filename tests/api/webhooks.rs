@@ -429,15 +429,17 @@ async fn a_networks_life_raises_its_events_signed_and_in_order() {
     assert!(everywhere.is_subset(&ids));
     assert_eq!(archived["state"], "archived");
 
-    // The delivery log.
-    let log = get_json(
-        &app,
-        &format!(
-            "/v1/webhooks/{}/deliveries?state=delivered&per_page=100",
-            everything["id"].as_str().expect("id")
-        ),
-    )
+    // The delivery log. A delivery is marked delivered once the receiver's answer is in, a
+    // moment after the receiver has it.
+    let path = format!(
+        "/v1/webhooks/{}/deliveries?state=delivered&per_page=100",
+        everything["id"].as_str().expect("id")
+    );
+    eventually("every delivery marked delivered", || async {
+        get_json(&app, &path).await["page"]["total_items"] == expected.len()
+    })
     .await;
+    let log = get_json(&app, &path).await;
     assert_eq!(log["page"]["total_items"], expected.len());
     for d in log["items"].as_array().expect("items") {
         assert_eq!(d["state"], "delivered");
