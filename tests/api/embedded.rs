@@ -109,6 +109,20 @@ pub(crate) fn serve_with(
     (server, url)
 }
 
+/// A development token for IKNL staff, made by `onconet token` for the server in `data_dir`.
+fn staff_token(binary: &std::path::Path, data_dir: &std::path::Path) -> String {
+    let out = Command::new(binary)
+        .args(["token", "--role", "iknl_staff", "--data-dir"])
+        .arg(data_dir)
+        .stderr(logs::file("onconet-token"))
+        .output()
+        .expect("onconet token");
+    String::from_utf8(out.stdout)
+        .expect("utf-8")
+        .trim()
+        .to_owned()
+}
+
 /// SIGTERM: the server exits with 0 and logs no warning or error on the way down (before,
 /// the change listener reported the embedded database stopping as a lost connection).
 fn terminate(mut server: Server) {
@@ -148,16 +162,7 @@ async fn data_survives_a_restart_of_the_embedded_database() {
     let binary = onconet_binary();
     let dir = tempfile::tempdir().expect("tempdir");
     let (child, url) = serve(&binary, dir.path());
-    let token = String::from_utf8(
-        Command::new(&binary)
-            .args(["token", "--role", "iknl_staff", "--data-dir"])
-            .arg(dir.path())
-            .stderr(logs::file("onconet-token"))
-            .output()
-            .expect("onconet token")
-            .stdout,
-    )
-    .expect("utf-8");
+    let token = staff_token(&binary, dir.path());
     // Import the regions with the CLI while the server runs on the same embedded database;
     // the server picks them up without a restart.
     let data = onconet_test_support::reference_data();
@@ -188,7 +193,7 @@ async fn data_survives_a_restart_of_the_embedded_database() {
     for _ in 0..50 {
         let r = client
             .post(format!("{url}/v1/networks"))
-            .bearer_auth(token.trim())
+            .bearer_auth(&token)
             .json(&full_network())
             .send()
             .await
@@ -218,7 +223,7 @@ async fn data_survives_a_restart_of_the_embedded_database() {
             "{url}/v1/networks/{}",
             created["id"].as_str().expect("id")
         ))
-        .bearer_auth(token.trim())
+        .bearer_auth(&token)
         .send()
         .await
         .expect("get");
@@ -236,17 +241,8 @@ async fn a_killed_postmaster_is_started_again_and_nothing_committed_is_lost() {
     let binary = onconet_binary();
     let dir = tempfile::tempdir().expect("tempdir");
     let (server, url) = serve(&binary, dir.path());
-    let token = String::from_utf8(
-        Command::new(&binary)
-            .args(["token", "--role", "iknl_staff", "--data-dir"])
-            .arg(dir.path())
-            .stderr(logs::file("onconet-token"))
-            .output()
-            .expect("onconet token")
-            .stdout,
-    )
-    .expect("utf-8");
-    let token = token.trim();
+    let token = staff_token(&binary, dir.path());
+    let token = token.as_str();
     let client = reqwest::Client::new();
     let create = |name: &str| {
         client

@@ -210,16 +210,16 @@ impl Registry {
         states.dedup();
         let months = match params.within_months.map(str::trim) {
             None => 6,
-            Some(m) => match m.parse::<u32>() {
-                Ok(n) if (1..=MAX_MONTHS).contains(&n) => n,
-                Ok(_) | Err(_) if m.parse::<i64>().is_ok() => {
+            Some(m) => match m.parse::<i64>() {
+                Ok(n) if (1..=i64::from(MAX_MONTHS)).contains(&n) => n as u32,
+                Ok(_) => {
                     return Err(Error::bad_parameter(
                         "within_months",
                         "out_of_range",
                         format!("must be between 1 and {MAX_MONTHS}"),
                     ));
                 }
-                _ => {
+                Err(_) => {
                     return Err(Error::bad_parameter(
                         "within_months",
                         "invalid_type",

@@ -406,6 +406,42 @@ pub(crate) async fn write_state(
     Ok(updated)
 }
 
+/// Writes `checked` (its references already checked) as the next version of `current`
+/// (locked by the caller's transaction): the area derived again only when the service area
+/// changed, the revision kept (with `extra` among its changes: the accepted proposal), the
+/// other instances told.
+pub(crate) async fn write_profile(
+    registry: &Registry,
+    conn: &mut AsyncPgConnection,
+    ctx: &Author<'_>,
+    current: &Network,
+    checked: CheckedProfile,
+    extra: Option<serde_json::Value>,
+) -> Result<Network> {
+    let before = snapshot(current)?;
+    let (profile, area) = if checked.profile.service_area == current.profile.service_area {
+        let area = current.area.clone().zip(current.area_km2);
+        (checked.profile, area)
+    } else {
+        let (profile, area) = derived_area(registry, checked).await?;
+        (profile, area.map(|a| (a.geojson, a.area_km2)))
+    };
+    let columns = ProfileColumns::from_profile(&profile, area)?;
+    let updated = q::update_profile(conn, current.id, current.version, &columns)
+        .await?
+        .ok_or(Error::Stale {
+            current_version: current.version + 1,
+        })?
+        .into_domain()?;
+    let mut revision = new_revision(ctx, &updated, "updated", Some(&before), None)?;
+    if let (Some(extra), serde_json::Value::Array(list)) = (extra, &mut revision.changes) {
+        list.push(extra);
+    }
+    crate::webhooks::keep_revisions(conn, &[revision]).await?;
+    notify::notify(conn, &Change::Network(current.id)).await?;
+    Ok(updated)
+}
+
 pub(crate) async fn lock_editable(
     conn: &mut AsyncPgConnection,
     actor: &Actor,
@@ -594,11 +630,14 @@ impl Registry {
                     Some(&current.profile.quality),
                     &checked.profile.quality,
                 )?;
+                if checked.profile == current.profile && amending.is_none() {
+                    return Ok(Outcome::Applied(current));
+                }
+                check_references(conn, actor, id, &checked.profile).await?;
+                check_external_id(conn, id, &checked.profile).await?;
                 let at_once = amending.is_none()
                     && only_at_once(&current.profile, &checked.profile, &self.at_once);
                 if review && !at_once {
-                    check_references(conn, actor, id, &checked.profile).await?;
-                    check_external_id(conn, id, &checked.profile).await?;
                     let document = D::document(&checked.profile);
                     return Ok(
                         match self::proposals::propose_change(
@@ -616,30 +655,9 @@ impl Registry {
                         },
                     );
                 }
-                if checked.profile == current.profile {
-                    return Ok(Outcome::Applied(current));
-                }
-                check_references(conn, actor, id, &checked.profile).await?;
-                check_external_id(conn, id, &checked.profile).await?;
-                let before = snapshot(&current)?;
-                let (profile, area) =
-                    if checked.profile.service_area == current.profile.service_area {
-                        let area = current.area.clone().zip(current.area_km2);
-                        (checked.profile, area)
-                    } else {
-                        let (profile, area) = derived_area(self, checked).await?;
-                        (profile, area.map(|a| (a.geojson, a.area_km2)))
-                    };
-                let columns = ProfileColumns::from_profile(&profile, area)?;
-                let updated = q::update_profile(conn, id, current.version, &columns)
-                    .await?
-                    .ok_or(Error::Stale {
-                        current_version: current.version + 1,
-                    })?
-                    .into_domain()?;
-                record(conn, ctx, &updated, "updated", Some(&before), None).await?;
-                notify::notify(conn, &Change::Network(id)).await?;
-                Ok(Outcome::Applied(updated))
+                write_profile(self, conn, ctx, &current, checked, None)
+                    .await
+                    .map(Outcome::Applied)
             })
             .await?;
         if let Outcome::Applied(network) = &outcome {

@@ -8,14 +8,12 @@
 
 use super::{
     Author, Precondition, ProfileDocument, check_external_id, check_references, checked_profile,
-    derived_area, new_revision, not_found, parse_note, write_state,
+    not_found, parse_note, write_profile, write_state,
 };
 use crate::{Error, Invalid, Registry, Result};
 use chrono::Utc;
 use diesel_async::{AsyncConnection, AsyncPgConnection};
-use onconet_db::models::{ProfileColumns, snapshot};
 use onconet_db::networks::{self as q, PageRequest};
-use onconet_db::notify::{self, Change};
 pub use onconet_db::proposals::ProposalRow as Proposal;
 use onconet_db::proposals::{self as store, Decision, NewProposal};
 use onconet_domain::changes::diff;
@@ -402,28 +400,7 @@ impl Registry {
         let checked = checked_profile(self, D::from_document(document)?, current.id).await?;
         check_references(conn, ctx.actor, current.id, &checked.profile).await?;
         check_external_id(conn, current.id, &checked.profile).await?;
-        let before = snapshot(current)?;
-        let (profile, area) = if checked.profile.service_area == current.profile.service_area {
-            let area = current.area.clone().zip(current.area_km2);
-            (checked.profile, area)
-        } else {
-            let (profile, area) = derived_area(self, checked).await?;
-            (profile, area.map(|a| (a.geojson, a.area_km2)))
-        };
-        let columns = ProfileColumns::from_profile(&profile, area)?;
-        let updated = q::update_profile(conn, current.id, current.version, &columns)
-            .await?
-            .ok_or(Error::Stale {
-                current_version: current.version + 1,
-            })?
-            .into_domain()?;
-        let mut revision = new_revision(ctx, &updated, "updated", Some(&before), None)?;
-        if let serde_json::Value::Array(list) = &mut revision.changes {
-            list.push(proposal_entry(p));
-        }
-        crate::webhooks::keep_revisions(conn, &[revision]).await?;
-        notify::notify(conn, &Change::Network(current.id)).await?;
-        Ok(updated)
+        write_profile(self, conn, ctx, current, checked, Some(proposal_entry(p))).await
     }
 }
 
