@@ -204,7 +204,22 @@ impl Website {
                 "must not contain credentials",
             ));
         }
-        Ok(Self(url.to_string()))
+        // The address is kept as the URL parser writes it, with anything beyond ASCII
+        // percent-encoded (or, in a host, punycoded): that form, too, must keep to the limit,
+        // or a stored profile would fail its own check when it comes back (an export
+        // re-imported, a PATCH of another field).
+        let normalised = url.to_string();
+        if normalised.len() > limits::URL {
+            return Err(InvalidValue::new(
+                "too_long",
+                format!(
+                    "must be at most {} characters once characters beyond ASCII are percent-encoded (it has {})",
+                    limits::URL,
+                    normalised.len()
+                ),
+            ));
+        }
+        Ok(Self(normalised))
     }
 
     pub fn as_str(&self) -> &str {
@@ -901,6 +916,15 @@ mod tests {
         ] {
             assert!(Website::parse(bad).is_err(), "{bad}");
         }
+        // Found by the merge_patch fuzz target: under the limit as typed, over it once the
+        // non-ASCII characters are percent-encoded; what is kept always parses again.
+        let typed = format!("https://x.nl/{}", "é".repeat(1000));
+        assert!(typed.len() <= limits::URL);
+        let e = Website::parse(&typed).unwrap_err();
+        assert_eq!(e.code, "too_long");
+        let fits = format!("https://x.nl/{}", "é".repeat(300));
+        let kept = Website::parse(&fits).unwrap();
+        assert_eq!(Website::parse(kept.as_str()), Ok(kept.clone()));
         assert!(Phone::parse("+31 (0)50-123 4567").is_ok());
         for bad in ["12", "0501234567890123", "050+1234567", "call me"] {
             assert!(Phone::parse(bad).is_err(), "{bad}");
