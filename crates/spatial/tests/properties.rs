@@ -2,7 +2,9 @@
 //! geodesic area lies between the largest part's and the sum of the parts', and the spatial
 //! indexes answer point-in-area as `geo` does. Random areas lie in the Netherlands' box.
 
-use geo::{ConvexHull, Coord, Intersects, LineString, MultiPoint, MultiPolygon, Point, Polygon};
+use geo::{
+    Area, ConvexHull, Coord, Intersects, LineString, MultiPoint, MultiPolygon, Point, Polygon,
+};
 use onconet_spatial::{AreaIndex, NearIndex, area_km2, union_all};
 use proptest::prelude::*;
 
@@ -79,15 +81,29 @@ proptest! {
 
     #[test]
     fn union_area_lies_between_largest_part_and_sum(parts in prop::collection::vec(shape(), 1..5)) {
+        // Areas in the plane of longitude and latitude, where the boolean operations work: there
+        // the invariant is exact up to rounding. (A geodesic area is not: where the union cuts
+        // an edge, the new vertex lies on the straight segment in that plane, not on the
+        // geodesic the area follows, so on edges tens of km long the union can come out a
+        // fraction of a per mille above the sum; regions' edges are far shorter.)
         let parts: Vec<MultiPolygon<f64>> = parts.into_iter().map(multi).collect();
-        let areas: Vec<f64> = parts.iter().map(area_km2).collect();
+        let areas: Vec<f64> = parts.iter().map(|p| p.unsigned_area()).collect();
         let sum: f64 = areas.iter().sum();
         let largest = areas.iter().copied().fold(0.0, f64::max);
-        let union = area_km2(&union_all(&parts));
-        // Relative 1e-6 and 1 m²: the union's vertices are rounded by the boolean operation.
-        let tolerance = sum * 1e-6 + 1e-6;
-        prop_assert!(union <= sum + tolerance, "union {union} km² > sum {sum} km² ({areas:?})");
-        prop_assert!(union >= largest - tolerance, "union {union} km² < largest {largest} km² ({areas:?})");
+        let union_area = union_all(&parts).unsigned_area();
+        // The boolean operation rounds the union's vertices to its integer grid: allow every
+        // edge of the parts to move by 1e-7° (about 1 cm).
+        let perimeter: f64 = parts
+            .iter()
+            .flat_map(|p| p.0.iter())
+            .map(|p| p.exterior().lines().map(|l| l.dx().hypot(l.dy())).sum::<f64>())
+            .sum();
+        let tolerance = perimeter * 1e-7;
+        prop_assert!(union_area <= sum + tolerance, "union {union_area} > sum {sum} ({areas:?})");
+        prop_assert!(union_area >= largest - tolerance, "union {union_area} < largest {largest} ({areas:?})");
+        // The geodesic area, which reports show, agrees with the parts' within 0.5 %.
+        let geodesic: f64 = parts.iter().map(area_km2).sum();
+        prop_assert!(area_km2(&union_all(&parts)) <= geodesic * 1.005 + 1e-6);
     }
 
     #[test]
