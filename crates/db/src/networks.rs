@@ -509,13 +509,24 @@ pub async fn has_demo(conn: &mut AsyncPgConnection) -> Result<bool, DbError> {
     Ok(n > 0)
 }
 
-/// Every published network (for the search index).
-pub async fn published(conn: &mut AsyncPgConnection) -> Result<Vec<NetworkRow>, DbError> {
-    Ok(networks::table
+/// Up to `limit` published networks with an id after `after`, by id (the search index reads
+/// the registry a page at a time, so that no more than a page of stored areas is in memory as
+/// JSON at once).
+pub async fn published_page(
+    conn: &mut AsyncPgConnection,
+    after: Option<Uuid>,
+    limit: i64,
+) -> Result<Vec<NetworkRow>, DbError> {
+    let mut query = networks::table
         .filter(networks::state.eq("published"))
         .select(NetworkRow::as_select())
-        .load(conn)
-        .await?)
+        .order(networks::id)
+        .limit(limit)
+        .into_boxed();
+    if let Some(after) = after {
+        query = query.filter(networks::id.gt(after));
+    }
+    Ok(query.load(conn).await?)
 }
 
 /// Networks whose service area names regions (to re-derive after a region import).

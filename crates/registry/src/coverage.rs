@@ -337,11 +337,21 @@ impl CoverageCache {
             entry.clone()
         };
         // Reports read the overlay: only when it lags behind the areas (the background task
-        // has not caught up with a change yet) does a report take the write lock to sync it.
-        if overlay.read().map_err(|_| poisoned())?.in_step(&areas) {
+        // has not caught up with a change yet) is it synced. The cells are computed without
+        // the lock (an overlay of thousands of networks takes seconds to build), so that
+        // readers (reports, /metrics) wait only for them to be filed.
+        let (todo, layer) = {
+            let current = overlay.read().map_err(|_| poisoned())?;
+            (current.stale(&areas), current.layer().clone())
+        };
+        if todo.is_empty() && overlay.read().map_err(|_| poisoned())?.in_step(&areas) {
             return Ok(overlay);
         }
-        let stats = overlay.write().map_err(|_| poisoned())?.sync(areas);
+        let computed = Overlay::compute(&layer, todo);
+        let stats = overlay
+            .write()
+            .map_err(|_| poisoned())?
+            .sync_computed(areas, computed);
         if stats.computed > 0 || stats.removed > 0 {
             tracing::debug!(
                 layer = layer_name,

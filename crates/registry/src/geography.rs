@@ -320,21 +320,39 @@ impl GeoState {
         Ok(())
     }
 
-    /// Rebuilds the whole search index from the database.
+    /// Rebuilds the whole search index from the database. The networks are read a page at a
+    /// time and each page is turned into index entries before the next is read: a stored area
+    /// as a JSON tree takes several times the memory of its polygons.
     pub async fn reload_networks(&self, pool: &DbPool) -> crate::Result<()> {
-        let mut conn = onconet_db::pool::get(pool).await?;
-        let rows = onconet_db::networks::published(&mut conn).await?;
-        drop(conn);
-        let networks = rows
-            .into_iter()
-            .map(|r| r.into_domain())
-            .collect::<Result<Vec<_>, _>>()?;
         let public_json = self.public_json;
-        let index = tokio::task::spawn_blocking(move || {
-            SearchIndex::build(networks.iter().filter_map(|n| search_entry(n, public_json)))
-        })
-        .await
-        .map_err(Error::internal)?;
+        let mut items: Vec<(SearchEntry, MultiPolygon<f64>)> = Vec::new();
+        let mut after = None;
+        loop {
+            let mut conn = onconet_db::pool::get(pool).await?;
+            let rows = onconet_db::networks::published_page(&mut conn, after, LOAD_PAGE).await?;
+            drop(conn);
+            let Some(last) = rows.last() else { break };
+            after = Some(last.id);
+            let full = rows.len() as i64 == LOAD_PAGE;
+            let page = tokio::task::spawn_blocking(move || {
+                rows.into_iter()
+                    .map(|r| r.into_domain())
+                    .filter_map(|n| match n {
+                        Ok(n) => search_entry(&n, public_json).map(Ok),
+                        Err(e) => Some(Err(e)),
+                    })
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .await
+            .map_err(Error::internal)??;
+            items.extend(page);
+            if !full {
+                break;
+            }
+        }
+        let index = tokio::task::spawn_blocking(move || SearchIndex::build(items))
+            .await
+            .map_err(Error::internal)?;
         let count = index.len();
         // The rebuilt index knows the versions it was built from, and no others: a change
         // applied meanwhile comes again through its NOTIFY.
@@ -459,6 +477,9 @@ pub struct DerivedArea {
 }
 
 /// The index entry of a network, if it belongs in the index (published, with an area).
+/// Networks read from the database at a time when the search index is built.
+const LOAD_PAGE: i64 = 250;
+
 fn search_entry(n: &Network, public_json: PublicJson) -> Option<(SearchEntry, MultiPolygon<f64>)> {
     if n.state != RegistryState::Published {
         return None;

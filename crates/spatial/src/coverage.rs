@@ -237,8 +237,11 @@ pub struct Overlay<K> {
     unions: Mutex<HashMap<Vec<u64>, f64>>,
 }
 
-/// A network's freshly computed cells.
-type Computed<K> = (K, Arc<MultiPolygon<f64>>, Vec<(usize, Cell)>);
+/// Networks' freshly computed cells (from [`Overlay::compute`], for [`Overlay::sync_computed`]).
+pub struct Computed<K>(Vec<(K, Arc<MultiPolygon<f64>>, RegionCells)>);
+
+/// A network's cells: (region index, cell) for every region its area overlaps.
+type RegionCells = Vec<(usize, Cell)>;
 
 /// What [`Overlay::sync`] did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -275,11 +278,48 @@ impl<K: Copy + Eq + Hash + Ord + Send + Sync> Overlay<K> {
         &self.layer
     }
 
-    /// Brings the overlay in line with `areas` (every network it should hold): new networks
-    /// and networks whose area changed get their cells computed (in parallel), networks no
-    /// longer listed are dropped. An area that is a new object but the same geometry keeps
-    /// its cells.
+    /// Brings the overlay in line with `areas`: networks gone are dropped, new or changed ones
+    /// get their cells computed (in parallel). The same as [`Overlay::stale`],
+    /// [`Overlay::compute`] and [`Overlay::sync_computed`] in a row.
     pub fn sync(&mut self, areas: Vec<(K, Arc<MultiPolygon<f64>>)>) -> SyncStats {
+        let computed = Self::compute(&self.layer, self.stale(&areas));
+        self.sync_computed(areas, computed)
+    }
+
+    /// The networks of `areas` whose cells the overlay lacks or holds for another area.
+    pub fn stale(&self, areas: &[(K, Arc<MultiPolygon<f64>>)]) -> Vec<(K, Arc<MultiPolygon<f64>>)> {
+        areas
+            .iter()
+            .filter(|(k, area)| {
+                self.networks
+                    .get(k)
+                    .is_none_or(|p| !Arc::ptr_eq(&p.area, area) && *p.area != **area)
+            })
+            .cloned()
+            .collect()
+    }
+
+    /// The cells of `todo` in `layer`, computed in parallel. Pure: run it without holding the
+    /// overlay's lock, then hand the result to [`Overlay::sync_computed`].
+    pub fn compute(layer: &RegionLayer, todo: Vec<(K, Arc<MultiPolygon<f64>>)>) -> Computed<K> {
+        Computed(
+            todo.into_par_iter()
+                .map(|(k, area)| {
+                    let cells = cells_of(layer, &area);
+                    (k, area, cells)
+                })
+                .collect(),
+        )
+    }
+
+    /// Brings the overlay in line with `areas`, taking the cells from `computed` where they were
+    /// computed for the same area, and computing the others (a change that came after
+    /// `computed` was made).
+    pub fn sync_computed(
+        &mut self,
+        areas: Vec<(K, Arc<MultiPolygon<f64>>)>,
+        computed: Computed<K>,
+    ) -> SyncStats {
         let keep: HashSet<K> = areas.iter().map(|(k, _)| *k).collect();
         let gone: Vec<K> = self
             .networks
@@ -294,24 +334,28 @@ impl<K: Copy + Eq + Hash + Ord + Send + Sync> Overlay<K> {
         for k in gone {
             self.remove(k);
         }
+        let mut ready: HashMap<K, (Arc<MultiPolygon<f64>>, RegionCells)> = computed
+            .0
+            .into_iter()
+            .map(|(k, area, cells)| (k, (area, cells)))
+            .collect();
+        let mut fresh = Vec::new();
         let mut todo = Vec::new();
         for (k, area) in areas {
             match self.networks.get_mut(&k) {
                 Some(p) if Arc::ptr_eq(&p.area, &area) => {}
                 Some(p) if *p.area == *area => p.area = area,
-                _ => todo.push((k, area)),
+                _ => match ready.remove(&k) {
+                    Some((a, cells)) if Arc::ptr_eq(&a, &area) || *a == *area => {
+                        fresh.push((k, area, cells));
+                    }
+                    _ => todo.push((k, area)),
+                },
             }
         }
-        stats.computed = todo.len();
-        let layer = self.layer.clone();
-        let computed: Vec<Computed<K>> = todo
-            .into_par_iter()
-            .map(|(k, area)| {
-                let cells = cells_of(&layer, &area);
-                (k, area, cells)
-            })
-            .collect();
-        for (k, area, cells) in computed {
+        fresh.extend(Self::compute(&self.layer, todo).0);
+        stats.computed = fresh.len();
+        for (k, area, cells) in fresh {
             self.remove(k);
             let mut regions = Vec::with_capacity(cells.len());
             for (i, cell) in cells {

@@ -9,6 +9,7 @@
 
 use crate::grid::Grid;
 use geo::{BooleanOps, BoundingRect, Coord, CoordsIter, Intersects, MultiPolygon, Polygon, Rect};
+use rayon::prelude::*;
 use std::collections::HashMap;
 use std::hash::Hash;
 
@@ -131,13 +132,64 @@ fn covers_rect(polygon: &Polygon<f64>, rect: Rect<f64>) -> bool {
     !near && polygon.intersects(&rect.center())
 }
 
+/// One piece of an area: its polygon, box and the grid cells its box meets, each with whether
+/// the piece covers the whole cell.
+struct Cut {
+    polygon: Polygon<f64>,
+    rect: Rect<f64>,
+    cells: Vec<(usize, bool)>,
+}
+
+/// Cuts `area` into pieces of at most [`MAX_PIECE_VERTICES`] and finds their cells in `grid`
+/// (pure: areas can be cut in parallel and filed after).
+fn cut<T>(grid: &Grid<T>, area: MultiPolygon<f64>) -> Vec<Cut> {
+    let mut out = Vec::new();
+    for polygon in area {
+        for piece in split_polygon(polygon, MAX_PIECE_VERTICES) {
+            let Some(rect) = piece.bounding_rect() else {
+                continue;
+            };
+            let cells = grid
+                .cells_over(rect.min(), rect.max())
+                .map(|cell| {
+                    let cell_rect = grid.rect_of(cell);
+                    let full = rect.min().x <= cell_rect.min().x
+                        && rect.min().y <= cell_rect.min().y
+                        && rect.max().x >= cell_rect.max().x
+                        && rect.max().y >= cell_rect.max().y
+                        && covers_rect(&piece, cell_rect);
+                    (cell, full)
+                })
+                .collect();
+            out.push(Cut {
+                polygon: piece,
+                rect,
+                cells,
+            });
+        }
+    }
+    out
+}
+
 impl<K: Copy + Eq + Hash + Ord> AreaIndex<K> {
-    /// Builds the index for many areas at once.
-    pub fn build(areas: impl IntoIterator<Item = (K, MultiPolygon<f64>)>) -> Self {
+    /// Builds the index for many areas at once (the areas are cut into pieces on every core;
+    /// a key given twice keeps its last area).
+    pub fn build(areas: impl IntoIterator<Item = (K, MultiPolygon<f64>)>) -> Self
+    where
+        K: Send,
+    {
         let mut index = Self::default();
-        for (key, area) in areas {
+        let areas: Vec<(K, MultiPolygon<f64>)> = areas.into_iter().collect();
+        let cut: Vec<(K, Vec<Cut>)> = {
+            let grid = &index.grid;
+            areas
+                .into_par_iter()
+                .map(|(key, area)| (key, cut(grid, area)))
+                .collect()
+        };
+        for (key, pieces) in cut {
             index.forget(key);
-            index.insert(key, area);
+            index.file(key, pieces);
         }
         index.grid.seal();
         index
@@ -158,35 +210,31 @@ impl<K: Copy + Eq + Hash + Ord> AreaIndex<K> {
 
     /// Files the pieces of `key`'s area (unsealed).
     fn insert(&mut self, key: K, area: MultiPolygon<f64>) {
-        let mut ids = Vec::new();
-        for polygon in area {
-            for piece in split_polygon(polygon, MAX_PIECE_VERTICES) {
-                let Some(rect) = piece.bounding_rect() else {
-                    continue;
-                };
-                let id = match self.free.pop() {
-                    Some(id) => id,
-                    None => {
-                        self.pieces.push(None);
-                        u32::try_from(self.pieces.len() - 1).unwrap_or(u32::MAX)
-                    }
-                };
-                for cell in self.grid.cells_over(rect.min(), rect.max()) {
-                    let cell_rect = self.grid.rect_of(cell);
-                    let full = rect.min().x <= cell_rect.min().x
-                        && rect.min().y <= cell_rect.min().y
-                        && rect.max().x >= cell_rect.max().x
-                        && rect.max().y >= cell_rect.max().y
-                        && covers_rect(&piece, cell_rect);
-                    self.grid.push(cell, Entry { piece: id, full });
+        let pieces = cut(&self.grid, area);
+        self.file(key, pieces);
+    }
+
+    /// Files pieces cut by [`cut`] under `key` (unsealed).
+    fn file(&mut self, key: K, pieces: Vec<Cut>) {
+        let mut ids = Vec::with_capacity(pieces.len());
+        for Cut {
+            polygon,
+            rect,
+            cells,
+        } in pieces
+        {
+            let id = match self.free.pop() {
+                Some(id) => id,
+                None => {
+                    self.pieces.push(None);
+                    u32::try_from(self.pieces.len() - 1).unwrap_or(u32::MAX)
                 }
-                self.pieces[id as usize] = Some(Piece {
-                    key,
-                    polygon: piece,
-                    rect,
-                });
-                ids.push(id);
+            };
+            for (cell, full) in cells {
+                self.grid.push(cell, Entry { piece: id, full });
             }
+            self.pieces[id as usize] = Some(Piece { key, polygon, rect });
+            ids.push(id);
         }
         self.pieces_of.insert(key, ids);
     }
