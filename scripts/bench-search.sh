@@ -12,7 +12,11 @@
 # 4. copies every published area into PostGIS (database bench_postgis in the same cluster),
 #    cuts it with ST_Subdivide, and checks /v1/search against ST_Covers on random points;
 # 5. wrk against /v1/search and pgbench against PostGIS, same clients, threads and duration;
-#    prints both rates and their ratio;
+#    prints both rates and their ratio: against ST_Covers on the subdivided areas (the
+#    point-in-polygon question of radius_km=0), and against the like-for-like peer
+#    (scripts/bench/pgbench-nearest.sql: the 20 nearest published networks within 25 km as one
+#    JSON array of stored public profiles, checked against /v1/search by onconet-bench
+#    peer-check);
 # 6. the open-loop latency run (constant rate, coordinated omission corrected), prints p99.
 #
 # Everything it starts it stops; it talks only to 127.0.0.1 and the cluster's Unix socket.
@@ -135,6 +139,11 @@ check_status=0
 "$BENCH" check --no-export --url "$BASE" --postgis "$POSTGIS_URL" --points "$CHECK_POINTS" \
   --seed 1 --subdivided bench_areas_sub | tee "$WORK/check.out" || check_status=$?
 CHECK_LINE="$(grep '^check: mismatches' "$WORK/check.out" || echo 'check: failed')"
+# The like-for-like peer: the default search's question (nearest 20 within 25 km, as JSON).
+"$PSQL" -X -q -v ON_ERROR_STOP=1 "$POSTGIS_URL" -f scripts/bench/nearest.sql
+"$BENCH" peer-check --url "$BASE" --postgis "$POSTGIS_URL" --points 300 --seed 2 \
+  --script scripts/bench/pgbench-nearest.sql | tee "$WORK/peer.out" || check_status=$?
+PEER_LINE="$(grep '^RESULT peer-check' "$WORK/peer.out" || echo 'peer-check: failed')"
 
 # --- 5. throughput: wrk against the API, pgbench against PostGIS ---------------------------
 "$BENCH" points --seed 7 --count 10000 --out "$WORK/paths.txt"
@@ -169,38 +178,51 @@ API_RPS="$WRK_RPS"
 API_CPU_US="$WRK_CPU_US"
 API_STEAL="$STEAL"
 
-step "pgbench: ST_Covers on the ST_Subdivide'd areas; -c$CONNECTIONS -j$THREADS -T$DURATION -M prepared"
-grep -v '^--' scripts/bench/pgbench-covers.sql
-busy_before "pgbench"
-# Backends exit when pgbench disconnects; the postmaster reaps them and adds up their CPU time.
-POSTMASTER_PID="$(head -n 1 "$DATA/pg/postmaster.pid")"
-pg_t0="$(cpu_ticks "$POSTMASTER_PID")"
-run_pgbench() {
-  timeout $(( DURATION + 60 )) "$PGBENCH" -n -M prepared -c "$CONNECTIONS" -j "$THREADS" -T "$DURATION" \
-    -f scripts/bench/pgbench-covers.sql "$POSTGIS_URL" >"$WORK/pgbench.out" 2>&1 ||
-    { cat "$WORK/pgbench.out" >&2; die "pgbench failed"; }
+# pgbench with one of scripts/bench/pgbench-*.sql: sets PGB_TPS, PGB_CPU_US (PostgreSQL CPU per
+# query, all backends) and PGB_STEAL.
+run_pgbench() { # script
+  local pg_t0
+  grep -v '^--' "$1"
+  busy_before "pgbench $1"
+  # Backends exit when pgbench disconnects; the postmaster reaps them and adds up their CPU time.
+  POSTMASTER_PID="$(head -n 1 "$DATA/pg/postmaster.pid")"
+  pg_t0="$(cpu_ticks "$POSTMASTER_PID")"
+  pgbench_once() {
+    timeout $(( DURATION + 60 )) "$PGBENCH" -n -M prepared -c "$CONNECTIONS" -j "$THREADS" -T "$DURATION" \
+      -f "$1" "$POSTGIS_URL" >"$WORK/pgbench.out" 2>&1 ||
+      { cat "$WORK/pgbench.out" >&2; die "pgbench failed"; }
+  }
+  with_steal "pgbench $1" pgbench_once "$1"
+  PGB_STEAL="$STEAL"
+  grep -E '^(number of (clients|threads|transactions actually processed|failed)|latency average|tps)' "$WORK/pgbench.out"
+  PGB_TPS="$(sed -n 's/^tps = \([0-9.]*\) (without initial connection time)/\1/p' "$WORK/pgbench.out")"
+  sleep 1
+  PGB_CPU_US="$(per_op_us $(( $(cpu_ticks "$POSTMASTER_PID") - pg_t0 )) "$(awk '/actually processed/ {print $NF}' "$WORK/pgbench.out")")"
+  echo "PostgreSQL CPU per query: $PGB_CPU_US us (user + system, all backends)"
 }
-with_steal "pgbench" run_pgbench
-PG_STEAL="$STEAL"
-grep -E '^(number of (clients|threads|transactions actually processed|failed)|latency average|tps)' "$WORK/pgbench.out"
-PG_TPS="$(sed -n 's/^tps = \([0-9.]*\) (without initial connection time)/\1/p' "$WORK/pgbench.out")"
-sleep 1
-PG_CPU_US="$(per_op_us $(( $(cpu_ticks "$POSTMASTER_PID") - pg_t0 )) "$(awk '/actually processed/ {print $NF}' "$WORK/pgbench.out")")"
-echo "PostgreSQL CPU per query: $PG_CPU_US us (user + system, all backends)"
+
+step "pgbench: ST_Covers on the ST_Subdivide'd areas; -c$CONNECTIONS -j$THREADS -T$DURATION -M prepared"
+run_pgbench scripts/bench/pgbench-covers.sql
+PG_TPS="$PGB_TPS"; PG_CPU_US="$PGB_CPU_US"; PG_STEAL="$PGB_STEAL"
+
+step "pgbench: the like-for-like peer (nearest 20 within 25 km as JSON); -c$CONNECTIONS -j$THREADS -T$DURATION -M prepared"
+run_pgbench scripts/bench/pgbench-nearest.sql
+NEAR_TPS="$PGB_TPS"; NEAR_CPU_US="$PGB_CPU_US"; NEAR_STEAL="$PGB_STEAL"
+NEAR_RATIO="$(ratio "$API_RPS" "$NEAR_TPS")"
 RATIO="$(ratio "$API_RPS" "$PG_TPS")"
 
 VARIANT_LINES=()
 if [ "$VARIANTS" = 1 ]; then
   # Where the time goes: the same load without the 25 km neighbourhood, with one result per
   # page, both, as GeoJSON (each network's area too), and GET /healthz (the HTTP stack alone).
-  for v in "radius_km=0" "per_page=1" "radius_km=0 per_page=1" "format=geojson" "healthz"; do
+  for v in "view=summary" "radius_km=0" "per_page=1" "radius_km=0 per_page=1" "format=geojson" "healthz"; do
     args=()
     case "$v" in *radius_km=0*) args+=(--radius-km 0) ;; esac
     case "$v" in *per_page=1*) args+=(--per-page 1) ;; esac
     if [ "$v" = healthz ]; then
       echo /healthz >"$WORK/paths-variant.txt"
-    elif [ "$v" = format=geojson ]; then
-      sed 's/$/\&format=geojson/' "$WORK/paths.txt" >"$WORK/paths-variant.txt"
+    elif [ "$v" = format=geojson ] || [ "$v" = view=summary ]; then
+      sed "s/\$/\\&$v/" "$WORK/paths.txt" >"$WORK/paths-variant.txt"
     else
       "$BENCH" points --seed 7 --count 10000 "${args[@]}" --out "$WORK/paths-variant.txt"
     fi
@@ -208,7 +230,10 @@ if [ "$VARIANTS" = 1 ]; then
     busy_before "wrk $v"
     with_steal "wrk $v" run_wrk 10 "$WORK/paths-variant.txt"
     line="  wrk variant $v: $WRK_RPS req/s, server CPU $WRK_CPU_US us per request, steal $STEAL %"
-    if [ "$v" != healthz ] && [ "$v" != format=geojson ]; then
+    if [ "$v" = view=summary ]; then
+      # the default question with the compact answer: against the like-for-like peer
+      line="$line; ratio to the PostGIS peer $(ratio "$WRK_RPS" "$NEAR_TPS")"
+    elif [ "$v" != healthz ] && [ "$v" != format=geojson ]; then
       # radius_km=0 asks exactly pgbench's question: which areas cover the point.
       line="$line; ratio to PostGIS $(ratio "$WRK_RPS" "$PG_TPS")"
     fi
@@ -230,7 +255,10 @@ cat <<EOF
 registry: $published published networks ($NETWORKS SYNTHETIC, seed $SEED)
 /v1/search (wrk -t$THREADS -c$CONNECTIONS, ${DURATION}s, default radius): $API_RPS req/s   (target >= 30000); server CPU $API_CPU_US us per request; steal $API_STEAL %
 PostGIS ST_Covers on subdivided areas (pgbench, same -c/-j/-T):  $PG_TPS tps; PostgreSQL CPU $PG_CPU_US us per query; steal $PG_STEAL %
-ratio API / PostGIS: $RATIO   (target >= 2.5)
+ratio API / PostGIS ST_Covers: $RATIO   (target >= 2.5)
+PostGIS like-for-like peer, nearest 20 within 25 km as JSON (pgbench, same -c/-j/-T): $NEAR_TPS tps; PostgreSQL CPU $NEAR_CPU_US us per query; steal $NEAR_STEAL %
+ratio API / PostGIS peer: $NEAR_RATIO   (target >= 5)
+$PEER_LINE   (mismatches target: 0)
 open loop at $OPENLOOP_RATE req/s (achieved $ACHIEVED): p99 $P99 ms   (target <= 5)
 $CHECK_LINE on $CHECK_POINTS points   (target: 0)
 $AREAS_LINES

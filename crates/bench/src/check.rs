@@ -52,7 +52,7 @@ fn parse_table_name(s: &str) -> Result<String, String> {
     }
 }
 
-async fn connect(url: &str) -> Result<Client> {
+pub(crate) async fn connect(url: &str) -> Result<Client> {
     let (client, connection) = tokio_postgres::connect(url, NoTls)
         .await
         .context("cannot connect to the PostGIS database")?;
@@ -64,14 +64,18 @@ async fn connect(url: &str) -> Result<Client> {
     Ok(client)
 }
 
-fn http_client() -> Result<reqwest::Client> {
+pub(crate) fn http_client() -> Result<reqwest::Client> {
     reqwest::Client::builder()
         .no_proxy()
         .build()
         .context("cannot build the HTTP client")
 }
 
-async fn get_json(client: &reqwest::Client, url: reqwest::Url, accept: &str) -> Result<Value> {
+pub(crate) async fn get_json(
+    client: &reqwest::Client,
+    url: reqwest::Url,
+    accept: &str,
+) -> Result<Value> {
     let response = client
         .get(url.clone())
         .header("Accept", accept)
@@ -114,19 +118,21 @@ async fn published_ids(client: &reqwest::Client, base: &reqwest::Url) -> Result<
 }
 
 /// Copies every published network's derived area (the GeoJSON Feature the API serves, the
-/// geometry its search index holds) into `bench_areas`, replacing what was there.
+/// geometry its search index holds) and its public profile (`GET /v1/networks/{id}` as JSON,
+/// what a search hit carries) into `bench_areas`, replacing what was there.
 async fn export_areas(args: &ExportArgs, db: &Client) -> Result<(usize, usize)> {
     let base = local_base(&args.url)?;
     let http = http_client()?;
     let started = Instant::now();
     let ids = published_ids(&http, &base).await?;
-    let features: Vec<Result<(String, Value)>> = futures_util::stream::iter(ids)
+    let features: Vec<Result<(String, Value, Value)>> = futures_util::stream::iter(ids)
         .map(|id| {
             let (http, base) = (http.clone(), base.clone());
             async move {
                 let url = base.join(&format!("v1/networks/{id}"))?;
-                let feature = get_json(&http, url, "application/geo+json").await?;
-                Ok((id, feature))
+                let feature = get_json(&http, url.clone(), "application/geo+json").await?;
+                let profile = get_json(&http, url, "application/json").await?;
+                Ok((id, feature, profile))
             }
         })
         .buffer_unordered(args.concurrency.max(1))
@@ -138,29 +144,33 @@ async fn export_areas(args: &ExportArgs, db: &Client) -> Result<(usize, usize)> 
          CREATE TABLE bench_areas (
              id text PRIMARY KEY,
              name text NOT NULL,
-             geom geometry(MultiPolygon, 4326) NOT NULL
+             geom geometry(MultiPolygon, 4326) NOT NULL,
+             profile jsonb NOT NULL
          );",
     )
     .await
     .context("cannot create bench_areas")?;
     let insert = db
         .prepare(
-            "INSERT INTO bench_areas (id, name, geom)
-             VALUES ($1, $2, ST_Multi(ST_SetSRID(ST_GeomFromGeoJSON($3), 4326)))",
+            "INSERT INTO bench_areas (id, name, geom, profile)
+             VALUES ($1, $2, ST_Multi(ST_SetSRID(ST_GeomFromGeoJSON($3), 4326)), $4::text::jsonb)",
         )
         .await?;
     let (mut with_area, mut total) = (0, 0);
     for f in features {
-        let (id, feature) = f?;
+        let (id, feature, profile) = f?;
         total += 1;
         let geometry = &feature["geometry"];
         if geometry.is_null() {
             continue;
         }
         let name = feature["properties"]["name"].as_str().unwrap_or_default();
-        db.execute(&insert, &[&id, &name, &geometry.to_string()])
-            .await
-            .with_context(|| format!("cannot insert the area of {id}"))?;
+        db.execute(
+            &insert,
+            &[&id, &name, &geometry.to_string(), &profile.to_string()],
+        )
+        .await
+        .with_context(|| format!("cannot insert the area of {id}"))?;
         with_area += 1;
     }
     db.batch_execute("CREATE INDEX ON bench_areas USING gist (geom); ANALYZE bench_areas;")

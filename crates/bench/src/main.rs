@@ -27,6 +27,7 @@ mod load;
 mod nearby;
 mod openloop;
 mod overlay;
+mod peer;
 mod points;
 mod propagation;
 mod registry;
@@ -58,6 +59,9 @@ enum Command {
     Export(check::ExportArgs),
     /// Compare `/v1/search` (radius 0) with PostGIS `ST_Covers` on seeded random points.
     Check(check::CheckArgs),
+    /// Compare the default `/v1/search` (nearest 20 within 25 km) with the PostGIS statement of
+    /// `scripts/bench/pgbench-nearest.sql` on seeded random points.
+    PeerCheck(peer::PeerCheckArgs),
     /// Compare the areas a server serves for a region layer with the data file's `area_km2`.
     Areas(areas::AreasArgs),
     /// Write seeded `/v1/search` paths, one a line (for wrk's Lua script).
@@ -105,6 +109,7 @@ fn main() -> Result<()> {
         Command::Propagation(args) => runtime(2)?.block_on(propagation::run(args)),
         Command::Export(args) => runtime(2)?.block_on(check::export(args)),
         Command::Check(args) => runtime(2)?.block_on(check::check(args)),
+        Command::PeerCheck(args) => runtime(2)?.block_on(peer::run(args)),
         Command::Openloop(args) => {
             let threads = args.threads;
             runtime(threads)?.block_on(openloop::run(args))
