@@ -325,6 +325,7 @@ impl GeoState {
     /// as a JSON tree takes several times the memory of its polygons.
     pub async fn reload_networks(&self, pool: &DbPool) -> crate::Result<()> {
         let public_json = self.public_json;
+        let started = std::time::Instant::now();
         let mut items: Vec<(SearchEntry, MultiPolygon<f64>)> = Vec::new();
         let mut after = None;
         loop {
@@ -350,15 +351,22 @@ impl GeoState {
                 break;
             }
         }
+        let read = started.elapsed();
         let index = tokio::task::spawn_blocking(move || SearchIndex::build(items))
             .await
             .map_err(Error::internal)?;
         let count = index.len();
+        let built = started.elapsed() - read;
         // The rebuilt index knows the versions it was built from, and no others: a change
         // applied meanwhile comes again through its NOTIFY.
         *self.search.write().map_err(|_| lock_poisoned())? = index;
         self.bump();
-        tracing::info!(networks = count, "search index built");
+        tracing::info!(
+            networks = count,
+            read_s = read.as_secs_f64(),
+            build_s = built.as_secs_f64(),
+            "search index built"
+        );
         Ok(())
     }
 
