@@ -131,7 +131,7 @@ for N in $SIZES; do
   # The overlays are brought in line in the background after the load: a report is "cold"
   # when it is the first for its layer (a cache miss), not when its overlay is still building.
   for _ in $(seq 1 3000); do
-    [ -n "$(metric 'onconet_coverage_overlay_cells{layer="pc4"}')" ] &&
+    [ "$(metric 'onconet_coverage_overlay_cells{layer="pc4"}')" -gt 0 ] 2>/dev/null &&
       [ "$(curl -fsS -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN" "$BASE/v1/coverage?layer=province")" = 200 ] && break
     sleep 0.1
   done
@@ -160,7 +160,7 @@ for N in $SIZES; do
       if [ -n "$READY" ] && [ -z "$INDEXED" ] && [ "$(metric onconet_search_index_networks)" = "$published" ]; then
         INDEXED="$(since "$t0")"
       fi
-      if [ -n "$READY" ] && [ -z "$OVERLAY" ] && [ -n "$(metric 'onconet_coverage_overlay_cells{layer="pc4"}')" ]; then
+      if [ -n "$READY" ] && [ -z "$OVERLAY" ] && [ "$(metric 'onconet_coverage_overlay_cells{layer="pc4"}')" -gt 0 ] 2>/dev/null; then
         OVERLAY="$(since "$t0")"
       fi
       [ -n "$READY" ] && [ -n "$INDEXED" ] && [ -n "$OVERLAY" ] && break
