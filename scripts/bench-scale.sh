@@ -21,7 +21,8 @@
 # Ends with one table of both sizes. Everything it starts it stops; it talks only to 127.0.0.1.
 # Knobs (environment): BENCH_SIZES, BENCH_SEED (42), BENCH_DURATION (s, 20),
 # BENCH_CONNECTIONS (32), BENCH_THREADS (2), BENCH_OPENLOOP_RATE (10000),
-# BENCH_OPENLOOP_DURATION (s, 15), BENCH_EDITS (5), BENCH_KEEP (1: keep the data dirs),
+# BENCH_OPENLOOP_DURATION (s, 15), BENCH_EDITS (5), BENCH_RESTART_LIMIT (s, 600: how long to
+# wait for the restarted server and its PC4 overlay), BENCH_KEEP (1: keep the data dirs),
 # ONCONET_REFERENCE_DATA (the CBS data folder).
 set -euo pipefail
 
@@ -36,6 +37,7 @@ THREADS="${BENCH_THREADS:-2}"
 OPENLOOP_RATE="${BENCH_OPENLOOP_RATE:-10000}"
 OPENLOOP_DURATION="${BENCH_OPENLOOP_DURATION:-15}"
 EDITS="${BENCH_EDITS:-5}"
+RESTART_LIMIT="${BENCH_RESTART_LIMIT:-600}"
 
 die() { echo "bench-scale: $*" >&2; exit 1; }
 # shellcheck source=bench/server.sh
@@ -152,7 +154,8 @@ for N in $SIZES; do
     >"$WORK/restart.out" 2>"$WORK/restart.log" &
   SERVER_PID=$!
   READY="" INDEXED="" OVERLAY="" BASE=""
-  for _ in $(seq 1 6000); do
+  deadline=$(( $(date +%s) + RESTART_LIMIT ))
+  while [ "$(date +%s)" -lt "$deadline" ]; do
     kill -0 "$SERVER_PID" 2>/dev/null || { cat "$WORK/restart.log" >&2; die "the restarted server exited"; }
     [ -n "$BASE" ] || BASE="$(grep -m 1 -o 'http://127\.0\.0\.1:[0-9]*' "$WORK/restart.log" || true)"
     if [ -n "$BASE" ]; then
@@ -167,7 +170,8 @@ for N in $SIZES; do
     fi
     sleep 0.02
   done
-  [ -n "$READY" ] && [ -n "$INDEXED" ] && [ -n "$OVERLAY" ] || die "the restarted server did not get ready within 2 minutes"
+  [ -n "$READY" ] && [ -n "$INDEXED" ] || die "the restarted server did not get ready within $RESTART_LIMIT s"
+  OVERLAY="${OVERLAY:-over $RESTART_LIMIT}"
   RSS_RESTART="$(rss_mb "$SERVER_PID")"
   echo "ready (/readyz 200) after $READY s; search index holds $published networks after $INDEXED s; PC4 overlay built after $OVERLAY s; RSS then $RSS_RESTART MiB"
   stop_server

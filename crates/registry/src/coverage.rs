@@ -95,6 +95,9 @@ struct Clipped {
 #[derive(Default)]
 pub struct CoverageCache {
     overlays: Mutex<HashMap<String, Arc<RwLock<Overlay<Uuid>>>>>,
+    /// Held while an overlay's cells are computed and filed (not by readers): two syncs of
+    /// the same change (the background task's and a report's) compute it once.
+    syncing: Mutex<()>,
     /// By [`crate::reports::CoverageRequest::layer_key`].
     clipped: Mutex<HashMap<String, Clipped>>,
     entries: Mutex<HashMap<String, Arc<Cached>>>,
@@ -340,6 +343,11 @@ impl CoverageCache {
         // has not caught up with a change yet) is it synced. The cells are computed without
         // the lock (an overlay of thousands of networks takes seconds to build), so that
         // readers (reports, /metrics) wait only for them to be filed.
+        if overlay.read().map_err(|_| poisoned())?.in_step(&areas) {
+            return Ok(overlay);
+        }
+        let _syncing = self.syncing.lock().map_err(|_| poisoned())?;
+        // Another sync may have brought it in step while this one waited.
         let (todo, layer) = {
             let current = overlay.read().map_err(|_| poisoned())?;
             (current.stale(&areas), current.layer().clone())
