@@ -106,6 +106,9 @@ for N in $SIZES; do
   LOAD_S="$(since "$t0")"
   published="$(curl -fsS "$BASE/v1/networks?per_page=1" | sed -n 's/.*"total_items":\([0-9]*\).*/\1/p')"
   echo "published networks: $published (loaded in $LOAD_S s)"
+# The server brings its coverage overlays in line with the new networks in the background:
+# measure once that is done.
+wait_idle "$SERVER_PID"
 
   step "$N networks: wrk on the default /v1/search (-t$THREADS -c$CONNECTIONS ${DURATION}s)"
   "$BENCH" points --seed 7 --count 10000 --out "$WORK/paths.txt"

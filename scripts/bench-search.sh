@@ -127,6 +127,9 @@ ONCONET_TOKEN="$TOKEN" "$BENCH" load --url "$BASE" --concurrency 8 "$WORK/synth.
 # How many networks the registry publishes (the check below compares the search index with them).
 published="$(curl -fsS "$BASE/v1/networks?per_page=1" | sed -n 's/.*"total_items":\([0-9]*\).*/\1/p')"
 echo "published networks: $published"
+# The server brings its coverage overlays in line with the new networks in the background:
+# measure once that is done.
+wait_idle "$SERVER_PID"
 
 # --- 4. PostGIS and the correctness check --------------------------------------------------
 step "PostGIS copy and correctness check"

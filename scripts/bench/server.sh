@@ -86,3 +86,22 @@ stop_server() {
   # The server stops the cluster it started; make sure of it after a failure too.
   [ -d "$DATA" ] && "$ONCONET" db stop --data-dir "$DATA" >/dev/null 2>&1 || true
 }
+
+# Waits (up to $2 s, default 600) until process $1 has used under 5 % of a core for a second: a
+# server that has just been loaded brings its coverage overlays in line in the background, and a
+# measurement taken meanwhile would time that work too.
+wait_idle() { # pid [limit]
+  local pid=$1 limit=${2:-600} hz t0 t1 start
+  hz="$(getconf CLK_TCK)"
+  start=$(date +%s)
+  while [ $(( $(date +%s) - start )) -lt "$limit" ]; do
+    t0="$(awk '{ print $14 + $15 }' "/proc/$pid/stat")"
+    sleep 1
+    t1="$(awk '{ print $14 + $15 }' "/proc/$pid/stat")"
+    if [ $(( (t1 - t0) * 100 )) -lt $(( hz * 5 )) ]; then
+      echo "server idle after $(( $(date +%s) - start )) s"
+      return 0
+    fi
+  done
+  echo "server still busy after $limit s"
+}
