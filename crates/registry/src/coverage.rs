@@ -95,9 +95,10 @@ struct Clipped {
 #[derive(Default)]
 pub struct CoverageCache {
     overlays: Mutex<HashMap<String, Arc<RwLock<Overlay<Uuid>>>>>,
-    /// Held while an overlay's cells are computed and filed (not by readers): two syncs of
-    /// the same change (the background task's and a report's) compute it once.
-    syncing: Mutex<()>,
+    /// Per overlay, held while its cells are computed and filed (not by readers): two syncs of
+    /// the same change (the background task's and a report's) compute it once, and a report
+    /// waits only for its own layer's.
+    syncing: Mutex<HashMap<String, Arc<Mutex<()>>>>,
     /// By [`crate::reports::CoverageRequest::layer_key`].
     clipped: Mutex<HashMap<String, Clipped>>,
     entries: Mutex<HashMap<String, Arc<Cached>>>,
@@ -346,7 +347,14 @@ impl CoverageCache {
         if overlay.read().map_err(|_| poisoned())?.in_step(&areas) {
             return Ok(overlay);
         }
-        let _syncing = self.syncing.lock().map_err(|_| poisoned())?;
+        let turn = self
+            .syncing
+            .lock()
+            .map_err(|_| poisoned())?
+            .entry(layer_name.to_owned())
+            .or_default()
+            .clone();
+        let _syncing = turn.lock().map_err(|_| poisoned())?;
         // Another sync may have brought it in step while this one waited.
         let (todo, layer) = {
             let current = overlay.read().map_err(|_| poisoned())?;
