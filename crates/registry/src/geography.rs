@@ -484,10 +484,10 @@ pub struct DerivedArea {
     pub union: MultiPolygon<f64>,
 }
 
-/// The index entry of a network, if it belongs in the index (published, with an area).
 /// Networks read from the database at a time when the search index is built.
 const LOAD_PAGE: i64 = 250;
 
+/// The index entry of a network, if it belongs in the index (published, with an area).
 fn search_entry(n: &Network, public_json: PublicJson) -> Option<(SearchEntry, MultiPolygon<f64>)> {
     if n.state != RegistryState::Published {
         return None;
