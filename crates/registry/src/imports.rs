@@ -453,12 +453,7 @@ async fn update_row(
 ) -> Result<Network> {
     let columns = ProfileColumns::from_profile(&checked.profile, checked.area()?)?;
     let before = snapshot(current)?;
-    let updated = q::update_profile(conn, current.id, current.version, &columns)
-        .await?
-        .ok_or(Error::Stale {
-            current_version: current.version + 1,
-        })?
-        .into_domain()?;
+    let updated = crate::networks::store_profile(conn, current, &columns).await?;
     record(conn, ctx, &updated, "imported", Some(&before), None).await?;
     notify::notify(conn, &Change::Network(updated.id)).await?;
     Ok(updated)

@@ -427,12 +427,7 @@ pub(crate) async fn write_profile(
         (profile, area.map(|a| (a.geojson, a.area_km2)))
     };
     let columns = ProfileColumns::from_profile(&profile, area)?;
-    let updated = q::update_profile(conn, current.id, current.version, &columns)
-        .await?
-        .ok_or(Error::Stale {
-            current_version: current.version + 1,
-        })?
-        .into_domain()?;
+    let updated = store_profile(conn, current, &columns).await?;
     let mut revision = new_revision(ctx, &updated, "updated", Some(&before), None)?;
     if let (Some(extra), serde_json::Value::Array(list)) = (extra, &mut revision.changes) {
         list.push(extra);
@@ -779,12 +774,7 @@ impl Registry {
                 profile.contacts = others;
                 let columns =
                     ProfileColumns::from_profile(&profile, current.area.clone().zip(current.area_km2))?;
-                let updated = q::update_profile(conn, id, current.version, &columns)
-                    .await?
-                    .ok_or(Error::Stale {
-                        current_version: current.version + 1,
-                    })?
-                    .into_domain()?;
+                let updated = store_profile(conn, &current, &columns).await?;
                 let mut rewritten = 0;
                 for mut r in revisions::for_network(conn, id).await? {
                     let a = onconet_domain::changes::erase_strings(&mut r.snapshot, &secrets);
@@ -1062,4 +1052,20 @@ impl Registry {
         let mut conn = self.conn().await?;
         Ok(q::has_demo(&mut conn).await?)
     }
+}
+
+/// Writes `columns` as the next version of `current`: a [`Error::Stale`] when someone else
+/// wrote a version in between.
+pub(crate) async fn store_profile(
+    conn: &mut AsyncPgConnection,
+    current: &Network,
+    columns: &ProfileColumns,
+) -> Result<Network> {
+    q::update_profile(conn, current.id, current.version, columns)
+        .await?
+        .ok_or(Error::Stale {
+            current_version: current.version + 1,
+        })?
+        .into_domain()
+        .map_err(Into::into)
 }
