@@ -89,26 +89,11 @@ for N in $SIZES; do
   start_server
 
   step "$N networks: region layers"
-  "$ONCONET" regions import --layer municipality "$REF/gemeenten-2024.geojson" \
-    --population "$REF/bevolking-gemeenten-2024.csv" --data-dir "$DATA" </dev/null
-  "$ONCONET" regions import --layer province "$REF/provincies-2024.geojson" --data-dir "$DATA" </dev/null
-  "$ONCONET" regions import --layer pc4 "$REF/pc4-2020.geojson" --data-dir "$DATA" </dev/null
-  for _ in $(seq 1 300); do
-    curl -fsS "$BASE/v1/regions/pc4/9713" >/dev/null 2>&1 && break
-    sleep 0.1
-  done
+  import_cbs_layers
 
   step "$N networks: synthetic registry (seed $SEED)"
-  "$BENCH" synth --seed "$SEED" --count "$N" --reference-data "$REF" --out "$WORK/synth-$N.jsonl"
-  TOKEN="$("$ONCONET" token --role iknl_staff --data-dir "$DATA")"
-  t0="$(now)"
-  ONCONET_TOKEN="$TOKEN" "$BENCH" load --url "$BASE" --concurrency 8 "$WORK/synth-$N.jsonl"
-  LOAD_S="$(since "$t0")"
-  published="$(curl -fsS "$BASE/v1/networks?per_page=1" | sed -n 's/.*"total_items":\([0-9]*\).*/\1/p')"
-  echo "published networks: $published (loaded in $LOAD_S s)"
-# The server brings its coverage overlays in line with the new networks in the background:
-# measure once that is done.
-wait_idle "$SERVER_PID"
+  load_synthetic "$N" "$WORK/synth-$N.jsonl"
+  published="$PUBLISHED"
 
   step "$N networks: wrk on the default /v1/search (-t$THREADS -c$CONNECTIONS ${DURATION}s)"
   "$BENCH" points --seed 7 --count 10000 --out "$WORK/paths.txt"

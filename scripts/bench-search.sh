@@ -96,20 +96,7 @@ step "server (data dir $DATA)"
 start_server
 
 step "region layers"
-"$ONCONET" regions import --layer municipality "$REF/gemeenten-2024.geojson" \
-  --population "$REF/bevolking-gemeenten-2024.csv" --data-dir "$DATA" </dev/null
-"$ONCONET" regions import --layer province "$REF/provincies-2024.geojson" --data-dir "$DATA" </dev/null
-"$ONCONET" regions import --layer pc4 "$REF/pc4-2020.geojson" --data-dir "$DATA" </dev/null
-# The server picks the layers up through LISTEN/NOTIFY; wait until it knows all three.
-for _ in $(seq 1 300); do
-  if curl -fsS "$BASE/v1/regions/municipality/GM0014" >/dev/null 2>&1 &&
-     curl -fsS "$BASE/v1/regions/province/PV20" >/dev/null 2>&1 &&
-     curl -fsS "$BASE/v1/regions/pc4/9713" >/dev/null 2>&1; then
-    break
-  fi
-  sleep 0.1
-done
-curl -fsS "$BASE/v1/regions/pc4/9713" >/dev/null || die "the server did not pick up the region layers"
+import_cbs_layers
 
 # Issue 3: the areas the server computed agree with the data's within 0.5 % (municipalities,
 # and PC4 too).
@@ -121,15 +108,8 @@ AREAS_LINES="$(grep '^areas: [0-9]' "$WORK/areas.out" || echo 'areas: failed')"
 
 # --- 3. the synthetic registry ------------------------------------------------------------
 step "synthetic registry (seed $SEED, $NETWORKS networks)"
-"$BENCH" synth --seed "$SEED" --count "$NETWORKS" --reference-data "$REF" --out "$WORK/synth.jsonl"
-TOKEN="$("$ONCONET" token --role iknl_staff --data-dir "$DATA")"
-ONCONET_TOKEN="$TOKEN" "$BENCH" load --url "$BASE" --concurrency 8 "$WORK/synth.jsonl"
-# How many networks the registry publishes (the check below compares the search index with them).
-published="$(curl -fsS "$BASE/v1/networks?per_page=1" | sed -n 's/.*"total_items":\([0-9]*\).*/\1/p')"
-echo "published networks: $published"
-# The server brings its coverage overlays in line with the new networks in the background:
-# measure once that is done.
-wait_idle "$SERVER_PID"
+load_synthetic "$NETWORKS" "$WORK/synth.jsonl"
+published="$PUBLISHED"
 
 # --- 4. PostGIS and the correctness check --------------------------------------------------
 step "PostGIS copy and correctness check"

@@ -105,3 +105,38 @@ wait_idle() { # pid [limit]
   done
   echo "server still busy after $limit s"
 }
+
+# Imports the CBS municipality (with population), province and PC4 layers into the server's
+# data dir and waits until the server has picked all three up. Expects REF, ONCONET, DATA, BASE.
+import_cbs_layers() {
+  "$ONCONET" regions import --layer municipality "$REF/gemeenten-2024.geojson" \
+    --population "$REF/bevolking-gemeenten-2024.csv" --data-dir "$DATA" </dev/null
+  "$ONCONET" regions import --layer province "$REF/provincies-2024.geojson" --data-dir "$DATA" </dev/null
+  "$ONCONET" regions import --layer pc4 "$REF/pc4-2020.geojson" --data-dir "$DATA" </dev/null
+  # The server picks the layers up through LISTEN/NOTIFY.
+  for _ in $(seq 1 300); do
+    if curl -fsS "$BASE/v1/regions/municipality/GM0014" >/dev/null 2>&1 &&
+       curl -fsS "$BASE/v1/regions/province/PV20" >/dev/null 2>&1 &&
+       curl -fsS "$BASE/v1/regions/pc4/9713" >/dev/null 2>&1; then
+      return 0
+    fi
+    sleep 0.1
+  done
+  die "the server did not pick up the region layers"
+}
+
+# Writes the seeded synthetic registry of $1 networks to $2, creates and publishes it through
+# the API, and waits until the server has gone idle (it brings its coverage overlays in line
+# in the background). Sets TOKEN (a staff token), PUBLISHED and LOAD_S (seconds the load took).
+# Expects SEED, REF, ONCONET, BENCH, DATA, BASE and SERVER_PID.
+load_synthetic() { # count, file
+  local t0
+  "$BENCH" synth --seed "$SEED" --count "$1" --reference-data "$REF" --out "$2"
+  TOKEN="$("$ONCONET" token --role iknl_staff --data-dir "$DATA")"
+  t0="$(date +%s.%N)"
+  ONCONET_TOKEN="$TOKEN" "$BENCH" load --url "$BASE" --concurrency 8 "$2"
+  LOAD_S="$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')"
+  PUBLISHED="$(curl -fsS "$BASE/v1/networks?per_page=1" | sed -n 's/.*"total_items":\([0-9]*\).*/\1/p')"
+  echo "published networks: $PUBLISHED (loaded in $LOAD_S s)"
+  wait_idle "$SERVER_PID"
+}
