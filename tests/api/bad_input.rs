@@ -255,6 +255,17 @@ async fn bad_bodies_are_refused_and_change_nothing() {
         ),
         (
             Case {
+                what: "URL over 2,048 characters once percent-encoded",
+                status: 422,
+                field: Some("/website"),
+            },
+            with(
+                "/website",
+                json!(format!("https://x.nl/{}", "é".repeat(1000))),
+            ),
+        ),
+        (
+            Case {
                 what: "empty name",
                 status: 422,
                 field: Some("/name"),
