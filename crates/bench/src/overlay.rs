@@ -25,13 +25,18 @@ pub struct OverlayArgs {
     /// How many times to repeat the reports (the first round fills the union memo).
     #[arg(long, default_value_t = 1)]
     rounds: usize,
+    /// The region layer: a CBS GeoJSON file in the data folder (`pc4-2020.geojson` for
+    /// postcode areas). Networks' areas are derived from the municipalities either way.
+    #[arg(long, default_value = "gemeenten-2024.geojson")]
+    layer: String,
     /// Also list the cells of this region (a municipality code): network, km², whole or part.
     #[arg(long)]
     explain: Option<String>,
 }
 
 pub fn run(args: &OverlayArgs) -> Result<()> {
-    let (layer, networks) = registry::load(&args.reference_data, &args.synth)?;
+    let (_, networks) = registry::load(&args.reference_data, &args.synth)?;
+    let layer = registry::read_layer(&args.reference_data.join(&args.layer))?;
     let started = Instant::now();
     let overlay = Overlay::build(
         layer.clone(),
@@ -48,6 +53,14 @@ pub fn run(args: &OverlayArgs) -> Result<()> {
         layer.len(),
         started.elapsed().as_secs_f64(),
         rayon_threads()
+    );
+    let stats = overlay.cell_stats();
+    println!(
+        "cells: {} whole, {} partial holding {:.1} MB of geometry; RSS {} MiB",
+        stats.full,
+        stats.partial,
+        stats.bytes as f64 / 1e6,
+        rss_mib().map_or("?".into(), |m| m.to_string())
     );
 
     if let Some(code) = &args.explain {
@@ -107,6 +120,20 @@ pub fn run(args: &OverlayArgs) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// Resident set size of this process (Linux), MiB.
+fn rss_mib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let kb: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()?;
+    Some(kb / 1024)
 }
 
 fn rayon_threads() -> usize {

@@ -20,22 +20,7 @@ pub struct Network {
 
 /// The municipality layer of `reference_data` and the networks of the `synth` file.
 pub fn load(reference_data: &Path, synth: &Path) -> Result<(Arc<RegionLayer>, Vec<Network>)> {
-    let path = reference_data.join("gemeenten-2024.geojson");
-    let text = std::fs::read_to_string(&path)
-        .with_context(|| format!("cannot read {}", path.display()))?;
-    let fc: serde_json::Value = serde_json::from_str(&text)?;
-    let features = fc["features"].as_array().context("no features")?;
-    let mut regions = Vec::new();
-    for (i, f) in features.iter().enumerate() {
-        let r = parse_region_feature(i, f, usize::MAX).map_err(|e| anyhow::anyhow!("{e:?}"))?;
-        regions.push(Region::new(
-            r.code,
-            r.name,
-            r.population,
-            canonical(&r.area),
-        ));
-    }
-    let layer = Arc::new(RegionLayer::new(regions));
+    let layer = read_layer(&reference_data.join("gemeenten-2024.geojson"))?;
     let by_code: HashMap<&str, &Region> = layer
         .regions()
         .iter()
@@ -81,4 +66,23 @@ pub fn load(reference_data: &Path, synth: &Path) -> Result<(Arc<RegionLayer>, Ve
         started.elapsed().as_secs_f64()
     );
     Ok((layer, networks))
+}
+
+/// A region layer from a CBS GeoJSON file, rounded to the stored grid as an import stores it.
+pub fn read_layer(path: &Path) -> Result<Arc<RegionLayer>> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let fc: serde_json::Value = serde_json::from_str(&text)?;
+    let features = fc["features"].as_array().context("no features")?;
+    let mut regions = Vec::new();
+    for (i, f) in features.iter().enumerate() {
+        let r = parse_region_feature(i, f, usize::MAX).map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        regions.push(Region::new(
+            r.code,
+            r.name,
+            r.population,
+            canonical(&r.area),
+        ));
+    }
+    Ok(Arc::new(RegionLayer::new(regions)))
 }

@@ -22,6 +22,7 @@
 
 use crate::geodesy::area_km2;
 use crate::geojson_io::canonical;
+use crate::packed::PackedArea;
 use crate::regions::{Region, RegionLayer};
 use geo::{BooleanOps, BoundingRect, MultiPolygon, Polygon};
 use rayon::prelude::*;
@@ -74,8 +75,8 @@ pub struct Cell {
     id: u64,
     /// Geodesic area of `R ∩ A`, km².
     pub area_km2: f64,
-    /// `R ∩ A`; `None` when it is all of R.
-    pub part: Option<MultiPolygon<f64>>,
+    /// `R ∩ A`, packed (the overlay holds hundreds of thousands); `None` when it is all of R.
+    pub part: Option<PackedArea>,
 }
 
 impl Cell {
@@ -123,7 +124,7 @@ pub fn cells_of(layer: &RegionLayer, area: &MultiPolygon<f64>) -> Vec<(usize, Ce
                 Cell {
                     id: next_cell_id(),
                     area_km2: km2.min(region.area_km2),
-                    part: (!full).then_some(part),
+                    part: (!full).then(|| PackedArea::new(&part)),
                 },
             ))
         })
@@ -162,12 +163,7 @@ impl RegionCoverage {
             Cover::Nothing => region.area.clone(),
             Cover::All => MultiPolygon::new(vec![]),
             Cover::Parts(cells) => {
-                let covered = crate::area::union_of(
-                    cells
-                        .iter()
-                        .filter_map(|c| c.part.as_ref())
-                        .flat_map(|mp| mp.0.iter()),
-                );
+                let covered = crate::area::union_of(unpacked(cells).iter().flat_map(|mp| &mp.0));
                 MultiPolygon::new(
                     region
                         .area
@@ -210,6 +206,14 @@ impl CoverageReport {
     }
 }
 
+/// The geometry of partial cells.
+fn unpacked(cells: &[Arc<Cell>]) -> Vec<MultiPolygon<f64>> {
+    cells
+        .iter()
+        .filter_map(|c| c.part.as_ref().map(PackedArea::unpack))
+        .collect()
+}
+
 /// Whether a network's cell reaches its region: border slivers do not; covering the whole
 /// region does, and so does half of a region smaller than the threshold (PC4 6421 is
 /// 0.0056 km²).
@@ -250,6 +254,15 @@ pub struct SyncStats {
     pub computed: usize,
     /// Networks dropped.
     pub removed: usize,
+}
+
+/// What an overlay holds (see [`Overlay::cell_stats`]).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct CellStats {
+    pub full: usize,
+    pub partial: usize,
+    /// Bytes held for the partial cells' geometry.
+    pub bytes: usize,
 }
 
 /// Beyond this many remembered unions the memo starts afresh.
@@ -433,6 +446,21 @@ impl<K: Copy + Eq + Hash + Ord + Send + Sync> Overlay<K> {
         reaching.len()
     }
 
+    /// What the overlay holds: whole and partial cells, and the size of the partial ones.
+    pub fn cell_stats(&self) -> CellStats {
+        let mut stats = CellStats::default();
+        for cell in self.cells.iter().flat_map(HashMap::values) {
+            match &cell.part {
+                None => stats.full += 1,
+                Some(part) => {
+                    stats.partial += 1;
+                    stats.bytes += part.heap_bytes();
+                }
+            }
+        }
+        stats
+    }
+
     /// Number of cells (network × region overlaps) held.
     pub fn cell_count(&self) -> usize {
         self.cells.iter().map(HashMap::len).sum()
@@ -524,12 +552,9 @@ impl<K: Copy + Eq + Hash + Ord + Send + Sync> Overlay<K> {
         if let Some(km2) = self.unions.lock().ok().and_then(|u| u.get(&key).copied()) {
             return km2;
         }
-        let polygons: Vec<&Polygon<f64>> = parts
-            .iter()
-            .filter_map(|c| c.part.as_ref())
-            .flat_map(|mp| mp.0.iter())
-            .collect();
-        let km2 = area_km2(&crate::area::union_of(polygons));
+        let km2 = area_km2(&crate::area::union_of(
+            unpacked(parts).iter().flat_map(|mp| &mp.0),
+        ));
         UNIONS_COMPUTED.fetch_add(1, Ordering::Relaxed);
         if let Ok(mut u) = self.unions.lock() {
             u.insert(key, km2);

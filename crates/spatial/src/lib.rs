@@ -14,6 +14,7 @@ pub mod grid;
 pub mod index;
 pub mod map;
 pub mod nearby;
+pub mod packed;
 pub mod regions;
 pub mod simplify;
 pub mod validate;
