@@ -83,6 +83,12 @@ impl Cell {
     pub fn is_full(&self) -> bool {
         self.part.is_none()
     }
+
+    /// Whether both cells are the same part of their region (both all of it, or the same
+    /// polygons).
+    fn same_part(&self, other: &Cell) -> bool {
+        self.part == other.part
+    }
 }
 
 fn next_cell_id() -> u64 {
@@ -369,12 +375,29 @@ impl<K: Copy + Eq + Hash + Ord + Send + Sync> Overlay<K> {
         fresh.extend(Self::compute(&self.layer, todo).0);
         stats.computed = fresh.len();
         for (k, area, cells) in fresh {
-            self.remove(k);
+            let before: HashSet<usize> = self
+                .networks
+                .remove(&k)
+                .map(|p| p.regions.into_iter().collect())
+                .unwrap_or_default();
             let mut regions = Vec::with_capacity(cells.len());
             for (i, cell) in cells {
+                regions.push(i);
+                // A region the change left alone keeps its cell, and with it the unions
+                // remembered for it and its generation (its reports stay valid).
+                if self.cells[i]
+                    .get(&k)
+                    .is_some_and(|old| old.same_part(&cell))
+                {
+                    continue;
+                }
                 self.cells[i].insert(k, Arc::new(cell));
                 self.generations[i] += 1;
-                regions.push(i);
+            }
+            let now: HashSet<usize> = regions.iter().copied().collect();
+            for i in before.difference(&now) {
+                self.cells[*i].remove(&k);
+                self.generations[*i] += 1;
             }
             self.networks.insert(k, Placed { area, regions });
         }
@@ -790,6 +813,44 @@ mod tests {
         assert_eq!(by_code(&report, "GM0001").coverage, 1.0);
         assert!((by_code(&report, "GM0002").coverage - 0.5).abs() < 0.002);
         assert_eq!(by_code(&report, "GM0003").coverage, 0.0);
+    }
+
+    #[test]
+    fn a_change_leaves_the_regions_it_did_not_touch_alone() {
+        let layer = layer();
+        // Half of the west region, all of the middle one.
+        let mut overlay = Overlay::build(
+            layer.clone(),
+            vec![
+                (1u32, Arc::new(square(5.05, 52.0, 0.15))),
+                (2, Arc::new(square(5.0, 52.0, 0.07))),
+            ],
+        );
+        let options = CoverageOptions::default();
+        let west = by_code(&overlay.report(&|_| true, &options), "GM0001").covered_km2;
+        let before = overlay.generations().to_vec();
+        // Network 1 grows into the east region: the west and middle cells are as they were.
+        overlay.sync(vec![
+            (1, Arc::new(square(5.05, 52.0, 0.2))),
+            (2, Arc::new(square(5.0, 52.0, 0.07))),
+        ]);
+        let after = overlay.generations();
+        assert_eq!(after[..2], before[..2]);
+        assert!(after[2] > before[2]);
+        // The west region's union is still remembered: reading it again unites nothing (other
+        // tests may run unions meanwhile, so only this overlay's memo is checked).
+        assert_eq!(overlay.unions.lock().map(|u| u.len()).unwrap_or(0), 1);
+        let report = overlay.report(&|_| true, &options);
+        assert_eq!(by_code(&report, "GM0001").covered_km2, west);
+        assert_eq!(overlay.unions.lock().map(|u| u.len()).unwrap_or(0), 1);
+        // Shrinking back out of the east region touches only that region.
+        overlay.sync(vec![
+            (1, Arc::new(square(5.05, 52.0, 0.15))),
+            (2, Arc::new(square(5.0, 52.0, 0.07))),
+        ]);
+        assert_eq!(overlay.generations()[..2], before[..2]);
+        assert_eq!(overlay.regions_of(&1), &[0, 1]);
+        assert!(overlay.cells_in(2).is_empty());
     }
 
     #[test]
