@@ -184,6 +184,21 @@ async fn search_by_point_postcode_and_municipality() {
     let geo: Value = geo.json().await.expect("json");
     assert_eq!(geo["type"], "FeatureCollection");
     assert_eq!(geo["features"][0]["geometry"]["type"], "MultiPolygon");
+    // The index writes each area from its polygons: the very document the network stores.
+    for feature in geo["features"].as_array().expect("features") {
+        let id = feature["id"].as_str().expect("id");
+        let stored: Value = app
+            .client
+            .get(format!("{base}/v1/networks/{id}"))
+            .header("Accept", "application/geo+json")
+            .send()
+            .await
+            .expect("network")
+            .json()
+            .await
+            .expect("json");
+        assert_eq!(feature["geometry"], stored["geometry"], "{id}");
+    }
 
     // Caching: ETag + 304, CORS for any origin.
     let first = app

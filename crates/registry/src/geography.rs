@@ -44,9 +44,8 @@ pub struct SearchEntry {
     pub public_json: Box<RawValue>,
     /// Its compact form for widgets (`view=summary`), serialised once.
     pub summary_json: Box<RawValue>,
-    /// The area as GeoJSON (for GeoJSON answers).
-    pub area_json: Box<RawValue>,
-    /// The area itself (for coverage reports).
+    /// The area itself (for coverage reports, and GeoJSON answers write it out again:
+    /// [`GeoJsonArea`](onconet_spatial::geojson_io::GeoJsonArea) gives the stored document).
     pub area: Arc<MultiPolygon<f64>>,
     /// The network's version (part of coverage cache keys).
     pub version: i64,
@@ -498,7 +497,6 @@ fn search_entry(n: &Network, public_json: PublicJson) -> Option<(SearchEntry, Mu
         full: public_json,
         summary: summary_json,
     } = public_json(n)?;
-    let area_raw = serde_json::value::to_raw_value(area_json).ok()?;
     Some((
         SearchEntry {
             id: n.id,
@@ -519,7 +517,6 @@ fn search_entry(n: &Network, public_json: PublicJson) -> Option<(SearchEntry, Mu
             area_km2: n.area_km2.unwrap_or_default(),
             public_json,
             summary_json,
-            area_json: area_raw,
             area: Arc::new(area.clone()),
             version: n.version,
         },

@@ -2,6 +2,7 @@
 
 use crate::validate::{GeometryError, parse_area};
 use geo::{Coord, LineString, MultiPolygon, Polygon, Winding};
+use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 use serde_json::{Value, json};
 
 /// Rounds to 7 decimals (about 1 cm), the precision areas are stored and indexed at.
@@ -34,6 +35,52 @@ pub fn multipolygon_to_geojson(area: &MultiPolygon<f64>) -> Value {
         })
         .collect();
     json!({"type": "MultiPolygon", "coordinates": polygons})
+}
+
+/// `area` as a GeoJSON MultiPolygon geometry, serialised straight from the polygons: the same
+/// document as [`multipolygon_to_geojson`] (keys, order, winding, numbers), without building
+/// it first. For answers that carry many areas, which need not be kept as text.
+pub struct GeoJsonArea<'a>(pub &'a MultiPolygon<f64>);
+
+impl Serialize for GeoJsonArea<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        struct Positions<'a>(&'a LineString<f64>, bool);
+        impl Serialize for Positions<'_> {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                let Positions(ring, ccw) = *self;
+                let mut seq = s.serialize_seq(Some(ring.0.len()))?;
+                let mut put = |c: &Coord<f64>| seq.serialize_element(&[round7(c.x), round7(c.y)]);
+                if ring.is_ccw() == ccw {
+                    ring.0.iter().try_for_each(&mut put)?;
+                } else {
+                    ring.0.iter().rev().try_for_each(&mut put)?;
+                }
+                seq.end()
+            }
+        }
+        struct Rings<'a>(&'a Polygon<f64>);
+        impl Serialize for Rings<'_> {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                let mut seq = s.serialize_seq(Some(1 + self.0.interiors().len()))?;
+                seq.serialize_element(&Positions(self.0.exterior(), true))?;
+                for hole in self.0.interiors() {
+                    seq.serialize_element(&Positions(hole, false))?;
+                }
+                seq.end()
+            }
+        }
+        struct Polygons<'a>(&'a MultiPolygon<f64>);
+        impl Serialize for Polygons<'_> {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_seq(self.0.0.iter().map(Rings))
+            }
+        }
+        // In the order serde_json's map writes them (sorted), as a stored area is read back.
+        let mut map = s.serialize_map(Some(2))?;
+        map.serialize_entry("coordinates", &Polygons(self.0))?;
+        map.serialize_entry("type", "MultiPolygon")?;
+        map.end()
+    }
 }
 
 /// `area` as stored: rounded exactly as [`multipolygon_to_geojson`] writes it.
@@ -196,6 +243,28 @@ mod tests {
         let out = multipolygon_to_geojson(&mp);
         assert_eq!(out["type"], "MultiPolygon");
         assert_eq!(multipolygon_from_geojson(&out), mp);
+    }
+
+    #[test]
+    fn an_area_streamed_is_the_document_built() {
+        // Rings in both windings, a hole, a part off the grid, and a circle.
+        let v = json!({"type": "MultiPolygon", "coordinates": [
+            [[[5.0, 52.0], [5.0, 52.1], [5.1, 52.1], [5.1, 52.0], [5.0, 52.0]],
+             [[5.02, 52.02], [5.08, 52.02], [5.08, 52.08], [5.02, 52.02]]],
+            [[[6.0, 53.0], [6.100000049, 53.0], [6.1, 53.1], [6.0, 53.0]]]
+        ]});
+        let circle = MultiPolygon::new(vec![crate::geodesy::circle(52.37, 4.89, 12.5, 64)]);
+        for area in [
+            multipolygon_from_geojson(&v),
+            circle.clone(),
+            canonical(&circle),
+            MultiPolygon::new(vec![]),
+        ] {
+            let streamed = serde_json::to_string(&GeoJsonArea(&area)).unwrap_or_default();
+            let built = multipolygon_to_geojson(&area).to_string();
+            assert_eq!(streamed, built);
+            assert!(streamed.starts_with(r#"{"coordinates":[["#) || area.0.is_empty());
+        }
     }
 
     #[test]

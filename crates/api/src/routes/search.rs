@@ -12,6 +12,7 @@ use actix_web::{HttpRequest, HttpResponse, get, web};
 use onconet_registry::geography::SearchEntry;
 use onconet_registry::places::{self, Place, PlaceParams, parse_radius};
 use onconet_registry::{NetworkFilter, Registry, TextQuery};
+use onconet_spatial::geojson_io::GeoJsonArea;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use std::hash::{Hash, Hasher};
@@ -179,7 +180,7 @@ fn hit(e: &SearchEntry, d: f64, view: View) -> Hit<'_> {
 struct Feature<'a> {
     r#type: &'static str,
     id: uuid::Uuid,
-    geometry: &'a RawValue,
+    geometry: GeoJsonArea<'a>,
     properties: Hit<'a>,
 }
 
@@ -284,21 +285,26 @@ pub async fn search(
         header::LINK,
         info.link_header(req.path(), req.query_string()),
     ));
-    // Written once into a buffer of about the right size (the profiles and areas, serialised
-    // in advance, are most of it).
+    // Written once into a buffer of about the right size (the profiles, serialised in advance,
+    // and the areas, written from the index's polygons, are most of it).
     if geojson {
         let features: Vec<Feature> = found
             .iter()
             .map(|(e, d)| Feature {
                 r#type: "Feature",
                 id: e.id,
-                geometry: &e.area_json,
+                geometry: GeoJsonArea(&e.area),
                 properties: hit(e, *d, view),
             })
             .collect();
         let size = features
             .iter()
-            .map(|f| f.geometry.get().len() + f.properties.network.get().len() + 128)
+            .map(|f| {
+                // About 24 bytes a position ("[5.1234567,52.1234567],").
+                geo::CoordsIter::coords_count(f.geometry.0) * 24
+                    + f.properties.network.get().len()
+                    + 128
+            })
             .sum::<usize>();
         let body = json_body(
             &FoundFeatures {
