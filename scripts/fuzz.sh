@@ -39,6 +39,7 @@ fi
 
 echo "building the fuzz targets (sanitizer: $SANITIZER)" >&2
 nice -n "$NICE" cargo +nightly fuzz build -s "$SANITIZER" >&2
+BIN="fuzz/target/$(rustc -vV | sed -n 's/^host: //p')/release"
 results=()
 status=0
 for target in "${TARGETS[@]}"; do
@@ -46,9 +47,11 @@ for target in "${TARGETS[@]}"; do
   mkdir -p "$work" "fuzz/artifacts/$target"
   log="fuzz/artifacts/$target/last-run.log"
   echo "== $target (${limit[*]}, -timeout=$TIMEOUT, -rss_limit_mb=$RSS_MB)" >&2
-  if ! nice -n "$NICE" cargo +nightly fuzz run -s "$SANITIZER" "$target" "$work" "fuzz/corpus/$target" -- \
+  # The binaries built above, run directly: `cargo fuzz run` would build again first, and
+  # rebuilds everything (tens of minutes) whenever a source changed since.
+  if ! nice -n "$NICE" "$BIN/$target" -artifact_prefix="fuzz/artifacts/$target/" \
       "${limit[@]}" -timeout="$TIMEOUT" -rss_limit_mb="$RSS_MB" -max_len="$MAX_LEN" \
-      -print_final_stats=1 > "$log" 2>&1; then
+      -print_final_stats=1 "$work" "fuzz/corpus/$target" > "$log" 2>&1; then
     status=1
     echo "$target FAILED; the log: $log" >&2
     grep -E 'ERROR|panicked|SUMMARY|Test unit written' "$log" | head -n 20 >&2 || true

@@ -116,3 +116,17 @@ fn main() -> Result<()> {
         }
     }
 }
+
+/// Resident set size of this process (Linux), MiB.
+pub(crate) fn rss_mib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let kb: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()?;
+    Some(kb / 1024)
+}

@@ -32,6 +32,7 @@ pub struct NearbyArgs {
 
 pub fn run(args: &NearbyArgs) -> Result<()> {
     let (_, networks) = registry::load(&args.reference_data, &args.synth)?;
+    let rss_before = crate::rss_mib();
     let started = Instant::now();
     let index = NearIndex::build(
         networks
@@ -40,10 +41,17 @@ pub fn run(args: &NearbyArgs) -> Result<()> {
             .map(|(i, n)| (i, n.area.as_ref().clone())),
     );
     println!(
-        "index: {} networks in {:.3} s",
+        "index: {} networks in {:.3} s; RSS {} MiB before, {} MiB after",
         index.len(),
-        started.elapsed().as_secs_f64()
+        started.elapsed().as_secs_f64(),
+        rss_before.map_or("?".into(), |m| m.to_string()),
+        crate::rss_mib().map_or("?".into(), |m| m.to_string())
     );
+    let (pieces, vertices) = index.piece_stats();
+    println!("  {pieces} pieces of {vertices} vertices in all");
+    for (part, bytes) in index.heap_bytes() {
+        println!("  {part:>26}: {:7.1} MB", bytes as f64 / 1e6);
+    }
     let points = random_points(args.seed, args.count);
     for (radius_km, per_page) in [(25.0, 20), (25.0, 1), (0.0, 20), (100.0, 20)] {
         let started = Instant::now();
@@ -71,5 +79,9 @@ pub fn run(args: &NearbyArgs) -> Result<()> {
             shown as f64 / points.len().max(1) as f64,
         );
     }
+    println!(
+        "RSS {} MiB after the queries",
+        crate::rss_mib().map_or("?".into(), |m| m.to_string())
+    );
     Ok(())
 }

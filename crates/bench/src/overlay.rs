@@ -60,7 +60,7 @@ pub fn run(args: &OverlayArgs) -> Result<()> {
         stats.full,
         stats.partial,
         stats.bytes as f64 / 1e6,
-        rss_mib().map_or("?".into(), |m| m.to_string())
+        crate::rss_mib().map_or("?".into(), |m| m.to_string())
     );
 
     if let Some(code) = &args.explain {
@@ -120,20 +120,6 @@ pub fn run(args: &OverlayArgs) -> Result<()> {
         );
     }
     Ok(())
-}
-
-/// Resident set size of this process (Linux), MiB.
-fn rss_mib() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let kb: u64 = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))?
-        .trim()
-        .trim_end_matches("kB")
-        .trim()
-        .parse()
-        .ok()?;
-    Some(kb / 1024)
 }
 
 fn rayon_threads() -> usize {

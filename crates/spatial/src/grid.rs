@@ -46,9 +46,11 @@ impl<T: Clone> Grid<T> {
     pub fn seal(&mut self) {
         self.flat.clear();
         self.flat.reserve(self.cells.iter().map(Vec::len).sum());
-        for (i, cell) in self.cells.iter().enumerate() {
+        for (i, cell) in self.cells.iter_mut().enumerate() {
             self.starts[i] = self.flat.len();
             self.flat.extend_from_slice(cell);
+            // The lists stay for the next edit, without the room their growth left.
+            cell.shrink_to_fit();
         }
         self.starts[self.cells.len()] = self.flat.len();
         self.flat.shrink_to_fit();
@@ -130,6 +132,19 @@ impl<T> Grid<T> {
         } else {
             &self.cells[cell]
         }
+    }
+
+    /// Bytes held: (the edited lists, the sealed array).
+    pub fn heap_bytes(&self) -> (usize, usize) {
+        let item = size_of::<T>();
+        let lists = self.cells.capacity() * size_of::<Vec<T>>()
+            + self
+                .cells
+                .iter()
+                .map(|c| c.capacity() * item)
+                .sum::<usize>();
+        let flat = self.flat.capacity() * item + self.starts.capacity() * size_of::<usize>();
+        (lists, flat)
     }
 
     /// Adds an item to a cell (seen by queries once sealed).

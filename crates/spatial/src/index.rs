@@ -46,6 +46,41 @@ pub struct AreaIndex<K> {
     pieces_of: HashMap<K, Vec<u32>>,
 }
 
+impl<K> AreaIndex<K> {
+    /// How many pieces are filed, and their vertices.
+    pub fn piece_stats(&self) -> (usize, usize) {
+        self.pieces
+            .iter()
+            .flatten()
+            .fold((0, 0), |(n, v), p| (n + 1, v + p.polygon.coords_count()))
+    }
+
+    /// Bytes held, roughly: (pieces' polygons, grid lists, sealed grid).
+    pub fn heap_bytes(&self) -> (usize, usize, usize) {
+        let coord = size_of::<geo::Coord<f64>>();
+        let pieces = self.pieces.capacity() * size_of::<Option<Piece<K>>>()
+            + self
+                .pieces
+                .iter()
+                .flatten()
+                .map(|p| {
+                    std::iter::once(p.polygon.exterior())
+                        .chain(p.polygon.interiors())
+                        .map(|r| r.0.capacity() * coord)
+                        .sum::<usize>()
+                        + std::mem::size_of_val(p.polygon.interiors())
+                })
+                .sum::<usize>()
+            + self
+                .pieces_of
+                .values()
+                .map(|v| v.capacity() * 4 + 48)
+                .sum::<usize>();
+        let (lists, flat) = self.grid.heap_bytes();
+        (pieces, lists, flat)
+    }
+}
+
 impl<K> Default for AreaIndex<K> {
     fn default() -> Self {
         Self {
@@ -149,6 +184,15 @@ fn cut<T>(grid: &Grid<T>, area: MultiPolygon<f64>) -> Vec<Cut> {
             let Some(rect) = piece.bounding_rect() else {
                 continue;
             };
+            // Kept for the index's lifetime: without the room the boolean operations left in
+            // the rings (about as much again).
+            let (mut exterior, mut interiors) = piece.into_inner();
+            exterior.0.shrink_to_fit();
+            for ring in &mut interiors {
+                ring.0.shrink_to_fit();
+            }
+            interiors.shrink_to_fit();
+            let piece = Polygon::new(exterior, interiors);
             let cells = grid
                 .cells_over(rect.min(), rect.max())
                 .map(|cell| {

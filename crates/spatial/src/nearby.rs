@@ -470,6 +470,36 @@ impl<K: Copy + Eq + Hash> NearIndex<K> {
         self.slot_of.len()
     }
 
+    /// How many pieces the areas were cut into, and their vertices.
+    pub fn piece_stats(&self) -> (usize, usize) {
+        self.areas.piece_stats()
+    }
+
+    /// Bytes held, roughly, by part (for the memory figures of the benchmarks).
+    pub fn heap_bytes(&self) -> Vec<(&'static str, usize)> {
+        let boundaries = self
+            .boundaries
+            .iter()
+            .map(|b| {
+                b.coords.capacity() * size_of::<Coord<f64>>()
+                    + b.chunks.capacity() * size_of::<Chunk>()
+                    + b.runs.capacity() * size_of::<[f64; 4]>()
+                    + b.groups.capacity() * 8
+                    + b.cells.capacity() * size_of::<usize>()
+            })
+            .sum();
+        let (records_lists, records_flat) = self.grid.heap_bytes();
+        let (pieces, entries_lists, entries_flat) = self.areas.heap_bytes();
+        vec![
+            ("boundaries", boundaries),
+            ("boundary records (lists)", records_lists),
+            ("boundary records (sealed)", records_flat),
+            ("area pieces", pieces),
+            ("piece entries (lists)", entries_lists),
+            ("piece entries (sealed)", entries_flat),
+        ]
+    }
+
     pub fn is_empty(&self) -> bool {
         self.slot_of.is_empty()
     }
