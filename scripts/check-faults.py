@@ -127,6 +127,7 @@ class Load:
         self.lock = threading.Lock()
         self.acknowledged = []  # ids
         self.writes = []  # (started, finished, status)
+        self.odd = []  # (status, body) of the first write answers neither 201 nor 503
         self.reads = {"ok": 0, "other": 0}
         self.threads = [threading.Thread(target=self.writer, args=(i,)) for i in range(WRITERS)]
         self.threads.append(threading.Thread(target=self.reader))
@@ -152,6 +153,8 @@ class Load:
                 self.writes.append((started, finished, status))
                 if status == 201:
                     self.acknowledged.append(json.loads(raw)["id"])
+                elif status != 503 and len(self.odd) < 5:
+                    self.odd.append((status, (raw or b"")[:400].decode("utf-8", "replace")))
             if status != 201:
                 time.sleep(0.05)  # a client backing off a little
 
@@ -235,6 +238,9 @@ def run(mode, binary, seconds, bindir, work):
     acknowledged = set(load.acknowledged)
     missing = acknowledged - present
     server.stop()
+    # The cause of any 500, as the server logged it.
+    with open(server.log_path, errors="replace") as f:
+        failed = [line.strip()[:600] for line in f if '"request failed"' in line][:5]
     if cluster:
         subprocess.run(as_postgres([f"{bindir}/pg_ctl", "stop", "-m", "fast", "-D", cluster]), capture_output=True)
     statuses = {}
@@ -242,7 +248,8 @@ def run(mode, binary, seconds, bindir, work):
         statuses[st] = statuses.get(st, 0) + 1
     return {
         "mode": mode, "faults": results, "acknowledged": len(acknowledged), "present": len(acknowledged & present),
-        "missing": sorted(missing), "reads": dict(load.reads), "write_statuses": statuses,
+        "missing": sorted(missing), "reads": dict(load.reads), "write_statuses": statuses, "odd": load.odd,
+        "failed": failed,
         "elapsed": time.monotonic() - t0,
     }
 
@@ -287,6 +294,11 @@ def main():
         print(f"{r['mode']}: {r['elapsed']:.0f} s; acknowledged writes {r['acknowledged']}, present afterwards "
               f"{r['present']} (missing {len(r['missing'])}); write answers {dict(sorted(r['write_statuses'].items()))}; "
               f"public reads answered 200: {reads['ok']} of {total} ({100 * share:.3f} %)")
+        for status, body in r["odd"]:
+            # Not a failure of the check (nothing was lost), but each should have been a 503.
+            print(f"{r['mode']}: a write was answered {status}: {body}")
+        for line in r["failed"]:
+            print(f"{r['mode']}: the server logged: {line}")
         if r["missing"] or share < MIN_READ_SHARE or r["acknowledged"] == 0:
             ok = False
     print()
