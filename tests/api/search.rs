@@ -188,8 +188,7 @@ async fn search_by_point_postcode_and_municipality() {
     for feature in geo["features"].as_array().expect("features") {
         let id = feature["id"].as_str().expect("id");
         let stored: Value = app
-            .client
-            .get(format!("{base}/v1/networks/{id}"))
+            .get(&format!("/v1/networks/{id}"))
             .header("Accept", "application/geo+json")
             .send()
             .await

@@ -484,7 +484,7 @@ impl<K: Copy + Eq + Hash> NearIndex<K> {
                 b.coords.capacity() * size_of::<Coord<f64>>()
                     + b.chunks.capacity() * size_of::<Chunk>()
                     + b.runs.capacity() * size_of::<[f64; 4]>()
-                    + b.groups.capacity() * 8
+                    + b.groups.capacity() * size_of::<(u32, u32)>()
                     + b.cells.capacity() * size_of::<usize>()
             })
             .sum();
