@@ -71,12 +71,11 @@ pub fn run(args: &OverlayArgs) -> Result<()> {
             .with_context(|| format!("no region {code}"))?;
         let r = &layer.regions()[i];
         println!("{code} {}: {:.6} km²", r.name, r.area_km2);
-        for (k, cell) in overlay.cells_in(i) {
+        for (k, km2, whole) in overlay.cells_in(i) {
             let n = &networks[k];
             println!(
-                "  network {k:>3}: {:>12.6} km² {} (active care: {}, {} vertices in its area)",
-                cell.area_km2,
-                if cell.is_full() { "whole" } else { "part " },
+                "  network {k:>3}: {km2:>12.6} km² {} (active care: {}, {} vertices in its area)",
+                if whole { "whole" } else { "part " },
                 n.active_care,
                 geo::CoordsIter::coords_count(&*n.area)
             );

@@ -3,10 +3,11 @@
 //! outside the box is filed in the nearest edge cell, so nothing is lost; such cells just hold
 //! more.
 //!
-//! The lists are edited one by one ([`Grid::push`], [`Grid::retain`]) and then [`Grid::seal`]ed
-//! into one contiguous array, row by row, which is what queries read: the cells of a row follow
-//! each other in memory, so a query streams through a few runs instead of chasing one
-//! allocation per cell. Until sealed, queries read the edited lists (right, just slower).
+//! All lists live in one contiguous array, row by row, which is what queries read: the cells of
+//! a row follow each other in memory, so a query streams through a few runs instead of chasing
+//! one allocation per cell, and the grid holds no list of its own per cell (at 5,000 networks
+//! those lists took as much memory again as the array). [`Grid::retain`] edits a cell in place;
+//! [`Grid::push`]ed items wait until [`Grid::seal`] merges them in, in one pass over the array.
 
 use crate::validate::NL_BBOX;
 use geo::{Coord, Rect};
@@ -17,11 +18,15 @@ pub struct Grid<T> {
     cell_lat: f64,
     cols: usize,
     rows: usize,
-    cells: Vec<Vec<T>>,
-    /// The lists of all cells, row-major, and where each starts (one more: the end).
+    /// The lists of all cells, row-major: cell `c` holds `flat[starts[c]..ends[c]]` (a retain
+    /// leaves a hole up to `starts[c + 1]` until the next seal).
     flat: Vec<T>,
     starts: Vec<usize>,
-    sealed: bool,
+    ends: Vec<usize>,
+    /// Items pushed since the last seal, with their cell.
+    pending: Vec<(usize, T)>,
+    /// Whether a retain left holes.
+    holes: bool,
 }
 
 impl<T: Clone> Grid<T> {
@@ -35,26 +40,40 @@ impl<T: Clone> Grid<T> {
             cell_lat,
             cols,
             rows,
-            cells: vec![Vec::new(); cols * rows],
             flat: Vec::new(),
             starts: vec![0; cols * rows + 1],
-            sealed: true,
+            ends: vec![0; cols * rows],
+            pending: Vec::new(),
+            holes: false,
         }
     }
 
-    /// Copies the edited lists into the contiguous array queries read.
+    /// Merges the pushed items in and closes the holes retains left: one pass that builds the
+    /// array anew, without spare room. Cheap when there is nothing to do.
     pub fn seal(&mut self) {
-        self.flat.clear();
-        self.flat.reserve(self.cells.iter().map(Vec::len).sum());
-        for (i, cell) in self.cells.iter_mut().enumerate() {
-            self.starts[i] = self.flat.len();
-            self.flat.extend_from_slice(cell);
-            // The lists stay for the next edit, without the room their growth left.
-            cell.shrink_to_fit();
+        if self.pending.is_empty() && !self.holes {
+            return;
         }
-        self.starts[self.cells.len()] = self.flat.len();
-        self.flat.shrink_to_fit();
-        self.sealed = true;
+        // Stable: a cell's new items keep the order they were pushed in.
+        self.pending.sort_by_key(|(cell, _)| *cell);
+        let live: usize = (0..self.ends.len())
+            .map(|c| self.ends[c] - self.starts[c])
+            .sum();
+        let mut flat = Vec::with_capacity(live + self.pending.len());
+        let mut pending = std::mem::take(&mut self.pending).into_iter().peekable();
+        for c in 0..self.ends.len() {
+            let (start, end) = (self.starts[c], self.ends[c]);
+            self.starts[c] = flat.len();
+            flat.extend_from_slice(&self.flat[start..end]);
+            while let Some((_, item)) = pending.next_if(|(cell, _)| *cell == c) {
+                flat.push(item);
+            }
+            self.ends[c] = flat.len();
+        }
+        let n = self.ends.len();
+        self.starts[n] = flat.len();
+        self.flat = flat;
+        self.holes = false;
     }
 }
 
@@ -127,36 +146,38 @@ impl<T> Grid<T> {
 
     /// The contents of a cell.
     pub fn cell(&self, cell: usize) -> &[T] {
-        if self.sealed {
-            &self.flat[self.starts[cell]..self.starts[cell + 1]]
-        } else {
-            &self.cells[cell]
-        }
+        &self.flat[self.starts[cell]..self.ends[cell]]
     }
 
-    /// Bytes held: (the edited lists, the sealed array).
-    pub fn heap_bytes(&self) -> (usize, usize) {
-        let item = size_of::<T>();
-        let lists = self.cells.capacity() * size_of::<Vec<T>>()
-            + self
-                .cells
-                .iter()
-                .map(|c| c.capacity() * item)
-                .sum::<usize>();
-        let flat = self.flat.capacity() * item + self.starts.capacity() * size_of::<usize>();
-        (lists, flat)
+    /// Bytes held: the items and where each cell's run starts and ends.
+    pub fn heap_bytes(&self) -> usize {
+        self.flat.capacity() * size_of::<T>()
+            + self.pending.capacity() * size_of::<(usize, T)>()
+            + (self.starts.capacity() + self.ends.capacity()) * size_of::<usize>()
     }
 
     /// Adds an item to a cell (seen by queries once sealed).
     pub fn push(&mut self, cell: usize, item: T) {
-        self.cells[cell].push(item);
-        self.sealed = false;
+        self.pending.push((cell, item));
     }
 
-    /// Keeps only the items of a cell for which `keep` holds (seen by queries once sealed).
-    pub fn retain(&mut self, cell: usize, keep: impl FnMut(&T) -> bool) {
-        self.cells[cell].retain(keep);
-        self.sealed = false;
+    /// Keeps only the items of a cell for which `keep` holds (pushed ones too), in place.
+    pub fn retain(&mut self, cell: usize, mut keep: impl FnMut(&T) -> bool) {
+        let (start, end) = (self.starts[cell], self.ends[cell]);
+        let mut kept = start;
+        for i in start..end {
+            if keep(&self.flat[i]) {
+                self.flat.swap(kept, i);
+                kept += 1;
+            }
+        }
+        if kept < end {
+            self.ends[cell] = kept;
+            self.holes = true;
+        }
+        if !self.pending.is_empty() {
+            self.pending.retain(|(c, item)| *c != cell || keep(item));
+        }
     }
 }
 
@@ -175,9 +196,9 @@ mod tests {
         // Outside the grid: the nearest edge cell, and `holds` says so.
         let far = Coord { x: 20.0, y: 60.0 };
         assert!(!g.holds(far));
-        assert_eq!(g.cell_of(far), g.cells.len() - 1);
+        assert_eq!(g.cell_of(far), g.ends.len() - 1);
         g.push(c, 7);
-        assert_eq!(g.cell(c), &[7], "unsealed: read from the edited list");
+        assert!(g.cell(c).is_empty(), "pushed items wait for the seal");
         g.seal();
         assert_eq!(g.cell(c), &[7]);
         let near = |x: f64, y: f64| Coord { x, y };
@@ -187,12 +208,46 @@ mod tests {
             g.cells_over(near(5.0, 52.0), near(5.6, 52.2))
                 .any(|i| i == c)
         );
-        assert!(!g.is_edge(c) && g.is_edge(0) && g.is_edge(g.cells.len() - 1));
+        assert!(!g.is_edge(c) && g.is_edge(0) && g.is_edge(g.ends.len() - 1));
         g.retain(c, |v| *v != 7);
-        assert!(g.cell(c).is_empty());
+        assert!(g.cell(c).is_empty(), "a retain shows at once");
         g.push(c + 1, 8);
         g.seal();
         assert!(g.cell(c).is_empty());
         assert_eq!(g.cell(c + 1), &[8]);
+    }
+
+    #[test]
+    fn edits_agree_with_lists_kept_by_hand() {
+        // A small grid edited at random against one Vec per cell.
+        let mut g: Grid<u32> = Grid::new(1.0, 1.0);
+        let n = g.ends.len();
+        let mut lists: Vec<Vec<u32>> = vec![Vec::new(); n];
+        let mut state = 12345u64;
+        let mut next = move || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (state >> 33) as usize
+        };
+        for round in 0..200 {
+            for _ in 0..next() % 20 {
+                let (cell, v) = (next() % n, (next() % 50) as u32);
+                g.push(cell, v);
+                lists[cell].push(v);
+            }
+            if round % 3 == 0 {
+                let (cell, bad) = (next() % n, (next() % 50) as u32);
+                g.retain(cell, |v| *v != bad);
+                lists[cell].retain(|v| *v != bad);
+            }
+            if round % 2 == 0 {
+                g.seal();
+                for (cell, list) in lists.iter().enumerate() {
+                    assert_eq!(g.cell(cell), list.as_slice(), "round {round}, cell {cell}");
+                }
+                assert_eq!(g.flat.len(), lists.iter().map(Vec::len).sum::<usize>());
+            }
+        }
     }
 }

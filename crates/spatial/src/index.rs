@@ -55,8 +55,8 @@ impl<K> AreaIndex<K> {
             .fold((0, 0), |(n, v), p| (n + 1, v + p.polygon.coords_count()))
     }
 
-    /// Bytes held, roughly: (pieces' polygons, grid lists, sealed grid).
-    pub fn heap_bytes(&self) -> (usize, usize, usize) {
+    /// Bytes held, roughly: (pieces' polygons, the grid).
+    pub fn heap_bytes(&self) -> (usize, usize) {
         let coord = size_of::<geo::Coord<f64>>();
         let pieces = self.pieces.capacity() * size_of::<Option<Piece<K>>>()
             + self
@@ -76,8 +76,7 @@ impl<K> AreaIndex<K> {
                 .values()
                 .map(|v| v.capacity() * 4 + 48)
                 .sum::<usize>();
-        let (lists, flat) = self.grid.heap_bytes();
-        (pieces, lists, flat)
+        (pieces, self.grid.heap_bytes())
     }
 }
 

@@ -488,15 +488,12 @@ impl<K: Copy + Eq + Hash> NearIndex<K> {
                     + b.cells.capacity() * size_of::<usize>()
             })
             .sum();
-        let (records_lists, records_flat) = self.grid.heap_bytes();
-        let (pieces, entries_lists, entries_flat) = self.areas.heap_bytes();
+        let (pieces, entries) = self.areas.heap_bytes();
         vec![
             ("boundaries", boundaries),
-            ("boundary records (lists)", records_lists),
-            ("boundary records (sealed)", records_flat),
+            ("boundary records", self.grid.heap_bytes()),
             ("area pieces", pieces),
-            ("piece entries (lists)", entries_lists),
-            ("piece entries (sealed)", entries_flat),
+            ("piece entries", entries),
         ]
     }
 
