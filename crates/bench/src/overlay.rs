@@ -9,6 +9,7 @@
 use crate::registry;
 use anyhow::{Context, Result};
 use clap::Args;
+use onconet_spatial::RegionLayer;
 use onconet_spatial::coverage::{CoverageOptions, Overlay, UNIONS_COMPUTED};
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -32,13 +33,21 @@ pub struct OverlayArgs {
     /// Also list the cells of this region (a municipality code): network, km², whole or part.
     #[arg(long)]
     explain: Option<String>,
+    /// After the reports, add this municipality to the first active care network with a
+    /// municipality list and take it out again, `--edits` times in all (what
+    /// scripts/bench-scale.sh does through the API): prints the time to bring the overlay in
+    /// line and the report after each edit, with the unions it computed.
+    #[arg(long)]
+    toggle: Option<String>,
+    #[arg(long, default_value_t = 4)]
+    edits: usize,
 }
 
 pub fn run(args: &OverlayArgs) -> Result<()> {
-    let (_, networks) = registry::load(&args.reference_data, &args.synth)?;
+    let (municipalities, networks) = registry::load(&args.reference_data, &args.synth)?;
     let layer = registry::read_layer(&args.reference_data.join(&args.layer))?;
     let started = Instant::now();
-    let overlay = Overlay::build(
+    let mut overlay = Overlay::build(
         layer.clone(),
         networks
             .iter()
@@ -116,6 +125,84 @@ pub fn run(args: &OverlayArgs) -> Result<()> {
             "round {round}: {} reports in {:.3} s",
             filters.len(),
             round_start.elapsed().as_secs_f64()
+        );
+    }
+    if let Some(code) = &args.toggle {
+        toggle(
+            &mut overlay,
+            &municipalities,
+            &networks,
+            code,
+            args.edits,
+            &options,
+        )?;
+    }
+    Ok(())
+}
+
+/// Adds `code` to a network's area and takes it out again, timing the sync and the report.
+fn toggle(
+    overlay: &mut Overlay<usize>,
+    municipalities: &RegionLayer,
+    networks: &[registry::Network],
+    code: &str,
+    edits: usize,
+    options: &CoverageOptions,
+) -> Result<()> {
+    let (target, network) = networks
+        .iter()
+        .enumerate()
+        .find(|(_, n)| {
+            n.active_care
+                && !n.municipalities.is_empty()
+                && !n.municipalities.iter().any(|c| c == code)
+        })
+        .context("no active care network with a municipality list without that code")?;
+    let with: Vec<String> = network
+        .municipalities
+        .iter()
+        .cloned()
+        .chain([code.to_owned()])
+        .collect();
+    let areas = [
+        network.area_with(municipalities, &with)?,
+        network.area_with(municipalities, &network.municipalities)?,
+    ];
+    println!(
+        "toggling {code} in network {target} ({} municipalities)",
+        network.municipalities.len()
+    );
+    let matches = |i: &usize| networks[*i].active_care;
+    for edit in 0..edits {
+        let area = areas[edit % 2].clone();
+        let all = networks
+            .iter()
+            .enumerate()
+            .map(|(i, n)| {
+                (
+                    i,
+                    if i == target {
+                        area.clone()
+                    } else {
+                        n.area.clone()
+                    },
+                )
+            })
+            .collect();
+        let unions_before = UNIONS_COMPUTED.load(Ordering::Relaxed);
+        let t = Instant::now();
+        overlay.sync(all);
+        let synced = t.elapsed();
+        let t = Instant::now();
+        let report = overlay.report(&matches, options);
+        println!(
+            "edit {} ({}): sync {:7.2} ms, report {:7.2} ms, coverage {:.4}, unions {}",
+            edit + 1,
+            if edit % 2 == 0 { "added" } else { "removed" },
+            synced.as_secs_f64() * 1000.0,
+            t.elapsed().as_secs_f64() * 1000.0,
+            report.summary.coverage,
+            UNIONS_COMPUTED.load(Ordering::Relaxed) - unions_before
         );
     }
     Ok(())

@@ -16,6 +16,29 @@ pub struct Network {
     pub active_care: bool,
     pub disciplines: Vec<String>,
     pub area: Arc<MultiPolygon<f64>>,
+    /// The municipality codes of its service area.
+    pub municipalities: Vec<String>,
+    circles: Vec<MultiPolygon<f64>>,
+}
+
+impl Network {
+    /// The area of this network's service area with `municipalities` instead of its own.
+    pub fn area_with(
+        &self,
+        layer: &RegionLayer,
+        municipalities: &[String],
+    ) -> Result<Arc<MultiPolygon<f64>>> {
+        let mut parts = self.circles.clone();
+        for code in municipalities {
+            let region = layer
+                .regions()
+                .iter()
+                .find(|r| &r.code == code)
+                .with_context(|| format!("unknown code {code}"))?;
+            parts.push(region.area.clone());
+        }
+        Ok(Arc::new(canonical(&union_all(&parts))))
+    }
 }
 
 /// The municipality layer of `reference_data` and the networks of the `synth` file.
@@ -36,19 +59,23 @@ pub fn load(reference_data: &Path, synth: &Path) -> Result<(Arc<RegionLayer>, Ve
         let v: serde_json::Value = serde_json::from_str(line)?;
         let sa = &v["service_area"];
         let mut parts: Vec<MultiPolygon<f64>> = Vec::new();
+        let mut municipalities = Vec::new();
         for code in sa["municipalities"].as_array().into_iter().flatten() {
             let code = code.as_str().unwrap_or_default();
             parts.push(by_code.get(code).context("unknown code")?.area.clone());
+            municipalities.push(code.to_owned());
         }
+        let mut circles = Vec::new();
         for c in sa["circles"].as_array().into_iter().flatten() {
             let f = |k: &str| c[k].as_f64().unwrap_or_default();
-            parts.push(MultiPolygon::new(vec![circle(
+            circles.push(MultiPolygon::new(vec![circle(
                 f("lat"),
                 f("lon"),
                 f("radius_km"),
                 64,
             )]));
         }
+        parts.extend(circles.iter().cloned());
         networks.push(Network {
             active_care: v["type"] == "oncology_care_network" && v["lifecycle"] == "active",
             disciplines: v["disciplines"]
@@ -58,6 +85,8 @@ pub fn load(reference_data: &Path, synth: &Path) -> Result<(Arc<RegionLayer>, Ve
                 .filter_map(|d| d.as_str().map(str::to_owned))
                 .collect(),
             area: Arc::new(canonical(&union_all(&parts))),
+            municipalities,
+            circles,
         });
     }
     println!(

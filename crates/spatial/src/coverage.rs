@@ -24,7 +24,8 @@ use crate::geodesy::area_km2;
 use crate::geojson_io::canonical;
 use crate::packed::PackedArea;
 use crate::regions::{Region, RegionLayer};
-use geo::{BooleanOps, BoundingRect, MultiPolygon, Polygon};
+use crate::window::{Window, window};
+use geo::{BooleanOps, BoundingRect, Coord, MultiPolygon, Polygon, Rect};
 use rayon::prelude::*;
 use std::collections::{HashMap, HashSet};
 use std::hash::Hash;
@@ -33,6 +34,9 @@ use std::sync::{Arc, Mutex};
 
 /// Covered area below which a region counts as uncovered (1,000 m²: border slivers).
 pub const NEGLIGIBLE_KM2: f64 = 0.001;
+/// How far (degrees, about 10 cm) beyond a region's box an area's edge counts as near the
+/// region (see [`crate::window`]).
+const WINDOW_MARGIN: f64 = 1e-6;
 
 /// A cell whose area falls short of its region's by at most this share (10 ppm) is the whole
 /// region: the intersection of a region with an area made of that very region gives back the
@@ -47,6 +51,29 @@ pub(crate) const DEGENERATE_KM2: f64 = 1e-6;
 
 pub(crate) fn polygon_km2(p: &Polygon<f64>) -> f64 {
     area_km2(&MultiPolygon::new(vec![p.clone()]))
+}
+
+/// Polygons of a cell narrower than this on average (km; 1 cm) are dropped too: slivers along
+/// a shared border where rounding to the stored grid moved a point of one side by a few mm.
+const SLIVER_WIDTH_KM: f64 = 1e-5;
+
+/// Whether a polygon of `km2` is a sliver: its mean width (twice its area over its perimeter)
+/// is under [`SLIVER_WIDTH_KM`]. The perimeter is measured on a local flat projection, close
+/// enough for this.
+fn is_sliver(p: &Polygon<f64>, km2: f64) -> bool {
+    let ring = p.exterior();
+    let Some(first) = ring.0.first() else {
+        return true;
+    };
+    // km per degree of longitude and latitude at the polygon.
+    let kx = 111.32 * first.y.to_radians().cos();
+    let ky = 110.57;
+    let perimeter: f64 = std::iter::once(ring)
+        .chain(p.interiors())
+        .flat_map(|r| r.lines())
+        .map(|l| ((l.dx() * kx).powi(2) + (l.dy() * ky).powi(2)).sqrt())
+        .sum();
+    perimeter > 0.0 && 2.0 * km2 / perimeter < SLIVER_WIDTH_KM
 }
 
 /// Thresholds of the engine.
@@ -103,21 +130,48 @@ pub fn cells_of(layer: &RegionLayer, area: &MultiPolygon<f64>) -> Vec<(usize, Ce
         return Vec::new();
     };
     let candidates = layer.regions_meeting(bbox);
+    let area = &crate::window::in_pieces(area);
     candidates
         .into_par_iter()
         .filter_map(|i| {
             let region = &layer.regions()[i];
+            // A region far from the area's border is in or out whole; one near it is
+            // intersected with the area's polygons that come near it (see [`crate::window`]).
+            let bbox = region.area.bounding_rect()?;
+            let margin = Coord {
+                x: WINDOW_MARGIN,
+                y: WINDOW_MARGIN,
+            };
+            let near = Rect::new(bbox.min() - margin, bbox.max() + margin);
+            let local = match window(area, near, region.interior) {
+                Window::Outside => return None,
+                Window::Inside => {
+                    return Some((
+                        i,
+                        Cell {
+                            id: next_cell_id(),
+                            area_km2: region.area_km2,
+                            part: None,
+                        },
+                    ));
+                }
+                Window::Crossing(local) => local,
+            };
             // Rounded to the stored 7-decimal grid: vertices taken from the region or the area
             // get back their exact stored values (the boolean operation moves them by its
             // integer grid), so the cells of one region share their borders bit for bit and
             // unite cleanly; new crossing points move by at most 5 mm. Where the area only
             // runs along the region's border, the intersection holds degenerate polygons of
-            // (next to) no area: dropped, they would only slow down the unions.
+            // (next to) no area, or slivers a few mm wide: dropped, they would only slow down
+            // the unions.
             let part = MultiPolygon::new(
-                canonical(&region.area.intersection(area))
+                canonical(&region.area.intersection(&local))
                     .0
                     .into_iter()
-                    .filter(|p| polygon_km2(p) >= DEGENERATE_KM2)
+                    .filter(|p| {
+                        let km2 = polygon_km2(p);
+                        km2 >= DEGENERATE_KM2 && !is_sliver(p, km2)
+                    })
                     .collect(),
             );
             let km2 = area_km2(&part);
@@ -701,7 +755,7 @@ pub fn summarise(regions: &[RegionCoverage]) -> CoverageSummary {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use geo::Rect;
+    use geo::LineString;
 
     fn square(x: f64, y: f64, d: f64) -> MultiPolygon<f64> {
         MultiPolygon::new(vec![Rect::new((x, y), (x + d, y + d)).to_polygon()])
@@ -806,6 +860,67 @@ mod tests {
         assert_eq!(overlay.reaching_count(&|_| true, &options), 2);
         assert_eq!(overlay.reaching_count(&|k| *k != 3, &options), 1);
         assert_eq!(overlay.reaching_count(&|_| false, &options), 0);
+    }
+
+    #[test]
+    fn cells_are_the_direct_intersections() {
+        // A 2,000-vertex circle (cut into pieces) over a 12 × 12 grid of small squares: every
+        // square inside it is a whole cell, every square outside has none, and every square on
+        // its border has the cell the plain intersection gives.
+        let area = MultiPolygon::new(vec![crate::geodesy::circle(52.05, 5.05, 3.0, 2000)]);
+        let regions: Vec<Region> = (0..144)
+            .map(|i| {
+                let (x, y) = (5.0 + (i % 12) as f64 * 0.01, 52.0 + (i / 12) as f64 * 0.01);
+                Region::new(format!("R{i}"), format!("R{i}"), None, square(x, y, 0.01))
+            })
+            .collect();
+        let layer = RegionLayer::new(regions);
+        let cells: HashMap<usize, Cell> = cells_of(&layer, &area).into_iter().collect();
+        let (mut whole, mut part) = (0, 0);
+        for (i, region) in layer.regions().iter().enumerate() {
+            let direct = area_km2(&region.area.intersection(&area));
+            match cells.get(&i) {
+                None => assert!(direct < 1e-9, "R{i}: no cell, but {direct} km² covered"),
+                Some(cell) if cell.is_full() => {
+                    whole += 1;
+                    assert!(
+                        (direct - region.area_km2).abs() < 1e-6,
+                        "R{i}: whole, but {direct} of {} km²",
+                        region.area_km2
+                    );
+                }
+                Some(cell) => {
+                    part += 1;
+                    assert!(
+                        (cell.area_km2 - direct).abs() < 1e-6,
+                        "R{i}: {} km², directly {direct}",
+                        cell.area_km2
+                    );
+                }
+            }
+        }
+        assert!(whole > 10 && part > 10, "{whole} whole, {part} partial");
+    }
+
+    #[test]
+    fn slivers_along_a_border_are_not_cells() {
+        // 1 km long: 5 mm wide is a sliver, 1 m wide is not.
+        let strip = |w_deg: f64| {
+            Polygon::new(
+                LineString::from(vec![
+                    (5.0, 52.0),
+                    (5.0147, 52.0),
+                    (5.0147, 52.0 + w_deg),
+                    (5.0, 52.0 + w_deg),
+                    (5.0, 52.0),
+                ]),
+                vec![],
+            )
+        };
+        let thin = strip(5e-3 / 110_570.0);
+        let wide = strip(1.0 / 110_570.0);
+        assert!(is_sliver(&thin, polygon_km2(&thin)));
+        assert!(!is_sliver(&wide, polygon_km2(&wide)));
     }
 
     #[test]

@@ -18,6 +18,7 @@ pub mod packed;
 pub mod regions;
 pub mod simplify;
 pub mod validate;
+pub mod window;
 
 pub use area::union_all;
 pub use geodesy::{area_km2, circle};
