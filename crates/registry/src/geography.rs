@@ -258,17 +258,21 @@ impl GeoState {
         self.max_vertices
     }
 
-    /// Loads every region layer and every published network from the database.
+    /// Loads every region layer and every published network from the database, the layers
+    /// while the search index is built (the index takes the stored areas, not the layers).
     pub async fn load(
         pool: &DbPool,
         max_vertices: usize,
         public_json: PublicJson,
     ) -> crate::Result<Self> {
         let state = Self::new(max_vertices, public_json);
-        for layer in LAYERS {
-            state.reload_layer(pool, layer).await?;
-        }
-        state.reload_networks(pool).await?;
+        let layers = async {
+            for layer in LAYERS {
+                state.reload_layer(pool, layer).await?;
+            }
+            Ok::<_, Error>(())
+        };
+        tokio::try_join!(layers, state.reload_networks(pool))?;
         Ok(state)
     }
 
