@@ -1,12 +1,15 @@
 //! Property tests (proptest) of the geometry invariants (issue 18, item 4): a union's
-//! geodesic area lies between the largest part's and the sum of the parts', and the spatial
-//! indexes answer point-in-area as `geo` does. Random areas lie in the Netherlands' box.
+//! geodesic area lies between the largest part's and the sum of the parts', the spatial
+//! indexes answer point-in-area as `geo` does, and the coverage engine's cells (found through
+//! its windows and pieces) are the regions' intersections with the area. Random areas lie in the Netherlands' box.
 
 use geo::{
     Area, ConvexHull, Coord, Intersects, LineString, MultiPoint, MultiPolygon, Point, Polygon,
 };
-use onconet_spatial::{AreaIndex, NearIndex, area_km2, union_all};
+use onconet_spatial::coverage::{Cell, cells_of};
+use onconet_spatial::{AreaIndex, NearIndex, Region, RegionLayer, area_km2, union_all};
 use proptest::prelude::*;
+use std::collections::HashMap;
 
 /// A centre well inside the Netherlands' box (3.0–7.6 °E, 50.6–53.8 °N), so every shape
 /// below stays in it.
@@ -47,6 +50,29 @@ fn star() -> impl Strategy<Value = Polygon<f64>> {
             .enumerate()
             .map(|(i, r)| {
                 let a = i as f64 / n * std::f64::consts::TAU;
+                Coord {
+                    x: x + r * a.cos(),
+                    y: y + r * a.sin() * 0.62,
+                }
+            })
+            .collect();
+        ring.push(ring[0]);
+        Polygon::new(LineString::new(ring), vec![])
+    })
+}
+
+/// A star-shaped polygon of 1,100–1,600 vertices (radius 0.05–0.3°): over the 1,024 vertices
+/// above which the coverage engine cuts an area into pieces before intersecting regions.
+fn big_star() -> impl Strategy<Value = Polygon<f64>> {
+    (centre(), 1100..1600usize, any::<u64>()).prop_map(|((x, y), n, seed)| {
+        let mut state = seed | 1;
+        let mut ring: Vec<Coord<f64>> = (0..n)
+            .map(|i| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                let r = 0.05 + (state % 1000) as f64 / 1000.0 * 0.25;
+                let a = i as f64 / n as f64 * std::f64::consts::TAU;
                 Coord {
                     x: x + r * a.cos(),
                     y: y + r * a.sin() * 0.62,
@@ -145,6 +171,61 @@ proptest! {
             let mut found = near.covering(p.x, p.y);
             found.sort_unstable();
             prop_assert_eq!(found, expected, "NearIndex at {:?}", p);
+        }
+    }
+}
+
+proptest! {
+    // Fewer cases: each intersects up to 64 regions with areas of over a thousand vertices.
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    #[test]
+    fn coverage_cells_are_the_intersections(
+        parts in prop::collection::vec(prop_oneof![1 => shape(), 2 => big_star()], 1..3),
+        cols in 3..9usize,
+        rows in 3..9usize,
+    ) {
+        // A grid of regions over the area's box, a little enlarged: some regions lie inside
+        // the area whole, some outside, most across its border.
+        let parts: Vec<MultiPolygon<f64>> = parts.into_iter().map(multi).collect();
+        let area = union_all(&parts);
+        let Some(b) = geo::BoundingRect::bounding_rect(&area) else {
+            return Ok(());
+        };
+        let (x0, y0) = (b.min().x - 0.01, b.min().y - 0.01);
+        let (w, h) = ((b.width() + 0.02) / cols as f64, (b.height() + 0.02) / rows as f64);
+        let regions: Vec<Region> = (0..cols * rows)
+            .map(|i| {
+                let (x, y) = (x0 + (i % cols) as f64 * w, y0 + (i / cols) as f64 * h);
+                let square = geo::Rect::new((x, y), (x + w, y + h)).to_polygon();
+                Region::new(format!("R{i}"), format!("R{i}"), None, multi(square))
+            })
+            .collect();
+        let layer = RegionLayer::new(regions);
+        let cells: HashMap<usize, Cell> = cells_of(&layer, &area).into_iter().collect();
+        // In the plane of longitude and latitude, where the boolean operations work (see the
+        // union property: geodesic areas differ where an edge tens of km long is cut). Every
+        // vertex on the area's border may move by 1e-7° (about 1 cm): the boolean operation's
+        // grid, then the stored 7-decimal grid.
+        let perimeter = |m: &MultiPolygon<f64>| -> f64 {
+            m.0.iter()
+                .flat_map(|p| std::iter::once(p.exterior()).chain(p.interiors()))
+                .flat_map(|r| r.lines())
+                .map(|l| l.dx().hypot(l.dy()))
+                .sum()
+        };
+        for (i, region) in layer.regions().iter().enumerate() {
+            let direct = geo::BooleanOps::intersection(&region.area, &area);
+            let tolerance = 4e-7 * perimeter(&direct);
+            let direct = direct.unsigned_area();
+            let cell = match cells.get(&i) {
+                None => 0.0,
+                Some(c) => c.part.as_ref().map_or(region.area.unsigned_area(), |p| p.unpack().unsigned_area()),
+            };
+            prop_assert!(
+                (cell - direct).abs() <= tolerance,
+                "region {}: cell {} deg², directly {} deg² (of {})", i, cell, direct, region.area.unsigned_area()
+            );
         }
     }
 }
