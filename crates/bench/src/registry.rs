@@ -7,7 +7,6 @@ use anyhow::{Context, Result};
 use geo::MultiPolygon;
 use onconet_spatial::geojson_io::{canonical, parse_region_feature};
 use onconet_spatial::{Region, RegionLayer, circle, union_all};
-use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
@@ -28,27 +27,30 @@ impl Network {
         layer: &RegionLayer,
         municipalities: &[String],
     ) -> Result<Arc<MultiPolygon<f64>>> {
-        let mut parts = self.circles.clone();
-        for code in municipalities {
-            let region = layer
-                .regions()
-                .iter()
-                .find(|r| &r.code == code)
-                .with_context(|| format!("unknown code {code}"))?;
-            parts.push(region.area.clone());
-        }
-        Ok(Arc::new(canonical(&union_all(&parts))))
+        derive(layer, municipalities, &self.circles)
     }
+}
+
+/// An area as the API derives it: the named municipalities and the circles, united and
+/// rounded to 7 decimals.
+fn derive(
+    layer: &RegionLayer,
+    municipalities: &[String],
+    circles: &[MultiPolygon<f64>],
+) -> Result<Arc<MultiPolygon<f64>>> {
+    let mut parts = circles.to_vec();
+    for code in municipalities {
+        let region = layer
+            .get(code)
+            .with_context(|| format!("unknown code {code}"))?;
+        parts.push(region.area.clone());
+    }
+    Ok(Arc::new(canonical(&union_all(&parts))))
 }
 
 /// The municipality layer of `reference_data` and the networks of the `synth` file.
 pub fn load(reference_data: &Path, synth: &Path) -> Result<(Arc<RegionLayer>, Vec<Network>)> {
     let layer = read_layer(&reference_data.join("gemeenten-2024.geojson"))?;
-    let by_code: HashMap<&str, &Region> = layer
-        .regions()
-        .iter()
-        .map(|r| (r.code.as_str(), r))
-        .collect();
 
     let started = Instant::now();
     let mut networks = Vec::new();
@@ -58,13 +60,12 @@ pub fn load(reference_data: &Path, synth: &Path) -> Result<(Arc<RegionLayer>, Ve
     {
         let v: serde_json::Value = serde_json::from_str(line)?;
         let sa = &v["service_area"];
-        let mut parts: Vec<MultiPolygon<f64>> = Vec::new();
-        let mut municipalities = Vec::new();
-        for code in sa["municipalities"].as_array().into_iter().flatten() {
-            let code = code.as_str().unwrap_or_default();
-            parts.push(by_code.get(code).context("unknown code")?.area.clone());
-            municipalities.push(code.to_owned());
-        }
+        let municipalities: Vec<String> = sa["municipalities"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|code| code.as_str().unwrap_or_default().to_owned())
+            .collect();
         let mut circles = Vec::new();
         for c in sa["circles"].as_array().into_iter().flatten() {
             let f = |k: &str| c[k].as_f64().unwrap_or_default();
@@ -75,7 +76,6 @@ pub fn load(reference_data: &Path, synth: &Path) -> Result<(Arc<RegionLayer>, Ve
                 64,
             )]));
         }
-        parts.extend(circles.iter().cloned());
         networks.push(Network {
             active_care: v["type"] == "oncology_care_network" && v["lifecycle"] == "active",
             disciplines: v["disciplines"]
@@ -84,7 +84,7 @@ pub fn load(reference_data: &Path, synth: &Path) -> Result<(Arc<RegionLayer>, Ve
                 .flatten()
                 .filter_map(|d| d.as_str().map(str::to_owned))
                 .collect(),
-            area: Arc::new(canonical(&union_all(&parts))),
+            area: derive(&layer, &municipalities, &circles)?,
             municipalities,
             circles,
         });

@@ -20,7 +20,7 @@
 //! Areas are geodesic on the WGS84 ellipsoid ([`area_km2`]), measured on whole polygons (never
 //! summed over pieces cut by straight lines, whose edges a geodesic measure would bend).
 
-use crate::geodesy::area_km2;
+use crate::geodesy::{LocalScale, area_km2};
 use crate::geojson_io::canonical;
 use crate::packed::PackedArea;
 use crate::regions::{Region, RegionLayer};
@@ -58,16 +58,16 @@ pub(crate) fn polygon_km2(p: &Polygon<f64>) -> f64 {
 const SLIVER_WIDTH_KM: f64 = 1e-5;
 
 /// Whether a polygon of `km2` is a sliver: its mean width (twice its area over its perimeter)
-/// is under [`SLIVER_WIDTH_KM`]. The perimeter is measured on a local flat projection, close
-/// enough for this.
+/// is under [`SLIVER_WIDTH_KM`]. The perimeter is measured in the local flat frame at the
+/// polygon ([`LocalScale`]), close enough for this.
 fn is_sliver(p: &Polygon<f64>, km2: f64) -> bool {
     let ring = p.exterior();
     let Some(first) = ring.0.first() else {
         return true;
     };
     // km per degree of longitude and latitude at the polygon.
-    let kx = 111.32 * first.y.to_radians().cos();
-    let ky = 110.57;
+    let scale = LocalScale::at(first.y);
+    let (kx, ky) = (scale.lon_factor * scale.km_per_degree, scale.km_per_degree);
     let perimeter: f64 = std::iter::once(ring)
         .chain(p.interiors())
         .flat_map(|r| r.lines())
@@ -137,7 +137,7 @@ pub fn cells_of(layer: &RegionLayer, area: &MultiPolygon<f64>) -> Vec<(usize, Ce
             let region = &layer.regions()[i];
             // A region far from the area's border is in or out whole; one near it is
             // intersected with the area's polygons that come near it (see [`crate::window`]).
-            let bbox = region.area.bounding_rect()?;
+            let bbox = region.bbox?;
             let margin = Coord {
                 x: WINDOW_MARGIN,
                 y: WINDOW_MARGIN,

@@ -3,7 +3,7 @@
 
 use crate::geodesy::area_km2;
 use crate::index::AreaIndex;
-use geo::{BooleanOps, BoundingRect, InteriorPoint, MultiPolygon, Point};
+use geo::{BooleanOps, BoundingRect, InteriorPoint, MultiPolygon, Point, Rect};
 use std::collections::HashMap;
 
 #[derive(Debug, Clone)]
@@ -16,6 +16,8 @@ pub struct Region {
     pub area_km2: f64,
     /// A point guaranteed inside the region (for postcode and municipality searches).
     pub interior: Point<f64>,
+    /// The box of `area` (`None` when it is empty).
+    pub bbox: Option<Rect<f64>>,
 }
 
 impl Region {
@@ -29,6 +31,7 @@ impl Region {
         let interior = area
             .interior_point()
             .unwrap_or_else(|| Point::new(0.0, 0.0));
+        let bbox = area.bounding_rect();
         Self {
             code,
             name,
@@ -36,6 +39,7 @@ impl Region {
             area,
             area_km2,
             interior,
+            bbox,
         }
     }
 }
@@ -112,7 +116,7 @@ pub fn anchor_within(region: &Region, land: &RegionLayer) -> Point<f64> {
     if land.is_empty() || land.at(p.x(), p.y()).is_some() {
         return p;
     }
-    let Some(bbox) = region.area.bounding_rect() else {
+    let Some(bbox) = region.bbox else {
         return p;
     };
     land.regions_meeting(bbox)

@@ -93,8 +93,7 @@ mod tests {
         Rect::new(Coord { x: x0, y: y0 }, Coord { x: x1, y: y1 })
     }
 
-    /// A "C" around (5.5, 52.5) with a hole in its back: concave, so a window can cut it in
-    /// two, and with a hole to clip.
+    /// A "C" around (5.5, 52.5) with a hole in its back: concave, and with a hole.
     fn c_shape() -> MultiPolygon<f64> {
         MultiPolygon::new(vec![polygon!(
             exterior: [

@@ -40,48 +40,37 @@ fn convex() -> impl Strategy<Value = Polygon<f64>> {
         .prop_filter("not a line", |p| p.exterior().0.len() >= 4)
 }
 
+/// The star-shaped polygon around (`x`, `y`) with these radii (degrees) at evenly spaced
+/// angles, squeezed north–south as a degree of longitude is at 52°.
+fn star_around(x: f64, y: f64, radii: &[f64]) -> Polygon<f64> {
+    let n = radii.len() as f64;
+    let mut ring: Vec<Coord<f64>> = radii
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let a = i as f64 / n * std::f64::consts::TAU;
+            Coord {
+                x: x + r * a.cos(),
+                y: y + r * a.sin() * 0.62,
+            }
+        })
+        .collect();
+    ring.push(ring[0]);
+    Polygon::new(LineString::new(ring), vec![])
+}
+
 /// A star-shaped polygon of 3–120 vertices (radius 0.02–0.3° at evenly spaced angles): not
 /// convex, and often over the index's 32 vertices a piece, so it gets cut.
 fn star() -> impl Strategy<Value = Polygon<f64>> {
-    (centre(), prop::collection::vec(0.02..0.3f64, 3..120)).prop_map(|((x, y), radii)| {
-        let n = radii.len() as f64;
-        let mut ring: Vec<Coord<f64>> = radii
-            .iter()
-            .enumerate()
-            .map(|(i, r)| {
-                let a = i as f64 / n * std::f64::consts::TAU;
-                Coord {
-                    x: x + r * a.cos(),
-                    y: y + r * a.sin() * 0.62,
-                }
-            })
-            .collect();
-        ring.push(ring[0]);
-        Polygon::new(LineString::new(ring), vec![])
-    })
+    (centre(), prop::collection::vec(0.02..0.3f64, 3..120))
+        .prop_map(|((x, y), radii)| star_around(x, y, &radii))
 }
 
 /// A star-shaped polygon of 1,100–1,600 vertices (radius 0.05–0.3°): over the 1,024 vertices
 /// above which the coverage engine cuts an area into pieces before intersecting regions.
 fn big_star() -> impl Strategy<Value = Polygon<f64>> {
-    (centre(), 1100..1600usize, any::<u64>()).prop_map(|((x, y), n, seed)| {
-        let mut state = seed | 1;
-        let mut ring: Vec<Coord<f64>> = (0..n)
-            .map(|i| {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                let r = 0.05 + (state % 1000) as f64 / 1000.0 * 0.25;
-                let a = i as f64 / n as f64 * std::f64::consts::TAU;
-                Coord {
-                    x: x + r * a.cos(),
-                    y: y + r * a.sin() * 0.62,
-                }
-            })
-            .collect();
-        ring.push(ring[0]);
-        Polygon::new(LineString::new(ring), vec![])
-    })
+    (centre(), prop::collection::vec(0.05..0.3f64, 1100..1600))
+        .prop_map(|((x, y), radii)| star_around(x, y, &radii))
 }
 
 fn shape() -> impl Strategy<Value = Polygon<f64>> {
