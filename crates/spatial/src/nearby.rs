@@ -134,8 +134,20 @@ impl Boundary {
         let (first, end) = self.groups[g as usize];
         self.chunks[first as usize..end as usize]
             .iter()
-            .any(|chunk| {
-                box_gap2(chunk.bbox, p, kx) <= r2 && self.distance2(chunk, p, kx, r2) <= r2
+            .any(|chunk| box_gap2(chunk.bbox, p, kx) <= r2 && self.chunk_within(chunk, p, kx, r2))
+    }
+
+    /// Whether some edge of a chunk comes within distance² `r2` of `p` (stops at the first).
+    fn chunk_within(&self, chunk: &Chunk, p: Coord<f64>, kx: f64, r2: f64) -> bool {
+        let coords = &self.coords[chunk.start as usize..chunk.end as usize];
+        (0..coords.len().saturating_sub(1))
+            .step_by(RUN_EDGES)
+            .enumerate()
+            .any(|(k, first)| {
+                box_gap2(self.runs[chunk.runs as usize + k], p, kx) <= r2 && {
+                    let run = &coords[first..=(first + RUN_EDGES).min(coords.len() - 1)];
+                    edges_distance2(run, p, kx) <= r2
+                }
             })
     }
 
