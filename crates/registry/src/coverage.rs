@@ -11,7 +11,7 @@ use onconet_domain::{Lifecycle, NetworkType};
 use onconet_spatial::RegionLayer;
 use onconet_spatial::coverage::{CoverageOptions, CoverageReport, Overlay};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use uuid::Uuid;
 
@@ -106,6 +106,9 @@ pub struct CoverageCache {
     past: Mutex<Vec<Arc<PastUniverse>>>,
     /// How many past moments were read from the revisions (the rest came from `past`).
     pub past_built: AtomicU64,
+    /// Set when the process stops: overlays being computed are given up (see
+    /// [`CoverageCache::stop`]).
+    stopping: AtomicBool,
     pub hits: AtomicU64,
     pub misses: AtomicU64,
     pub partial: AtomicU64,
@@ -264,6 +267,12 @@ fn poisoned() -> Error {
 }
 
 impl CoverageCache {
+    /// Gives up the overlays being computed, and any computed later, with
+    /// [`Error::Unavailable`]: the process is stopping and must not wait for them.
+    pub fn stop(&self) {
+        self.stopping.store(true, Ordering::Relaxed);
+    }
+
     /// `base` clipped to ROS area `code` of `areas` (the `ros_area` layer), kept under `key`
     /// until either layer is replaced. `None` when `areas` has no such area.
     pub fn clipped_layer(
@@ -363,7 +372,8 @@ impl CoverageCache {
         if todo.is_empty() && overlay.read().map_err(|_| poisoned())?.in_step(&areas) {
             return Ok(overlay);
         }
-        let computed = Overlay::compute(&layer, todo);
+        let computed = Overlay::compute_unless(&layer, todo, &self.stopping)
+            .ok_or_else(|| Error::Unavailable("the server is stopping".into()))?;
         let stats = overlay
             .write()
             .map_err(|_| poisoned())?

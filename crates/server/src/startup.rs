@@ -365,15 +365,20 @@ impl Application {
         let handle = self.server.handle();
         let tasks: Vec<_> = self.background.drain(..).collect();
         let aborts: Vec<_> = tasks.iter().map(|t| t.abort_handle()).collect();
+        let coverage = self.registry.coverage.clone();
         let on_signal = tokio::spawn(async move {
             shutdown_signal().await;
             tracing::info!("stopping: background tasks, then the HTTP server");
+            // An overlay being computed runs on a blocking thread, which aborting its task
+            // does not stop and which the runtime waits for on exit.
+            coverage.stop();
             stop_tasks(tasks).await;
             handle.stop(true).await;
         });
         let result = (&mut self.server).await;
         on_signal.abort();
         // Also when the server stopped without a signal.
+        self.registry.coverage.stop();
         for task in aborts {
             task.abort();
         }
