@@ -1,7 +1,7 @@
 //! Queries on `networks`.
 
 use crate::DbError;
-use crate::models::{NetworkRow, NewNetwork, ProfileColumns};
+use crate::models::{LightRow, NetworkRow, NewNetwork, ProfileColumns};
 use crate::schema::networks;
 use chrono::{DateTime, Utc};
 use diesel::dsl::count_star;
@@ -510,23 +510,33 @@ pub async fn has_demo(conn: &mut AsyncPgConnection) -> Result<bool, DbError> {
 }
 
 /// Up to `limit` published networks with an id after `after`, by id (the search index reads
-/// the registry a page at a time, so that no more than a page of stored areas is in memory as
-/// JSON at once).
+/// the registry a page at a time, so that no more than a page of stored areas is in memory at
+/// once): each row without its area, and the area as GeoJSON text, for the caller to parse
+/// straight into polygons (as a JSON tree, the areas took most of the time start-up spent
+/// reading).
 pub async fn published_page(
     conn: &mut AsyncPgConnection,
     after: Option<Uuid>,
     limit: i64,
-) -> Result<Vec<NetworkRow>, DbError> {
+) -> Result<Vec<(NetworkRow, Option<String>)>, DbError> {
+    use diesel::sql_types::{Nullable, Text};
     let mut query = networks::table
         .filter(networks::state.eq("published"))
-        .select(NetworkRow::as_select())
+        .select((
+            LightRow::as_select(),
+            diesel::dsl::sql::<Nullable<Text>>("networks.area::text"),
+        ))
         .order(networks::id)
         .limit(limit)
         .into_boxed();
     if let Some(after) = after {
         query = query.filter(networks::id.gt(after));
     }
-    Ok(query.load(conn).await?)
+    let rows: Vec<(LightRow, Option<String>)> = query.load(conn).await?;
+    Ok(rows
+        .into_iter()
+        .map(|(row, area)| (NetworkRow::from(row), area))
+        .collect())
 }
 
 /// Networks whose service area names regions (to re-derive after a region import).

@@ -7,7 +7,9 @@ use geo::MultiPolygon;
 use onconet_db::DbPool;
 use onconet_db::notify::{self, Change};
 use onconet_domain::{Lifecycle, Network, NetworkType, RegistryState, ServiceArea};
-use onconet_spatial::geojson_io::{canonical, multipolygon_from_geojson, multipolygon_to_geojson};
+use onconet_spatial::geojson_io::{
+    canonical, multipolygon_from_geojson, multipolygon_from_geojson_text, multipolygon_to_geojson,
+};
 use onconet_spatial::{NearIndex, NearbyQuery, Region, RegionLayer, area_km2, circle, union_all};
 use serde_json::value::RawValue;
 use std::collections::HashMap;
@@ -336,13 +338,15 @@ impl GeoState {
             let rows = onconet_db::networks::published_page(&mut conn, after, LOAD_PAGE).await?;
             drop(conn);
             let Some(last) = rows.last() else { break };
-            after = Some(last.id);
+            after = Some(last.0.id);
             let full = rows.len() as i64 == LOAD_PAGE;
             let page = tokio::task::spawn_blocking(move || {
                 rows.into_iter()
-                    .map(|r| r.into_domain())
-                    .filter_map(|n| match n {
-                        Ok(n) => search_entry(&n, public_json).map(Ok),
+                    .filter_map(|(row, area)| match row.into_domain() {
+                        Ok(n) => {
+                            let area = area.as_deref().map(multipolygon_from_geojson_text);
+                            search_entry(&n, area, public_json).map(Ok)
+                        }
                         Err(e) => Some(Err(e)),
                     })
                     .collect::<Result<Vec<_>, _>>()
@@ -383,7 +387,8 @@ impl GeoState {
     /// Like [`GeoState::apply`]; with `again`, the version applied already is rendered again
     /// (time changed what it shows), but an older one still never replaces a newer.
     fn apply_version(&self, network: &Network, again: bool) -> crate::Result<()> {
-        let entry = search_entry(network, self.public_json);
+        let area = network.area.as_ref().map(multipolygon_from_geojson);
+        let entry = search_entry(network, area, self.public_json);
         let mut index = self.search.write().map_err(|_| lock_poisoned())?;
         if !index.newer(network.id, network.version, again) {
             return Ok(());
@@ -491,12 +496,15 @@ pub struct DerivedArea {
 const LOAD_PAGE: i64 = 250;
 
 /// The index entry of a network, if it belongs in the index (published, with an area).
-fn search_entry(n: &Network, public_json: PublicJson) -> Option<(SearchEntry, MultiPolygon<f64>)> {
+fn search_entry(
+    n: &Network,
+    area: Option<MultiPolygon<f64>>,
+    public_json: PublicJson,
+) -> Option<(SearchEntry, MultiPolygon<f64>)> {
     if n.state != RegistryState::Published {
         return None;
     }
-    let area_json = n.area.as_ref()?;
-    let area = multipolygon_from_geojson(area_json);
+    let area = area?;
     let PublicViews {
         full: public_json,
         summary: summary_json,
