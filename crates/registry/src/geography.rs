@@ -10,7 +10,9 @@ use onconet_domain::{Lifecycle, Network, NetworkType, RegistryState, ServiceArea
 use onconet_spatial::geojson_io::{
     canonical, multipolygon_from_geojson, multipolygon_from_geojson_text, multipolygon_to_geojson,
 };
-use onconet_spatial::{NearIndex, NearbyQuery, Region, RegionLayer, area_km2, circle, union_all};
+use onconet_spatial::{
+    NearIndex, NearbyQuery, PreparedArea, Region, RegionLayer, area_km2, circle, union_all,
+};
 use serde_json::value::RawValue;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -72,7 +74,7 @@ pub struct SearchIndex {
 impl SearchIndex {
     /// The index of many networks at once (one grid build, one ranking; a network given twice
     /// keeps its last entry).
-    fn build(items: impl IntoIterator<Item = (SearchEntry, MultiPolygon<f64>)>) -> Self {
+    fn build(items: impl IntoIterator<Item = (SearchEntry, PreparedArea)>) -> Self {
         let mut index = SearchIndex::default();
         let mut areas = Vec::new();
         for (entry, area) in items {
@@ -81,7 +83,7 @@ impl SearchIndex {
             index.entries[slot as usize] = Some(Arc::new(entry));
             areas.push((slot, area));
         }
-        index.areas = NearIndex::build(areas);
+        index.areas = NearIndex::build_prepared(areas);
         index.rerank();
         index
     }
@@ -331,32 +333,41 @@ impl GeoState {
     pub async fn reload_networks(&self, pool: &DbPool) -> crate::Result<()> {
         let public_json = self.public_json;
         let started = std::time::Instant::now();
-        let mut items: Vec<(SearchEntry, MultiPolygon<f64>)> = Vec::new();
+        let mut items: Vec<(SearchEntry, PreparedArea)> = Vec::new();
+        // Each page is made ready for the index (its areas parsed and cut, on every core) while
+        // the next is read, so the cutting, most of the work, overlaps the reading; at most
+        // two pages are in memory as rows.
+        let mut pending: Option<tokio::task::JoinHandle<crate::Result<Vec<_>>>> = None;
         let mut after = None;
         loop {
             let mut conn = onconet_db::pool::get(pool).await?;
             let rows = onconet_db::networks::published_page(&mut conn, after, LOAD_PAGE).await?;
             drop(conn);
+            if let Some(page) = pending.take() {
+                items.extend(page.await.map_err(Error::internal)??);
+            }
             let Some(last) = rows.last() else { break };
             after = Some(last.0.id);
             let full = rows.len() as i64 == LOAD_PAGE;
-            let page = tokio::task::spawn_blocking(move || {
-                rows.into_iter()
+            pending = Some(tokio::task::spawn_blocking(move || {
+                use rayon::prelude::*;
+                rows.into_par_iter()
                     .filter_map(|(row, area)| match row.into_domain() {
                         Ok(n) => {
                             let area = area.as_deref().map(multipolygon_from_geojson_text);
-                            search_entry(&n, area, public_json).map(Ok)
+                            search_entry(&n, area, public_json)
+                                .map(|(entry, area)| Ok((entry, PreparedArea::new(area))))
                         }
-                        Err(e) => Some(Err(e)),
+                        Err(e) => Some(Err(Error::from(e))),
                     })
-                    .collect::<Result<Vec<_>, _>>()
-            })
-            .await
-            .map_err(Error::internal)??;
-            items.extend(page);
+                    .collect::<crate::Result<Vec<_>>>()
+            }));
             if !full {
                 break;
             }
+        }
+        if let Some(page) = pending.take() {
+            items.extend(page.await.map_err(Error::internal)??);
         }
         let read = started.elapsed();
         let index = tokio::task::spawn_blocking(move || SearchIndex::build(items))

@@ -286,7 +286,8 @@ fn covers_rect(polygon: &Polygon<f64>, rect: Rect<f64>) -> bool {
 
 /// One piece of an area: its polygon, box and the grid cells its box meets, each with whether
 /// the piece covers the whole cell.
-struct Cut {
+#[derive(Debug)]
+pub(crate) struct Cut {
     polygon: Polygon<f64>,
     rect: Rect<f64>,
     cells: Vec<(usize, bool)>,
@@ -332,6 +333,14 @@ fn cut<T>(grid: &Grid<T>, area: MultiPolygon<f64>) -> Vec<Cut> {
     out
 }
 
+/// `area` cut into the pieces an [`AreaIndex`] files (pure: the costly part of filing an area,
+/// so that areas can be cut on every core, or while more are read).
+pub(crate) fn cut_area(area: MultiPolygon<f64>) -> Vec<Cut> {
+    static GRID: std::sync::LazyLock<Grid<()>> =
+        std::sync::LazyLock::new(|| Grid::new(CELL_LON, CELL_LAT));
+    cut(&GRID, area)
+}
+
 impl<K: Copy + Eq + Hash + Ord> AreaIndex<K> {
     /// Builds the index for many areas at once (the areas are cut into pieces on every core;
     /// a key given twice keeps its last area).
@@ -339,15 +348,18 @@ impl<K: Copy + Eq + Hash + Ord> AreaIndex<K> {
     where
         K: Send + Sync,
     {
-        let mut index = Self::default();
         let areas: Vec<(K, MultiPolygon<f64>)> = areas.into_iter().collect();
-        let cut: Vec<(K, Vec<Cut>)> = {
-            let grid = &index.grid;
+        Self::from_cuts(
             areas
                 .into_par_iter()
-                .map(|(key, area)| (key, cut(grid, area)))
-                .collect()
-        };
+                .map(|(key, area)| (key, cut_area(area)))
+                .collect(),
+        )
+    }
+
+    /// Builds the index from areas cut by [`cut_area`] (a key given twice keeps its last).
+    pub(crate) fn from_cuts(cut: Vec<(K, Vec<Cut>)>) -> Self {
+        let mut index = Self::default();
         index
             .pieces
             .reserve_exact(cut.iter().map(|(_, pieces)| pieces.len()).sum());
@@ -374,7 +386,7 @@ impl<K: Copy + Eq + Hash + Ord> AreaIndex<K> {
 
     /// Files the pieces of `key`'s area (unsealed).
     fn insert(&mut self, key: K, area: MultiPolygon<f64>) {
-        let pieces = cut(&self.grid, area);
+        let pieces = cut_area(area);
         self.file(key, pieces);
     }
 

@@ -23,7 +23,7 @@ pub mod window;
 pub use area::union_all;
 pub use geodesy::{area_km2, circle};
 pub use index::AreaIndex;
-pub use nearby::{NearIndex, NearbyPage, NearbyQuery};
+pub use nearby::{NearIndex, NearbyPage, NearbyQuery, PreparedArea};
 pub use regions::{Region, RegionLayer, anchor_within};
 pub use validate::{
     GeometryError, NL_BBOX, outside_netherlands, parse_area, parse_service_area, validate_geojson,

@@ -379,25 +379,60 @@ fn home_cell(grid: &Grid<Record>, chunk: &[Coord<f64>]) -> usize {
     })
 }
 
+/// An area made ready for [`NearIndex::build_prepared`]: cut into the pieces of the
+/// point-in-area index and into boundary chunks. Preparing is pure and is most of the cost of
+/// filing an area, so areas can be prepared on every core, or while more are read.
+#[derive(Debug)]
+pub struct PreparedArea {
+    cuts: Vec<crate::index::Cut>,
+    chunks: Vec<Box<[Coord<f64>]>>,
+}
+
+impl PreparedArea {
+    pub fn new(area: MultiPolygon<f64>) -> Self {
+        let chunks = chunks_of(&area);
+        Self {
+            cuts: crate::index::cut_area(area),
+            chunks,
+        }
+    }
+}
+
 impl<K: Copy + Eq + Hash> NearIndex<K> {
-    /// Builds the index for many areas at once.
-    pub fn build(areas: impl IntoIterator<Item = (K, MultiPolygon<f64>)>) -> Self {
+    /// Builds the index for many areas at once (prepared on every core; a key given twice
+    /// keeps its last area).
+    pub fn build(areas: impl IntoIterator<Item = (K, MultiPolygon<f64>)>) -> Self
+    where
+        K: Send,
+    {
+        use rayon::prelude::*;
+        let areas: Vec<(K, MultiPolygon<f64>)> = areas.into_iter().collect();
+        Self::build_prepared(
+            areas
+                .into_par_iter()
+                .map(|(key, area)| (key, PreparedArea::new(area)))
+                .collect::<Vec<_>>(),
+        )
+    }
+
+    /// Builds the index from prepared areas (a key given twice keeps its last).
+    pub fn build_prepared(areas: impl IntoIterator<Item = (K, PreparedArea)>) -> Self {
         let mut index = Self::default();
         let mut pieces = Vec::new();
-        for (key, area) in areas {
+        for (key, PreparedArea { cuts, chunks }) in areas {
             if let Some(old) = index.forget(key) {
                 pieces.retain(|(slot, _)| *slot != old);
             }
-            let slot = index.file(key, &area);
-            pieces.push((slot, area));
+            let slot = index.file(key, chunks);
+            pieces.push((slot, cuts));
         }
-        index.areas = AreaIndex::build(pieces);
+        index.areas = AreaIndex::from_cuts(pieces);
         index.grid.seal();
         index
     }
 
-    /// Gives `key` a slot and files its boundary in the grid.
-    fn file(&mut self, key: K, area: &MultiPolygon<f64>) -> u32 {
+    /// Gives `key` a slot and files its boundary chunks ([`chunks_of`]) in the grid.
+    fn file(&mut self, key: K, chunks: Vec<Box<[Coord<f64>]>>) -> u32 {
         let slot = match self.free.pop() {
             Some(slot) => slot,
             None => {
@@ -407,7 +442,7 @@ impl<K: Copy + Eq + Hash> NearIndex<K> {
             }
         };
         let mut boundary = Boundary::default();
-        let mut chunks: Vec<(usize, Box<[Coord<f64>]>)> = chunks_of(area)
+        let mut chunks: Vec<(usize, Box<[Coord<f64>]>)> = chunks
             .into_iter()
             .map(|chunk| (home_cell(&self.grid, &chunk), chunk))
             .collect();
@@ -450,7 +485,7 @@ impl<K: Copy + Eq + Hash> NearIndex<K> {
     /// Sets (or replaces) the area of `key`.
     pub fn upsert(&mut self, key: K, area: MultiPolygon<f64>) {
         let old = self.forget(key);
-        let slot = self.file(key, &area);
+        let slot = self.file(key, chunks_of(&area));
         self.grid.seal();
         if let Some(old) = old.filter(|old| *old != slot) {
             self.areas.remove(old);
