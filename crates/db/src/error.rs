@@ -31,6 +31,9 @@ fn query_lost_connection(e: &diesel::result::Error) -> bool {
                 "could not send data to server",
                 "no connection to the server",
                 "connection closed",
+                // tokio-postgres's words for an I/O error on the socket (the server stopped
+                // mid-query): seen once as a 500 in check-faults' external mode.
+                "error communicating with the server",
             ]
             .iter()
             .any(|p| m.contains(p))
@@ -103,6 +106,10 @@ mod tests {
             DbError::Query(db(
                 DatabaseErrorKind::Unknown,
                 "the database system is shutting down",
+            )),
+            DbError::Query(db(
+                DatabaseErrorKind::Unknown,
+                "error communicating with the server",
             )),
             // The COMMIT failed as the server went, and so did the ROLLBACK after it.
             DbError::Query(Error::RollbackErrorOnCommit {
