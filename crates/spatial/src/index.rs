@@ -484,6 +484,17 @@ mod tests {
         MultiPolygon::new(vec![Rect::new((x, y), (x + d, y + d)).to_polygon()])
     }
 
+    /// Seeded numbers in [0, 1), the same on every run (a 64-bit LCG's top 53 bits).
+    fn uniform(seed: u64) -> impl FnMut() -> f64 {
+        let mut state = seed;
+        move || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (state >> 11) as f64 / (1u64 << 53) as f64
+        }
+    }
+
     /// A star-shaped polygon with many vertices, so it gets split.
     fn star(cx: f64, cy: f64, n: usize) -> Polygon<f64> {
         let mut ring: Vec<(f64, f64)> = (0..n)
@@ -530,16 +541,10 @@ mod tests {
                 .iter()
                 .all(|p| p.coords_count() <= MAX_PIECE_VERTICES)
         );
-        let mut state = 12345u64;
+        let mut next = uniform(12345);
         for _ in 0..2000 {
-            state = state
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            let x = 5.25 + (state >> 11) as f64 / (1u64 << 53) as f64 * 0.5;
-            state = state
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            let y = 52.05 + (state >> 11) as f64 / (1u64 << 53) as f64 * 0.5;
+            let x = 5.25 + next() * 0.5;
+            let y = 52.05 + next() * 0.5;
             let inside = polygon.contains(&Coord { x, y });
             let in_pieces = pieces.iter().any(|p| p.intersects(&Coord { x, y }));
             assert_eq!(inside, in_pieces, "({x}, {y})");
@@ -548,13 +553,7 @@ mod tests {
 
     #[test]
     fn covers_point_agrees_with_the_exact_test() {
-        let mut state = 7u64;
-        let mut next = move || {
-            state = state
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (state >> 11) as f64 / (1u64 << 53) as f64
-        };
+        let mut next = uniform(7);
         let outer = Rect::new((5.0, 52.0), (5.6, 52.4)).to_polygon();
         let hole = Rect::new((5.1, 52.1), (5.3, 52.3)).to_polygon();
         let holed = Polygon::new(outer.exterior().clone(), vec![hole.exterior().clone()]);
@@ -594,13 +593,7 @@ mod tests {
 
     #[test]
     fn covering_agrees_with_point_in_polygon() {
-        let mut state = 99u64;
-        let mut next = move || {
-            state = state
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (state >> 11) as f64 / (1u64 << 53) as f64
-        };
+        let mut next = uniform(99);
         // Stars big and small (many full cells, many partial ones), a ring with a hole, and a
         // square across the grid's corner.
         let mut areas: Vec<(u32, MultiPolygon<f64>)> = (0..40)
