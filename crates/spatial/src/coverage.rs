@@ -47,7 +47,7 @@ pub(crate) const FULL_TOLERANCE: f64 = 1e-5;
 
 /// Polygons of a cell smaller than this (km²; 1 m²) are dropped: the degenerate slivers an
 /// intersection leaves along a shared border.
-pub(crate) const DEGENERATE_KM2: f64 = 1e-6;
+pub const DEGENERATE_KM2: f64 = 1e-6;
 
 pub(crate) fn polygon_km2(p: &Polygon<f64>) -> f64 {
     area_km2(&MultiPolygon::new(vec![p.clone()]))

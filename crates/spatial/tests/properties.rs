@@ -6,7 +6,7 @@
 use geo::{
     Area, ConvexHull, Coord, Intersects, LineString, MultiPoint, MultiPolygon, Point, Polygon,
 };
-use onconet_spatial::coverage::{Cell, cells_of};
+use onconet_spatial::coverage::{Cell, DEGENERATE_KM2, cells_of};
 use onconet_spatial::{AreaIndex, NearIndex, Region, RegionLayer, area_km2, union_all};
 use proptest::prelude::*;
 use std::collections::HashMap;
@@ -205,7 +205,15 @@ proptest! {
         };
         for (i, region) in layer.regions().iter().enumerate() {
             let direct = geo::BooleanOps::intersection(&region.area, &area);
-            let tolerance = 4e-7 * perimeter(&direct);
+            // The engine drops the polygons of a cell under 1 m² (DEGENERATE_KM2): so may
+            // the cell miss them (with a margin for the rounding to the stored grid).
+            let dropped: f64 = direct
+                .0
+                .iter()
+                .filter(|p| area_km2(&MultiPolygon::new(vec![(*p).clone()])) < 1.5 * DEGENERATE_KM2)
+                .map(|p| p.unsigned_area())
+                .sum();
+            let tolerance = 4e-7 * perimeter(&direct) + dropped;
             let direct = direct.unsigned_area();
             let cell = match cells.get(&i) {
                 None => 0.0,
