@@ -457,18 +457,28 @@ impl<K: Copy + Eq + Hash + Ord> AreaIndex<K> {
         let p = Coord { x: lon, y: lat };
         // Outside the grid the point is not in its cell's rectangle: test every piece.
         let trust_full = self.grid.holds(p);
-        let mut keys: Vec<K> = self
-            .grid
-            .cell(self.grid.cell_of(p))
-            .iter()
-            .filter_map(|e| {
-                if e.full() && trust_full {
-                    return Some(e.key);
-                }
-                let piece = self.pieces[e.piece() as usize].as_ref()?;
-                (piece.rect.intersects(&p) && covers_point(&piece.polygon, p)).then_some(e.key)
-            })
-            .collect();
+        // Two passes: first the boxes of the cell's pieces, then the point-in-polygon tests on
+        // those whose box holds the point. The pieces lie scattered in memory; a short first
+        // loop lets the processor fetch many of them at once, where a test between two
+        // fetches would make each wait for the last (radius-0 search at 5,000 networks: 25 ->
+        // 19.5 us).
+        let mut keys: Vec<K> = Vec::new();
+        let mut maybe: Vec<&Piece<K>> = Vec::new();
+        for e in self.grid.cell(self.grid.cell_of(p)) {
+            if e.full() && trust_full {
+                keys.push(e.key);
+            } else if let Some(piece) = self.pieces[e.piece() as usize].as_ref()
+                && piece.rect.intersects(&p)
+            {
+                maybe.push(piece);
+            }
+        }
+        keys.extend(
+            maybe
+                .into_iter()
+                .filter(|piece| covers_point(&piece.polygon, p))
+                .map(|piece| piece.key),
+        );
         keys.sort();
         keys.dedup();
         keys
