@@ -649,8 +649,8 @@ impl<K: Copy + Eq + Hash> NearIndex<K> {
             -1.0
         };
         let mut candidates: Vec<Candidate> = Vec::with_capacity(256);
-        // (lower bound², next record of the same key, record)
-        let mut visited: Vec<(f64, u32, &Record)> = Vec::with_capacity(1024);
+        // (lower bound², next record of the same key, the record's group of chunks)
+        let mut visited: Vec<(f64, u32, u32)> = Vec::with_capacity(2048);
         // A chunk reaches at most half its extent beyond the centre that filed it.
         let (min, max) = (
             Coord {
@@ -707,7 +707,7 @@ impl<K: Copy + Eq + Hash> NearIndex<K> {
             let c = &mut candidates[state[s] as usize];
             c.lower = least(c.lower, lower);
             c.upper = least(c.upper, box_upper2(record, p, kx));
-            visited.push((lower, c.head, record));
+            visited.push((lower, c.head, record.group));
             c.head = u32::try_from(visited.len() - 1).unwrap_or(NONE);
         }
 
@@ -731,18 +731,15 @@ impl<K: Copy + Eq + Hash> NearIndex<K> {
                 at = next;
             }
             let mut computed = f64::INFINITY;
-            if let Some((_, _, record)) = visited.get(nearest as usize) {
-                computed = boundary.group_distance2(record.group, p, kx, best);
+            if let Some(&(_, _, group)) = visited.get(nearest as usize) {
+                computed = boundary.group_distance2(group, p, kx, best);
                 best = least(best, computed);
             }
             let mut at = c.head;
             while at != NONE {
-                let (lower, next, record) = visited[at as usize];
+                let (lower, next, group) = visited[at as usize];
                 if at != nearest && lower <= best {
-                    computed = least(
-                        computed,
-                        boundary.group_distance2(record.group, p, kx, best),
-                    );
+                    computed = least(computed, boundary.group_distance2(group, p, kx, best));
                     best = least(best, computed);
                 }
                 at = next;
@@ -789,9 +786,9 @@ impl<K: Copy + Eq + Hash> NearIndex<K> {
             let boundary = &self.boundaries[c.slot as usize];
             let mut at = c.head;
             while at != NONE {
-                let (lower, next, record) = visited[at as usize];
+                let (lower, next, group) = visited[at as usize];
                 if lower <= r2 {
-                    groups.push((i, boundary, record.group));
+                    groups.push((i, boundary, group));
                 }
                 at = next;
             }
