@@ -30,7 +30,7 @@ use crate::geodesy::LocalScale;
 use crate::grid::Grid;
 use crate::index::AreaIndex;
 use geo::{Coord, MultiPolygon};
-use std::cmp::Ordering;
+use std::cmp::{Ordering, Reverse};
 use std::collections::{BinaryHeap, HashMap};
 use std::hash::Hash;
 
@@ -296,20 +296,11 @@ fn sides_upper2([min_x, min_y, max_x, max_y]: [f64; 4], p: Coord<f64>, kx: f64) 
 /// its vertex, or, as the chunks touch every side of their joint box, the farther end of each
 /// side.
 fn box_upper2(r: &Record, p: Coord<f64>, kx: f64) -> f64 {
-    let (x0, x1) = (
-        (f64::from(r.lo[0]) - p.x) * kx,
-        (f64::from(r.hi[0]) - p.x) * kx,
-    );
-    let (y0, y1) = (f64::from(r.lo[1]) - p.y, f64::from(r.hi[1]) - p.y);
-    let (xx0, xx1, yy0, yy1) = (x0 * x0, x1 * x1, y0 * y0, y1 * y1);
-    let (d00, d10, d11, d01) = (xx0 + yy0, xx1 + yy0, xx1 + yy1, xx0 + yy1);
-    let (fx, fy) = (
-        (f64::from(r.first[0]) - p.x) * kx,
-        f64::from(r.first[1]) - p.y,
-    );
+    let [lo, hi, first] = [r.lo, r.hi, r.first].map(|c| c.map(f64::from));
+    let (fx, fy) = ((first[0] - p.x) * kx, first[1] - p.y);
     least(
-        least(fx * fx + fy * fy, most(d00, d10)),
-        least(least(most(d10, d11), most(d11, d01)), most(d01, d00)),
+        fx * fx + fy * fy,
+        sides_upper2([lo[0], lo[1], hi[0], hi[1]], p, kx),
     )
 }
 
@@ -749,16 +740,20 @@ impl<K: Copy + Eq + Hash> NearIndex<K> {
         // Exact distances, nearest lower bound first, until no other candidate can rank among
         // the first `need` (ties included); the rest only need to be counted. A heap orders
         // only the few taken (a handful of some 400 at 5,000 networks), not all.
-        let mut queue: BinaryHeap<ByLower> = candidates.into_iter().map(ByLower).collect();
+        let mut queue: BinaryHeap<Reverse<(TotalF64, u32)>> = (0u32..)
+            .zip(&candidates)
+            .map(|(i, c)| Reverse((TotalF64(c.lower), i)))
+            .collect();
         let mut near: Vec<(f64, K)> = Vec::new();
         let mut largest = BinaryHeap::<TotalF64>::new();
         let mut counted = 0usize;
-        while let Some(&ByLower(c)) = queue.peek() {
-            if largest.len() >= need && largest.peek().is_none_or(|d| d.0 < c.lower) {
+        while let Some(&Reverse((lower, i))) = queue.peek() {
+            if largest.len() >= need && largest.peek().is_none_or(|d| d.0 < lower.0) {
                 break;
             }
             queue.pop();
-            let d2 = exact(&c);
+            let c = &candidates[i as usize];
+            let d2 = exact(c);
             if d2 <= r2
                 && let Some(k) = self.key(c.slot)
             {
@@ -776,9 +771,12 @@ impl<K: Copy + Eq + Hash> NearIndex<K> {
         // then edges) in short loops: the processor then fetches for many networks at once,
         // where reading one network to the end before the next made each fetch wait for the
         // last (default search at 5,000 networks: the count took about 40 of 130 us).
-        let undecided = queue.into_vec();
+        let undecided: Vec<&Candidate> = queue
+            .into_iter()
+            .map(|Reverse((_, i))| &candidates[i as usize])
+            .collect();
         let mut groups: Vec<(usize, &Boundary, u32)> = Vec::new();
-        for (i, ByLower(c)) in undecided.iter().enumerate() {
+        for (i, c) in undecided.iter().enumerate() {
             if c.upper <= sure2 {
                 counted += 1;
                 continue;
@@ -827,31 +825,7 @@ impl<K: Copy + Eq + Hash> NearIndex<K> {
     }
 }
 
-/// A candidate ordered so that a [`BinaryHeap`] yields the nearest lower bound first.
-#[derive(Debug, Clone, Copy)]
-struct ByLower(Candidate);
-
-impl PartialEq for ByLower {
-    fn eq(&self, other: &Self) -> bool {
-        self.cmp(other) == Ordering::Equal
-    }
-}
-
-impl Eq for ByLower {}
-
-impl PartialOrd for ByLower {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for ByLower {
-    fn cmp(&self, other: &Self) -> Ordering {
-        other.0.lower.total_cmp(&self.0.lower)
-    }
-}
-
-/// An `f64` ordered by `total_cmp`, for the heap.
+/// An `f64` ordered by `total_cmp`, for the heaps.
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct TotalF64(f64);
 
