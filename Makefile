@@ -44,8 +44,10 @@ unit: ## All Rust tests against a real PostgreSQL and OpenID provider (stopped a
 	@scripts/npm-deps.sh tests/oidc
 	@scripts/venv.sh fhir > /dev/null
 	@scripts/venv.sh webhooks > /dev/null
+	@df -Ph . | awk 'NR==2 {print "unit: " $$4 " free on the disk of the build (a full disk takes the test cluster down)"}'
 	@rm -rf "$(TEST_LOG_DIR)"; status=0; $(CARGO) test --locked --workspace || status=$$?; \
 	  $(CARGO) run --quiet --locked --bin onconet -- db stop --data-dir $(TEST_PG_DIR) || true; \
+	  [ $$status -eq 0 ] || df -Ph . | awk 'NR==2 {print "unit: failed with " $$4 " free on the disk"}' >&2; \
 	  exit $$status
 
 check-logs: ## No non-public contact data in the logs of the Rust tests (run after `unit`)

@@ -74,7 +74,22 @@ async fn admin_connection() -> Result<AsyncPgConnection> {
     let url = with_database(&cluster_url()?, "postgres")?;
     AsyncPgConnection::establish(&url)
         .await
-        .context("cannot connect to the test cluster")
+        .with_context(|| format!("cannot connect to the test cluster{}", cluster_log_tail()))
+}
+
+/// The last lines of the embedded test cluster's log, to say why it is gone (a full disk, a
+/// kill); empty against an outside `ONCONET_TEST_DATABASE_URL`.
+fn cluster_log_tail() -> String {
+    if std::env::var_os("ONCONET_TEST_DATABASE_URL").is_some() {
+        return String::new();
+    }
+    let log = crate::workspace_dir().join("target/onconet-test-pg/log/postgres.log");
+    let Ok(text) = std::fs::read_to_string(&log) else {
+        return format!(" (no log at {})", log.display());
+    };
+    let lines: Vec<&str> = text.lines().collect();
+    let tail = lines[lines.len().saturating_sub(8)..].join("\n  ");
+    format!(" (the end of {}:\n  {tail})", log.display())
 }
 
 /// Creates the migrated template for the current migrations unless it exists.
