@@ -117,6 +117,27 @@ fn main() -> Result<()> {
     }
 }
 
+/// With `--features heap-stats`, the system allocator, counting: what the process holds live
+/// (see [`heap_mib`]), apart from what the allocator keeps after frees (in the RSS).
+#[cfg(feature = "heap-stats")]
+#[global_allocator]
+static ALLOCATOR: cap::Cap<std::alloc::System> = cap::Cap::new(std::alloc::System, usize::MAX);
+
+/// With `--features heap-stats`: the bytes allocated and not yet freed, and the most there
+/// have been so far, MiB, as text for a report line ("" without the feature).
+pub(crate) fn heap_mib() -> String {
+    #[cfg(feature = "heap-stats")]
+    {
+        format!(
+            "; live heap {} MiB (peak {} MiB)",
+            ALLOCATOR.allocated() >> 20,
+            ALLOCATOR.max_allocated() >> 20
+        )
+    }
+    #[cfg(not(feature = "heap-stats"))]
+    String::new()
+}
+
 /// Resident set size of this process (Linux), MiB.
 pub(crate) fn rss_mib() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;

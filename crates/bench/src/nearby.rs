@@ -32,7 +32,7 @@ pub struct NearbyArgs {
 
 pub fn run(args: &NearbyArgs) -> Result<()> {
     let (_, networks) = registry::load(&args.reference_data, &args.synth)?;
-    let rss_before = crate::rss_mib();
+    let (rss_before, heap_before) = (crate::rss_mib(), crate::heap_mib());
     let started = Instant::now();
     let index = NearIndex::build(
         networks
@@ -41,11 +41,12 @@ pub fn run(args: &NearbyArgs) -> Result<()> {
             .map(|(i, n)| (i, n.area.as_ref().clone())),
     );
     println!(
-        "index: {} networks in {:.3} s; RSS {} MiB before, {} MiB after",
+        "index: {} networks in {:.3} s; RSS {} MiB before{heap_before}, {} MiB after{}",
         index.len(),
         started.elapsed().as_secs_f64(),
         rss_before.map_or("?".into(), |m| m.to_string()),
-        crate::rss_mib().map_or("?".into(), |m| m.to_string())
+        crate::rss_mib().map_or("?".into(), |m| m.to_string()),
+        crate::heap_mib(),
     );
     let (pieces, vertices) = index.piece_stats();
     println!("  {pieces} pieces of {vertices} vertices in all");

@@ -65,11 +65,12 @@ pub fn run(args: &OverlayArgs) -> Result<()> {
     );
     let stats = overlay.cell_stats();
     println!(
-        "cells: {} whole, {} partial holding {:.1} MB of geometry; RSS {} MiB",
+        "cells: {} whole, {} partial holding {:.1} MB of geometry; RSS {} MiB{}",
         stats.full,
         stats.partial,
         stats.bytes as f64 / 1e6,
-        crate::rss_mib().map_or("?".into(), |m| m.to_string())
+        crate::rss_mib().map_or("?".into(), |m| m.to_string()),
+        crate::heap_mib(),
     );
 
     if let Some(code) = &args.explain {
