@@ -102,7 +102,8 @@ impl EmbeddedPostgres {
         self.base.join("run")
     }
 
-    fn log_file(&self) -> PathBuf {
+    /// The cluster's server log.
+    pub fn log_file(&self) -> PathBuf {
         self.base.join("log").join("postgres.log")
     }
 

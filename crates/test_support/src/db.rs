@@ -13,14 +13,18 @@ pub fn cluster_url() -> Result<String> {
         if let Ok(url) = std::env::var("ONCONET_TEST_DATABASE_URL") {
             return Ok(url);
         }
-        let dir = crate::workspace_dir().join("target/onconet-test-pg");
-        let mut pg = EmbeddedPostgres::new(&dir).map_err(|e| e.to_string())?;
+        let mut pg = EmbeddedPostgres::new(&test_cluster_dir()).map_err(|e| e.to_string())?;
         pg.start().map_err(|e| e.to_string())?;
         // Left running for the other test processes; `make test` stops it.
         Ok(pg.url())
     })
     .clone()
     .map_err(anyhow::Error::msg)
+}
+
+/// Where the embedded test cluster lives (`make test` stops it there).
+fn test_cluster_dir() -> std::path::PathBuf {
+    crate::workspace_dir().join("target/onconet-test-pg")
 }
 
 /// `url` with its database name replaced.
@@ -83,7 +87,9 @@ fn cluster_log_tail() -> String {
     if std::env::var_os("ONCONET_TEST_DATABASE_URL").is_some() {
         return String::new();
     }
-    let log = crate::workspace_dir().join("target/onconet-test-pg/log/postgres.log");
+    let Ok(log) = EmbeddedPostgres::new(&test_cluster_dir()).map(|pg| pg.log_file()) else {
+        return String::new();
+    };
     let Ok(text) = std::fs::read_to_string(&log) else {
         return format!(" (no log at {})", log.display());
     };
