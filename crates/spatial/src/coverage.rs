@@ -25,7 +25,7 @@ use crate::geojson_io::canonical;
 use crate::packed::PackedArea;
 use crate::regions::{Region, RegionLayer};
 use crate::window::{Window, window};
-use geo::{BooleanOps, BoundingRect, Coord, MultiPolygon, Polygon, Rect};
+use geo::{Area, BooleanOps, BoundingRect, Coord, MultiPolygon, Polygon, Rect};
 use rayon::prelude::*;
 use std::collections::{HashMap, HashSet};
 use std::hash::Hash;
@@ -178,7 +178,12 @@ pub fn cells_of(layer: &RegionLayer, area: &MultiPolygon<f64>) -> Vec<(usize, Ce
             if km2 <= 0.0 {
                 return None;
             }
-            let full = region.area_km2 - km2 <= FULL_TOLERANCE * region.area_km2;
+            // Whole or not by the area in degrees, the plane the boolean operation cuts in: a
+            // geodesic area takes an edge for a geodesic, and cutting a long edge of the
+            // region (a notch in it) moves its geodesic area by as much as the notch takes
+            // (a 6.5 km edge at 51°N: some 4,000 m²).
+            let planar = region.area.unsigned_area();
+            let full = planar - part.unsigned_area() <= FULL_TOLERANCE * planar;
             Some((
                 i,
                 Cell {
@@ -1098,6 +1103,45 @@ mod tests {
         assert_eq!(report.summary.uncovered_regions, 3);
         assert_eq!(report.summary.population, 6000);
         assert_eq!(report.summary.covered_population, 0.0);
+    }
+
+    #[test]
+    fn a_notch_in_a_long_edge_keeps_the_cell_partial() {
+        // A 6.5 km wide region and an area that covers it but for a notch of about 3,400 m²
+        // cut into its southern edge: splitting that edge moves the region's geodesic area by
+        // almost as much as the notch takes, so the notch must be seen in the plane.
+        let region = MultiPolygon::new(vec![
+            Rect::new((3.5234, 51.0520), (3.6167, 51.0915)).to_polygon(),
+        ]);
+        let layer = RegionLayer::new(vec![Region::new(
+            "R".into(),
+            "R".into(),
+            None,
+            region.clone(),
+        )]);
+        let notch = MultiPolygon::new(vec![Polygon::new(
+            LineString::from(vec![
+                (3.5593, 51.0510),
+                (3.5612, 51.0510),
+                (3.5607, 51.0529),
+                (3.5593, 51.0510),
+            ]),
+            vec![],
+        )]);
+        let area = square(3.4, 50.9, 0.4).difference(&notch);
+        let cells = cells_of(&layer, &area);
+        assert_eq!(cells.len(), 1);
+        let taken = region.unsigned_area() - region.intersection(&area).unsigned_area();
+        assert!(
+            taken > 3e-7,
+            "the notch reaches into the region: {taken} deg²"
+        );
+        let part = cells[0]
+            .1
+            .part
+            .as_ref()
+            .expect("not whole: the notch is missing");
+        assert!((region.unsigned_area() - part.unpack().unsigned_area() - taken).abs() < 1e-9);
     }
 
     #[test]
