@@ -87,7 +87,7 @@ impl RegionLayer {
 
     /// The regions (indices into [`Self::regions`]) with a part whose box meets `rect`, sorted.
     pub fn regions_meeting(&self, rect: geo::Rect<f64>) -> Vec<usize> {
-        let mut found: Vec<usize> = self.index.pieces_in(rect).map(|(i, _)| i).collect();
+        let mut found: Vec<usize> = self.index.keys_meeting(rect).collect();
         found.sort_unstable();
         found.dedup();
         found
