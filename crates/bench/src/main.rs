@@ -117,6 +117,11 @@ fn main() -> Result<()> {
     }
 }
 
+/// The server's allocator, so that the resident memory printed is what the server's would be.
+#[cfg(not(feature = "heap-stats"))]
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// With `--features heap-stats`, the system allocator, counting: what the process holds live
 /// (see [`heap_mib`]), apart from what the allocator keeps after frees (in the RSS).
 #[cfg(feature = "heap-stats")]
