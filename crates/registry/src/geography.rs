@@ -55,6 +55,24 @@ pub struct SearchEntry {
     pub version: i64,
 }
 
+impl SearchEntry {
+    /// The same entry in fresh memory of the calling thread. Entries are made on every core
+    /// amid the far larger scratch memory of cutting their areas for the index; kept where
+    /// they were made, they would hold on to the pages of all that scratch once it is freed.
+    fn relocated(self) -> Self {
+        Self {
+            name: self.name.as_str().into(),
+            disciplines: self.disciplines.clone(),
+            tumour_types: self.tumour_types.clone(),
+            text: self.text.as_str().into(),
+            public_json: self.public_json.clone(),
+            summary_json: self.summary_json.clone(),
+            area: Arc::new(self.area.as_ref().clone()),
+            ..self
+        }
+    }
+}
+
 /// The published networks' areas, indexed.
 #[derive(Debug, Default)]
 pub struct SearchIndex {
@@ -80,7 +98,7 @@ impl SearchIndex {
         for (entry, area) in items {
             index.seen.insert(entry.id, entry.version);
             let slot = index.slot_for(entry.id);
-            index.entries[slot as usize] = Some(Arc::new(entry));
+            index.entries[slot as usize] = Some(Arc::new(entry.relocated()));
             areas.push((slot, area));
         }
         index.areas = NearIndex::build_prepared(areas);

@@ -295,11 +295,17 @@ enum Held {
 }
 
 impl Held {
+    /// `cell` as held: its geometry copied into memory of the calling thread. The cells are
+    /// computed on every core, amid the boolean operations' far larger scratch memory, and
+    /// kept where they were made they would hold on to the pages of all that scratch.
     fn of(cell: Cell) -> Self {
         if cell.is_full() {
             Held::Whole
         } else {
-            Held::Part(Arc::new(cell))
+            Held::Part(Arc::new(Cell {
+                part: cell.part.clone(),
+                ..cell
+            }))
         }
     }
 
