@@ -304,14 +304,11 @@ fn covers_point<'a>(rings: impl IntoIterator<Item = &'a [Coord<f64>]>, p: Coord<
     const ORIENT_BOUND: f64 = 3.330_669_073_875_471_6e-16;
     let mut inside = false;
     for ring in rings {
-        let Some(&last) = ring.last() else {
+        let Some(last) = ring.last() else {
             continue;
         };
-        let mut a = last;
-        for &b in ring {
-            let edge = (a, b);
-            a = b;
-            let (a, b) = edge;
+        // Each edge, the closing one first.
+        for (&a, &b) in std::iter::once(last).chain(ring).zip(ring) {
             // Edges whose closed span of latitude misses p's cannot cross the ray or hold p.
             if (a.y > p.y && b.y > p.y) || (a.y < p.y && b.y < p.y) {
                 continue;
