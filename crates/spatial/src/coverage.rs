@@ -22,7 +22,7 @@
 
 use crate::geodesy::{LocalScale, area_km2};
 use crate::geojson_io::canonical;
-use crate::packed::PackedArea;
+use crate::packed::{Base, PackedArea};
 use crate::regions::{Region, RegionLayer};
 use crate::window::{Window, window};
 use geo::{Area, BooleanOps, BoundingRect, Coord, MultiPolygon, Polygon, Rect};
@@ -184,12 +184,18 @@ pub fn cells_of(layer: &RegionLayer, area: &MultiPolygon<f64>) -> Vec<(usize, Ce
             // (a 6.5 km edge at 51°N: some 4,000 m²).
             let planar = region.area.unsigned_area();
             let full = planar - part.unsigned_area() <= FULL_TOLERANCE * planar;
+            let part = (!full).then(|| {
+                let base = Base::new(&region.area);
+                let packed = PackedArea::new(&part, &base);
+                debug_assert!(packed.unpack(&base) == part, "packing lost a vertex");
+                packed
+            });
             Some((
                 i,
                 Cell {
                     id: next_cell_id(),
                     area_km2: km2.min(region.area_km2),
-                    part: (!full).then(|| PackedArea::new(&part)),
+                    part,
                 },
             ))
         })
@@ -228,7 +234,8 @@ impl RegionCoverage {
             Cover::Nothing => region.area.clone(),
             Cover::All => MultiPolygon::new(vec![]),
             Cover::Parts(cells) => {
-                let covered = crate::area::union_of(unpacked(cells).iter().flat_map(|mp| &mp.0));
+                let covered =
+                    crate::area::union_of(unpacked(cells, region).iter().flat_map(|mp| &mp.0));
                 MultiPolygon::new(
                     region
                         .area
@@ -271,11 +278,12 @@ impl CoverageReport {
     }
 }
 
-/// The geometry of partial cells.
-fn unpacked(cells: &[Arc<Cell>]) -> Vec<MultiPolygon<f64>> {
+/// The geometry of partial cells of `region`.
+fn unpacked(cells: &[Arc<Cell>], region: &Region) -> Vec<MultiPolygon<f64>> {
+    let base = Base::new(&region.area);
     cells
         .iter()
-        .filter_map(|c| c.part.as_ref().map(PackedArea::unpack))
+        .filter_map(|c| c.part.as_ref().map(|p| p.unpack(&base)))
         .collect()
 }
 
@@ -679,7 +687,7 @@ impl<K: Copy + Eq + Hash + Ord + Send + Sync> Overlay<K> {
             parts.sort_by_key(|c| c.id);
             let km2 = match parts.as_slice() {
                 [one] => one.area_km2,
-                _ => self.union_km2(&parts),
+                _ => self.union_km2(region, &parts),
             };
             (km2.min(region.area_km2), Cover::Parts(parts))
         };
@@ -726,13 +734,13 @@ impl<K: Copy + Eq + Hash + Ord + Send + Sync> Overlay<K> {
     }
 
     /// Area of the union of several partial cells (sorted by id), remembered.
-    fn union_km2(&self, parts: &[Arc<Cell>]) -> f64 {
+    fn union_km2(&self, region: &Region, parts: &[Arc<Cell>]) -> f64 {
         let key: Vec<u64> = parts.iter().map(|c| c.id).collect();
         if let Some(km2) = self.unions.lock().ok().and_then(|u| u.get(&key).copied()) {
             return km2;
         }
         let km2 = area_km2(&crate::area::union_of(
-            unpacked(parts).iter().flat_map(|mp| &mp.0),
+            unpacked(parts, region).iter().flat_map(|mp| &mp.0),
         ));
         UNIONS_COMPUTED.fetch_add(1, Ordering::Relaxed);
         if let Ok(mut u) = self.unions.lock() {
@@ -1147,7 +1155,8 @@ mod tests {
             .part
             .as_ref()
             .expect("not whole: the notch is missing");
-        assert!((region.unsigned_area() - part.unpack().unsigned_area() - taken).abs() < 1e-9);
+        let part = part.unpack(&Base::new(&region));
+        assert!((region.unsigned_area() - part.unsigned_area() - taken).abs() < 1e-9);
     }
 
     #[test]

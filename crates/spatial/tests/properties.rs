@@ -7,6 +7,7 @@ use geo::{
     Area, ConvexHull, Coord, Intersects, LineString, MultiPoint, MultiPolygon, Point, Polygon,
 };
 use onconet_spatial::coverage::{Cell, DEGENERATE_KM2, cells_of};
+use onconet_spatial::packed::Base;
 use onconet_spatial::{AreaIndex, NearIndex, Region, RegionLayer, area_km2, union_all};
 use proptest::prelude::*;
 use std::collections::HashMap;
@@ -217,7 +218,7 @@ proptest! {
             let direct = direct.unsigned_area();
             let cell = match cells.get(&i) {
                 None => 0.0,
-                Some(c) => c.part.as_ref().map_or(region.area.unsigned_area(), |p| p.unpack().unsigned_area()),
+                Some(c) => c.part.as_ref().map_or(region.area.unsigned_area(), |p| p.unpack(&Base::new(&region.area)).unsigned_area()),
             };
             prop_assert!(
                 (cell - direct).abs() <= tolerance,
