@@ -11,8 +11,10 @@ use anyhow::{Context, Result};
 use clap::Args;
 use onconet_spatial::RegionLayer;
 use onconet_spatial::coverage::{CoverageOptions, Overlay, UNIONS_COMPUTED};
+use onconet_spatial::packed::CompactArea;
 use std::collections::BTreeSet;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
@@ -46,15 +48,13 @@ pub struct OverlayArgs {
 pub fn run(args: &OverlayArgs) -> Result<()> {
     let (municipalities, networks) = registry::load(&args.reference_data, &args.synth)?;
     let layer = registry::read_layer(&args.reference_data.join(&args.layer))?;
+    // Packed as the server keeps them (the overlay unpacks each to cut it).
+    let compact: Vec<Arc<CompactArea>> = networks
+        .iter()
+        .map(|n| Arc::new(CompactArea::new(&n.area)))
+        .collect();
     let started = Instant::now();
-    let mut overlay = Overlay::build(
-        layer.clone(),
-        networks
-            .iter()
-            .enumerate()
-            .map(|(i, n)| (i, n.area.clone()))
-            .collect(),
-    );
+    let mut overlay = Overlay::build(layer.clone(), compact.iter().cloned().enumerate().collect());
     println!(
         "overlay: {} cells for {} networks × {} regions in {:.3} s (cold build, {} threads)",
         overlay.cell_count(),
@@ -133,6 +133,7 @@ pub fn run(args: &OverlayArgs) -> Result<()> {
             &mut overlay,
             &municipalities,
             &networks,
+            &compact,
             code,
             args.edits,
             &options,
@@ -146,6 +147,7 @@ fn toggle(
     overlay: &mut Overlay<usize>,
     municipalities: &RegionLayer,
     networks: &[registry::Network],
+    compact: &[Arc<CompactArea>],
     code: &str,
     edits: usize,
     options: &CoverageOptions,
@@ -166,8 +168,14 @@ fn toggle(
         .chain([code.to_owned()])
         .collect();
     let areas = [
-        network.area_with(municipalities, &with)?,
-        network.area_with(municipalities, &network.municipalities)?,
+        Arc::new(CompactArea::new(
+            network.area_with(municipalities, &with)?.as_ref(),
+        )),
+        Arc::new(CompactArea::new(
+            network
+                .area_with(municipalities, &network.municipalities)?
+                .as_ref(),
+        )),
     ];
     println!(
         "toggling {code} in network {target} ({} municipalities)",
@@ -176,19 +184,10 @@ fn toggle(
     let matches = |i: &usize| networks[*i].active_care;
     for edit in 0..edits {
         let area = areas[edit % 2].clone();
-        let all = networks
+        let all = compact
             .iter()
             .enumerate()
-            .map(|(i, n)| {
-                (
-                    i,
-                    if i == target {
-                        area.clone()
-                    } else {
-                        n.area.clone()
-                    },
-                )
-            })
+            .map(|(i, a)| (i, if i == target { &area } else { a }.clone()))
             .collect();
         let unions_before = UNIONS_COMPUTED.load(Ordering::Relaxed);
         let t = Instant::now();

@@ -6,10 +6,10 @@ use crate::error::Error;
 use crate::filter::NetworkFilter;
 use crate::geography::{GeoState, SearchEntry};
 use chrono::{DateTime, Utc};
-use geo::MultiPolygon;
 use onconet_domain::{Lifecycle, NetworkType};
 use onconet_spatial::RegionLayer;
 use onconet_spatial::coverage::{CoverageOptions, CoverageReport, Overlay};
+use onconet_spatial::packed::CompactArea;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
@@ -66,7 +66,7 @@ impl CoverageFilter {
 }
 
 /// The networks a report is computed from: id → (version, area).
-pub type Members = BTreeMap<Uuid, (i64, Arc<MultiPolygon<f64>>)>;
+pub type Members = BTreeMap<Uuid, (i64, Arc<CompactArea>)>;
 
 struct Cached {
     layer: Arc<RegionLayer>,
@@ -147,7 +147,7 @@ pub fn current_members(geo: &GeoState, filter: &CoverageFilter) -> crate::Result
 }
 
 /// Networks' areas by id.
-pub type Areas = Vec<(Uuid, Arc<MultiPolygon<f64>>)>;
+pub type Areas = Vec<(Uuid, Arc<CompactArea>)>;
 
 /// Every published network's area: what the overlays hold.
 pub fn published_areas(geo: &GeoState) -> crate::Result<Areas> {
@@ -173,7 +173,7 @@ pub struct PastNetwork {
     pub lifecycle: Lifecycle,
     pub disciplines: Vec<String>,
     pub tumour_types: Vec<String>,
-    pub area: Arc<MultiPolygon<f64>>,
+    pub area: Arc<CompactArea>,
 }
 
 /// Every network published at a past moment, with its area derived once, and per region layer
@@ -576,7 +576,7 @@ impl CoverageCache {
                     lifecycle: profile.lifecycle,
                     disciplines: profile.disciplines,
                     tumour_types: profile.tumour_types,
-                    area: Arc::new(area.union),
+                    area: Arc::new(CompactArea::new(&area.union)),
                 });
             }
         }

@@ -10,6 +10,7 @@ use onconet_domain::{Lifecycle, Network, NetworkType, RegistryState, ServiceArea
 use onconet_spatial::geojson_io::{
     canonical, multipolygon_from_geojson, multipolygon_from_geojson_text, multipolygon_to_geojson,
 };
+use onconet_spatial::packed::CompactArea;
 use onconet_spatial::{
     NearIndex, NearbyQuery, PreparedArea, Region, RegionLayer, area_km2, circle, union_all,
 };
@@ -48,9 +49,10 @@ pub struct SearchEntry {
     pub public_json: Box<RawValue>,
     /// Its compact form for widgets (`view=summary`), serialised once.
     pub summary_json: Box<RawValue>,
-    /// The area itself (for coverage reports, and GeoJSON answers write it out again:
-    /// [`GeoJsonArea`](onconet_spatial::geojson_io::GeoJsonArea) gives the stored document).
-    pub area: Arc<MultiPolygon<f64>>,
+    /// The area itself, packed (about a quarter of its polygons' memory): coverage overlays
+    /// cut it into cells, and GeoJSON answers write it out again
+    /// ([`GeoJsonArea`](onconet_spatial::geojson_io::GeoJsonArea) gives the stored document).
+    pub area: Arc<CompactArea>,
     /// The network's version (part of coverage cache keys).
     pub version: i64,
 }
@@ -558,7 +560,7 @@ fn search_entry(
             area_km2: n.area_km2.unwrap_or_default(),
             public_json,
             summary_json,
-            area: Arc::new(area.clone()),
+            area: Arc::new(CompactArea::new(&area)),
             version: n.version,
         },
         area,

@@ -22,7 +22,7 @@
 
 use crate::geodesy::{LocalScale, area_km2};
 use crate::geojson_io::canonical;
-use crate::packed::{Base, PackedArea};
+use crate::packed::{Base, CompactArea, PackedArea};
 use crate::regions::{Region, RegionLayer};
 use crate::window::{Window, window};
 use geo::{Area, BooleanOps, BoundingRect, Coord, MultiPolygon, Polygon, Rect};
@@ -366,7 +366,7 @@ impl<K: Ord> Cells<K> {
 /// Where one network lies in the overlay.
 #[derive(Debug)]
 struct Placed {
-    area: Arc<MultiPolygon<f64>>,
+    area: Arc<CompactArea>,
     regions: Vec<usize>,
 }
 
@@ -384,7 +384,7 @@ pub struct Overlay<K> {
 }
 
 /// Networks' freshly computed cells (from [`Overlay::compute`], for [`Overlay::sync_computed`]).
-pub struct Computed<K>(Vec<(K, Arc<MultiPolygon<f64>>, RegionCells)>);
+pub struct Computed<K>(Vec<(K, Arc<CompactArea>, RegionCells)>);
 
 /// A network's cells: (region index, cell) for every region its area overlaps.
 type RegionCells = Vec<(usize, Cell)>;
@@ -423,7 +423,7 @@ impl<K: Copy + Eq + Hash + Ord + Send + Sync> Overlay<K> {
     }
 
     /// An overlay of `areas` (computed in parallel).
-    pub fn build(layer: Arc<RegionLayer>, areas: Vec<(K, Arc<MultiPolygon<f64>>)>) -> Self {
+    pub fn build(layer: Arc<RegionLayer>, areas: Vec<(K, Arc<CompactArea>)>) -> Self {
         let mut overlay = Self::new(layer);
         overlay.sync(areas);
         overlay
@@ -436,13 +436,13 @@ impl<K: Copy + Eq + Hash + Ord + Send + Sync> Overlay<K> {
     /// Brings the overlay in line with `areas`: networks gone are dropped, new or changed ones
     /// get their cells computed (in parallel). The same as [`Overlay::stale`],
     /// [`Overlay::compute`] and [`Overlay::sync_computed`] in a row.
-    pub fn sync(&mut self, areas: Vec<(K, Arc<MultiPolygon<f64>>)>) -> SyncStats {
+    pub fn sync(&mut self, areas: Vec<(K, Arc<CompactArea>)>) -> SyncStats {
         let computed = Self::compute(&self.layer, self.stale(&areas));
         self.sync_computed(areas, computed)
     }
 
     /// The networks of `areas` whose cells the overlay lacks or holds for another area.
-    pub fn stale(&self, areas: &[(K, Arc<MultiPolygon<f64>>)]) -> Vec<(K, Arc<MultiPolygon<f64>>)> {
+    pub fn stale(&self, areas: &[(K, Arc<CompactArea>)]) -> Vec<(K, Arc<CompactArea>)> {
         areas
             .iter()
             .filter(|(k, area)| {
@@ -456,11 +456,11 @@ impl<K: Copy + Eq + Hash + Ord + Send + Sync> Overlay<K> {
 
     /// The cells of `todo` in `layer`, computed in parallel. Pure: run it without holding the
     /// overlay's lock, then hand the result to [`Overlay::sync_computed`].
-    pub fn compute(layer: &RegionLayer, todo: Vec<(K, Arc<MultiPolygon<f64>>)>) -> Computed<K> {
+    pub fn compute(layer: &RegionLayer, todo: Vec<(K, Arc<CompactArea>)>) -> Computed<K> {
         Computed(
             todo.into_par_iter()
                 .map(|(k, area)| {
-                    let cells = cells_of(layer, &area);
+                    let cells = cells_of(layer, &area.unpack());
                     (k, area, cells)
                 })
                 .collect(),
@@ -472,7 +472,7 @@ impl<K: Copy + Eq + Hash + Ord + Send + Sync> Overlay<K> {
     /// PC4 overlay of 5,000 networks takes over a minute).
     pub fn compute_unless(
         layer: &RegionLayer,
-        todo: Vec<(K, Arc<MultiPolygon<f64>>)>,
+        todo: Vec<(K, Arc<CompactArea>)>,
         stop: &AtomicBool,
     ) -> Option<Computed<K>> {
         todo.into_par_iter()
@@ -480,7 +480,7 @@ impl<K: Copy + Eq + Hash + Ord + Send + Sync> Overlay<K> {
                 if stop.load(Ordering::Relaxed) {
                     return None;
                 }
-                let cells = cells_of(layer, &area);
+                let cells = cells_of(layer, &area.unpack());
                 Some((k, area, cells))
             })
             .collect::<Option<Vec<_>>>()
@@ -492,7 +492,7 @@ impl<K: Copy + Eq + Hash + Ord + Send + Sync> Overlay<K> {
     /// `computed` was made).
     pub fn sync_computed(
         &mut self,
-        areas: Vec<(K, Arc<MultiPolygon<f64>>)>,
+        areas: Vec<(K, Arc<CompactArea>)>,
         computed: Computed<K>,
     ) -> SyncStats {
         let keep: HashSet<K> = areas.iter().map(|(k, _)| *k).collect();
@@ -509,7 +509,7 @@ impl<K: Copy + Eq + Hash + Ord + Send + Sync> Overlay<K> {
         for k in gone {
             self.remove(k);
         }
-        let mut ready: HashMap<K, (Arc<MultiPolygon<f64>>, RegionCells)> = computed
+        let mut ready: HashMap<K, (Arc<CompactArea>, RegionCells)> = computed
             .0
             .into_iter()
             .map(|(k, area, cells)| (k, (area, cells)))
@@ -572,7 +572,7 @@ impl<K: Copy + Eq + Hash + Ord + Send + Sync> Overlay<K> {
 
     /// Whether the overlay holds exactly `areas` (the same objects, as `sync` leaves them), so
     /// that [`Overlay::sync`] would change nothing: a reader can tell without the write lock.
-    pub fn in_step(&self, areas: &[(K, Arc<MultiPolygon<f64>>)]) -> bool {
+    pub fn in_step(&self, areas: &[(K, Arc<CompactArea>)]) -> bool {
         areas.len() == self.networks.len()
             && areas.iter().all(|(k, area)| {
                 self.networks
@@ -796,6 +796,10 @@ mod tests {
     use super::*;
     use geo::LineString;
 
+    fn shared(area: MultiPolygon<f64>) -> Arc<CompactArea> {
+        Arc::new(CompactArea::new(&area))
+    }
+
     fn square(x: f64, y: f64, d: f64) -> MultiPolygon<f64> {
         MultiPolygon::new(vec![Rect::new((x, y), (x + d, y + d)).to_polygon()])
     }
@@ -828,7 +832,7 @@ mod tests {
         let layer = layer();
         let overlay = Overlay::build(
             layer.clone(),
-            areas.into_iter().map(|(k, a)| (k, Arc::new(a))).collect(),
+            areas.into_iter().map(|(k, a)| (k, shared(a))).collect(),
         );
         let report = overlay.report(&|_| true, &CoverageOptions::default());
         (layer, report)
@@ -889,10 +893,10 @@ mod tests {
             layer(),
             vec![
                 // Across two regions: one network.
-                (1, Arc::new(square(5.05, 52.0, 0.1))),
+                (1, shared(square(5.05, 52.0, 0.1))),
                 // On the east region's outer border only: none.
-                (2, Arc::new(square(5.3, 52.0, 0.1))),
-                (3, Arc::new(square(5.2, 52.0, 0.05))),
+                (2, shared(square(5.3, 52.0, 0.1))),
+                (3, shared(square(5.2, 52.0, 0.05))),
             ],
         );
         let options = CoverageOptions::default();
@@ -911,8 +915,8 @@ mod tests {
                 })
                 .collect(),
         );
-        let todo: Vec<(u32, Arc<MultiPolygon<f64>>)> = (0..8)
-            .map(|k| (k, Arc::new(square(5.05 + f64::from(k) * 0.02, 52.02, 0.05))))
+        let todo: Vec<(u32, Arc<CompactArea>)> = (0..8)
+            .map(|k| (k, shared(square(5.05 + f64::from(k) * 0.02, 52.02, 0.05))))
             .collect();
         let stop = AtomicBool::new(false);
         let whole = Overlay::compute(&layer, todo.clone());
@@ -1006,8 +1010,8 @@ mod tests {
         let overlay = Overlay::build(
             layer.clone(),
             vec![
-                (1u32, Arc::new(square(5.0, 52.0, 0.1))),
-                (2, Arc::new(square(5.1, 52.0, 0.1))),
+                (1u32, shared(square(5.0, 52.0, 0.1))),
+                (2, shared(square(5.1, 52.0, 0.1))),
             ],
         );
         let options = CoverageOptions::default();
@@ -1026,17 +1030,17 @@ mod tests {
     #[test]
     fn sync_recomputes_only_what_changed() {
         let layer = layer();
-        let a = Arc::new(square(5.0, 52.0, 0.05));
+        let a = shared(square(5.0, 52.0, 0.05));
         let mut overlay = Overlay::build(
             layer.clone(),
-            vec![(1u32, a.clone()), (2, Arc::new(square(5.2, 52.0, 0.1)))],
+            vec![(1u32, a.clone()), (2, shared(square(5.2, 52.0, 0.1)))],
         );
         let before = overlay.generations().to_vec();
         // The same geometry as a new object: nothing to compute, and afterwards a reader sees
         // the overlay in step with those objects.
         let same = vec![
             (1, Arc::new((*a).clone())),
-            (2, Arc::new(square(5.2, 52.0, 0.1))),
+            (2, shared(square(5.2, 52.0, 0.1))),
         ];
         assert!(!overlay.in_step(&same));
         let stats = overlay.sync(same.clone());
@@ -1045,7 +1049,7 @@ mod tests {
         assert!(overlay.in_step(&same));
         assert!(!overlay.in_step(&same[..1]));
         // Network 1 grows into the middle region; network 2 goes.
-        let stats = overlay.sync(vec![(1, Arc::new(square(5.0, 52.0, 0.15)))]);
+        let stats = overlay.sync(vec![(1, shared(square(5.0, 52.0, 0.15)))]);
         assert_eq!(
             stats,
             SyncStats {
@@ -1068,8 +1072,8 @@ mod tests {
         let mut overlay = Overlay::build(
             layer.clone(),
             vec![
-                (1u32, Arc::new(square(5.05, 52.0, 0.15))),
-                (2, Arc::new(square(5.0, 52.0, 0.07))),
+                (1u32, shared(square(5.05, 52.0, 0.15))),
+                (2, shared(square(5.0, 52.0, 0.07))),
             ],
         );
         let options = CoverageOptions::default();
@@ -1077,8 +1081,8 @@ mod tests {
         let before = overlay.generations().to_vec();
         // Network 1 grows into the east region: the west and middle cells are as they were.
         overlay.sync(vec![
-            (1, Arc::new(square(5.05, 52.0, 0.2))),
-            (2, Arc::new(square(5.0, 52.0, 0.07))),
+            (1, shared(square(5.05, 52.0, 0.2))),
+            (2, shared(square(5.0, 52.0, 0.07))),
         ]);
         let after = overlay.generations();
         assert_eq!(after[..2], before[..2]);
@@ -1091,8 +1095,8 @@ mod tests {
         assert_eq!(overlay.unions.lock().map(|u| u.len()).unwrap_or(0), 1);
         // Shrinking back out of the east region touches only that region.
         overlay.sync(vec![
-            (1, Arc::new(square(5.05, 52.0, 0.15))),
-            (2, Arc::new(square(5.0, 52.0, 0.07))),
+            (1, shared(square(5.05, 52.0, 0.15))),
+            (2, shared(square(5.0, 52.0, 0.07))),
         ]);
         assert_eq!(overlay.generations()[..2], before[..2]);
         assert_eq!(overlay.regions_of(&1), &[0, 1]);
@@ -1168,7 +1172,7 @@ mod tests {
             Some(15),
             square(5.0, 52.0, 0.0005),
         )]));
-        let overlay = Overlay::build(tiny.clone(), vec![(1, Arc::new(square(4.99, 51.99, 0.02)))]);
+        let overlay = Overlay::build(tiny.clone(), vec![(1, shared(square(4.99, 51.99, 0.02)))]);
         let report = overlay.report(&|_| true, &CoverageOptions::default());
         let r = by_code(&report, "6421");
         assert!(
@@ -1178,7 +1182,7 @@ mod tests {
         );
         assert_eq!((r.coverage, r.networks), (1.0, 1));
         // A sliver of it is still no reach.
-        let edge = Overlay::build(tiny, vec![(1, Arc::new(square(5.00049, 52.0, 0.02)))]);
+        let edge = Overlay::build(tiny, vec![(1, shared(square(5.00049, 52.0, 0.02)))]);
         let r = edge.report(&|_| true, &CoverageOptions::default()).regions[0].clone();
         assert_eq!(r.networks, 0, "{}", r.covered_km2);
     }

@@ -76,16 +76,17 @@ fn points_resolve_to_their_municipality_and_pc4() {
 #[test]
 fn coverage_of_real_municipalities_by_themselves_is_complete() {
     use onconet_spatial::coverage::{CoverageOptions, Overlay};
+    use onconet_spatial::packed::CompactArea;
     use std::sync::Arc;
     let (layer, _) = layer("gemeenten-2024-simplified.geojson");
     let layer = Arc::new(layer);
     // Every other municipality as a network of its own: those are covered, the rest are not.
-    let areas: Vec<(u32, Arc<geo::MultiPolygon<f64>>)> = layer
+    let areas: Vec<(u32, Arc<CompactArea>)> = layer
         .regions()
         .iter()
         .enumerate()
         .filter(|(i, _)| i % 2 == 0)
-        .map(|(i, r)| (i as u32, Arc::new(r.area.clone())))
+        .map(|(i, r)| (i as u32, Arc::new(CompactArea::new(&r.area))))
         .collect();
     let start = std::time::Instant::now();
     let overlay = Overlay::build(layer.clone(), areas);

@@ -288,12 +288,15 @@ pub async fn search(
     // Written once into a buffer of about the right size (the profiles, serialised in advance,
     // and the areas, written from the index's polygons, are most of it).
     if geojson {
+        // The index keeps the areas packed.
+        let areas: Vec<_> = found.iter().map(|(e, _)| e.area.unpack()).collect();
         let features: Vec<Feature> = found
             .iter()
-            .map(|(e, d)| Feature {
+            .zip(&areas)
+            .map(|((e, d), area)| Feature {
                 r#type: "Feature",
                 id: e.id,
-                geometry: GeoJsonArea(&e.area),
+                geometry: GeoJsonArea(area),
                 properties: hit(e, *d, view),
             })
             .collect();
