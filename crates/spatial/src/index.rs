@@ -13,6 +13,12 @@
 //! vertices, and a piece is a small fixed record of where its vertices are: no allocation of
 //! its own (at 5,000 networks, 266,543 pieces). Forgetting an area leaves its vertices in the
 //! pool until enough are dead to move the live ones together.
+//!
+//! A vertex is kept as two `i32`s, in units of 10⁻⁸° (about 1 mm) from a corner of its
+//! piece's box on the stored 7-decimal grid ([`Frame`]): half the memory of `f64` degrees.
+//! Vertices on the stored grid, as every stored area's are, are kept exactly, and so is a
+//! point on that grid when it is tested: a point on an area's edge or vertex is still found
+//! on it. Only the points where the index cut an edge move, by at most 0.6 mm.
 
 use crate::grid::Grid;
 use geo::{BooleanOps, BoundingRect, Coord, CoordsIter, Intersects, MultiPolygon, Polygon, Rect};
@@ -44,10 +50,71 @@ struct Piece<K> {
 const FREE: u32 = u32::MAX;
 /// The bit of [`Piece::len`] that says the piece has holes.
 const HOLED: u32 = 1 << 31;
+/// The bit of [`Piece::len`] that says the piece's vertices are in [`COARSE`] units.
+const COARSE_BIT: u32 = 1 << 30;
+
+/// Units per degree of a piece's vertices; [`COARSE`] for a piece too wide for `i32`s of
+/// [`FINE`] units (over 21°: never in the Netherlands).
+const FINE: f64 = 1e8;
+const COARSE: f64 = 1e6;
+
+/// Where a piece's vertices are measured from, and in what units: the corner of its box
+/// rounded down to the stored 7-decimal grid, so that vertices and points on that grid are
+/// whole numbers of units.
+#[derive(Debug, Clone, Copy)]
+struct Frame {
+    origin: Coord<f64>,
+    units: f64,
+}
+
+impl Frame {
+    fn of(rect: &Rect<f64>, coarse: bool) -> Self {
+        let grid = |v: f64| (v * 1e7).floor() / 1e7;
+        Self {
+            origin: Coord {
+                x: grid(rect.min().x),
+                y: grid(rect.min().y),
+            },
+            units: if coarse { COARSE } else { FINE },
+        }
+    }
+
+    /// Whether the vertices of a piece with box `rect` fit in `i32`s of [`FINE`] units.
+    fn fits_fine(rect: &Rect<f64>) -> bool {
+        let frame = Self::of(rect, false);
+        let far = |v: f64, o: f64| ((v - o) * FINE).abs() < f64::from(i32::MAX) - 2.0;
+        far(rect.max().x, frame.origin.x) && far(rect.max().y, frame.origin.y)
+    }
+
+    /// A vertex in units, as kept.
+    fn vertex(&self, c: Coord<f64>) -> [i32; 2] {
+        [
+            ((c.x - self.origin.x) * self.units).round() as i32,
+            ((c.y - self.origin.y) * self.units).round() as i32,
+        ]
+    }
+
+    /// A point in units: exactly a whole number of units when it lies on the grid (within
+    /// 10⁻⁶ units of one: the rounding of the subtraction and product).
+    fn point(&self, p: Coord<f64>) -> Coord<f64> {
+        let snap = |u: f64| {
+            let whole = u.round();
+            if (u - whole).abs() < 1e-6 { whole } else { u }
+        };
+        Coord {
+            x: snap((p.x - self.origin.x) * self.units),
+            y: snap((p.y - self.origin.y) * self.units),
+        }
+    }
+}
 
 impl<K> Piece<K> {
     fn vertices(&self) -> usize {
-        (self.len & !HOLED) as usize
+        (self.len & !(HOLED | COARSE_BIT)) as usize
+    }
+
+    fn frame(&self) -> Frame {
+        Frame::of(&self.rect, self.len & COARSE_BIT != 0)
     }
 
     fn is_free(&self) -> bool {
@@ -82,8 +149,8 @@ impl<K> Entry<K> {
 pub struct AreaIndex<K> {
     pieces: Vec<Piece<K>>,
     free: Vec<u32>,
-    /// The vertices of all pieces.
-    coords: Vec<Coord<f64>>,
+    /// The vertices of all pieces, each in its piece's [`Frame`].
+    coords: Vec<[i32; 2]>,
     /// Vertices in `coords` of forgotten pieces.
     dead: usize,
     /// The lengths of the rings of each piece with holes, exterior first.
@@ -104,7 +171,7 @@ impl<K> AreaIndex<K> {
     /// Bytes held, roughly: (pieces and their vertices, the grid).
     pub fn heap_bytes(&self) -> (usize, usize) {
         let pieces = self.pieces.capacity() * size_of::<Piece<K>>()
-            + self.coords.capacity() * size_of::<Coord<f64>>()
+            + self.coords.capacity() * size_of::<[i32; 2]>()
             + self.rings.values().map(|r| r.len() * 4 + 24).sum::<usize>()
             + self
                 .pieces_of
@@ -126,23 +193,39 @@ impl<K> AreaIndex<K> {
         }
     }
 
-    /// The rings of piece `id`, without their closing vertices.
-    fn rings_of<'a>(&'a self, id: u32, piece: &Piece<K>) -> Rings<'a> {
+    /// Whether piece `id` covers `p`, boundary included: its vertices in its frame's units,
+    /// as `f64`s (in `buffer`), against the point in the same units.
+    fn piece_covers(
+        &self,
+        id: u32,
+        piece: &Piece<K>,
+        p: Coord<f64>,
+        buffer: &mut Vec<Coord<f64>>,
+    ) -> bool {
         let start = piece.start as usize;
-        let vertices = &self.coords[start..start + piece.vertices()];
-        if piece.len & HOLED == 0 {
+        buffer.clear();
+        buffer.extend(
+            self.coords[start..start + piece.vertices()]
+                .iter()
+                .map(|&[x, y]| Coord {
+                    x: f64::from(x),
+                    y: f64::from(y),
+                }),
+        );
+        let rings = if piece.len & HOLED == 0 {
             Rings {
-                vertices,
+                vertices: buffer,
                 lengths: &[],
                 single: true,
             }
         } else {
             Rings {
-                vertices,
+                vertices: buffer,
                 lengths: self.rings.get(&id).map_or(&[], |r| r),
                 single: false,
             }
-        }
+        };
+        covers_point(rings, piece.frame().point(p))
     }
 }
 
@@ -342,9 +425,10 @@ fn covers_point<'a>(rings: impl IntoIterator<Item = &'a [Coord<f64>]>, p: Coord<
 }
 
 /// Whether `polygon` covers all of `rect`: no edge comes near the rectangle (enlarged by a
-/// hair, so rounding can only say no) and its centre is inside.
+/// hair, more than a vertex moves in its piece's units, so rounding can only say no) and its
+/// centre is inside.
 fn covers_rect(polygon: &Polygon<f64>, rect: Rect<f64>) -> bool {
-    const HAIR: f64 = 1e-9;
+    const HAIR: f64 = 2e-8;
     let (lo, hi) = (
         Coord {
             x: rect.min().x - HAIR,
@@ -499,6 +583,20 @@ impl<K: Copy + Eq + Hash + Ord> AreaIndex<K> {
             cells,
         } in pieces
         {
+            // The box a hair larger than the polygon's, so that it holds the vertices as kept
+            // (rounded to the frame's units); the frame is taken from it.
+            let rect = Rect::new(
+                Coord {
+                    x: rect.min().x - 1e-8,
+                    y: rect.min().y - 1e-8,
+                },
+                Coord {
+                    x: rect.max().x + 1e-8,
+                    y: rect.max().y + 1e-8,
+                },
+            );
+            let coarse = !Frame::fits_fine(&rect);
+            let frame = Frame::of(&rect, coarse);
             let id = match self.free.pop() {
                 Some(id) => id,
                 None => {
@@ -522,10 +620,11 @@ impl<K: Copy + Eq + Hash + Ord> AreaIndex<K> {
                     [first, .., last] if first == last => &ring.0[..ring.0.len() - 1],
                     all => all,
                 };
-                self.coords.extend_from_slice(open);
+                self.coords.extend(open.iter().map(|&c| frame.vertex(c)));
                 lengths.push(u32::try_from(open.len()).unwrap_or(u32::MAX));
             }
-            let len = u32::try_from(self.coords.len() - start as usize).unwrap_or(HOLED - 1);
+            let len = u32::try_from(self.coords.len() - start as usize).unwrap_or(COARSE_BIT - 1);
+            let len = if coarse { len | COARSE_BIT } else { len };
             let len = if lengths.len() > 1 {
                 self.rings.insert(id, lengths.into_boxed_slice());
                 len | HOLED
@@ -622,9 +721,11 @@ impl<K: Copy + Eq + Hash + Ord> AreaIndex<K> {
                 }
             }
         }
+        let mut buffer = Vec::with_capacity(2 * MAX_PIECE_VERTICES);
         keys.extend(maybe.into_iter().filter_map(|id| {
             let piece = &self.pieces[id as usize];
-            covers_point(self.rings_of(id, piece), p).then_some(piece.key)
+            self.piece_covers(id, piece, p, &mut buffer)
+                .then_some(piece.key)
         }));
         keys.sort();
         keys.dedup();
@@ -838,6 +939,33 @@ mod tests {
                 want.sort();
                 assert_eq!(index.covering(x, y), want, "round {round} ({x}, {y})");
             }
+        }
+    }
+
+    #[test]
+    fn vertices_on_the_grid_stay_on_the_boundary() {
+        // A stored area (on the 7-decimal grid), large enough to be cut into many pieces: each
+        // of its vertices is on its boundary, so covered, also where a cut runs near it; a
+        // step of one grid unit outwards from the centre leaves it.
+        let (lat, lon) = (52.2, 5.3);
+        let circle =
+            crate::geojson_io::canonical(&MultiPolygon::new(vec![crate::geodesy::circle(
+                lat, lon, 15.0, 2000,
+            )]));
+        let index = AreaIndex::build([(1u32, circle.clone())]);
+        assert!(index.piece_count() > 60, "{} pieces", index.piece_count());
+        for c in circle.0[0].exterior().coords() {
+            assert_eq!(index.covering(c.x, c.y), vec![1], "{c:?}");
+            let out = |v: f64, centre: f64| v + (v - centre).signum() * 1e-7;
+            let beyond = Coord {
+                x: out(c.x, lon),
+                y: out(c.y, lat),
+            };
+            assert_eq!(
+                index.covering(beyond.x, beyond.y).is_empty(),
+                !circle.intersects(&beyond),
+                "{beyond:?}"
+            );
         }
     }
 
