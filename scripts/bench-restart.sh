@@ -12,7 +12,9 @@
 # runs on a shared machine vary by a second.
 #
 # ONCONET (default target/release/onconet, built here when missing) picks the binary, so two
-# builds can be compared on the same data dir. Everything it starts it stops.
+# builds can be compared on the same data dir; a build with `--features heap-stats` (e.g.
+# `cargo build --release --features heap-stats --bin onconet --target-dir /tmp/heap`) adds its
+# live heap beside each RSS. Everything it starts it stops.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -40,6 +42,11 @@ trap 'exit 130' INT TERM
 
 now() { date +%s.%N; }
 since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
+# A build with `--features heap-stats` logs its live heap: the last figure, when there is one.
+live_heap() {
+  grep -o 'heap-stats: live [0-9]* MiB' "$WORK/serve.log" | tail -n 1 |
+    awk '{ printf " (live heap %s MiB)", $3 }' || true
+}
 rss_mb() { awk '/^VmRSS:/ { printf "%d", $2 / 1024 }' "/proc/$1/status"; }
 
 for round in $(seq 1 "$ROUNDS"); do
@@ -60,7 +67,7 @@ for round in $(seq 1 "$ROUNDS"); do
   done
   [ -n "$READY" ] || die "not ready within $LIMIT s"
   sleep 2
-  RSS_READY="$(rss_mb "$PID")"
+  RSS_READY="$(rss_mb "$PID") MiB$(live_heap)"
   INDEX="$(grep -m 1 -o '"read_s":[0-9.]*,"build_s":[0-9.]*' "$WORK/serve.log" |
     awk -F'[:,]' '{ printf "read %.2f s, build %.2f s", $2, $4 }')"
   while [ "$(date +%s)" -lt "$deadline" ]; do
@@ -74,9 +81,9 @@ for round in $(seq 1 "$ROUNDS"); do
   done
   if [ -n "$OVERLAY" ]; then
     sleep 5
-    RSS_OVERLAY="$(rss_mb "$PID")"
+    RSS_OVERLAY="$(rss_mb "$PID") MiB$(live_heap)"
   fi
-  echo "round $round: ready after $READY s, RSS $RSS_READY MiB (search index: $INDEX); PC4 overlay built after ${OVERLAY:-over $LIMIT} s, RSS ${RSS_OVERLAY:-?} MiB"
+  echo "round $round: ready after $READY s, RSS $RSS_READY (search index: $INDEX); PC4 overlay built after ${OVERLAY:-over $LIMIT} s, RSS ${RSS_OVERLAY:-?}"
   kill "$PID"
   wait "$PID" || true
   PID=""

@@ -9,8 +9,37 @@ use onconet_domain::Role;
 
 /// mimalloc instead of the system allocator: a search allocates and frees a few buffers of
 /// tens of kB, and glibc's malloc spent about 5 % of its CPU time on them.
+#[cfg(not(feature = "heap-stats"))]
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// With `--features heap-stats` (a diagnostic build, for the memory benchmarks): the same
+/// allocator, counting what is allocated and not yet freed, so that the live heap can be told
+/// apart from what the allocator keeps after frees. Left out otherwise: its atomic counters
+/// cost every allocation.
+#[cfg(feature = "heap-stats")]
+#[global_allocator]
+static ALLOCATOR: cap::Cap<mimalloc::MiMalloc> = cap::Cap::new(mimalloc::MiMalloc, usize::MAX);
+
+/// With `--features heap-stats`: a line `heap-stats: live N MiB, peak M MiB` on stderr every
+/// second the live heap changed by 1 MiB or more (`scripts/bench-restart.sh` reads the last).
+#[cfg(feature = "heap-stats")]
+fn report_heap() {
+    std::thread::spawn(|| {
+        let mut last = usize::MAX;
+        loop {
+            let live = ALLOCATOR.allocated() >> 20;
+            if live != last {
+                eprintln!(
+                    "heap-stats: live {live} MiB, peak {} MiB",
+                    ALLOCATOR.max_allocated() >> 20
+                );
+                last = live;
+            }
+            std::thread::sleep(std::time::Duration::from_secs(1));
+        }
+    });
+}
 
 #[derive(Parser)]
 #[command(
@@ -161,6 +190,8 @@ enum DbAction {
 #[tokio::main]
 async fn main() -> Result<()> {
     telemetry::init();
+    #[cfg(feature = "heap-stats")]
+    report_heap();
     match Cli::parse().command {
         Command::Serve(settings) => serve(*settings).await,
         Command::Token {
@@ -308,6 +339,7 @@ async fn main() -> Result<()> {
 }
 
 async fn serve(settings: ServeSettings) -> Result<()> {
+    without_huge_pages();
     let app = startup::Application::build(&settings).await?;
     let host = settings
         .bind
@@ -320,6 +352,18 @@ async fn serve(settings: ServeSettings) -> Result<()> {
         "\nonconet is running:\n  API           {base}/v1/networks\n  find          {base}/v1/search?postcode=9713\n  vocabularies  {base}/v1/vocabularies\n  API docs      {base}/docs/  ({base}/openapi.json)\n  widget        {base}/widget/demo\n  health        {base}/healthz  {base}/readyz  {base}/metrics\nStop with Ctrl-C.\n"
     );
     app.run_until_stopped().await
+}
+
+/// Turns transparent huge pages off for this process (and the embedded PostgreSQL it starts).
+/// With the kernel's default `always`, a 2 MiB page holding a few live objects stays resident
+/// whole: at 5,000 networks that was about 110 MiB of the server's memory (RSS 530 → 419 MiB,
+/// `scripts/bench-restart.sh`), and searches were no faster with them (docs/BENCHMARKS.md,
+/// seventeenth session). Set before the data is loaded; pages already faulted in keep their
+/// size.
+fn without_huge_pages() {
+    if let Err(e) = nix::sys::prctl::set_thp_disable(true) {
+        tracing::warn!(error = %e, "could not turn transparent huge pages off");
+    }
 }
 
 async fn db(action: DbAction) -> Result<()> {
