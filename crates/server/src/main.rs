@@ -339,7 +339,9 @@ async fn main() -> Result<()> {
 }
 
 async fn serve(settings: ServeSettings) -> Result<()> {
-    without_huge_pages();
+    if !settings.huge_pages {
+        without_huge_pages();
+    }
     let app = startup::Application::build(&settings).await?;
     let host = settings
         .bind
@@ -354,12 +356,12 @@ async fn serve(settings: ServeSettings) -> Result<()> {
     app.run_until_stopped().await
 }
 
-/// Turns transparent huge pages off for this process (and the embedded PostgreSQL it starts).
-/// With the kernel's default `always`, a 2 MiB page holding a few live objects stays resident
-/// whole: at 5,000 networks that was about 110 MiB of the server's memory (RSS 530 → 419 MiB,
-/// `scripts/bench-restart.sh`), and searches were no faster with them (docs/BENCHMARKS.md,
-/// seventeenth session). Set before the data is loaded; pages already faulted in keep their
-/// size.
+/// Turns transparent huge pages off for this process (and the embedded PostgreSQL it starts),
+/// with `--huge-pages false`. With the kernel's default `always`, a 2 MiB page holding a few
+/// live objects stays resident whole: at 5,000 networks that was about 110 MiB of the
+/// server's memory (RSS 528 → 416–420 MiB, `scripts/bench-restart.sh`); searches per second
+/// were the same, but the open-loop p99 at 10,000 req/s rose from about 5 to 7 ms
+/// (docs/BENCHMARKS.md, seventeenth session). Set before the data is loaded.
 fn without_huge_pages() {
     if let Err(e) = nix::sys::prctl::set_thp_disable(true) {
         tracing::warn!(error = %e, "could not turn transparent huge pages off");
@@ -395,4 +397,19 @@ async fn db(action: DbAction) -> Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    /// `--huge-pages false` reaches the kernel: the process's THP flag is off afterwards.
+    #[test]
+    fn huge_pages_can_be_turned_off() {
+        super::without_huge_pages();
+        let status = std::fs::read_to_string("/proc/self/status").unwrap();
+        let flag = status
+            .lines()
+            .find_map(|l| l.strip_prefix("THP_enabled:"))
+            .map(str::trim);
+        assert_eq!(flag, Some("0"), "{status}");
+    }
 }

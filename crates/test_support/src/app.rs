@@ -151,6 +151,7 @@ fn settings_for(database_url: &str, data_dir: &std::path::Path) -> ServeSettings
         trusted_proxies: Default::default(),
         db_pool_size: 4,
         workers: Some(1),
+        huge_pages: true,
         console_tile_url: None,
         console_tile_attribution: String::new(),
         oidc: OidcSettings {
