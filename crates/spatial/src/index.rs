@@ -71,22 +71,23 @@ struct Frame {
 }
 
 impl Frame {
-    fn of(rect: &Rect<f64>, coarse: bool) -> Self {
-        let grid = |v: f64| (v * GRID).floor() / GRID;
+    /// The frame of a piece whose box has its low corner at `lo` (grid units): that corner,
+    /// or for [`COARSE`] units the whole unit below it, so that points on the coarse grid are
+    /// whole numbers of units too.
+    fn at(lo: [i32; 2], coarse: bool) -> Self {
+        let (units, step) = if coarse {
+            (COARSE, GRID / COARSE)
+        } else {
+            (FINE, 1.0)
+        };
+        let corner = |v: i32| (f64::from(v) / step).floor() * step / GRID;
         Self {
             origin: Coord {
-                x: grid(rect.min().x),
-                y: grid(rect.min().y),
+                x: corner(lo[0]),
+                y: corner(lo[1]),
             },
-            units: if coarse { COARSE } else { FINE },
+            units,
         }
-    }
-
-    /// Whether the vertices of a piece with box `rect` fit in `i32`s of [`FINE`] units.
-    fn fits_fine(rect: &Rect<f64>) -> bool {
-        let frame = Self::of(rect, false);
-        let far = |v: f64, o: f64| ((v - o) * FINE).abs() < f64::from(i32::MAX) - 2.0;
-        far(rect.max().x, frame.origin.x) && far(rect.max().y, frame.origin.y)
     }
 
     /// A vertex in units, as kept.
@@ -134,10 +135,7 @@ impl<K> Piece<K> {
 
     fn rect(&self) -> Rect<f64> {
         Rect::new(
-            Coord {
-                x: f64::from(self.lo[0]) / GRID,
-                y: f64::from(self.lo[1]) / GRID,
-            },
+            Frame::at(self.lo, false).origin,
             Coord {
                 x: f64::from(self.hi[0]) / GRID,
                 y: f64::from(self.hi[1]) / GRID,
@@ -158,19 +156,15 @@ impl<K> Piece<K> {
     }
 
     fn frame(&self) -> Frame {
-        // The same origin as `Frame::of` the piece's box as filed: `lo` is that corner, on
-        // the grid.
-        Frame {
-            origin: Coord {
-                x: f64::from(self.lo[0]) / GRID,
-                y: f64::from(self.lo[1]) / GRID,
-            },
-            units: if self.len & COARSE_BIT != 0 {
-                COARSE
-            } else {
-                FINE
-            },
-        }
+        Frame::at(self.lo, self.len & COARSE_BIT != 0)
+    }
+
+    /// Whether its vertices fit in `i32`s of [`FINE`] units from its box's low corner.
+    fn fits_fine(&self) -> bool {
+        let fits = |lo: i32, hi: i32| {
+            (f64::from(hi) - f64::from(lo)) * (FINE / GRID) < f64::from(i32::MAX) - 2.0
+        };
+        fits(self.lo[0], self.hi[0]) && fits(self.lo[1], self.hi[1])
     }
 
     fn is_free(&self) -> bool {
@@ -640,7 +634,7 @@ impl<K: Copy + Eq + Hash + Ord> AreaIndex<K> {
         } in pieces
         {
             // The box a hair larger than the polygon's, so that it holds the vertices as kept
-            // (rounded to the frame's units); the frame is taken from it.
+            // (rounded to the frame's units); the frame is its low corner.
             let rect = Rect::new(
                 Coord {
                     x: rect.min().x - 1e-8,
@@ -651,12 +645,13 @@ impl<K: Copy + Eq + Hash + Ord> AreaIndex<K> {
                     y: rect.max().y + 1e-8,
                 },
             );
-            let coarse = !Frame::fits_fine(&rect);
-            let frame = Frame::of(&rect, coarse);
+            let mut piece = Piece::new(&rect, FREE, 0, key);
+            let coarse = !piece.fits_fine();
+            let frame = Frame::at(piece.lo, coarse);
             let id = match self.free.pop() {
                 Some(id) => id,
                 None => {
-                    self.pieces.push(Piece::new(&rect, FREE, 0, key));
+                    self.pieces.push(piece);
                     u32::try_from(self.pieces.len() - 1).unwrap_or(FULL - 1)
                 }
             };
@@ -667,10 +662,7 @@ impl<K: Copy + Eq + Hash + Ord> AreaIndex<K> {
             let start = u32::try_from(self.coords.len()).unwrap_or(FREE - 1);
             let mut lengths = Vec::new();
             for ring in std::iter::once(polygon.exterior()).chain(polygon.interiors()) {
-                let open = match ring.0.as_slice() {
-                    [first, .., last] if first == last => &ring.0[..ring.0.len() - 1],
-                    all => all,
-                };
+                let open = crate::packed::open(ring);
                 self.coords.extend(open.iter().map(|&c| frame.vertex(c)));
                 lengths.push(u32::try_from(open.len()).unwrap_or(u32::MAX));
             }
@@ -682,7 +674,9 @@ impl<K: Copy + Eq + Hash + Ord> AreaIndex<K> {
             } else {
                 len
             };
-            self.pieces[id as usize] = Piece::new(&rect, start, len, key);
+            piece.start = start;
+            piece.len = len;
+            self.pieces[id as usize] = piece;
             ids.push(id);
         }
         self.pieces_of.insert(key, ids);
@@ -991,6 +985,29 @@ mod tests {
                 assert_eq!(index.covering(x, y), want, "round {round} ({x}, {y})");
             }
         }
+    }
+
+    #[test]
+    fn a_piece_wider_than_fine_units_allow_is_kept_coarse() {
+        // 30° wide: beyond i32s of 10⁻⁸° from its corner, so in 10⁻⁶° units; a vertex and
+        // points on and off its edges still come out right.
+        let triangle = MultiPolygon::new(vec![Polygon::new(
+            geo::LineString::from(vec![
+                (-10.0, 40.0),
+                (20.0, 40.0),
+                (5.0, 41.0),
+                (-10.0, 40.0),
+            ]),
+            vec![],
+        )]);
+        let index = AreaIndex::build([(1u32, triangle)]);
+        assert_eq!(index.piece_count(), 1);
+        assert!(index.pieces[0].len & COARSE_BIT != 0);
+        assert_eq!(index.covering(5.0, 41.0), vec![1]);
+        assert_eq!(index.covering(5.0, 40.0), vec![1]);
+        assert_eq!(index.covering(5.0, 40.5), vec![1]);
+        assert!(index.covering(5.0, 41.001).is_empty());
+        assert!(index.covering(5.0, 39.999).is_empty());
     }
 
     #[test]

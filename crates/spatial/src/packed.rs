@@ -102,7 +102,7 @@ fn rings(area: &MultiPolygon<f64>) -> impl Iterator<Item = &LineString<f64>> {
 }
 
 /// A ring's vertices without the closing one (geo closes rings on construction).
-fn open(ring: &LineString<f64>) -> &[Coord<f64>] {
+pub(crate) fn open(ring: &LineString<f64>) -> &[Coord<f64>] {
     match ring.0.as_slice() {
         [first, rest @ .., last] if first == last => &ring.0[..=rest.len()],
         all => all,
