@@ -3,7 +3,7 @@
 //! geodesic area of the detailed polygon, see the data's README). Issue 3 asks for agreement
 //! within 0.5 % on the municipalities. Fails when a region differs by more, or is missing.
 
-use crate::load::{local_base, send};
+use crate::load::{http_client, local_base, send};
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use serde_json::Value;
@@ -48,10 +48,7 @@ pub async fn run(args: AreasArgs) -> Result<()> {
     if expected.is_empty() {
         bail!("no feature of {} carries `area_km2`", args.file.display());
     }
-    let client = reqwest::Client::builder()
-        .no_proxy()
-        .build()
-        .context("cannot build the HTTP client")?;
+    let client = http_client()?;
     let mut served: HashMap<String, f64> = HashMap::new();
     for page in 1.. {
         let url = base.join(&format!(

@@ -1,7 +1,7 @@
 //! The correctness check: `/v1/search` (radius 0) against PostGIS `ST_Covers` on the same
 //! areas, for seeded random points over the Netherlands' bounding box.
 
-use crate::load::local_base;
+use crate::load::{http_client, local_base};
 use crate::points::{LonLat, NL_BOX, SearchParams, random_points, search_path};
 use anyhow::{Context, Result, bail};
 use futures_util::StreamExt;
@@ -62,13 +62,6 @@ pub(crate) async fn connect(url: &str) -> Result<Client> {
         }
     });
     Ok(client)
-}
-
-pub(crate) fn http_client() -> Result<reqwest::Client> {
-    reqwest::Client::builder()
-        .no_proxy()
-        .build()
-        .context("cannot build the HTTP client")
 }
 
 pub(crate) async fn get_json(

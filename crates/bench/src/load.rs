@@ -31,6 +31,18 @@ pub fn local_base(url: &str) -> Result<reqwest::Url> {
     }
 }
 
+/// The HTTP client of every bench command. Its pooled connections are dropped after 2 s idle,
+/// before the server's keep-alive of 5 s ends them: otherwise a request can go out on a
+/// connection the server is closing at that moment and fail with "connection closed before
+/// message completed" (seen once in 10,000 writes while loading 5,000 networks).
+pub fn http_client() -> Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .no_proxy()
+        .pool_idle_timeout(std::time::Duration::from_secs(2))
+        .build()
+        .context("cannot build the HTTP client")
+}
+
 pub async fn send(request: reqwest::RequestBuilder, what: &str) -> Result<Value> {
     let response = request
         .send()
@@ -102,10 +114,7 @@ pub async fn run(args: LoadArgs) -> Result<()> {
                 .with_context(|| format!("line {} is not JSON", i + 1))
         })
         .collect::<Result<_>>()?;
-    let client = reqwest::Client::builder()
-        .no_proxy()
-        .build()
-        .context("cannot build the HTTP client")?;
+    let client = http_client()?;
     let started = Instant::now();
     let total = bodies.len();
     let results: Vec<Result<String>> = futures_util::stream::iter(bodies)

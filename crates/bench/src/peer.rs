@@ -2,8 +2,8 @@
 //! nearest first) against the PostGIS statement `scripts/bench/pgbench-nearest.sql` benchmarks,
 //! run with the same seeded random points bound to `:lon` and `:lat`.
 
-use crate::check::{connect, get_json, http_client};
-use crate::load::local_base;
+use crate::check::{connect, get_json};
+use crate::load::{http_client, local_base};
 use crate::points::{LonLat, SearchParams, random_points, search_path};
 use anyhow::{Context, Result, bail};
 use futures_util::StreamExt;

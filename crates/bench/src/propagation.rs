@@ -8,7 +8,7 @@
 //! and records the time from the 2xx. Prints the median and the largest delay per step and
 //! server, and fails when any delay exceeds `--limit-ms` or a change never shows.
 
-use crate::load::{local_base, send, version_of};
+use crate::load::{http_client, local_base, send, version_of};
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use serde_json::{Value, json};
@@ -119,10 +119,7 @@ async fn transition(
 
 pub async fn run(args: PropagationArgs) -> Result<()> {
     let servers = [local_base(&args.url)?, local_base(&args.peer)?];
-    let client = reqwest::Client::builder()
-        .no_proxy()
-        .build()
-        .context("cannot build the HTTP client")?;
+    let client = http_client()?;
     let token = &args.token;
     // Per step (published, moved, archived) and server (writer, peer): the delays in ms.
     let mut delays: [[Vec<f64>; 2]; 3] = Default::default();

@@ -191,8 +191,11 @@ async fn try_spawn(configure: impl FnOnce(&mut ServeSettings)) -> Result<TestApp
     let dir = data_dir.path();
     Ok(TestApp {
         address,
+        // Idle connections dropped before the server's keep-alive of 5 s ends them (a request
+        // sent on a connection the server is closing fails).
         client: reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
+            .pool_idle_timeout(std::time::Duration::from_secs(2))
             .build()?,
         admin_token: mint(dir, &[Role::Admin], None, "admin-1")?,
         staff_token: mint(dir, &[Role::IknlStaff], None, "staff-1")?,
