@@ -48,8 +48,8 @@ pub fn run(args: &NearbyArgs) -> Result<()> {
         crate::rss_mib().map_or("?".into(), |m| m.to_string()),
         crate::heap_mib(),
     );
-    let (pieces, vertices) = index.piece_stats();
-    println!("  {pieces} pieces of {vertices} vertices in all");
+    let (chunks, vertices) = index.chunk_stats();
+    println!("  {chunks} boundary chunks of {vertices} vertices in all");
     for (part, bytes) in index.heap_bytes() {
         println!("  {part:>26}: {:7.1} MB", bytes as f64 / 1e6);
     }

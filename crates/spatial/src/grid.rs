@@ -90,6 +90,16 @@ impl<T> Grid<T> {
         (col as usize, row as usize)
     }
 
+    /// Cells in a row.
+    pub fn cols(&self) -> usize {
+        self.cols
+    }
+
+    /// Rows of cells.
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+
     /// The cell holding the point (outside the grid: the nearest cell).
     pub fn cell_of(&self, p: Coord<f64>) -> usize {
         let (col, row) = self.col_row(p.x, p.y);

@@ -1,4 +1,5 @@
-//! Point-in-area lookups over many areas: which areas (service areas, regions) cover a point.
+//! Point-in-area lookups over many areas: which regions of a layer cover a point (the search
+//! index answers it for service areas from its boundary chunks: [`crate::nearby`]).
 //!
 //! Each area is cut into pieces of at most [`MAX_PIECE_VERTICES`] vertices (sliced by a grid of
 //! lines over its box in one boolean operation, then any piece still too large halved), and
@@ -11,7 +12,7 @@
 //!
 //! The pieces' vertices live in one pool, piece after piece and without the rings' closing
 //! vertices, and a piece is a small fixed record of where its vertices are: no allocation of
-//! its own (at 5,000 networks, 266,543 pieces). Forgetting an area leaves its vertices in the
+//! its own. Forgetting an area leaves its vertices in the
 //! pool until enough are dead to move the live ones together.
 //!
 //! A vertex is kept as two `i32`s, in units of 10⁻⁸° (about 1 mm) from a corner of its
@@ -515,7 +516,7 @@ fn covers_rect(polygon: &Polygon<f64>, rect: Rect<f64>) -> bool {
 /// One piece of an area: its polygon, box and the grid cells its box meets, each with whether
 /// the piece covers the whole cell.
 #[derive(Debug)]
-pub(crate) struct Cut {
+struct Cut {
     polygon: Polygon<f64>,
     rect: Rect<f64>,
     cells: Vec<(usize, bool)>,
@@ -563,7 +564,7 @@ fn cut<T>(grid: &Grid<T>, area: MultiPolygon<f64>) -> Vec<Cut> {
 
 /// `area` cut into the pieces an [`AreaIndex`] files (pure: the costly part of filing an area,
 /// so that areas can be cut on every core, or while more are read).
-pub(crate) fn cut_area(area: MultiPolygon<f64>) -> Vec<Cut> {
+fn cut_area(area: MultiPolygon<f64>) -> Vec<Cut> {
     static GRID: std::sync::LazyLock<Grid<()>> =
         std::sync::LazyLock::new(|| Grid::new(CELL_LON, CELL_LAT));
     cut(&GRID, area)
@@ -586,7 +587,7 @@ impl<K: Copy + Eq + Hash + Ord> AreaIndex<K> {
     }
 
     /// Builds the index from areas cut by [`cut_area`] (a key given twice keeps its last).
-    pub(crate) fn from_cuts(cut: Vec<(K, Vec<Cut>)>) -> Self {
+    fn from_cuts(cut: Vec<(K, Vec<Cut>)>) -> Self {
         let mut index = Self::default();
         index
             .pieces

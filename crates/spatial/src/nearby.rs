@@ -1,14 +1,18 @@
 //! "Which areas lie near this place, nearest first": the index behind `/v1/search`.
 //!
-//! Two structures over the same areas:
-//! - an [`AreaIndex`] of small pieces answers "which areas cover the point" exactly;
-//! - a uniform grid of *boundary chunks* answers distances. Every ring is cut into runs of at
-//!   most [`CHUNK_SEGMENTS`] consecutive edges, no wider or taller than a grid cell (long edges
-//!   are cut by points on them, which changes no distance), and each chunk belongs to the
-//!   [`Grid`] cell of its box's centre. The chunks of one area in one cell are filed there as
-//!   one compact record: their joint box, a vertex and where the chunks are. A query reads the
-//!   records of the cells around the place in order instead of chasing R-tree nodes through
-//!   memory.
+//! One structure answers both questions, "which areas cover the point" and "which lie near
+//! it": a uniform grid of *boundary chunks*. Every ring is cut into runs of at most
+//! [`CHUNK_SEGMENTS`] consecutive edges, no wider or taller than a grid cell (long edges are
+//! cut by points on them, which changes no distance), and each chunk belongs to the [`Grid`]
+//! cell of its box's centre. The chunks of one area in one cell are filed there as one compact
+//! record: their joint box, a vertex and where the chunks are. A query reads the records of the
+//! cells around the place in order instead of chasing R-tree nodes through memory.
+//!
+//! Point in area: each cell also lists the areas that hold its low corner, and a point is in an
+//! area when the way from that corner to the point crosses the area's boundary an even number
+//! of times, or on it ([`inside`]: exact, boundary included). Those edges lie in the chunks of
+//! the cell and its eight neighbours (a chunk reaches at most half a cell beyond the cell of
+//! its centre), so no second copy of the areas is kept for it.
 //!
 //! Outside an area, the distance to it is the distance to its boundary, and every record gives
 //! two cheap bounds: the distance to its box (lower), and to its vertex or, because the chunks
@@ -26,10 +30,12 @@
 //! and 0.66 % off (`geodesy::tests::the_local_frame_agrees_with_geodesics`). Boxes, vertices and edges are
 //! measured in the same frame, so the bounds hold exactly.
 
+mod inside;
+
 use crate::geodesy::LocalScale;
 use crate::grid::Grid;
-use crate::index::AreaIndex;
 use geo::{Coord, MultiPolygon};
+use inside::{Meets, corners_inside, meets};
 use std::cmp::{Ordering, Reverse};
 use std::collections::{BinaryHeap, HashMap};
 use std::hash::Hash;
@@ -40,6 +46,10 @@ pub const CHUNK_SEGMENTS: usize = 32;
 /// Grid cell size in degrees of longitude and latitude (about 8.9 km square at 52°N).
 const CELL_LON: f64 = 0.128;
 const CELL_LAT: f64 = 0.08;
+/// Corners per cell side whose areas are listed: the way from the corner nearest a point to the
+/// point is at most half the diagonal of a cell of [`CELL_LON`] / `CORNERS` (about 1.6 km), so
+/// few boundaries come near it.
+const CORNERS: f64 = 4.0;
 /// Largest chunk extent (one cell), so a chunk reaches at most half a cell beyond its centre.
 const CHUNK_MAX_LON: f64 = CELL_LON;
 const CHUNK_MAX_LAT: f64 = CELL_LAT;
@@ -74,19 +84,37 @@ fn up(v: f64) -> f32 {
 
 /// One area's boundary: the vertices of all its chunks, chunk after chunk; per chunk its box,
 /// where its vertices start and end and where the boxes of its runs of [`RUN_EDGES`] edges
-/// start; per record (group) its range of chunks; and the cells its records are in.
+/// start; per record (group) its range of chunks; the cells its records are in; and its box.
 ///
 /// Vertices and run boxes are kept in units of the stored 7-decimal grid (half the memory of
 /// `f64` degrees; a stored area's vertices lie on that grid, and a point cutting a long edge
 /// moves by at most 5 mm). A run's box is exact in those units, so its bounds hold for the
 /// vertices as measured ([`degrees`] is monotonic).
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Boundary {
     coords: Vec<[i32; 2]>,
     chunks: Vec<Chunk>,
     runs: Vec<[i32; 4]>,
     groups: Vec<(u32, u32)>,
     cells: Vec<usize>,
+    /// The box of all its vertices, in grid units ([`EMPTY_UNITS`] without any).
+    bbox: [i32; 4],
+}
+
+/// The box of no vertex, in grid units.
+const EMPTY_UNITS: [i32; 4] = [i32::MAX, i32::MAX, i32::MIN, i32::MIN];
+
+impl Default for Boundary {
+    fn default() -> Self {
+        Self {
+            coords: Vec::new(),
+            chunks: Vec::new(),
+            runs: Vec::new(),
+            groups: Vec::new(),
+            cells: Vec::new(),
+            bbox: EMPTY_UNITS,
+        }
+    }
 }
 
 /// Grid units per degree (see [`Boundary`]).
@@ -114,10 +142,29 @@ fn box_degrees(b: [i32; 4]) -> [f64; 4] {
 
 /// The box of some vertices in grid units.
 fn units_box(coords: &[[i32; 2]]) -> [i32; 4] {
-    coords.iter().fold(
-        [i32::MAX, i32::MAX, i32::MIN, i32::MIN],
-        |[x0, y0, x1, y1], &[x, y]| [x0.min(x), y0.min(y), x1.max(x), y1.max(y)],
-    )
+    coords
+        .iter()
+        .fold(EMPTY_UNITS, |[x0, y0, x1, y1], &[x, y]| {
+            [x0.min(x), y0.min(y), x1.max(x), y1.max(y)]
+        })
+}
+
+/// A point in grid units: exactly a whole number where it lies on the grid (within 10⁻⁶ units
+/// of one: the rounding of the product).
+fn point_units(p: Coord<f64>) -> Coord<f64> {
+    let snap = |u: f64| {
+        let whole = u.round();
+        if (u - whole).abs() < 1e-6 { whole } else { u }
+    };
+    Coord {
+        x: snap(p.x * UNITS),
+        y: snap(p.y * UNITS),
+    }
+}
+
+/// Whether the boxes `[min_x, min_y, max_x, max_y]` meet.
+fn boxes_meet(a: [f64; 4], b: [f64; 4]) -> bool {
+    a[0] <= b[2] && b[0] <= a[2] && a[1] <= b[3] && b[1] <= a[3]
 }
 
 /// Up to [`RUN_EDGES`] + 1 vertices in grid units as degrees, on the stack.
@@ -147,6 +194,13 @@ impl Boundary {
         let start = u32::try_from(self.coords.len()).unwrap_or(u32::MAX);
         let runs = u32::try_from(self.runs.len()).unwrap_or(u32::MAX);
         let chunk: Vec<[i32; 2]> = chunk.iter().map(|&c| units(c)).collect();
+        let own = units_box(&chunk);
+        self.bbox = [
+            self.bbox[0].min(own[0]),
+            self.bbox[1].min(own[1]),
+            self.bbox[2].max(own[2]),
+            self.bbox[3].max(own[3]),
+        ];
         for first in (0..chunk.len().saturating_sub(1)).step_by(RUN_EDGES) {
             self.runs.push(units_box(
                 &chunk[first..=(first + RUN_EDGES).min(chunk.len() - 1)],
@@ -155,7 +209,7 @@ impl Boundary {
         self.coords.extend_from_slice(&chunk);
         let end = u32::try_from(self.coords.len()).unwrap_or(u32::MAX);
         self.chunks.push(Chunk {
-            bbox: box_degrees(units_box(&chunk)),
+            bbox: box_degrees(own),
             start,
             end,
             runs,
@@ -225,13 +279,78 @@ impl Boundary {
     }
 }
 
+impl Boundary {
+    /// Every edge, its ends in grid units.
+    fn edges(&self) -> impl Iterator<Item = ([i64; 2], [i64; 2])> + '_ {
+        let wide = |[x, y]: [i32; 2]| [i64::from(x), i64::from(y)];
+        self.chunks.iter().flat_map(move |c| {
+            self.coords[c.start as usize..c.end as usize]
+                .windows(2)
+                .map(move |w| (wide(w[0]), wide(w[1])))
+        })
+    }
+
+    /// How the edges of chunks `first..end` meet the way from `p` to the corner `q` (both in
+    /// grid units; see [`inside`]): `Holds` when one holds `p`, else `Crosses` when an odd
+    /// number cross it. `way` is the way's box in grid units.
+    fn crossings(&self, first: u32, end: u32, p: Coord<f64>, q: [i64; 2], way: [f64; 4]) -> Meets {
+        let way_degrees = way.map(|v| v / UNITS);
+        let from_q = |[x, y]: [i32; 2]| [i64::from(x) - q[0], i64::from(y) - q[1]];
+        let p = Coord {
+            x: p.x - q[0] as f64,
+            y: p.y - q[1] as f64,
+        };
+        let mut odd = false;
+        for chunk in &self.chunks[first as usize..end as usize] {
+            if !boxes_meet(chunk.bbox, way_degrees) {
+                continue;
+            }
+            let coords = &self.coords[chunk.start as usize..chunk.end as usize];
+            for (k, start) in (0..coords.len().saturating_sub(1))
+                .step_by(RUN_EDGES)
+                .enumerate()
+            {
+                if !boxes_meet(self.runs[chunk.runs as usize + k].map(f64::from), way) {
+                    continue;
+                }
+                let run = &coords[start..=(start + RUN_EDGES).min(coords.len() - 1)];
+                for w in run.windows(2) {
+                    let ([ax, ay], [bx, by]) = (w[0].map(f64::from), w[1].map(f64::from));
+                    if !boxes_meet([ax.min(bx), ay.min(by), ax.max(bx), ay.max(by)], way) {
+                        continue;
+                    }
+                    match meets(from_q(w[0]), from_q(w[1]), p) {
+                        Meets::Holds => return Meets::Holds,
+                        Meets::Crosses => odd = !odd,
+                        Meets::Apart => {}
+                    }
+                }
+            }
+        }
+        if odd { Meets::Crosses } else { Meets::Apart }
+    }
+}
+
+/// The low corner of a grid cell in grid units (the reference point of [`inside`]).
+fn corner_units<T>(grid: &Grid<T>, cell: usize) -> [i64; 2] {
+    let c = grid.rect_of(cell).min();
+    [(c.x * UNITS).round() as i64, (c.y * UNITS).round() as i64]
+}
+
+/// The box `[min_x, min_y, max_x, max_y]` of the way from `p` to `q`, in grid units.
+fn way_box(p: Coord<f64>, q: [i64; 2]) -> [f64; 4] {
+    let (qx, qy) = (q[0] as f64, q[1] as f64);
+    [p.x.min(qx), p.y.min(qy), p.x.max(qx), p.y.max(qy)]
+}
+
 /// Areas by key, for "covering or within a radius, nearest first" queries.
 #[derive(Debug)]
 pub struct NearIndex<K> {
-    /// Pieces of every area by slot, for the point-in-area test.
-    areas: AreaIndex<u32>,
     /// The boundary chunks, filed in the cell of their box's centre.
     grid: Grid<Record>,
+    /// Per cell of a grid [`CORNERS`] times finer than `grid`, the slots whose area holds its
+    /// low corner (nudged: see [`inside`]).
+    corners: Grid<u32>,
     /// The key and boundary of each slot (`None`: free).
     keys: Vec<Option<K>>,
     /// The boundary of each slot, apart from the keys so that a query reads keys densely.
@@ -243,8 +362,8 @@ pub struct NearIndex<K> {
 impl<K> Default for NearIndex<K> {
     fn default() -> Self {
         Self {
-            areas: AreaIndex::default(),
             grid: Grid::new(CELL_LON, CELL_LAT),
+            corners: Grid::new(CELL_LON / CORNERS, CELL_LAT / CORNERS),
             keys: Vec::new(),
             boundaries: Vec::new(),
             slot_of: HashMap::new(),
@@ -439,21 +558,18 @@ fn home_cell(grid: &Grid<Record>, chunk: &[Coord<f64>]) -> usize {
     })
 }
 
-/// An area made ready for [`NearIndex::build_prepared`]: cut into the pieces of the
-/// point-in-area index and into boundary chunks. Preparing is pure and is most of the cost of
-/// filing an area, so areas can be prepared on every core, or while more are read.
+/// An area made ready for [`NearIndex::build_prepared`]: cut into boundary chunks. Preparing
+/// is pure and is most of the cost of filing an area, so areas can be prepared on every core,
+/// or while more are read.
 #[derive(Debug)]
 pub struct PreparedArea {
-    cuts: Vec<crate::index::Cut>,
     chunks: Vec<Box<[Coord<f64>]>>,
 }
 
 impl PreparedArea {
     pub fn new(area: MultiPolygon<f64>) -> Self {
-        let chunks = chunks_of(&area);
         Self {
-            cuts: crate::index::cut_area(area),
-            chunks,
+            chunks: chunks_of(&area),
         }
     }
 }
@@ -478,17 +594,54 @@ impl<K: Copy + Eq + Hash> NearIndex<K> {
     /// Builds the index from prepared areas (a key given twice keeps its last).
     pub fn build_prepared(areas: impl IntoIterator<Item = (K, PreparedArea)>) -> Self {
         let mut index = Self::default();
-        let mut pieces = Vec::new();
-        for (key, PreparedArea { cuts, chunks }) in areas {
-            if let Some(old) = index.forget(key) {
-                pieces.retain(|(slot, _)| *slot != old);
-            }
-            let slot = index.file(key, chunks);
-            pieces.push((slot, cuts));
+        for (key, PreparedArea { chunks }) in areas {
+            index.forget(key);
+            index.file(key, chunks);
         }
-        index.areas = AreaIndex::from_cuts(pieces);
-        index.grid.seal();
+        index.seal();
         index
+    }
+
+    /// Merges what was filed into the grids.
+    fn seal(&mut self) {
+        self.grid.seal();
+        self.corners.seal();
+    }
+
+    /// The cells over a boundary's box, and the boundary's box in degrees.
+    fn cells_over(&self, boundary: &Boundary) -> Vec<usize> {
+        if boundary.bbox == EMPTY_UNITS {
+            return Vec::new();
+        }
+        let [x0, y0, x1, y1] = box_degrees(boundary.bbox);
+        self.corners
+            .cells_over(Coord { x: x0, y: y0 }, Coord { x: x1, y: y1 })
+            .collect()
+    }
+
+    /// Files `slot` in the corner lists of the cells whose low corner its boundary holds.
+    fn file_corners(&mut self, slot: u32, boundary: &Boundary) {
+        let cells = self.cells_over(boundary);
+        // Cells come row by row: the columns of the first row, the rows of the first column.
+        let Some(&first) = cells.first() else {
+            return;
+        };
+        let cols = cells
+            .iter()
+            .take_while(|&&c| c / self.corners.cols() == first / self.corners.cols())
+            .count();
+        let xs: Vec<i64> = cells[..cols]
+            .iter()
+            .map(|&c| corner_units(&self.corners, c)[0])
+            .collect();
+        let ys: Vec<i64> = cells
+            .iter()
+            .step_by(cols)
+            .map(|&c| corner_units(&self.corners, c)[1])
+            .collect();
+        for (r, c) in corners_inside(boundary.edges(), &ys, &xs) {
+            self.corners.push(cells[r * cols + c], slot);
+        }
     }
 
     /// Gives `key` a slot and files its boundary chunks ([`chunks_of`]) in the grid.
@@ -534,6 +687,7 @@ impl<K: Copy + Eq + Hash> NearIndex<K> {
         boundary.coords.shrink_to_fit();
         boundary.runs.shrink_to_fit();
         boundary.chunks.shrink_to_fit();
+        self.file_corners(slot, &boundary);
         self.keys[slot as usize] = Some(key);
         self.boundaries[slot as usize] = boundary;
         self.slot_of.insert(key, slot);
@@ -542,42 +696,44 @@ impl<K: Copy + Eq + Hash> NearIndex<K> {
 
     /// Sets (or replaces) the area of `key`.
     pub fn upsert(&mut self, key: K, area: MultiPolygon<f64>) {
-        let old = self.forget(key);
-        let slot = self.file(key, chunks_of(&area));
-        self.grid.seal();
-        if let Some(old) = old.filter(|old| *old != slot) {
-            self.areas.remove(old);
-        }
-        self.areas.upsert(slot, area);
+        self.forget(key);
+        self.file(key, chunks_of(&area));
+        self.seal();
     }
 
     /// Forgets `key`.
     pub fn remove(&mut self, key: K) {
-        if let Some(slot) = self.forget(key) {
-            self.grid.seal();
-            self.areas.remove(slot);
+        if self.forget(key) {
+            self.seal();
         }
     }
 
-    /// Takes `key`'s boundary out of the grid (unsealed) and frees its slot, which it returns;
-    /// its pieces stay in `areas` for the caller to replace or remove.
-    fn forget(&mut self, key: K) -> Option<u32> {
-        let slot = self.slot_of.remove(&key)?;
+    /// Takes `key`'s boundary out of the grids (unsealed) and frees its slot.
+    fn forget(&mut self, key: K) -> bool {
+        let Some(slot) = self.slot_of.remove(&key) else {
+            return false;
+        };
         self.keys[slot as usize] = None;
-        for cell in std::mem::take(&mut self.boundaries[slot as usize]).cells {
+        let boundary = std::mem::take(&mut self.boundaries[slot as usize]);
+        for cell in self.cells_over(&boundary) {
+            self.corners.retain(cell, |s| *s != slot);
+        }
+        for cell in boundary.cells {
             self.grid.retain(cell, |r| r.slot != slot);
         }
         self.free.push(slot);
-        Some(slot)
+        true
     }
 
     pub fn len(&self) -> usize {
         self.slot_of.len()
     }
 
-    /// How many pieces the areas were cut into, and their vertices.
-    pub fn piece_stats(&self) -> (usize, usize) {
-        self.areas.piece_stats()
+    /// How many boundary chunks the areas were cut into, and their vertices.
+    pub fn chunk_stats(&self) -> (usize, usize) {
+        self.boundaries
+            .iter()
+            .fold((0, 0), |(n, v), b| (n + b.chunks.len(), v + b.coords.len()))
     }
 
     /// Bytes held, roughly, by part (for the memory figures of the benchmarks).
@@ -593,12 +749,10 @@ impl<K: Copy + Eq + Hash> NearIndex<K> {
                     + b.cells.capacity() * size_of::<usize>()
             })
             .sum();
-        let (pieces, entries) = self.areas.heap_bytes();
         vec![
             ("boundaries", boundaries),
             ("boundary records", self.grid.heap_bytes()),
-            ("area pieces", pieces),
-            ("piece entries", entries),
+            ("corner lists", self.corners.heap_bytes()),
         ]
     }
 
@@ -612,10 +766,100 @@ impl<K: Copy + Eq + Hash> NearIndex<K> {
 
     /// The keys whose area covers (`lon`, `lat`), boundary included.
     pub fn covering(&self, lon: f64, lat: f64) -> Vec<K> {
-        self.areas
-            .covering(lon, lat)
+        self.covering_slots(Coord { x: lon, y: lat })
             .into_iter()
             .filter_map(|slot| self.key(slot))
+            .collect()
+    }
+
+    /// The slots whose area covers `p`, boundary included, sorted: those holding the low
+    /// corner of `p`'s cell, changed by the crossings on the way from there (see [`inside`]).
+    fn covering_slots(&self, p: Coord<f64>) -> Vec<u32> {
+        let units = point_units(p);
+        if !self.grid.holds(p) {
+            return self.covering_outside(units);
+        }
+        let corner = self.nearest_corner(p);
+        let q = corner_units(&self.corners, corner);
+        let way = way_box(units, q);
+        let way_degrees = way.map(|v| v / UNITS);
+        // Slots seen odd times here flip; the corner's slots are listed once each.
+        let mut flips: Vec<u32> = self.corners.cell(corner).to_vec();
+        let mut held: Vec<u32> = Vec::new();
+        // The way lies in the cell of p, so the chunks that meet it are filed in that cell or
+        // a neighbour: those whose cell comes within half a cell of the way (and a hair, for
+        // vertices rounded to the grid's units).
+        let half = Coord {
+            x: CELL_LON / 2.0 + 1e-6,
+            y: CELL_LAT / 2.0 + 1e-6,
+        };
+        let (lo, hi) = (
+            Coord {
+                x: way_degrees[0],
+                y: way_degrees[1],
+            },
+            Coord {
+                x: way_degrees[2],
+                y: way_degrees[3],
+            },
+        );
+        for r in self.grid.over(lo - half, hi + half) {
+            let bounds = [r.lo[0], r.lo[1], r.hi[0], r.hi[1]].map(f64::from);
+            if !boxes_meet(bounds, way_degrees) {
+                continue;
+            }
+            let boundary = &self.boundaries[r.slot as usize];
+            let (first, end) = boundary.groups[r.group as usize];
+            match boundary.crossings(first, end, units, q, way) {
+                Meets::Holds => held.push(r.slot),
+                Meets::Crosses => flips.push(r.slot),
+                Meets::Apart => {}
+            }
+        }
+        flips.sort_unstable();
+        let mut out: Vec<u32> = flips
+            .chunk_by(|a, b| a == b)
+            .filter(|same| same.len() % 2 == 1)
+            .map(|same| same[0])
+            .collect();
+        if !held.is_empty() {
+            out.extend(held);
+            out.sort_unstable();
+            out.dedup();
+        }
+        out
+    }
+
+    /// The cell of `corners` whose low corner is the corner nearest `p` (in the grid) of the
+    /// cell holding `p`; the cell's own where the nearer corner is the grid's far border.
+    fn nearest_corner(&self, p: Coord<f64>) -> usize {
+        let cell = self.corners.cell_of(p);
+        let (cols, rows) = (self.corners.cols(), self.corners.rows());
+        let (col, row) = (cell % cols, cell / cols);
+        let rect = self.corners.rect_of(cell);
+        let east = p.x - rect.min().x > rect.width() / 2.0 && col + 1 < cols;
+        let north = p.y - rect.min().y > rect.height() / 2.0 && row + 1 < rows;
+        cell + usize::from(east) + if north { cols } else { 0 }
+    }
+
+    /// [`Self::covering_slots`] for a point outside the grid (`units`: in grid units), slowly:
+    /// every area whose box holds it, by the crossings on the way from a corner outside its
+    /// box.
+    fn covering_outside(&self, units: Coord<f64>) -> Vec<u32> {
+        (0u32..)
+            .zip(&self.boundaries)
+            .filter(|(slot, b)| {
+                let [x0, y0, x1, y1] = b.bbox.map(f64::from);
+                self.keys[*slot as usize].is_some()
+                    && (x0..=x1).contains(&units.x)
+                    && (y0..=y1).contains(&units.y)
+                    && {
+                        let q = [i64::from(b.bbox[0]) - 1, i64::from(b.bbox[1]) - 1];
+                        let end = u32::try_from(b.chunks.len()).unwrap_or(u32::MAX);
+                        b.crossings(0, end, units, q, way_box(units, q)) != Meets::Apart
+                    }
+            })
+            .map(|(slot, _)| slot)
             .collect()
     }
 
@@ -645,7 +889,7 @@ impl<K: Copy + Eq + Hash> NearIndex<K> {
         // The covering areas, then every other accepted area with a chunk within the radius.
         let mut state = vec![NONE; self.keys.len()];
         let mut covering: Vec<K> = Vec::new();
-        for slot in self.areas.covering(lon, lat) {
+        for slot in self.covering_slots(p) {
             state[slot as usize] = SKIP;
             if let Some(k) = self.key(slot).filter(|k| accept(*k)) {
                 covering.push(k);

@@ -211,3 +211,57 @@ fn municipalities_clipped_to_three_provinces_are_their_municipalities() {
     );
     assert!(clipped.regions().iter().all(|r| r.code.as_str() >= "7000"));
 }
+
+/// The search index answers point-in-area from boundary chunks and the corners of its grid
+/// cells. On the real postcode areas (many shared borders, vertices on the stored grid) it
+/// finds what `geo` finds: at every vertex, where two or more areas meet and each must be
+/// found, and at random points. (`geo` decides where the piece index, which answers the same
+/// question for region layers, answers differently: its pieces' vertices can move by a hair
+/// where they are cut, so at a shared vertex it may find one of the areas only.)
+#[test]
+fn search_index_finds_what_geo_finds_on_real_postcode_areas() {
+    use geo::{CoordsIter, Intersects, Point};
+    use onconet_spatial::{AreaIndex, NearIndex};
+    let (pc4, _) = layer("pc4-2020-simplified.geojson");
+    let areas: Vec<(u32, geo::MultiPolygon<f64>)> = (0u32..)
+        .zip(pc4.regions())
+        .map(|(i, r)| (i, r.area.clone()))
+        .collect();
+    let near = NearIndex::build(areas.clone());
+    let pieces = AreaIndex::build(areas.clone());
+    let (mut checked, mut differ) = (0, 0);
+    let mut check = |x: f64, y: f64, own: Option<u32>| {
+        let mut found = near.covering(x, y);
+        found.sort_unstable();
+        let mut other = pieces.covering(x, y);
+        if found != other {
+            other.extend(&found);
+            other.sort_unstable();
+            other.dedup();
+            other.retain(|k| areas[*k as usize].1.intersects(&Point::new(x, y)));
+            assert_eq!(found, other, "at ({x}, {y})");
+            differ += 1;
+        }
+        if let Some(own) = own {
+            assert!(found.contains(&own), "({x}, {y}) is a vertex of {own}");
+        }
+        checked += 1;
+    };
+    for (k, area) in &areas {
+        for c in area.coords_iter() {
+            check(c.x, c.y, Some(*k));
+        }
+    }
+    let mut seed = 11u64;
+    let mut next = move || {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (seed >> 11) as f64 / (1u64 << 53) as f64
+    };
+    for _ in 0..100_000 {
+        check(3.2 + next() * 4.1, 50.7 + next() * 2.9, None);
+    }
+    assert!(checked > 200_000, "{checked} points");
+    eprintln!("{checked} points; the piece index answered {differ} of them otherwise");
+}
