@@ -11,7 +11,6 @@ pub mod coverage;
 pub mod geodesy;
 pub mod geojson_io;
 pub mod grid;
-pub mod index;
 pub mod map;
 pub mod nearby;
 pub mod packed;
@@ -22,7 +21,6 @@ pub mod window;
 
 pub use area::union_all;
 pub use geodesy::{area_km2, circle};
-pub use index::AreaIndex;
 pub use nearby::{NearIndex, NearbyPage, NearbyQuery, PreparedArea};
 pub use regions::{Region, RegionLayer, anchor_within};
 pub use validate::{

@@ -1,4 +1,5 @@
-//! "Which areas lie near this place, nearest first": the index behind `/v1/search`.
+//! "Which areas cover this place, and which lie near it, nearest first": the index behind
+//! `/v1/search`, and behind each region layer's lookups by point.
 //!
 //! One structure answers both questions, "which areas cover the point" and "which lie near
 //! it": a uniform grid of *boundary chunks*. Every ring is cut into runs of at most
@@ -1148,6 +1149,7 @@ impl Ord for TotalF64 {
 mod tests {
     use super::*;
     use geo::{Intersects, Polygon, Rect};
+    use std::collections::HashMap;
 
     fn square(x: f64, y: f64, d: f64) -> MultiPolygon<f64> {
         MultiPolygon::new(vec![Rect::new((x, y), (x + d, y + d)).to_polygon()])
@@ -1271,6 +1273,104 @@ mod tests {
                     .take(10)
                     .map(|(k, _)| *k)
                     .collect::<Vec<_>>()
+            );
+        }
+    }
+
+    #[test]
+    fn vertices_on_the_grid_stay_on_the_boundary() {
+        // A stored area (on the 7-decimal grid) of many chunks: each of its vertices is on its
+        // boundary, so covered; a step of one grid unit outwards from the centre leaves it.
+        let (lat, lon) = (52.2, 5.3);
+        let circle =
+            crate::geojson_io::canonical(&MultiPolygon::new(vec![crate::geodesy::circle(
+                lat, lon, 15.0, 2000,
+            )]));
+        let index = NearIndex::build([(1u32, circle.clone())]);
+        assert!(index.chunk_stats().0 > 60, "{:?}", index.chunk_stats());
+        for c in circle.0[0].exterior().coords() {
+            assert_eq!(index.covering(c.x, c.y), vec![1], "{c:?}");
+            let out = |v: f64, centre: f64| v + (v - centre).signum() * 1e-7;
+            let beyond = Coord {
+                x: out(c.x, lon),
+                y: out(c.y, lat),
+            };
+            assert_eq!(
+                index.covering(beyond.x, beyond.y).is_empty(),
+                !circle.intersects(&beyond),
+                "{beyond:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn edits_keep_lookups_exact() {
+        let mut rng = Lcg(2024);
+        let star_at = |rng: &mut Lcg| {
+            let (x, y) = (4.0 + rng.next() * 2.5, 51.0 + rng.next() * 2.0);
+            let n = 20 + (rng.next() * 300.0) as usize;
+            crate::geojson_io::canonical(&star(x, y, 0.05 + rng.next() * 0.3, n))
+        };
+        let mut areas: HashMap<u32, MultiPolygon<f64>> =
+            (0..20).map(|k| (k, star_at(&mut rng))).collect();
+        let mut index = NearIndex::build(areas.clone());
+        for round in 0..60 {
+            let key = (rng.next() * 25.0) as u32;
+            if round % 4 == 3 {
+                index.remove(key);
+                areas.remove(&key);
+            } else {
+                let area = star_at(&mut rng);
+                index.upsert(key, area.clone());
+                areas.insert(key, area);
+            }
+            for _ in 0..300 {
+                let (x, y) = (3.6 + rng.next() * 3.4, 50.6 + rng.next() * 2.8);
+                let p = Coord { x, y };
+                let mut want: Vec<u32> = areas
+                    .iter()
+                    .filter(|(_, a)| a.intersects(&p))
+                    .map(|(k, _)| *k)
+                    .collect();
+                want.sort();
+                let mut got = index.covering(x, y);
+                got.sort();
+                assert_eq!(got, want, "round {round} ({x}, {y})");
+            }
+        }
+    }
+
+    #[test]
+    fn an_area_far_beyond_the_grid_is_found_on_and_in_it() {
+        // 30° wide, mostly outside the Netherlands' box (points there are answered without
+        // the grid): a vertex and points on and off its edges come out right, inside the box
+        // and beyond it.
+        let triangle = MultiPolygon::new(vec![Polygon::new(
+            geo::LineString::from(vec![
+                (-10.0, 40.0),
+                (20.0, 40.0),
+                (5.0, 55.0),
+                (-10.0, 40.0),
+            ]),
+            vec![],
+        )]);
+        let index = NearIndex::build([(1u32, triangle.clone())]);
+        assert_eq!(index.covering(5.0, 55.0), vec![1]);
+        assert_eq!(index.covering(5.0, 40.0), vec![1]);
+        assert_eq!(index.covering(5.0, 47.5), vec![1]);
+        assert!(index.covering(5.0, 55.001).is_empty());
+        assert!(index.covering(5.0, 39.999).is_empty());
+        assert!(index.covering(-9.0, 50.0).is_empty());
+        let mut rng = Lcg(5);
+        for _ in 0..2000 {
+            let p = Coord {
+                x: 2.0 + rng.next() * 6.0,
+                y: 50.0 + rng.next() * 6.0,
+            };
+            assert_eq!(
+                index.covering(p.x, p.y) == vec![1],
+                triangle.intersects(&p),
+                "{p:?}"
             );
         }
     }

@@ -2,7 +2,7 @@
 //! by point.
 
 use crate::geodesy::area_km2;
-use crate::index::AreaIndex;
+use crate::nearby::NearIndex;
 use geo::{BooleanOps, BoundingRect, InteriorPoint, MultiPolygon, Point, Rect};
 use std::collections::HashMap;
 
@@ -49,7 +49,8 @@ impl Region {
 pub struct RegionLayer {
     regions: Vec<Region>,
     by_code: HashMap<String, usize>,
-    index: AreaIndex<usize>,
+    /// The regions' areas by position in `regions`, for lookups by point.
+    index: NearIndex<usize>,
 }
 
 impl RegionLayer {
@@ -60,7 +61,7 @@ impl RegionLayer {
             .enumerate()
             .map(|(i, r)| (r.code.clone(), i))
             .collect();
-        let index = AreaIndex::build(regions.iter().enumerate().map(|(i, r)| (i, r.area.clone())));
+        let index = NearIndex::build(regions.iter().enumerate().map(|(i, r)| (i, r.area.clone())));
         Self {
             regions,
             by_code,
@@ -81,16 +82,20 @@ impl RegionLayer {
     pub fn at(&self, lon: f64, lat: f64) -> Option<&Region> {
         self.index
             .covering(lon, lat)
-            .first()
-            .map(|i| &self.regions[*i])
+            .into_iter()
+            .min()
+            .map(|i| &self.regions[i])
     }
 
-    /// The regions (indices into [`Self::regions`]) with a part whose box meets `rect`, sorted.
+    /// The regions (indices into [`Self::regions`]) whose box meets `rect`, sorted.
     pub fn regions_meeting(&self, rect: geo::Rect<f64>) -> Vec<usize> {
-        let mut found: Vec<usize> = self.index.keys_meeting(rect).collect();
-        found.sort_unstable();
-        found.dedup();
-        found
+        use geo::Intersects;
+        self.regions
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.bbox.is_some_and(|b| b.intersects(&rect)))
+            .map(|(i, _)| i)
+            .collect()
     }
 
     /// All regions, by code.

@@ -10,8 +10,7 @@
 //! rings run along the rectangle's edge in both directions, which the boolean operation does
 //! not accept as input.)
 
-use crate::index::split_polygon;
-use geo::{BoundingRect, CoordsIter, MultiPolygon, Point, Polygon, Rect};
+use geo::{BooleanOps, BoundingRect, Coord, CoordsIter, MultiPolygon, Point, Polygon, Rect};
 use std::borrow::Cow;
 
 /// What an area looks like from a rectangle.
@@ -60,6 +59,8 @@ pub fn window(area: &MultiPolygon<f64>, rect: Rect<f64>, probe: Point<f64>) -> W
 const WHOLE_VERTICES: usize = 1024;
 /// Largest piece [`in_pieces`] cuts.
 const PIECE_VERTICES: usize = 256;
+/// How often a piece is halved at most.
+const MAX_SPLIT_DEPTH: usize = 16;
 
 /// `area` as pieces of at most a few hundred vertices that together make it (they share the
 /// edges where it was cut), when it is large: what [`window`] picks from for a region on the
@@ -83,11 +84,99 @@ fn overlap(a: Rect<f64>, b: Rect<f64>) -> bool {
         && b.min().y <= a.max().y
 }
 
+/// Cuts `polygon` into pieces of at most `max` vertices.
+fn split_polygon(polygon: Polygon<f64>, max: usize) -> Vec<Polygon<f64>> {
+    let mut out = Vec::new();
+    split_into(polygon, max, 0, &mut out);
+    out
+}
+
+fn split_into(polygon: Polygon<f64>, max: usize, depth: usize, out: &mut Vec<Polygon<f64>>) {
+    let n = polygon.coords_count();
+    let Some(rect) = polygon.bounding_rect() else {
+        return;
+    };
+    if n <= max || depth >= MAX_SPLIT_DEPTH {
+        out.push(polygon);
+        return;
+    }
+    let (min, max_c) = (rect.min(), rect.max());
+    // Halve along the longer side (longitude shrunk by cos 52°, the country's middle).
+    let halves = if rect.width() * 0.62 >= rect.height() {
+        let mid = (min.x + max_c.x) / 2.0;
+        [
+            Rect::new(min, Coord { x: mid, y: max_c.y }),
+            Rect::new(Coord { x: mid, y: min.y }, max_c),
+        ]
+    } else {
+        let mid = (min.y + max_c.y) / 2.0;
+        [
+            Rect::new(min, Coord { x: max_c.x, y: mid }),
+            Rect::new(Coord { x: min.x, y: mid }, max_c),
+        ]
+    };
+    for half in halves {
+        for piece in polygon.intersection(&half.to_polygon()) {
+            split_into(piece, max, depth + 1, out);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::geodesy::area_km2;
     use geo::{BooleanOps, Coord, polygon};
+
+    #[test]
+    fn split_pieces_are_small_and_cover_the_same_points() {
+        use geo::{Contains, Intersects};
+        let star = |n: usize| -> Polygon<f64> {
+            let mut ring: Vec<(f64, f64)> = (0..n)
+                .map(|i| {
+                    let a = i as f64 / n as f64 * std::f64::consts::TAU;
+                    let r = if i % 2 == 0 { 0.2 } else { 0.12 };
+                    (5.5 + r * a.cos(), 52.3 + r * a.sin())
+                })
+                .collect();
+            ring.push(ring[0]);
+            Polygon::new(ring.into(), vec![])
+        };
+        let holed = Polygon::new(
+            star(1200).exterior().clone(),
+            vec![{
+                let mut hole = star(300);
+                hole.exterior_mut(|r| {
+                    for c in r.0.iter_mut() {
+                        c.x = 5.5 + (c.x - 5.5) * 0.4;
+                        c.y = 52.3 + (c.y - 52.3) * 0.4;
+                    }
+                });
+                hole.exterior().clone()
+            }],
+        );
+        for polygon in [star(1200), holed] {
+            let pieces = split_polygon(polygon.clone(), 32);
+            assert!(pieces.len() > 4);
+            assert!(pieces.iter().all(|p| p.coords_count() <= 32));
+            let mut seed = 12345u64;
+            for _ in 0..2000 {
+                let mut next = || {
+                    seed = seed
+                        .wrapping_mul(6364136223846793005)
+                        .wrapping_add(1442695040888963407);
+                    (seed >> 11) as f64 / (1u64 << 53) as f64
+                };
+                let p = Coord {
+                    x: 5.25 + next() * 0.5,
+                    y: 52.05 + next() * 0.5,
+                };
+                let inside = polygon.contains(&p);
+                let in_pieces = pieces.iter().any(|piece| piece.intersects(&p));
+                assert_eq!(inside, in_pieces, "{p:?}");
+            }
+        }
+    }
 
     fn rect(x0: f64, y0: f64, x1: f64, y1: f64) -> Rect<f64> {
         Rect::new(Coord { x: x0, y: y0 }, Coord { x: x1, y: y1 })
