@@ -9,11 +9,12 @@
 //! record: their joint box, a vertex and where the chunks are. A query reads the records of the
 //! cells around the place in order instead of chasing R-tree nodes through memory.
 //!
-//! Point in area: each cell also lists the areas that hold its low corner, and a point is in an
-//! area when the way from that corner to the point crosses the area's boundary an even number
-//! of times, or on it ([`inside`]: exact, boundary included). Those edges lie in the chunks of
-//! the cell and its eight neighbours (a chunk reaches at most half a cell beyond the cell of
-//! its centre), so no second copy of the areas is kept for it.
+//! Point in area: each cell of a grid [`CORNERS`] times finer lists the areas that hold its
+//! low corner, and a point takes the answer of the corner nearest it, flipped by every edge of
+//! the area that the way from the corner to the point crosses; a point on an edge is in
+//! ([`inside`]: exact, boundary included). Those edges lie in the chunks of the point's cell
+//! and its eight neighbours (a chunk reaches at most half a cell beyond the cell of its
+//! centre), so no second copy of the areas is kept for it.
 //!
 //! Outside an area, the distance to it is the distance to its boundary, and every record gives
 //! two cheap bounds: the distance to its box (lower), and to its vertex or, because the chunks
@@ -609,7 +610,7 @@ impl<K: Copy + Eq + Hash> NearIndex<K> {
         self.corners.seal();
     }
 
-    /// The cells over a boundary's box, and the boundary's box in degrees.
+    /// The cells of `corners` over a boundary's box.
     fn cells_over(&self, boundary: &Boundary) -> Vec<usize> {
         if boundary.bbox == EMPTY_UNITS {
             return Vec::new();

@@ -108,6 +108,7 @@ pub(super) fn corners_inside(
     let mut odd = vec![false; ys.len() * xs.len()];
     for (a, b) in edges {
         let (low, high) = (a[1].min(b[1]), a[1].max(b[1]));
+        let (dx, dy) = (i128::from(b[0] - a[0]), i128::from(b[1] - a[1]));
         // The rows the edge crosses: low <= y < high.
         let first = ys.partition_point(|&y| y < low);
         for (r, &y) in ys.iter().enumerate().skip(first) {
@@ -116,7 +117,6 @@ pub(super) fn corners_inside(
             }
             for (c, &x) in xs.iter().enumerate() {
                 // Where the edge meets the row lies east of x: (a.x - x) + (y - a.y)·dx/dy > 0.
-                let (dx, dy) = (i128::from(b[0] - a[0]), i128::from(b[1] - a[1]));
                 let v = i128::from(a[0] - x) * dy + i128::from(y - a[1]) * dx;
                 if (dy > 0 && v > 0) || (dy < 0 && v < 0) {
                     odd[r * xs.len() + c] ^= true;
